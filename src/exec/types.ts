@@ -1,0 +1,89 @@
+/**
+ * The I/O edge for running commands. The engine only ever talks to a Runner;
+ * the SSH pool, the local runner and the recording runner used by tests all
+ * implement it.
+ */
+import type { Command } from '../shell.js';
+
+export const LOCAL = 'local';
+
+export interface RunOptions {
+  /** Data written to the command's stdin, then closed. */
+  stdin?: string | Buffer;
+  /** Streamed output, as it arrives. */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** Kill the command (and fail) after this many ms. */
+  timeoutMs?: number;
+  /** Extra environment (local commands only; remote commands get it exported in the command). */
+  env?: Record<string, string>;
+  /** Do not throw on a non-zero exit; return the result instead. */
+  allowFailure?: boolean;
+  /** Allocate a pty (interactive exec). */
+  pty?: boolean;
+  /** Cancel the command. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  host: string;
+  /** The rendered command with secrets redacted. */
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface Runner {
+  /** Runs a command on `host` (or LOCAL). Throws CommandFailedError on a non-zero exit unless allowFailure. */
+  run(host: string, command: Command, opts?: RunOptions): Promise<RunResult>;
+  /** Writes `content` to `remotePath` on `host` (mode as octal string, e.g. "600"). */
+  upload(host: string, content: string | Buffer, remotePath: string, opts?: { mode?: string }): Promise<void>;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/** A remote or local command failed. Its message names host, command, exit code and the stderr tail. */
+export class CommandFailedError extends Error {
+  readonly host: string;
+  readonly command: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+
+  constructor(r: { host: string; command: string; exitCode: number; stdout: string; stderr: string }, tailLines = 10) {
+    const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
+    super(
+      `command failed on ${r.host} (exit ${r.exitCode}): ${r.command}` + (tail ? `\n${indent(tail)}` : ''),
+    );
+    this.name = 'CommandFailedError';
+    this.host = r.host;
+    this.command = r.command;
+    this.exitCode = r.exitCode;
+    this.stdout = r.stdout;
+    this.stderr = r.stderr;
+  }
+}
+
+/** The host could not be reached or the connection broke. */
+export class ConnectionError extends Error {
+  readonly host: string;
+  constructor(host: string, message: string, options?: { cause?: unknown }) {
+    super(`${host}: ${message}`, options);
+    this.name = 'ConnectionError';
+    this.host = host;
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  const lines = text.split('\n');
+  return lines.slice(Math.max(0, lines.length - n)).join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
