@@ -75,3 +75,26 @@ export class SecretRegistry {
     return redactText(text, this.#values);
   }
 }
+
+/** Read access to the resolved secrets (`.kamal/secrets*`, action inputs). */
+export interface SecretStore {
+  /** The secret, or undefined when it is not defined. */
+  get(key: string): Secret | undefined;
+  /** Every defined key, in definition order. */
+  keys(): string[];
+}
+
+/** A SecretStore over a plain map; used by the action input layer and by tests. */
+export class MapSecretStore implements SecretStore {
+  readonly #map: Map<string, Secret>;
+  constructor(values: Record<string, string> | Map<string, string> = {}) {
+    const entries = values instanceof Map ? [...values.entries()] : Object.entries(values);
+    this.#map = new Map(entries.map(([k, v]) => [k, new Secret(v, k)]));
+  }
+  get(key: string): Secret | undefined {
+    return this.#map.get(key);
+  }
+  keys(): string[] {
+    return [...this.#map.keys()];
+  }
+}
