@@ -1,0 +1,276 @@
+import { resolve as resolvePath } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { Secret } from '../secret.js';
+import type { Word } from '../shell.js';
+import type { Configuration } from './configuration.js';
+import { Env } from './env.js';
+import { Proxy } from './proxy.js';
+import { Registry } from './registry.js';
+import { argumentize, isPlainObject, isPresent, optionize, type RawObject } from './utils.js';
+import { Volume } from './volume.js';
+
+export const DEFAULT_NETWORK = 'kamal';
+
+/** A file uploaded for an accessory (`files:`). */
+export interface AccessoryFile {
+  /** The local file, as an absolute path. */
+  local: string;
+  /** True for `.erb` files, which are rendered (with the accessory env) before upload. */
+  dynamic: boolean;
+  /** Remote path relative to the SSH user's home directory (`<service>/<remote>`). */
+  hostPath: string;
+  containerPath: string;
+  options: string | undefined;
+  mode: string;
+  owner: string | undefined;
+}
+
+/** A directory created for an accessory (`directories:`). */
+export interface AccessoryDirectory {
+  /** The directory to create on the host; relative ones start with `$PWD/`. */
+  path: string;
+  /** The host side of the bind mount (relative to the home directory when not absolute). */
+  hostPath: string;
+  containerPath: string;
+  options: string | undefined;
+  mode: string | undefined;
+  owner: string | undefined;
+}
+
+export class Accessory {
+  readonly name: string;
+  readonly config: Configuration;
+  readonly accessoryConfig: RawObject;
+  readonly env: Env;
+  readonly proxy: Proxy | undefined;
+  readonly registry: Registry | undefined;
+  readonly #cwd: string;
+
+  constructor(name: string, opts: { config: Configuration; cwd?: string }) {
+    this.name = name;
+    this.config = opts.config;
+    const raw = this.config.rawConfig.accessories?.[name];
+    this.accessoryConfig = isPlainObject(raw) ? raw : {};
+    this.#cwd = opts.cwd ?? process.cwd();
+
+    this.ensureValidRoles();
+
+    this.env = new Env({ config: this.accessoryConfig.env ?? {}, secrets: this.config.secrets, context: `accessories/${name}/env` });
+    if (this.isRunningProxy()) {
+      this.proxy = new Proxy({ config: this.config, proxyConfig: this.accessoryConfig.proxy, context: `accessories/${name}/proxy`, secrets: this.config.secrets });
+    }
+    if (isPresent(this.accessoryConfig.registry)) {
+      this.registry = new Registry({ config: this.accessoryConfig, secrets: this.config.secrets, context: `accessories/${name}/registry` });
+    }
+  }
+
+  toString(): string {
+    return this.name;
+  }
+
+  get serviceName(): string {
+    return this.accessoryConfig.service ?? `${this.config.service}-${this.name}`;
+  }
+
+  get image(): string {
+    return [this.registry?.server, this.accessoryConfig.image].filter((x) => x !== undefined && x !== null).join('/');
+  }
+
+  get hosts(): string[] {
+    return this.hostsFromHost() ?? this.hostsFromHosts() ?? this.hostsFromRoles() ?? this.hostsFromTags() ?? [];
+  }
+
+  get port(): string | undefined {
+    const p = this.accessoryConfig.port;
+    if (p === undefined || p === null) return undefined;
+    const s = String(p);
+    return s.includes(':') ? s : `${s}:${s}`;
+  }
+
+  networkArgs(): Word[] {
+    return argumentize('--network', this.network);
+  }
+
+  publishArgs(): Word[] | undefined {
+    return this.port ? argumentize('--publish', this.port) : undefined;
+  }
+
+  get labels(): Map<string, unknown> {
+    const out = new Map<string, unknown>([['service', this.serviceName]]);
+    for (const [k, v] of Object.entries(this.accessoryConfig.labels ?? {})) out.set(k, v);
+    return out;
+  }
+
+  labelArgs(): Word[] {
+    return argumentize('--label', this.labels);
+  }
+
+  envArgs(): Word[] {
+    return [...this.env.clearArgs(), ...argumentize('--env-file', this.secretsPath)];
+  }
+
+  get envDirectory(): string {
+    return `${this.config.envDirectory}/accessories`;
+  }
+
+  secretsIo(): Secret {
+    return this.env.secretsIo();
+  }
+
+  get secretsPath(): string {
+    return `${this.config.envDirectory}/accessories/${this.name}.env`;
+  }
+
+  /** Files to upload, in configuration order (string form `local:remote[:options]` or a hash). */
+  get files(): AccessoryFile[] {
+    const list = this.accessoryConfig.files;
+    if (!Array.isArray(list)) return [];
+    return list.map((entry: unknown) => {
+      const p = parsePathConfig(entry, '755');
+      return {
+        local: resolvePath(this.#cwd, p.local),
+        dynamic: p.local.endsWith('erb'),
+        hostPath: this.expandRemoteFile(p.remote),
+        containerPath: p.remote,
+        options: p.options,
+        mode: p.mode!,
+        owner: p.owner,
+      };
+    });
+  }
+
+  /** Directories to create, in configuration order. */
+  get directories(): AccessoryDirectory[] {
+    const list = this.accessoryConfig.directories;
+    if (!Array.isArray(list)) return [];
+    return list.map((entry: unknown) => {
+      const p = parsePathConfig(entry, undefined);
+      return {
+        path: this.expandHostPath(p.local),
+        hostPath: this.expandHostPathForVolume(p.local),
+        containerPath: p.remote,
+        options: p.options,
+        mode: p.mode,
+        owner: p.owner,
+      };
+    });
+  }
+
+  volumeArgs(): Word[] {
+    const specific = argumentize('--volume', this.specificVolumes);
+    const paths = [
+      ...this.files.map((f) => new Volume({ hostPath: f.hostPath, containerPath: f.containerPath, options: f.options })),
+      ...this.directories.map((d) => new Volume({ hostPath: d.hostPath, containerPath: d.containerPath, options: d.options })),
+    ];
+    return [...specific, ...paths.flatMap((v) => v.dockerArgs())];
+  }
+
+  optionArgs(): Word[] {
+    return optionize(Object.fromEntries(Object.entries(this.dockerOptions).filter(([k]) => k !== 'restart')));
+  }
+
+  get restartPolicy(): string {
+    const entry = Object.entries(this.dockerOptions).find(([k]) => k === 'restart');
+    return entry?.[1] ?? 'unless-stopped';
+  }
+
+  get cmd(): string | undefined {
+    return this.accessoryConfig.cmd ?? undefined;
+  }
+
+  isRunningProxy(): boolean {
+    return isPresent(this.accessoryConfig.proxy);
+  }
+
+  get network(): string {
+    return this.accessoryConfig.network ?? DEFAULT_NETWORK;
+  }
+
+  private get specificVolumes(): string[] {
+    return Array.isArray(this.accessoryConfig.volumes) ? this.accessoryConfig.volumes.map(String) : [];
+  }
+
+  private get dockerOptions(): RawObject {
+    return isPlainObject(this.accessoryConfig.options) ? this.accessoryConfig.options : {};
+  }
+
+  private expandRemoteFile(remote: string): string {
+    return this.serviceName + remote;
+  }
+
+  private expandHostPath(hostPath: string): string {
+    return hostPath.startsWith('/') ? hostPath : `$PWD/${this.serviceName}/${hostPath}`;
+  }
+
+  private expandHostPathForVolume(hostPath: string): string {
+    return hostPath.startsWith('/') ? hostPath : `${this.serviceName}/${hostPath}`;
+  }
+
+  private hostsFromHost(): string[] | undefined {
+    return 'host' in this.accessoryConfig ? [this.accessoryConfig.host] : undefined;
+  }
+
+  private hostsFromHosts(): string[] | undefined {
+    return 'hosts' in this.accessoryConfig ? this.accessoryConfig.hosts : undefined;
+  }
+
+  private hostsFromRoles(): string[] | undefined {
+    if ('role' in this.accessoryConfig) return this.config.role(this.accessoryConfig.role)?.hosts;
+    if ('roles' in this.accessoryConfig) return (this.accessoryConfig.roles as string[]).flatMap((r) => this.config.role(r)?.hosts ?? []);
+    return undefined;
+  }
+
+  private hostsFromTags(): string[] | undefined {
+    if ('tag' in this.accessoryConfig) return this.hostsWithTag(this.accessoryConfig.tag);
+    if ('tags' in this.accessoryConfig) return (this.accessoryConfig.tags as string[]).flatMap((t) => this.hostsWithTag(t));
+    return undefined;
+  }
+
+  // Like Kamal, only role host lists written as arrays are searched for tags,
+  // and a string tag matches when it contains the wanted tag.
+  private hostsWithTag(tag: string): string[] {
+    const servers = this.config.rawConfig.servers;
+    if (!isPlainObject(servers)) return [];
+    const out: string[] = [];
+    for (const serversInRole of Object.values(servers)) {
+      if (!Array.isArray(serversInRole)) continue;
+      for (const host of serversInRole) {
+        if (!isPlainObject(host)) continue;
+        const [name, tags] = Object.entries(host)[0] ?? [];
+        if (name === undefined) continue;
+        const has = Array.isArray(tags) ? tags.includes(tag) : typeof tags === 'string' ? tags.includes(tag) : false;
+        if (has) out.push(name);
+      }
+    }
+    return out;
+  }
+
+  private ensureValidRoles(): void {
+    const roles = this.accessoryConfig.roles;
+    const roleNames = this.config.roles.map((r) => r.name);
+    if (Array.isArray(roles)) {
+      const missing = roles.filter((r: string) => !roleNames.includes(r));
+      if (missing.length > 0) throw new ConfigError([{ path: `accessories/${this.name}`, message: `unknown roles ${missing.join(', ')}` }]);
+    } else if (this.accessoryConfig.role !== undefined && this.accessoryConfig.role !== null && !this.config.role(this.accessoryConfig.role)) {
+      throw new ConfigError([{ path: `accessories/${this.name}`, message: `unknown role ${this.accessoryConfig.role}` }]);
+    }
+  }
+}
+
+function parsePathConfig(entry: unknown, defaultMode: string | undefined): { local: string; remote: string; options: string | undefined; mode: string | undefined; owner: string | undefined } {
+  if (isPlainObject(entry)) {
+    return {
+      local: String(entry.local ?? ''),
+      remote: String(entry.remote ?? ''),
+      options: entry.options ?? undefined,
+      mode: entry.mode ?? defaultMode,
+      owner: entry.owner ?? undefined,
+    };
+  }
+  const s = String(entry);
+  const parts = s.split(':');
+  const local = parts[0] ?? '';
+  const remote = parts[1] ?? '';
+  const options = parts.length > 2 ? parts.slice(2).join(':') : undefined;
+  return { local, remote, options, mode: defaultMode, owner: undefined };
+}

@@ -1,0 +1,473 @@
+/**
+ * The deploy configuration object graph, following Kamal's
+ * Kamal::Configuration: built from an already schema-validated raw object,
+ * it raises the cross-field errors Kamal raises (as ConfigError).
+ */
+import { ConfigError } from '../errors.js';
+import { MapSecretStore, type SecretStore } from '../secret.js';
+import type { Word } from '../shell.js';
+import { Accessory } from './accessory.js';
+import { Alias } from './alias.js';
+import { Boot } from './boot.js';
+import { Builder } from './builder.js';
+import { Env, EnvTag } from './env.js';
+import { Logging } from './logging.js';
+import { Proxy, ProxyBoot, type ProxyRun } from './proxy.js';
+import { Registry } from './registry.js';
+import { Role } from './role.js';
+import { Ssh } from './ssh.js';
+import { Sshkit } from './sshkit.js';
+import { argumentize, compareVersions, isPlainObject, isPresent, type RawObject } from './utils.js';
+
+/** The Kamal version whose behaviour this implementation follows (for `minimum_version`). */
+export const KAMAL_VERSION = '2.12.0';
+
+export const HOOKS_OUTPUT_LEVELS = ['quiet', 'verbose'] as const;
+export type HooksOutputLevel = (typeof HOOKS_OUTPUT_LEVELS)[number];
+
+export interface ConfigurationOptions {
+  destination?: string;
+  /** The version to deploy; the caller supplies the git-derived default. */
+  version?: string;
+  secrets?: SecretStore;
+  /** The local Docker architecture (`amd64`/`arm64`), used to split local and remote builds. Defaults to this machine's. */
+  localArch?: string;
+  /** Checks that a local file exists (hooks dir); when absent such checks are skipped. */
+  fileExists?: (path: string) => boolean;
+  /** Directory that relative local paths (accessory files) resolve against. Defaults to process.cwd(). */
+  cwd?: string;
+}
+
+function defaultLocalArch(): string {
+  switch (process.arch) {
+    case 'x64':
+      return 'amd64';
+    case 'arm64':
+      return 'arm64';
+    default:
+      return process.arch;
+  }
+}
+
+function join(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/');
+}
+
+export class Configuration {
+  readonly rawConfig: RawObject;
+  readonly destination: string | undefined;
+  readonly secrets: SecretStore;
+  readonly localArch: string;
+  readonly fileExists: ((path: string) => boolean) | undefined;
+  #declaredVersion: string | undefined;
+
+  readonly roles: Role[];
+  readonly registry: Registry;
+  readonly accessories: Accessory[];
+  readonly aliases: Record<string, Alias>;
+  readonly boot: Boot;
+  readonly builder: Builder;
+  readonly env: Env;
+  readonly logging: Logging;
+  readonly proxy: Proxy;
+  readonly proxyBoot: ProxyBoot;
+  readonly ssh: Ssh;
+  readonly sshkit: Sshkit;
+  #envTags: EnvTag[] | undefined;
+
+  constructor(raw: RawObject, opts: ConfigurationOptions = {}) {
+    this.rawConfig = raw;
+    this.destination = opts.destination ?? undefined;
+    this.#declaredVersion = opts.version;
+    this.secrets = opts.secrets ?? new MapSecretStore();
+    this.localArch = opts.localArch ?? defaultLocalArch();
+    this.fileExists = opts.fileExists;
+
+    const servers = raw.servers;
+    const roleNames = Array.isArray(servers) ? ['web'] : isPlainObject(servers) ? Object.keys(servers).sort() : [];
+    this.roles = roleNames.map((name) => new Role(name, { config: this }));
+    this.registry = new Registry({ config: raw, secrets: this.secrets });
+
+    this.accessories = isPlainObject(raw.accessories) ? Object.keys(raw.accessories).map((name) => new Accessory(name, { config: this, cwd: opts.cwd })) : [];
+    this.aliases = {};
+    if (isPlainObject(raw.aliases)) for (const [name, command] of Object.entries(raw.aliases)) this.aliases[name] = new Alias(name, String(command));
+    this.boot = new Boot({ bootConfig: raw.boot, hostCount: this.allHosts.length });
+    this.builder = new Builder({ config: this });
+    this.env = new Env({ config: isPlainObject(raw.env) ? raw.env : {}, secrets: this.secrets });
+    this.logging = new Logging({ loggingConfig: raw.logging });
+    this.proxy = new Proxy({ config: this, proxyConfig: raw.proxy, secrets: this.secrets });
+    this.proxyBoot = new ProxyBoot({ config: this });
+    this.ssh = new Ssh({ sshConfig: raw.ssh, secrets: this.secrets });
+    this.sshkit = new Sshkit({ sshkitConfig: raw.sshkit });
+
+    this.ensureDestinationIfRequired();
+    this.ensureRequiredKeysPresent();
+    this.ensureValidKamalVersion();
+    this.ensureRetainContainersValid();
+    this.ensureValidServiceName();
+    this.ensureNoTraefikRebootHooks();
+    this.ensureOneHostForSslRoles();
+    this.ensureUniqueHostsForSslRoles();
+    this.ensureLocalRegistryRemoteBuilderHasSshUrl();
+    this.ensureNoConflictingProxyRuns();
+    this.ensureValidHooksOutput();
+  }
+
+  get service(): string {
+    return this.rawConfig.service;
+  }
+
+  get labels(): RawObject | undefined {
+    return this.rawConfig.labels ?? undefined;
+  }
+
+  /** The version being deployed. Throws when none was given. */
+  get version(): string {
+    if (!isPresent(this.#declaredVersion)) throw new Error('No version set: pass the version (e.g. the git revision) to the configuration');
+    return this.#declaredVersion!;
+  }
+
+  set version(version: string) {
+    this.#declaredVersion = version;
+  }
+
+  get declaredVersion(): string | undefined {
+    return this.#declaredVersion;
+  }
+
+  get abbreviatedVersion(): string | undefined {
+    const v = this.#declaredVersion;
+    if (!isPresent(v)) return undefined;
+    return v!.includes('_') ? v : v!.slice(0, 7);
+  }
+
+  get minimumVersion(): string | undefined {
+    return this.rawConfig.minimum_version ?? undefined;
+  }
+
+  get serviceAndDestination(): string {
+    return [this.service, this.destination].filter((x) => x !== undefined && x !== null).join('-');
+  }
+
+  role(name: string): Role | undefined {
+    return this.roles.find((r) => r.name === String(name));
+  }
+
+  /** Same as `roles`. */
+  get allRoles(): Role[] {
+    return this.roles;
+  }
+
+  get roleNames(): string[] {
+    return this.roles.map((r) => r.name);
+  }
+
+  accessory(name: string): Accessory | undefined {
+    return this.accessories.find((a) => a.name === String(name));
+  }
+
+  get accessoryNames(): string[] {
+    return this.accessories.map((a) => a.name);
+  }
+
+  get allHosts(): string[] {
+    return unique([...this.roles, ...this.accessories].flatMap((x) => x.hosts));
+  }
+
+  hostRoles(host: string): Role[] {
+    return this.roles.filter((r) => r.hosts.includes(host));
+  }
+
+  hostAccessories(host: string): Accessory[] {
+    return this.accessories.filter((a) => a.hosts.includes(host));
+  }
+
+  get appHosts(): string[] {
+    return unique(this.roles.flatMap((r) => r.hosts));
+  }
+
+  get primaryHost(): string | undefined {
+    return this.primaryRole?.primaryHost;
+  }
+
+  get primaryRoleName(): string {
+    return this.rawConfig.primary_role ?? 'web';
+  }
+
+  get primaryRole(): Role | undefined {
+    return this.role(this.primaryRoleName);
+  }
+
+  get allowEmptyRoles(): boolean {
+    return !!this.rawConfig.allow_empty_roles;
+  }
+
+  get proxyRoles(): Role[] {
+    return this.roles.filter((r) => r.isRunningProxy());
+  }
+
+  get proxyRoleNames(): string[] {
+    return this.proxyRoles.map((r) => r.name);
+  }
+
+  get proxyAccessories(): Accessory[] {
+    return this.accessories.filter((a) => a.isRunningProxy());
+  }
+
+  get proxyHosts(): string[] {
+    return unique([...this.proxyRoles.flatMap((r) => r.hosts), ...this.proxyAccessories.flatMap((a) => a.hosts)]);
+  }
+
+  get image(): string | undefined {
+    let name: string | undefined = isPresent(this.rawConfig.image) ? String(this.rawConfig.image) : undefined;
+    if (name === undefined && this.registry.isLocal()) name = this.rawConfig.service;
+    return name;
+  }
+
+  /** The `proxy/run` settings of the roles and accessories on `host` (they must agree). */
+  proxyRun(host: string): ProxyRun | undefined {
+    return this.proxyRuns(host)[0];
+  }
+
+  get repository(): string {
+    return [this.registry.server, this.image].filter((x) => x !== undefined && x !== null).join('/');
+  }
+
+  get absoluteImage(): string {
+    return `${this.repository}:${this.version}`;
+  }
+
+  get latestImage(): string {
+    return `${this.repository}:${this.latestTag}`;
+  }
+
+  get latestTag(): string {
+    return ['latest', this.destination].filter((x) => x !== undefined && x !== null).join('-');
+  }
+
+  get serviceWithVersion(): string {
+    return `${this.service}-${this.version}`;
+  }
+
+  get requireDestination(): boolean {
+    return !!this.rawConfig.require_destination;
+  }
+
+  get retainContainers(): number {
+    return this.rawConfig.retain_containers ?? 5;
+  }
+
+  volumeArgs(): Word[] {
+    return isPresent(this.rawConfig.volumes) ? argumentize('--volume', (this.rawConfig.volumes as unknown[]).map(String)) : [];
+  }
+
+  loggingArgs(): Word[] {
+    return this.logging.args();
+  }
+
+  get readinessDelay(): number {
+    return this.rawConfig.readiness_delay ?? 7;
+  }
+
+  get deployTimeout(): number {
+    return this.rawConfig.deploy_timeout ?? 30;
+  }
+
+  get drainTimeout(): number {
+    return this.rawConfig.drain_timeout ?? 30;
+  }
+
+  get stopTimeout(): number | undefined {
+    return this.rawConfig.stop_timeout ?? undefined;
+  }
+
+  get runDirectory(): string {
+    return '.kamal';
+  }
+
+  get appsDirectory(): string {
+    return join(this.runDirectory, 'apps');
+  }
+
+  get appDirectory(): string {
+    return join(this.appsDirectory, this.serviceAndDestination);
+  }
+
+  get envDirectory(): string {
+    return join(this.appDirectory, 'env');
+  }
+
+  get assetsDirectory(): string {
+    return join(this.appDirectory, 'assets');
+  }
+
+  get hooksPath(): string {
+    return this.rawConfig.hooks_path ?? '.kamal/hooks';
+  }
+
+  get secretsPath(): string {
+    return this.rawConfig.secrets_path ?? '.kamal/secrets';
+  }
+
+  get assetPath(): string | undefined {
+    return this.rawConfig.asset_path ?? undefined;
+  }
+
+  get errorPagesPath(): string | undefined {
+    return this.rawConfig.error_pages_path ?? undefined;
+  }
+
+  get envTags(): EnvTag[] {
+    if (this.#envTags === undefined) {
+      const env = this.rawConfig.env;
+      const tags = isPlainObject(env) && isPlainObject(env.tags) ? env.tags : undefined;
+      this.#envTags = tags ? Object.entries(tags).map(([name, config]) => new EnvTag(name, { config: config as RawObject, secrets: this.secrets })) : [];
+    }
+    return this.#envTags;
+  }
+
+  envTag(name: string): EnvTag | undefined {
+    return this.envTags.find((t) => t.name === String(name));
+  }
+
+  /** Tags of every app host, merged over roles (for filtering hosts by tag). */
+  get hostTags(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const role of this.roles) {
+      for (const [host, tags] of role.hostTags) out.set(host, unique([...(out.get(host) ?? []), ...tags]));
+    }
+    return out;
+  }
+
+  /** The output level configured for a hook (`hooks_output`), if any. */
+  hooksOutputFor(hook: string): HooksOutputLevel | undefined {
+    const ho = this.rawConfig.hooks_output;
+    if (typeof ho === 'string') return ho as HooksOutputLevel;
+    if (isPlainObject(ho)) return ho[hook] === undefined || ho[hook] === null ? undefined : (String(ho[hook]) as HooksOutputLevel);
+    return undefined;
+  }
+
+  /** Kamal's `to_h` (used by `kamal config`). */
+  toH(): RawObject {
+    const out: RawObject = {
+      roles: this.roleNames,
+      hosts: this.allHosts,
+      primary_host: this.primaryHost,
+      version: this.#declaredVersion,
+      repository: this.repository,
+      absolute_image: isPresent(this.#declaredVersion) ? this.absoluteImage : undefined,
+      service_with_version: isPresent(this.#declaredVersion) ? this.serviceWithVersion : undefined,
+      volume_args: this.rawConfig.volumes ? (this.rawConfig.volumes as unknown[]).flatMap((v) => ['--volume', String(v)]) : [],
+      ssh_options: this.ssh.options(),
+      sshkit: this.sshkit.toH(),
+      builder: this.builder.toH(),
+      accessories: this.rawConfig.accessories,
+      logging: this.rawConfig.logging,
+    };
+    for (const k of Object.keys(out)) if (out[k] === undefined || out[k] === null) delete out[k];
+    return out;
+  }
+
+  // --- cross-field checks (Kamal's ensure_* methods) ---
+
+  private ensureDestinationIfRequired(): void {
+    if (this.requireDestination && this.destination === undefined) throw new ConfigError('You must specify a destination');
+  }
+
+  private ensureRequiredKeysPresent(): void {
+    for (const key of ['service', 'registry']) {
+      if (!isPresent(this.rawConfig[key])) throw new ConfigError(`Missing required configuration for ${key}`);
+    }
+    if (!isPresent(this.image)) throw new ConfigError('Missing required configuration for image');
+
+    if (this.rawConfig.servers === undefined || this.rawConfig.servers === null) {
+      if (!isPresent(this.rawConfig.accessories)) throw new ConfigError('No servers or accessories specified');
+    } else {
+      const primary = this.role(this.primaryRoleName);
+      if (!primary) throw new ConfigError(`The primary_role ${this.primaryRoleName} isn't defined`);
+      if (primary.hosts.length === 0) throw new ConfigError(`No servers specified for the ${primary.name} primary_role`);
+      if (!this.allowEmptyRoles) {
+        for (const role of this.roles) {
+          if (role.hosts.length === 0) {
+            throw new ConfigError(`No servers specified for the ${role.name} role. You can ignore this with allow_empty_roles: true`);
+          }
+        }
+      }
+    }
+  }
+
+  private ensureValidServiceName(): void {
+    if (!/^[a-z0-9_-]+$/i.test(String(this.rawConfig.service ?? ''))) {
+      throw new ConfigError('Service name can only include alphanumeric characters, hyphens, and underscores');
+    }
+  }
+
+  private ensureValidKamalVersion(): void {
+    const min = this.minimumVersion;
+    if (min && compareVersions(String(min), KAMAL_VERSION) > 0) {
+      throw new ConfigError(`Current version is ${KAMAL_VERSION}, minimum required is ${min}`);
+    }
+  }
+
+  private ensureRetainContainersValid(): void {
+    if (this.retainContainers < 1) throw new ConfigError('Must retain at least 1 container');
+  }
+
+  private ensureNoTraefikRebootHooks(): void {
+    const exists = this.fileExists;
+    if (!exists) return;
+    const hooks = ['pre-traefik-reboot', 'post-traefik-reboot'].filter((h) => exists(join(this.hooksPath, h)));
+    if (hooks.length > 0) throw new ConfigError(`Found ${hooks.join(', ')}, these should be renamed to (pre|post)-proxy-reboot`);
+  }
+
+  private ensureOneHostForSslRoles(): void {
+    for (const role of this.roles) role.ensureOneHostForSsl();
+  }
+
+  private ensureUniqueHostsForSslRoles(): void {
+    const hosts = this.roles.filter((r) => r.isSsl()).flatMap((r) => r.proxy!.hosts);
+    const counts = new Map<string, number>();
+    for (const h of hosts) counts.set(h, (counts.get(h) ?? 0) + 1);
+    const duplicates = [...counts].filter(([, n]) => n > 1).map(([h]) => h);
+    if (duplicates.length > 0) throw new ConfigError(`Different roles can't share the same host for SSL: ${duplicates.join(', ')}`);
+  }
+
+  private ensureLocalRegistryRemoteBuilderHasSshUrl(): void {
+    if (this.registry.isLocal() && this.builder.isRemote()) {
+      if (!/^ssh:/i.test(this.builder.remote ?? '')) {
+        throw new ConfigError('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)');
+      }
+    }
+  }
+
+  private ensureNoConflictingProxyRuns(): void {
+    for (const host of this.allHosts) {
+      const runs = this.proxyRuns(host);
+      if (runs.some((r) => !r.equals(runs[0]))) throw new ConfigError(`Conflicting proxy run configurations for host ${host}`);
+    }
+  }
+
+  private proxyRuns(host: string): ProxyRun[] {
+    return [...this.hostRoles(host), ...this.hostAccessories(host)]
+      .map((x) => x.proxy)
+      .filter((p): p is Proxy => p !== undefined)
+      .map((p) => p.run)
+      .filter((r): r is ProxyRun => r !== undefined);
+  }
+
+  private ensureValidHooksOutput(): void {
+    const ho = this.rawConfig.hooks_output;
+    if (typeof ho === 'string') validateHooksOutputLevel(ho);
+    else if (isPlainObject(ho)) for (const [hook, level] of Object.entries(ho)) validateHooksOutputLevel(String(level), hook);
+  }
+}
+
+function validateHooksOutputLevel(level: string, hook?: string): void {
+  if ((HOOKS_OUTPUT_LEVELS as readonly string[]).includes(level)) return;
+  const context = hook ? ` for hook '${hook}'` : '';
+  throw new ConfigError(`Invalid hooks_output '${level}'${context}, must be one of: ${HOOKS_OUTPUT_LEVELS.join(', ')}`);
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
