@@ -48,3 +48,11 @@ export class BootError extends Error {
     this.name = 'BootError';
   }
 }
+
+/** A local tool is missing (docker, buildx). */
+export class DependencyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DependencyError';
+  }
+}

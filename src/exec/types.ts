@@ -17,6 +17,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra environment (local commands only; remote commands get it exported in the command). */
   env?: Record<string, string>;
+  /** Working directory (local commands only). */
+  cwd?: string;
   /** Do not throw on a non-zero exit; return the result instead. */
   allowFailure?: boolean;
   /** Allocate a pty (interactive exec). */
@@ -63,6 +65,30 @@ export class CommandFailedError extends Error {
     this.exitCode = r.exitCode;
     this.stdout = r.stdout;
     this.stderr = r.stderr;
+  }
+}
+
+/** The command ran longer than its timeoutMs and was stopped. exitCode is 124, as with timeout(1). */
+export class CommandTimeoutError extends CommandFailedError {
+  readonly timeoutMs: number;
+  constructor(r: { host: string; command: string; stdout: string; stderr: string }, timeoutMs: number, tailLines = 10) {
+    super({ ...r, exitCode: 124 }, tailLines);
+    const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
+    this.message = `command timed out after ${timeoutMs} ms on ${r.host}: ${r.command}` + (tail ? `\n${indent(tail)}` : '');
+    this.name = 'CommandTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The command was cancelled through its AbortSignal. */
+export class CommandAbortedError extends Error {
+  readonly host: string;
+  readonly command: string;
+  constructor(host: string, command: string, options?: { cause?: unknown }) {
+    super(`command aborted on ${host}: ${command}`, options);
+    this.name = 'AbortError';
+    this.host = host;
+    this.command = command;
   }
 }
 

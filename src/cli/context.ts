@@ -1,0 +1,125 @@
+/** Builds a run context from CLI flags: config, secrets, version, runners, reporter, hooks. */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../errors.js';
+import { loadConfig } from '../config/index.js';
+import { Configuration } from '../model/index.js';
+import { Kamal, type GlobalOptions } from '../engine/kamal.js';
+import { PlanRunner } from '../engine/plan-runner.js';
+import type { Reporter } from '../engine/reporter.js';
+import { installHookRunner } from '../engine/hooks.js';
+import { SecretRegistry } from '../secret.js';
+import { LocalRunner } from '../exec/local.js';
+import type { Runner } from '../exec/types.js';
+import { sshPoolFor } from './ssh-options.js';
+
+export interface ContextOptions extends GlobalOptions {
+  /** Record commands instead of running them. */
+  plan?: boolean;
+  /** Host key checking for the SSH pool. */
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  knownHostsFile?: string;
+}
+
+export interface ContextDeps {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  confirm?: (q: string) => Promise<boolean>;
+  /** Override runners (tests, the action). */
+  runner?: Runner;
+  local?: Runner;
+  /** Extra secrets from outside the secrets files (action inputs). */
+  extraSecrets?: Record<string, string>;
+}
+
+function git(cwd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kamal's default version: the git commit, with `_uncommitted_<hex>` when the tree is dirty. */
+export function gitVersion(cwd: string, opts: { gitClone?: boolean } = {}): string | undefined {
+  const revision = git(cwd, ['rev-parse', 'HEAD']);
+  if (!revision) return undefined;
+  const dirty = git(cwd, ['status', '--porcelain']);
+  return dirty && !opts.gitClone ? `${revision}_uncommitted_${randomBytes(8).toString('hex')}` : revision;
+}
+
+export async function createContext(
+  opts: ContextOptions,
+  deps: ContextDeps,
+  command: string,
+  subcommand?: string,
+): Promise<Kamal> {
+  const env = { ...deps.env };
+  if (opts.destination) env.KAMAL_DESTINATION = opts.destination;
+  const loaded = await loadConfig({
+    configFile: opts.configFile ?? 'config/deploy.yml',
+    destination: opts.destination,
+    cwd: deps.cwd,
+    env,
+    extraSecrets: deps.extraSecrets,
+  });
+  const config = new Configuration(loaded.raw, { destination: opts.destination, secrets: loaded.secrets });
+  const declared = opts.version || env.VERSION;
+  if (declared) config.version = declared;
+  else {
+    const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone?.() ?? false });
+    if (v) config.version = v;
+    else if (opts.plan) config.version = '<git-version>';
+    else throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
+  }
+
+  const registry = new SecretRegistry();
+  for (const key of loaded.secrets.keys()) registry.add(loaded.secrets.get(key));
+
+  let runner: Runner;
+  let local: Runner;
+  if (opts.plan) {
+    runner = local = deps.runner ?? new PlanRunner();
+  } else {
+    runner = deps.runner ?? sshPoolFor(config, opts, deps.env);
+    local = deps.local ?? new LocalRunner({ cwd: deps.cwd, env: deps.env as Record<string, string> });
+  }
+
+  const k = new Kamal({
+    config,
+    runner,
+    local,
+    reporter: deps.reporter,
+    options: opts,
+    dryRun: opts.plan,
+    signal: deps.signal,
+    secrets: registry,
+    cwd: deps.cwd,
+    env,
+    confirm: deps.confirm,
+    command,
+    subcommand,
+  });
+  installHookRunner(k, {
+    secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),
+  });
+  k.gitStatus = () => git(deps.cwd, ['status', '--porcelain']) || undefined;
+  k.builderSecretEnv = () => {
+    const out: Record<string, string> = {};
+    for (const name of config.builder.secrets ?? []) {
+      const s = loaded.secrets.get(name);
+      if (s) out[name] = s.reveal();
+    }
+    return out;
+  };
+  return k;
+}
+
+declare module '../engine/kamal.js' {
+  interface Kamal {
+    gitStatus?: () => string | undefined;
+    builderSecretEnv?: () => Record<string, string>;
+  }
+}

@@ -1,0 +1,497 @@
+/** The command tree, mirroring Kamal's (`kamal deploy`, `kamal app boot`, ...). */
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import type { Kamal } from '../engine/kamal.js';
+import * as main from '../engine/main.js';
+import * as app from '../engine/app-commands.js';
+import * as proxy from '../engine/proxy.js';
+import * as acc from '../engine/accessory.js';
+import * as build from '../engine/build.js';
+import * as lock from '../engine/lock-commands.js';
+import { proxyBootConfig } from '../engine/proxy-boot-config.js';
+import { PlanRunner } from '../engine/plan-runner.js';
+import { createContext, type ContextDeps, type ContextOptions } from './context.js';
+import { printConfig, printSecrets, init } from './local-commands.js';
+import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
+
+export interface CliIO extends Omit<ContextDeps, 'reporter'> {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  reporter: ContextDeps['reporter'];
+}
+
+interface Invocation {
+  /** The operation to run with a context. */
+  run: (k: Kamal) => Promise<unknown>;
+  command: string;
+  subcommand?: string;
+  opts: ContextOptions;
+  /** Does not need a configuration (version, init). */
+  local?: (io: CliIO) => Promise<void>;
+}
+
+const int = (name: string) => (v: string): number => {
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} expects a whole number, got '${v}'`);
+  return Number(v);
+};
+
+function globalOptions(c: Command): Command {
+  return c
+    .option('-v, --verbose', 'Detailed logging')
+    .option('-q, --quiet', 'Minimal logging')
+    .option('--version <version>', 'Run commands against a specific app version')
+    .option('-p, --primary', 'Run commands only on primary host instead of all')
+    .option('-h, --hosts <hosts>', 'Run commands on these hosts instead of all (separate by comma, supports wildcards with *)')
+    .option('-r, --roles <roles>', 'Run commands on these roles instead of all (separate by comma, supports wildcards with *)')
+    .option('-c, --config-file <file>', 'Path to config file', 'config/deploy.yml')
+    .option('-d, --destination <destination>', 'Specify destination to be used for config file (staging -> deploy.staging.yml)')
+    .option('--skip-hooks', "Don't run hooks")
+    .option('--lock-wait', "Wait for the deploy lock if it's already held instead of failing immediately")
+    .option('--lock-wait-timeout <seconds>', 'Maximum seconds to wait for the deploy lock', int('lock-wait-timeout'), 900)
+    .option('--lock-wait-interval <seconds>', 'Seconds between deploy lock polls', int('lock-wait-interval'), 15)
+    .option('--dry-run', 'Print the commands that would run, without connecting anywhere')
+    .addOption(new Option('--host-key-checking <mode>', 'SSH host key checking').choices(['strict', 'accept-new', 'off']))
+    .option('--known-hosts <file>', 'known_hosts file to check host keys against');
+}
+
+/** Builds the program. `capture` receives the chosen invocation instead of running it. */
+export function buildProgram(capture: (inv: Invocation) => void): Command {
+  const program = new Command('kamal-action')
+    .description('Deploy web apps anywhere, Kamal-compatible, from GitHub Actions or a terminal')
+    .helpOption('--help', 'Show help')
+    .addHelpCommand('help [command]', 'Show help for a command')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  globalOptions(program);
+
+  const on = (
+    cmd: Command,
+    command: string,
+    subcommand: string | undefined,
+    fn: (k: Kamal, opts: Record<string, unknown>, args: string[]) => Promise<unknown>,
+  ): Command =>
+    cmd.action((...params: unknown[]) => {
+      const c = params[params.length - 1] as Command;
+      const args = c.args;
+      const all = c.optsWithGlobals() as Record<string, unknown> & ContextOptions;
+      capture({
+        command,
+        subcommand,
+        opts: normalize(all),
+        run: (k) => fn(k, all, args),
+      });
+    });
+
+  const sub = (parent: Command, name: string, desc: string): Command => {
+    const c = parent.command(name).description(desc).helpOption('--help', 'Show help');
+    return c;
+  };
+
+  // ---- main ----
+  on(
+    sub(program, 'setup', 'Setup all accessories, push the env, and deploy app to servers')
+      .option('-P, --skip-push', 'Skip image build and push')
+      .option('--no-cache', "Build without using Docker's build cache"),
+    'setup',
+    undefined,
+    (k, o) => main.setup(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
+  );
+  on(
+    sub(program, 'deploy', 'Deploy app to servers')
+      .option('-P, --skip-push', 'Skip image build and push')
+      .option('--no-cache', "Build without using Docker's build cache"),
+    'deploy',
+    undefined,
+    (k, o) => main.deploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
+  );
+  on(
+    sub(program, 'redeploy', 'Deploy app to servers without bootstrapping servers, starting kamal-proxy and pruning')
+      .option('-P, --skip-push', 'Skip image build and push')
+      .option('--no-cache', "Build without using Docker's build cache"),
+    'redeploy',
+    undefined,
+    (k, o) => main.redeploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
+  );
+  on(sub(program, 'rollback', 'Rollback app to VERSION').argument('<version>'), 'rollback', undefined, (k, _o, a) =>
+    main.rollback(k, a[0]!),
+  );
+  on(sub(program, 'details', 'Show details about all containers'), 'details', undefined, async (k) => {
+    await proxy.proxyDetails(k);
+    await app.appDetails(k);
+    await acc.accessoryDetails(k, 'all');
+  });
+  on(sub(program, 'audit', 'Show audit log from servers'), 'audit', undefined, (k) => main.audit(k));
+  on(
+    sub(program, 'remove', 'Remove kamal-proxy, app, accessories, and registry session from servers').option(
+      '-y, --confirmed',
+      'Proceed without confirmation question',
+    ),
+    'remove',
+    undefined,
+    (k) => app.removeEverything(k),
+  );
+  program
+    .command('config')
+    .description('Show combined config (secrets redacted)')
+    .helpOption('--help', 'Show help')
+    .action((_o, c: Command) => {
+      const all = normalize(c.optsWithGlobals());
+      capture({ command: 'config', opts: all, run: async (k) => printConfig(k) });
+    });
+  program
+    .command('init')
+    .description('Create config stub in config/deploy.yml and secrets stub in .kamal')
+    .helpOption('--help', 'Show help')
+    .action((_o, c: Command) => {
+      capture({ command: 'init', opts: normalize(c.optsWithGlobals()), run: async () => undefined, local: (io) => init(io) });
+    });
+  program
+    .command('version')
+    .description('Show version')
+    .helpOption('--help', 'Show help')
+    .action((_o, c: Command) => {
+      capture({
+        command: 'version',
+        opts: normalize(c.optsWithGlobals()),
+        run: async () => undefined,
+        local: async (io) => io.out(`${KAMAL_ACTION_VERSION} (compatible with Kamal ${KAMAL_COMPAT_VERSION})\n`),
+      });
+    });
+
+  // ---- app ----
+  const appCmd = sub(program, 'app', 'Manage application');
+  on(sub(appCmd, 'boot', 'Boot app on servers (or reboot app if already running)'), 'app', 'boot', (k, o) =>
+    app.appBootCommand(k, o.version as string | undefined),
+  );
+  on(sub(appCmd, 'start', 'Start existing app container on servers'), 'app', 'start', (k) => app.appStart(k));
+  on(sub(appCmd, 'stop', 'Stop app container on servers'), 'app', 'stop', (k) => app.appStop(k));
+  on(sub(appCmd, 'details', 'Show details about app containers'), 'app', 'details', (k) => app.appDetails(k));
+  on(sub(appCmd, 'containers', 'Show app containers on servers'), 'app', 'containers', (k) => app.appContainers(k));
+  on(sub(appCmd, 'images', 'Show app images on servers'), 'app', 'images', (k) => app.appImages(k));
+  on(sub(appCmd, 'version', 'Show app version currently running on servers'), 'app', 'version', (k) => app.appVersion(k));
+  on(
+    sub(appCmd, 'stale_containers', 'Detect app stale containers').option('-s, --stop', 'Stop the stale containers found'),
+    'app',
+    'stale_containers',
+    (k, o) => app.staleContainersCommand(k, !!o.stop),
+  );
+  on(
+    sub(appCmd, 'logs', 'Show log lines from app on servers')
+      .option('-s, --since <since>', 'Show lines since timestamp or relative (e.g. 42m)')
+      .option('-n, --lines <lines>', 'Number of lines to show from each server', int('lines'))
+      .option('-g, --grep <grep>', 'Show lines with grep match only')
+      .option('--grep-options <options>', 'Additional options supplied to grep')
+      .option('-f, --follow', 'Follow log on primary server (or specific host set by --hosts)')
+      .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output')
+      .option('--container-id <id>', 'Docker container ID to fetch logs'),
+    'app',
+    'logs',
+    (k, o) =>
+      app.appLogs(k, {
+        since: o.since as string | undefined,
+        lines: o.lines as number | undefined,
+        grep: o.grep as string | undefined,
+        grepOptions: o.grepOptions as string | undefined,
+        follow: !!o.follow,
+        timestamps: !o.skipTimestamps,
+        containerId: o.containerId as string | undefined,
+      }),
+  );
+  on(
+    sub(appCmd, 'exec', 'Execute a custom command on servers within the app container')
+      .argument('<cmd...>')
+      .option('-i, --interactive', 'Execute command over ssh for an interactive shell')
+      .option('--reuse', 'Reuse currently running container instead of starting a new one')
+      .option('-e, --env <env...>', 'Set environment variables for the command (KEY=VALUE)')
+      .option('--detach', 'Execute command in a detached container'),
+    'app',
+    'exec',
+    (k, o, a) =>
+      app.appExec(k, a, {
+        interactive: !!o.interactive,
+        reuse: !!o.reuse,
+        detach: !!o.detach,
+        env: parseEnv(o.env as string[] | undefined),
+      }),
+  );
+  on(sub(appCmd, 'remove', 'Remove app containers and images from servers'), 'app', 'remove', (k) => app.appRemove(k));
+  on(sub(appCmd, 'live', 'Set the app to live mode'), 'app', 'live', (k) => app.appLive(k));
+  on(
+    sub(appCmd, 'maintenance', 'Set the app to maintenance mode')
+      .option('--drain-timeout <seconds>', 'How long to allow in-flight requests to complete', int('drain-timeout'))
+      .option('--message <message>', 'Message to display to clients while stopped'),
+    'app',
+    'maintenance',
+    (k, o) => app.appMaintenance(k, { drainTimeout: o.drainTimeout as number | undefined, message: o.message as string | undefined }),
+  );
+
+  // ---- proxy ----
+  const proxyCmd = sub(program, 'proxy', 'Manage kamal-proxy');
+  on(sub(proxyCmd, 'boot', 'Boot proxy on servers'), 'proxy', 'boot', (k) => proxy.proxyBoot(k));
+  on(
+    sub(proxyCmd, 'reboot', 'Reboot proxy on servers (stop container, remove container, start new container)')
+      .option('--rolling', 'Reboot proxy on hosts in sequence, rather than in parallel')
+      .option('-y, --confirmed', 'Proceed without confirmation question'),
+    'proxy',
+    'reboot',
+    (k, o) => proxy.proxyReboot(k, { rolling: !!o.rolling }),
+  );
+  on(sub(proxyCmd, 'start', 'Start existing proxy container on servers'), 'proxy', 'start', (k) => proxy.proxyStart(k));
+  on(sub(proxyCmd, 'stop', 'Stop existing proxy container on servers'), 'proxy', 'stop', (k) => proxy.proxyStop(k));
+  on(sub(proxyCmd, 'restart', 'Restart existing proxy container on servers'), 'proxy', 'restart', async (k) => {
+    await proxy.proxyStop(k);
+    await proxy.proxyStart(k);
+  });
+  on(sub(proxyCmd, 'details', 'Show details about proxy container from servers'), 'proxy', 'details', (k) =>
+    proxy.proxyDetails(k),
+  );
+  on(
+    sub(proxyCmd, 'logs', 'Show log lines from proxy on servers')
+      .option('-s, --since <since>', 'Show logs since timestamp or relative')
+      .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
+      .option('-g, --grep <grep>', 'Show lines with grep match only')
+      .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
+    'proxy',
+    'logs',
+    (k, o) =>
+      proxy.proxyLogs(k, {
+        since: o.since as string | undefined,
+        lines: o.lines as number | undefined,
+        grep: o.grep as string | undefined,
+        timestamps: !o.skipTimestamps,
+      }),
+  );
+  on(
+    sub(proxyCmd, 'remove', 'Remove proxy container and image from servers').option(
+      '--force',
+      'Force removing proxy when apps are still installed',
+    ),
+    'proxy',
+    'remove',
+    (k, o) => proxy.proxyRemove(k, { force: !!o.force }),
+  );
+  on(
+    sub(proxyCmd, 'boot_config', 'Manage kamal-proxy boot configuration (deprecated: use proxy/run in the config)')
+      .argument('<subcommand>', 'set, get or reset')
+      .option('--no-publish', 'Do not publish the proxy ports on the host')
+      .option('--publish-host-ip <ip...>', 'Host IP address to bind HTTP/HTTPS traffic to')
+      .option('--http-port <port>', 'HTTP port to publish on the host', int('http-port'), 80)
+      .option('--https-port <port>', 'HTTPS port to publish on the host', int('https-port'), 443)
+      .option('--log-max-size <size>', 'Max size of proxy logs', '10m')
+      .option('--registry <registry>', 'Registry to use for the proxy image')
+      .option('--repository <repository>', 'Repository for the proxy image')
+      .option('--image-version <version>', 'Version of the proxy to run')
+      .option('--metrics-port <port>', 'Port to report prometheus metrics on', int('metrics-port'))
+      .option('--debug', 'Whether to run the proxy in debug mode')
+      .option('--docker-options <options...>', 'Docker options to pass to the proxy container (option=value)', []),
+    'proxy',
+    'boot_config',
+    (k, o, a) => proxyBootConfig(k, a[0]!, o),
+  );
+
+  // ---- accessory ----
+  const accCmd = sub(program, 'accessory', 'Manage accessories (db/redis/search)');
+  const accName = (c: Command) => c.argument('<name>', "accessory name, or 'all'");
+  on(accName(sub(accCmd, 'boot', 'Boot new accessory service on host (use NAME=all to boot all accessories)')), 'accessory', 'boot', (k, _o, a) =>
+    acc.accessoryBoot(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'reboot', 'Reboot existing accessory on host')), 'accessory', 'reboot', (k, _o, a) =>
+    acc.accessoryReboot(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'start', 'Start existing accessory container on host')), 'accessory', 'start', (k, _o, a) =>
+    acc.accessoryStart(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'stop', 'Stop existing accessory container on host')), 'accessory', 'stop', (k, _o, a) =>
+    acc.accessoryStop(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'restart', 'Restart existing accessory container on host')), 'accessory', 'restart', (k, _o, a) =>
+    acc.accessoryRestart(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'details', 'Show details about accessory on host')), 'accessory', 'details', (k, _o, a) =>
+    acc.accessoryDetails(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'upload', 'Upload accessory files to host')), 'accessory', 'upload', (k, _o, a) =>
+    acc.accessoryUpload(k, a[0]!),
+  );
+  on(accName(sub(accCmd, 'directories', 'Create accessory directories on host')), 'accessory', 'directories', (k, _o, a) =>
+    acc.accessoryDirectories(k, a[0]!),
+  );
+  on(
+    accName(sub(accCmd, 'remove', 'Remove accessory container, image and data directory from host')).option(
+      '-y, --confirmed',
+      'Proceed without confirmation question',
+    ),
+    'accessory',
+    'remove',
+    (k, _o, a) => acc.accessoryRemove(k, a[0]!),
+  );
+  on(
+    accName(sub(accCmd, 'logs', 'Show log lines from accessory on host'))
+      .option('-s, --since <since>', 'Show logs since timestamp or relative')
+      .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
+      .option('-g, --grep <grep>', 'Show lines with grep match only')
+      .option('--grep-options <options>', 'Additional options supplied to grep')
+      .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
+    'accessory',
+    'logs',
+    (k, o, a) =>
+      acc.accessoryLogs(k, a[0]!, {
+        since: o.since as string | undefined,
+        lines: o.lines as number | undefined,
+        grep: o.grep as string | undefined,
+        grepOptions: o.grepOptions as string | undefined,
+        timestamps: !o.skipTimestamps,
+      }),
+  );
+  on(
+    accName(sub(accCmd, 'exec', 'Execute a custom command on servers within the accessory container'))
+      .argument('<cmd...>')
+      .option('--reuse', 'Reuse currently running container instead of starting a new one'),
+    'accessory',
+    'exec',
+    (k, o, a) => acc.accessoryExec(k, a[0]!, a.slice(1).map((s) => s.trim()).join(' '), { reuse: !!o.reuse }),
+  );
+
+  // ---- build ----
+  const buildCmd = sub(program, 'build', 'Build application image');
+  on(sub(buildCmd, 'deliver', 'Build app and push app image to registry then pull image on servers').option('--no-cache', "Build without using Docker's build cache"), 'build', 'deliver', (k, o) =>
+    build.buildDeliver(k, { noCache: o.cache === false }),
+  );
+  on(
+    sub(buildCmd, 'push', 'Build and push app image to registry')
+      .option('--no-cache', "Build without using Docker's build cache")
+      .option('--output <type>', "Exported type for the build result", 'registry'),
+    'build',
+    'push',
+    (k, o) => build.buildPush(k, { noCache: o.cache === false, output: o.output as string }),
+  );
+  on(sub(buildCmd, 'pull', 'Pull app image from registry onto servers'), 'build', 'pull', (k) => build.buildPull(k));
+  on(sub(buildCmd, 'create', 'Create a build setup'), 'build', 'create', (k) => build.buildCreate(k));
+  on(sub(buildCmd, 'remove', 'Remove build setup'), 'build', 'remove', (k) => build.buildRemove(k));
+  on(sub(buildCmd, 'details', 'Show build setup'), 'build', 'details', (k) => build.buildDetails(k));
+
+  // ---- registry ----
+  const regCmd = sub(program, 'registry', 'Login and -out of the image registry');
+  for (const [name, desc, fn] of [
+    ['login', 'Log in to remote registry locally and remotely', main.registryLogin],
+    ['setup', 'Log in to remote registry locally and remotely', main.registryLogin],
+    ['logout', 'Log out of remote registry locally and remotely', main.registryLogout],
+    ['remove', 'Log out of remote registry locally and remotely', main.registryLogout],
+  ] as const) {
+    on(
+      sub(regCmd, name, desc).option('-L, --skip-local', 'Skip local login').option('-R, --skip-remote', 'Skip remote login'),
+      'registry',
+      name,
+      (k, o) => fn(k, { skipLocal: !!o.skipLocal, skipRemote: !!o.skipRemote }),
+    );
+  }
+
+  // ---- lock ----
+  const lockCmd = sub(program, 'lock', 'Manage the deploy lock');
+  on(sub(lockCmd, 'status', 'Report lock status'), 'lock', 'status', (k) => lock.lockStatus(k));
+  on(
+    sub(lockCmd, 'acquire', 'Acquire the deploy lock').requiredOption('-m, --message <message>', 'A lock message'),
+    'lock',
+    'acquire',
+    (k, o) => lock.lockAcquire(k, o.message as string),
+  );
+  on(sub(lockCmd, 'release', 'Release the deploy lock'), 'lock', 'release', (k) => lock.lockRelease(k));
+
+  // ---- prune ----
+  const pruneCmd = sub(program, 'prune', 'Prune old application images and containers');
+  on(sub(pruneCmd, 'all', 'Prune unused images and stopped containers'), 'prune', 'all', (k) => main.pruneAll(k));
+  on(sub(pruneCmd, 'images', 'Prune unused images'), 'prune', 'images', (k) => main.pruneImages(k));
+  on(
+    sub(pruneCmd, 'containers', 'Prune all stopped containers, except the last n (default 5)').option(
+      '--retain <n>',
+      'Number of containers to retain',
+      int('retain'),
+    ),
+    'prune',
+    'containers',
+    (k, o) => main.pruneContainers(k, o.retain as number | undefined),
+  );
+
+  // ---- server ----
+  const serverCmd = sub(program, 'server', 'Bootstrap servers with curl and Docker');
+  on(sub(serverCmd, 'bootstrap', 'Set up Docker to run Kamal apps'), 'server', 'bootstrap', (k) => main.serverBootstrap(k));
+  on(sub(serverCmd, 'exec', 'Run a custom command on the server').argument('<cmd...>'), 'server', 'exec', (k, _o, a) =>
+    main.serverExec(k, a.map((s) => s.trim()).join(' ')),
+  );
+
+  // ---- secrets ----
+  const secretsCmd = sub(program, 'secrets', 'Helpers for extracting secrets');
+  on(
+    sub(secretsCmd, 'print', 'Print the secrets (redacted unless --reveal)').option('--reveal', 'Print the secret values'),
+    'secrets',
+    'print',
+    async (k, o) => printSecrets(k, !!o.reveal),
+  );
+
+  return program;
+}
+
+function parseEnv(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list) return undefined;
+  const env: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new UsageError(`--env expects KEY=VALUE, got '${item}'`);
+    env[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return env;
+}
+
+function normalize(o: Record<string, unknown>): ContextOptions {
+  return {
+    verbose: !!o.verbose,
+    quiet: !!o.quiet,
+    version: o.version as string | undefined,
+    primary: !!o.primary,
+    hosts: o.hosts as string | undefined,
+    roles: o.roles as string | undefined,
+    configFile: o.configFile as string | undefined,
+    destination: o.destination as string | undefined,
+    skipHooks: !!o.skipHooks,
+    lockWait: !!o.lockWait,
+    lockWaitTimeout: o.lockWaitTimeout as number | undefined,
+    lockWaitInterval: o.lockWaitInterval as number | undefined,
+    confirmed: !!o.confirmed,
+    plan: !!o.dryRun,
+    hostKeyChecking: o.hostKeyChecking as ContextOptions['hostKeyChecking'],
+    knownHostsFile: o.knownHosts as string | undefined,
+  };
+}
+
+/** Kamal accepts `-H` nowhere for hosts, but our docs and users do: map `-H` to `--hosts`. */
+export function preprocessArgv(argv: string[]): string[] {
+  return argv.map((a) => (a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : a));
+}
+
+export interface ParsedInvocation extends Invocation {}
+
+export function parse(argv: string[]): Invocation | { help: string } {
+  let inv: Invocation | undefined;
+  let help = '';
+  const program = buildProgram((i) => {
+    inv = i;
+  });
+  program.configureOutput({ writeOut: (s) => (help += s), writeErr: (s) => (help += s), outputError: () => undefined });
+  try {
+    program.parse(preprocessArgv(argv), { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return { help };
+      if (e.exitCode === 0) return { help };
+      throw new UsageError(e.message.replace(/^error: /, ''));
+    }
+    throw e;
+  }
+  if (!inv) {
+    return { help: program.helpInformation() };
+  }
+  return inv;
+}
+
+export { PlanRunner };

@@ -1,0 +1,40 @@
+/** Maps the `ssh:` and `sshkit:` configuration (and CLI/action trust settings) onto the SSH pool. */
+import type { Configuration } from '../model/index.js';
+import { SshPool, type SshPoolOptions } from '../ssh/pool.js';
+
+export interface TrustOptions {
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  knownHostsFile?: string;
+}
+
+export function sshPoolOptions(
+  config: Configuration,
+  trust: TrustOptions,
+  env: Record<string, string | undefined>,
+): SshPoolOptions {
+  const ssh = config.ssh;
+  const proxy = ssh.proxy;
+  const checking =
+    trust.hostKeyChecking ?? (env.KAMAL_ACTION_HOST_KEY_CHECKING as TrustOptions['hostKeyChecking'] | undefined) ?? 'strict';
+  const knownHosts = trust.knownHostsFile ?? env.KAMAL_ACTION_KNOWN_HOSTS;
+  return {
+    user: ssh.user,
+    port: Number(ssh.port),
+    keys: ssh.keys,
+    keyData: ssh.keyData,
+    keysOnly: ssh.keysOnly,
+    forwardAgent: ssh.forwardAgent,
+    proxy: proxy?.type === 'jump' ? proxy.jumpProxies : undefined,
+    proxyCommand: proxy?.type === 'command' ? proxy.commandLineTemplate : undefined,
+    logLevel: ssh.logLevel,
+    maxConcurrentStarts: config.sshkit.maxConcurrentStarts,
+    idleTimeoutMs: config.sshkit.poolIdleTimeout * 1000,
+    dnsRetries: config.sshkit.dnsRetries,
+    hostKeyChecking: checking,
+    knownHostsFiles: knownHosts ? [knownHosts] : undefined,
+  };
+}
+
+export function sshPoolFor(config: Configuration, trust: TrustOptions, env: Record<string, string | undefined>): SshPool {
+  return new SshPool(sshPoolOptions(config, trust, env));
+}

@@ -1,0 +1,254 @@
+/** Accessory operations (Kamal::Cli::Accessory). */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, UsageError } from '../errors.js';
+import { CommandFailedError } from '../exec/types.js';
+import { cmd } from '../shell.js';
+import type { Kamal } from './kamal.js';
+import { withLock } from './lock.js';
+
+type AccessoryCmds = ReturnType<Kamal['cmds']['accessory']>;
+
+function names(k: Kamal): string[] {
+  return k.config.accessories.map((a) => a.name);
+}
+
+async function withAccessory(k: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
+  if (!k.config.accessory(name)) {
+    const options = names(k);
+    throw new UsageError(`No accessory by the name of '${name}'${options.length ? ` (options: ${options.join(', ')})` : ''}`);
+  }
+  const accessory = k.cmds.accessory(name);
+  const hosts = k.accessoryHosts.filter((h) => accessory.hosts.includes(h));
+  await fn(accessory, hosts);
+}
+
+async function eachName(k: Kamal, name: string, fn: (n: string) => Promise<void>): Promise<void> {
+  if (name === 'all') for (const n of names(k)) await fn(n);
+  else await fn(name);
+}
+
+async function prepare(k: Kamal, name: string): Promise<void> {
+  await withAccessory(k, name, (accessory, hosts) =>
+    k.on(hosts, async (host) => {
+      await k.exec(host, k.cmds.registry.login(accessory.registry));
+      const r = await k.exec(host, k.cmds.docker.createNetwork(), { allowFailure: true });
+      if (r.exitCode !== 0 && !r.stderr.includes('already exists')) {
+        throw new CommandFailedError({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
+      }
+    }),
+  );
+}
+
+export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: boolean } = {}): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, async (n) => {
+      if (opts.prepare !== false) await prepare(k, n);
+      await withAccessory(k, n, async (accessory, allHosts) => {
+        const booted: string[] = [];
+        await k.on(allHosts, async (host) => {
+          const info = await k.capture(host, accessory.info({ all: true, quiet: true }), { placeholder: '' });
+          if (info) booted.push(host);
+        });
+        if (booted.length > 0) {
+          k.say(`Skipping booting \`${n}\` on ${booted.sort().join(', ')}, a container already exists`, 'warn');
+        }
+        const hosts = allHosts.filter((h) => !booted.includes(h));
+        await accessoryDirectories(k, n);
+        await accessoryUpload(k, n);
+        await k.step(`boot accessory ${n}`, () =>
+          k.on(hosts, async (host) => {
+            await k.exec(host, k.cmds.auditor().record(`Booted ${n} accessory`));
+            await k.exec(host, accessory.ensureEnvDirectory());
+            await k.upload(host, accessory.secretsIo(), accessory.secretsPath, { mode: '600' });
+            await k.exec(host, accessory.run(host));
+            if (accessory.runningProxy) {
+              const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+                placeholder: '<container-id>',
+              });
+              await k.exec(host, accessory.deploy(target));
+            }
+          }),
+        );
+      });
+    }),
+  );
+}
+
+export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, (n) =>
+      withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          for (const file of accessory.files) {
+            const local = resolve(k.cwd, file.local);
+            let content: Buffer;
+            try {
+              if (!statSync(local).isFile()) throw new Error('not a file');
+              content = file.render ? Buffer.from(file.render(readFileSync(local, 'utf8'))) : readFileSync(local);
+            } catch {
+              throw new ConfigError([{ path: `accessories/${n}/files`, message: `Missing file: ${file.local}` }]);
+            }
+            await k.exec(host, accessory.makeDirectoryFor(file.hostPath));
+            await k.upload(host, content, file.hostPath);
+            await k.exec(host, cmd('chmod', file.mode ?? '755', file.hostPath));
+            if (file.owner) await k.exec(host, cmd('chown', file.owner, file.hostPath));
+          }
+        }),
+      ),
+    ),
+  );
+}
+
+export async function accessoryDirectories(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, (n) =>
+      withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          for (const dir of accessory.directories) {
+            await k.exec(host, accessory.makeDirectory(dir.hostPath));
+            if (dir.mode) await k.exec(host, cmd('chmod', dir.mode, dir.hostPath));
+            if (dir.owner) await k.exec(host, cmd('chown', dir.owner, dir.hostPath));
+          }
+        }),
+      ),
+    ),
+  );
+}
+
+export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, async (n) => {
+      await prepare(k, n);
+      await accessoryPullImage(k, n);
+      await accessoryStop(k, n);
+      await accessoryRemoveContainer(k, n);
+      await accessoryBoot(k, n, { prepare: false });
+    }),
+  );
+}
+
+export async function accessoryPullImage(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    withAccessory(k, name, (accessory, hosts) =>
+      k.on(hosts, async (host) => {
+        await k.exec(host, k.cmds.auditor().record(`Pull ${name} accessory image`));
+        await k.exec(host, accessory.pullImage());
+      }),
+    ),
+  );
+}
+
+export async function accessoryStart(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, (n) =>
+      withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, k.cmds.auditor().record(`Started ${n} accessory`));
+          await k.exec(host, accessory.start());
+          if (accessory.runningProxy) {
+            const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+              placeholder: '<container-id>',
+            });
+            await k.exec(host, accessory.deploy(target));
+          }
+        }),
+      ),
+    ),
+  );
+}
+
+export async function accessoryStop(k: Kamal, name: string): Promise<void> {
+  await withLock(k, () =>
+    eachName(k, name, (n) =>
+      withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, k.cmds.auditor().record(`Stopped ${n} accessory`));
+          await k.exec(host, accessory.stop(), { allowFailure: true });
+          if (accessory.runningProxy) {
+            const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+              placeholder: '<container-id>',
+            });
+            if (target) await k.exec(host, accessory.remove());
+          }
+        }),
+      ),
+    ),
+  );
+}
+
+export async function accessoryRestart(k: Kamal, name: string): Promise<void> {
+  await withLock(k, async () => {
+    await accessoryStop(k, name);
+    await accessoryStart(k, name);
+  });
+}
+
+export async function accessoryDetails(k: Kamal, name: string): Promise<void> {
+  await eachName(k, name, (n) =>
+    withAccessory(k, n, (accessory, hosts) =>
+      k.on(hosts, async (host) => {
+        k.reporter.hostOutput(host, await k.capture(host, accessory.info(), { allowFailure: true }), `Accessory ${n}`);
+      }),
+    ),
+  );
+}
+
+export async function accessoryLogs(
+  k: Kamal,
+  name: string,
+  opts: { since?: string; lines?: number; grep?: string; grepOptions?: string; timestamps?: boolean },
+): Promise<void> {
+  const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
+  await withAccessory(k, name, (accessory, hosts) =>
+    k.on(hosts, async (host) => {
+      const r = await k.exec(
+        host,
+        accessory.logs({ timestamps: opts.timestamps ?? true, since: opts.since, lines, grep: opts.grep, grepOptions: opts.grepOptions }),
+        { allowFailure: true },
+      );
+      k.reporter.hostOutput(host, `${r.stdout}${r.stderr}`.trim(), `Accessory ${name}`);
+    }),
+  );
+}
+
+export async function accessoryExec(k: Kamal, name: string, command: string, opts: { reuse?: boolean } = {}): Promise<void> {
+  await withAccessory(k, name, (accessory, hosts) =>
+    k.on(hosts, async (host) => {
+      if (!opts.reuse) await k.exec(host, k.cmds.registry.login());
+      await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on ${name} accessory`));
+      const c = opts.reuse ? accessory.executeInExistingContainer(command) : accessory.executeInNewContainer(command);
+      const r = await k.exec(host, c);
+      k.reporter.hostOutput(host, r.stdout.trim(), `Accessory ${name}`);
+    }),
+  );
+}
+
+export async function accessoryRemove(k: Kamal, name: string): Promise<void> {
+  if (!(await k.confirm(`This will remove all containers, images and data directories for ${name}. Are you sure?`))) {
+    k.say('Aborted', 'error');
+    return;
+  }
+  await withLock(k, () =>
+    eachName(k, name, async (n) => {
+      await accessoryStop(k, n);
+      await withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, k.cmds.auditor().record(`Remove ${n} accessory container`));
+          await k.exec(host, accessory.removeContainer());
+        }),
+      );
+      await withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, k.cmds.auditor().record(`Removed ${n} accessory image`));
+          await k.exec(host, accessory.removeImage());
+        }),
+      );
+      await withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, accessory.removeServiceDirectory());
+        }),
+      );
+    }),
+  );
+}

@@ -1,0 +1,319 @@
+/** App operations (Kamal::Cli::App and Kamal::Cli::App::Boot). */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BootError } from '../errors.js';
+import { CommandFailedError } from '../exec/types.js';
+import type { Role } from '../model/index.js';
+import type { Kamal } from './kamal.js';
+import { withLock } from './lock.js';
+import { Barrier, BarrierClosedError, sleep } from './parallel.js';
+import { lastLines } from '../exec/types.js';
+
+/** What happened on one host for one role; collected for reports. */
+export interface BootRecord {
+  host: string;
+  role: string;
+  version: string;
+  previousVersion?: string;
+  ok: boolean;
+  startedAt: number;
+  finishedAt?: number;
+  error?: string;
+  logs?: string;
+}
+
+declare module './kamal.js' {
+  interface Kamal {
+    boots?: BootRecord[];
+  }
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export async function usingVersion<T>(k: Kamal, version: string | undefined, fn: (v: string) => Promise<T>): Promise<T> {
+  if (!version) return fn(k.config.version);
+  const old = k.config.declaredVersion;
+  k.config.version = version;
+  try {
+    return await fn(version);
+  } finally {
+    k.config.version = old;
+  }
+}
+
+export function hostBootGroups(k: Kamal): string[][] {
+  const limit = k.config.boot.limit;
+  const hosts = k.appHosts;
+  if (!limit) return [hosts];
+  const groups: string[][] = [];
+  for (let i = 0; i < hosts.length; i += limit) groups.push(hosts.slice(i, i + limit));
+  return groups;
+}
+
+/** `kamal app boot`: start the version on every host and role, primary role first behind a barrier. */
+export async function appBoot(k: Kamal, opts: { version?: string } = {}): Promise<void> {
+  await withLock(k, async () => {
+    if (!opts.version) k.say('Get most recent version available as an image...');
+    await usingVersion(k, opts.version ?? (opts.version === undefined && k.options.version ? k.options.version : undefined), async (version) => {
+      k.say(`Start container with version ${version} (or reboot if already running)...`);
+
+      await k.on(k.appHosts, async (host) => {
+        await errorPages(k, host);
+        for (const role of k.rolesOn(host)) {
+          await assets(k, host, role);
+          await sslCertificates(k, host, role);
+        }
+      });
+
+      const barrier = new Barrier();
+      for (const hosts of hostBootGroups(k)) {
+        const hostList = hosts.join(',');
+        await k.runHook('pre-app-boot', { hosts: hostList });
+        await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), k.config.boot.parallelRoles);
+        await k.runHook('post-app-boot', { hosts: hostList });
+        if (k.config.boot.wait) await sleep(k.config.boot.wait * 1000, k.signal);
+      }
+
+      await k.on(k.appHosts, async (host) => {
+        await k.exec(host, k.cmds.auditor().record(`Tagging ${k.config.absoluteImage} as the latest image`));
+        await k.exec(host, k.cmds.app().tagLatestImage());
+      });
+    });
+  });
+}
+
+async function bootOne(k: Kamal, host: string, role: Role, version: string, barrier: Barrier): Promise<void> {
+  const app = k.cmds.app(role, host);
+  const record: BootRecord = { host, role: role.name, version, ok: false, startedAt: k.now() };
+  (k.boots ??= []).push(record);
+  const gatekeeper = role.name === k.primaryRole?.name;
+  const audit = (line: string) => k.exec(host, k.cmds.auditor({ role }).record(line));
+
+  await k.step(
+    `boot ${role.name}`,
+    async () => {
+      // Rename a container that clashes with the version being booted.
+      const clash = await k.capture(host, app.containerIdForVersion(version), { allowFailure: true, placeholder: '' });
+      if (clash) {
+        const renamed = `${version}_replaced_${hex(8)}`;
+        k.say(`Renaming container ${version} to ${renamed} as already deployed on ${host}`);
+        await audit(`Renaming container ${version} to ${renamed}`);
+        await k.exec(host, app.renameContainer(version, renamed));
+      }
+      const oldVersion =
+        (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' })) ||
+        undefined;
+      record.previousVersion = oldVersion;
+
+      if (!gatekeeper) {
+        k.say(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`);
+        try {
+          await barrier.wait();
+        } catch (e) {
+          if (e instanceof BarrierClosedError) {
+            k.say(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`);
+          }
+          throw e;
+        }
+        k.say(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`);
+      }
+
+      try {
+        await startNewVersion(k, host, role, version, audit);
+      } catch (e) {
+        if (gatekeeper && barrier.close()) {
+          k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
+        }
+        record.logs = await containerLogs(k, host, role, version);
+        await k.exec(host, app.stop(version), { allowFailure: true }).catch(() => undefined);
+        throw withLogs(e, host, role, record.logs);
+      }
+
+      if (gatekeeper && barrier.open()) {
+        k.say(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`);
+      }
+
+      if (oldVersion && oldVersion !== version) {
+        await k.exec(host, app.stop(oldVersion), { allowFailure: true });
+        if (role.assets) await k.exec(host, app.cleanUpAssets());
+        if (k.config.errorPagesPath) await k.exec(host, app.cleanUpErrorPages());
+      }
+      record.ok = true;
+    },
+    { host, role: role.name },
+  ).catch((e) => {
+    record.error = e instanceof Error ? e.message : String(e);
+    throw e;
+  }).finally(() => {
+    record.finishedAt = k.now();
+  });
+}
+
+async function startNewVersion(
+  k: Kamal,
+  host: string,
+  role: Role,
+  version: string,
+  audit: (line: string) => Promise<unknown>,
+): Promise<void> {
+  const app = k.cmds.app(role, host);
+  try {
+    await audit(`Booted app version ${version}`);
+    const hostname = `${host.slice(0, 51).replace(/\.$/, '')}-${hex(6)}`;
+    await k.exec(host, app.ensureEnvDirectory());
+    await k.upload(host, role.secretsIo(host), role.secretsPath, { mode: '600' });
+    await k.exec(host, app.run({ hostname }));
+    if (role.runningProxy) {
+      const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
+      if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
+      await k.exec(host, app.deploy(endpoint));
+    } else {
+      await waitForHealthy(k, () => k.capture(host, app.status(version), { placeholder: 'running' }));
+    }
+  } catch (e) {
+    k.say(`Failed to boot ${role.name} on ${host}`, 'error');
+    throw e;
+  }
+}
+
+/** Kamal::Cli::Healthcheck::Poller for roles without a proxy. */
+async function waitForHealthy(k: Kamal, status: () => Promise<string>): Promise<void> {
+  const timeoutAt = k.now() + k.config.deployTimeout * 1000;
+  const readinessDelay = k.config.readinessDelay;
+  let attempt = 1;
+  for (;;) {
+    let s = await status();
+    if (s === 'running' && readinessDelay > 0 && !k.dryRun) {
+      k.say(`Container is running, waiting for readiness delay of ${readinessDelay} seconds`);
+      await sleep(readinessDelay * 1000, k.signal);
+      s = await status();
+    }
+    if (s === 'running' || s === 'healthy' || k.dryRun) break;
+    const left = timeoutAt - k.now();
+    if (left <= 0) throw new BootError(`container not ready after ${k.config.deployTimeout} seconds (${s})`);
+    await sleep(Math.min(attempt * 1000, left), k.signal);
+    attempt++;
+  }
+  k.say('Container is healthy!');
+}
+
+async function containerLogs(k: Kamal, host: string, role: Role, version: string): Promise<string | undefined> {
+  if (k.dryRun) return undefined;
+  const app = k.cmds.app(role, host);
+  try {
+    const r = await k.exec(host, app.logs({ containerId: app.containerIdForVersion(version), lines: 20 }), {
+      allowFailure: true,
+    });
+    const text = `${r.stdout}${r.stderr}`.trim();
+    return text ? lastLines(k.secrets.redact(text), 20) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withLogs(e: unknown, host: string, role: Role, logs: string | undefined): unknown {
+  if (!(e instanceof Error) || !logs) return e;
+  const err = e instanceof CommandFailedError ? e : e;
+  err.message = `${err.message}\nLast log lines of ${role.name} on ${host}:\n${logs
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')}`;
+  return err;
+}
+
+async function errorPages(k: Kamal, host: string): Promise<void> {
+  const path = k.config.errorPagesPath;
+  if (!path) return;
+  const dir = resolve(k.cwd, path);
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => /^[45]\d\d\.html$/.test(f));
+  } catch {
+    return;
+  }
+  if (files.length === 0) return;
+  await k.exec(host, k.cmds.app().createErrorPagesDirectory());
+  const remoteDir = `${k.config.proxyBoot.errorPagesDirectory}/${k.config.version}`;
+  await k.exec(host, k.cmds.server.makeDirectory(remoteDir));
+  for (const f of files) await k.upload(host, readFileSync(join(dir, f)), `${remoteDir}/${f}`, { mode: '700' });
+}
+
+async function assets(k: Kamal, host: string, role: Role): Promise<void> {
+  if (!role.assets) return;
+  const app = k.cmds.app(role, host);
+  await k.exec(host, app.extractAssets());
+  const oldVersion = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
+  await k.exec(host, app.syncAssetVolumes(oldVersion));
+}
+
+async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void> {
+  if (!(role.runningProxy && role.proxy?.customSslCertificate)) return;
+  k.say(`Writing SSL certificates for ${role.name} on ${host}`);
+  const app = k.cmds.app(role, host);
+  await k.exec(host, app.createSslDirectory());
+  const cert = role.proxy.certificatePemContent;
+  if (cert) await k.upload(host, cert.reveal(), role.proxy.hostTlsCert, { mode: '644' });
+  const key = role.proxy.privateKeyPemContent;
+  if (key) await k.upload(host, key.reveal(), role.proxy.hostTlsKey, { mode: '644' });
+}
+
+/** `kamal app stale_containers [--stop]` */
+export async function staleContainers(k: Kamal, opts: { stop?: boolean } = {}): Promise<void> {
+  const run = async (): Promise<void> => {
+    await k.onRoles(k.roles, k.appHosts, async (host, role) => {
+      const app = k.cmds.app(role, host);
+      const versions = (await k.capture(host, app.listVersions(), { allowFailure: true })).split('\n').filter(Boolean);
+      const current = await k.capture(host, app.currentRunningVersion(), { allowFailure: true });
+      for (const version of versions.filter((v) => v !== current)) {
+        if (opts.stop) {
+          k.reporter.hostOutput(host, `Stopping stale container for role ${role.name} with version ${version}`);
+          await k.exec(host, app.stop(version), { allowFailure: true });
+        } else {
+          k.reporter.hostOutput(
+            host,
+            `Detected stale container for role ${role.name} with version ${version} (use \`kamal-action app stale_containers --stop\` to stop)`,
+          );
+        }
+      }
+    });
+  };
+  if (opts.stop) await withLock(k, run);
+  else await run();
+}
+
+/** Whether every app host has a container for `version` (rollback precondition). */
+export async function containerAvailable(k: Kamal, version: string): Promise<boolean> {
+  const missing: string[] = [];
+  await k.on(k.appHosts, async (host) => {
+    for (const role of k.rolesOn(host)) {
+      const id = await k.capture(host, k.cmds.app(role, host).containerIdForVersion(version), {
+        allowFailure: true,
+        placeholder: '<container-id>',
+      });
+      if (!id) missing.push(`${role.name} on ${host}`);
+    }
+  });
+  if (missing.length > 0) {
+    k.say(`Error looking for container version ${version}: Container not found (${missing.join(', ')})`);
+    return false;
+  }
+  return true;
+}
+
+/** The version currently running on the primary host (Kamal's current_running_version). */
+export async function currentRunningVersion(k: Kamal, host = k.primaryHost): Promise<string | undefined> {
+  const role = k.rolesOn(host)[0];
+  if (!role) return undefined;
+  const v = await k.capture(host, k.cmds.app(role, host).currentRunningVersion(), {
+    allowFailure: true,
+    placeholder: '<current-version>',
+  });
+  return v || undefined;
+}
+
+export function isCommandFailed(e: unknown): e is CommandFailedError {
+  return e instanceof CommandFailedError;
+}

@@ -1,0 +1,77 @@
+/** Runs `.kamal/hooks/<name>` locally with Kamal's KAMAL_* environment. */
+import { execSync } from 'node:child_process';
+import { cmd } from '../shell.js';
+import { HookError } from '../errors.js';
+import { LOCAL, CommandFailedError } from '../exec/types.js';
+import type { Kamal } from './kamal.js';
+
+export interface HookOptions {
+  /** Secret values given to pre-/post-deploy hooks (Kamal merges config.secrets). */
+  secretEnv?: () => Record<string, string>;
+  /** Who performs the deploy (git email, else the OS user). */
+  performer?: string;
+  now?: () => Date;
+}
+
+export function performer(cwd: string): string {
+  try {
+    const email = execSync('git config user.email', { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    if (email) return email;
+  } catch {
+    // no git
+  }
+  try {
+    return execSync('whoami', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function abbreviatedVersion(version: string | undefined): string | undefined {
+  if (!version) return undefined;
+  return version.includes('_') ? version : version.slice(0, 7);
+}
+
+/** Kamal::Tags.from_config(...).env plus the details given. */
+export function hookEnv(
+  k: Kamal,
+  details: Record<string, string | undefined>,
+  opts: HookOptions = {},
+): Record<string, string> {
+  const c = k.config;
+  const tags: Record<string, string | undefined> = {
+    recorded_at: (opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    performer: opts.performer ?? performer(k.cwd),
+    destination: c.destination ?? undefined,
+    version: c.version,
+    service_version: [c.service, abbreviatedVersion(c.version)].filter(Boolean).join('@'),
+    service: c.service,
+    ...details,
+  };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    if (value !== undefined && value !== null) env[`KAMAL_${key.toUpperCase()}`] = value;
+  }
+  return env;
+}
+
+export function installHookRunner(k: Kamal, opts: HookOptions = {}): void {
+  k.hookRunner = async (hook, details, withSecrets) => {
+    const env: Record<string, string> = {
+      ...(withSecrets && opts.secretEnv ? opts.secretEnv() : {}),
+      ...hookEnv(k, details, opts),
+    };
+    k.say(`Running the ${hook} hook...`);
+    try {
+      const quiet = k.config.hooksOutput?.(hook) === 'quiet';
+      await k.exec(LOCAL, cmd(k.hookFile(hook)), {
+        env,
+        onStdout: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
+        onStderr: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
+      });
+    } catch (e) {
+      if (e instanceof CommandFailedError) throw new HookError(`Hook \`${hook}\` failed:\n${e.message}`);
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,39 @@
+import { display, type Command } from '../shell.js';
+import type { RunOptions, RunResult, Runner } from '../exec/types.js';
+
+export interface PlannedStep {
+  host: string;
+  command: string;
+  kind: 'run' | 'upload';
+  /** The rollout step this command belongs to. */
+  step?: string;
+  mode?: string;
+}
+
+/**
+ * A runner that connects nowhere: it records every command in order and
+ * answers with empty output. Captures that need a value at run time get a
+ * placeholder from the caller (see Kamal.capture).
+ */
+export class PlanRunner implements Runner {
+  readonly steps: PlannedStep[] = [];
+  currentStep: string | undefined;
+
+  async run(host: string, command: Command, _opts?: RunOptions): Promise<RunResult> {
+    const text = display(command);
+    this.steps.push({ host, command: text, kind: 'run', step: this.currentStep });
+    return { host, command: text, exitCode: 0, stdout: '', stderr: '', durationMs: 0 };
+  }
+
+  async upload(host: string, _content: string | Buffer, remotePath: string, opts?: { mode?: string }): Promise<void> {
+    this.steps.push({
+      host,
+      command: `upload ${remotePath}${opts?.mode ? ` (mode ${opts.mode})` : ''}`,
+      kind: 'upload',
+      step: this.currentStep,
+      mode: opts?.mode,
+    });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,142 @@
+/** kamal-proxy operations (Kamal::Cli::Proxy). */
+import { UsageError } from '../errors.js';
+import { CommandFailedError } from '../exec/types.js';
+import type { Kamal } from './kamal.js';
+import { withLock } from './lock.js';
+
+export const PROXY_MINIMUM_VERSION = 'v0.9.2';
+
+/** Compares dotted versions ("v0.9.2" < "v0.10.0"); non-numeric parts compare as strings. */
+export function olderVersion(version: string, other: string): boolean {
+  const a = version.replace(/^v/, '').split(/[.-]/);
+  const b = other.replace(/^v/, '').split(/[.-]/);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? '0';
+    const y = b[i] ?? '0';
+    const nx = Number(x);
+    const ny = Number(y);
+    if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
+      if (nx !== ny) return nx < ny;
+    } else if (x !== y) return x < y;
+  }
+  return false;
+}
+
+export async function createNetwork(k: Kamal, hosts: string[]): Promise<void> {
+  await k.on(hosts, async (host) => {
+    const r = await k.exec(host, k.cmds.docker.createNetwork(), { allowFailure: true });
+    if (r.exitCode !== 0 && !r.stderr.includes('already exists')) {
+      throw new CommandFailedError({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
+    }
+  });
+}
+
+export async function proxyBoot(k: Kamal): Promise<void> {
+  await withLock(k, async () => {
+    await k.step('proxy boot', async () => {
+      await createNetwork(k, k.hosts);
+      await k.on(k.proxyHosts, async (host) => {
+        const proxy = k.cmds.proxy(host);
+        await k.exec(host, k.cmds.registry.login());
+        const version = await k.capture(host, proxy.version(), { allowFailure: true, placeholder: '' });
+        if (version && olderVersion(version, PROXY_MINIMUM_VERSION)) {
+          throw new UsageError(
+            `kamal-proxy version ${version} is too old on ${host}, run \`kamal-action proxy reboot\` in order to update to at least ${PROXY_MINIMUM_VERSION}`,
+          );
+        }
+        await k.exec(host, proxy.ensureAppsConfigDirectory());
+        await k.exec(host, proxy.startOrRun());
+      });
+    });
+  });
+}
+
+export async function proxyReboot(k: Kamal, opts: { rolling?: boolean } = {}): Promise<void> {
+  if (!(await k.confirm('This will cause a brief outage on each host. Are you sure?'))) {
+    k.say('Aborted', 'error');
+    return;
+  }
+  await withLock(k, async () => {
+    const groups = opts.rolling ? k.proxyHosts.map((h) => [h]) : [k.proxyHosts];
+    for (const hosts of groups) {
+      const hostList = hosts.join(',');
+      await k.runHook('pre-proxy-reboot', { hosts: hostList });
+      await k.on(hosts, async (host) => {
+        const proxy = k.cmds.proxy(host);
+        await k.exec(host, k.cmds.auditor().record('Rebooted proxy'));
+        await k.exec(host, k.cmds.registry.login());
+        await k.exec(host, proxy.stop(), { allowFailure: true });
+        await k.exec(host, proxy.removeContainer());
+        await k.exec(host, proxy.ensureAppsConfigDirectory());
+        await k.exec(host, proxy.run());
+      });
+      await k.runHook('post-proxy-reboot', { hosts: hostList });
+    }
+  });
+}
+
+export async function proxyStart(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(k.proxyHosts, async (host) => {
+      await k.exec(host, k.cmds.auditor().record('Started proxy'));
+      await k.exec(host, k.cmds.proxy(host).start());
+    }),
+  );
+}
+
+export async function proxyStop(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(k.proxyHosts, async (host) => {
+      await k.exec(host, k.cmds.auditor().record('Stopped proxy'));
+      await k.exec(host, k.cmds.proxy(host).stop(), { allowFailure: true });
+    }),
+  );
+}
+
+export async function proxyDetails(k: Kamal): Promise<void> {
+  await k.on(k.proxyHosts, async (host) => {
+    k.reporter.hostOutput(host, await k.capture(host, k.cmds.proxy(host).info(), { allowFailure: true }), 'Proxy');
+  });
+}
+
+export async function proxyLogs(
+  k: Kamal,
+  opts: { since?: string; lines?: number; grep?: string; timestamps?: boolean },
+): Promise<void> {
+  const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
+  await k.on(k.proxyHosts, async (host) => {
+    const r = await k.exec(
+      host,
+      k.cmds.proxy(host).logs({ timestamps: opts.timestamps ?? true, since: opts.since, lines, grep: opts.grep }),
+      { allowFailure: true },
+    );
+    k.reporter.hostOutput(host, `${r.stdout}${r.stderr}`.trim(), 'Proxy');
+  });
+}
+
+export async function proxyRemove(k: Kamal, opts: { force?: boolean } = {}): Promise<void> {
+  await withLock(k, async () => {
+    let others = false;
+    await k.on(k.proxyHosts, async (host) => {
+      const count = Number(await k.capture(host, k.cmds.server.appDirectoryCount(), { placeholder: '0' })) || 0;
+      if (count > 0) others = true;
+    });
+    if (others && !opts.force) {
+      k.say('Not removing the proxy, as other apps are installed, ignore this check with kamal-action proxy remove --force');
+      return;
+    }
+    if (others) k.say('Forcing, so removing the proxy, even though other apps are installed');
+    await proxyStop(k);
+    await k.on(k.proxyHosts, async (host) => {
+      await k.exec(host, k.cmds.auditor().record('Removed proxy container'));
+      await k.exec(host, k.cmds.proxy(host).removeContainer());
+    });
+    await k.on(k.proxyHosts, async (host) => {
+      await k.exec(host, k.cmds.auditor().record('Removed proxy image'));
+      await k.exec(host, k.cmds.proxy(host).removeImage());
+    });
+    await k.on(k.proxyHosts, async (host) => {
+      await k.exec(host, k.cmds.proxy(host).removeProxyDirectory(), { allowFailure: true });
+    });
+  });
+}
