@@ -1,0 +1,177 @@
+/** Commands that only read or write local files: config, secrets print, init. */
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Kamal } from '../engine/kamal.js';
+import { REDACTED, Secret } from '../secret.js';
+
+function plain(value: unknown): unknown {
+  if (value instanceof Secret) return REDACTED;
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [k, plain(v)]));
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** `config`: the resolved configuration, secrets redacted. */
+export function printConfig(k: Kamal): void {
+  k.reporter.write(stringify(plain(k.config.toH()), { lineWidth: 0 }));
+}
+
+/** `secrets print`: every secret key, value redacted unless asked. */
+export function printSecrets(k: Kamal, reveal: boolean): void {
+  const store = k.config.secrets;
+  for (const key of store.keys()) {
+    k.reporter.write(`${key}=${reveal ? store.get(key)!.reveal() : REDACTED}\n`);
+  }
+}
+
+const DEPLOY_YML = `# The name of your application; containers are named after it.
+service: my-app
+
+# The image to build and deploy.
+image: my-user/my-app
+
+# The servers to deploy to, by role.
+servers:
+  web:
+    - 192.168.0.1
+  # job:
+  #   hosts:
+  #     - 192.168.0.1
+  #   cmd: bin/jobs
+
+# kamal-proxy routes requests to the app and obtains a Let's Encrypt certificate.
+# With several web servers, terminate SSL at a load balancer and drop ssl: true.
+proxy:
+  ssl: true
+  host: app.example.com
+  # The port the app listens on inside its container (80 by default).
+  # app_port: 3000
+
+# Where the image is pushed to and pulled from.
+registry:
+  server: localhost:5555
+  # server: ghcr.io
+  # username: my-user
+  # The password is a secret name, resolved from .kamal/secrets.
+  # password:
+  #   - KAMAL_REGISTRY_PASSWORD
+
+# How the image is built.
+builder:
+  arch: amd64
+  # args:
+  #   RUBY_VERSION: 3.4.1
+
+# Environment for the containers; secret values come from .kamal/secrets.
+# env:
+#   clear:
+#     DB_HOST: 192.168.0.2
+#   secret:
+#     - RAILS_MASTER_KEY
+
+# Shortcuts run as "kamal-action <alias>".
+# aliases:
+#   shell: app exec --interactive --reuse "bash"
+
+# Log in as another user than root.
+# ssh:
+#   user: app
+
+# Persistent storage for the app containers.
+# volumes:
+#   - "app_storage:/app/storage"
+
+# Keep fingerprinted assets of the old and new versions available during a deploy.
+# asset_path: /app/public/assets
+
+# Roll out in batches: a number of hosts or a percentage, and seconds between batches.
+# boot:
+#   limit: 10
+#   wait: 2
+
+# Services the app depends on.
+# accessories:
+#   db:
+#     image: mysql:8.0
+#     host: 192.168.0.2
+#     port: 3306
+#     env:
+#       clear:
+#         MYSQL_ROOT_HOST: '%'
+#       secret:
+#         - MYSQL_ROOT_PASSWORD
+#     files:
+#       - config/mysql/production.cnf:/etc/mysql/my.cnf
+#     directories:
+#       - data:/var/lib/mysql
+`;
+
+const SECRETS = `# Secrets referenced by registry/password, env/secret, builder/secrets and
+# accessories/*/env/secret in config/deploy.yml. Keep raw credentials out of this
+# file: read them from the environment or a command, so it is safe to commit.
+#
+# With destinations, shared secrets go in .kamal/secrets-common and
+# destination-specific ones in .kamal/secrets.<destination>.
+
+# From the environment (in GitHub Actions, pass them through the action's secrets input):
+# KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD
+
+# From a command:
+# RAILS_MASTER_KEY=$(cat config/master.key)
+`;
+
+const HOOKS: Record<string, string> = {
+  'docker-setup': 'Runs after Docker is installed on the servers by setup.',
+  'pre-connect': 'Runs before the first connection to the servers (warm DNS, open a VPN...).',
+  'pre-build': 'Runs before the image is built; a non-zero exit stops the deploy.',
+  'pre-deploy': 'Runs before the deploy starts, with the lock held; a non-zero exit stops the deploy.',
+  'post-deploy': 'Runs after a deploy, redeploy or rollback; KAMAL_RUNTIME holds the seconds it took.',
+  'pre-app-boot': 'Runs before the app boots on each group of hosts (KAMAL_HOSTS).',
+  'post-app-boot': 'Runs after the app booted on each group of hosts (KAMAL_HOSTS).',
+  'pre-proxy-reboot': 'Runs before kamal-proxy is rebooted on KAMAL_HOSTS.',
+  'post-proxy-reboot': 'Runs after kamal-proxy was rebooted on KAMAL_HOSTS.',
+};
+
+function hookSample(name: string, what: string): string {
+  return `#!/bin/sh
+# Sample ${name} hook: ${what}
+# Rename to "${name}" (drop .sample) to enable it.
+#
+# Available: KAMAL_RECORDED_AT KAMAL_PERFORMER KAMAL_VERSION KAMAL_SERVICE_VERSION
+# KAMAL_SERVICE KAMAL_HOSTS KAMAL_COMMAND KAMAL_SUBCOMMAND, and when set
+# KAMAL_ROLES KAMAL_DESTINATION KAMAL_RUNTIME KAMAL_LOCK.
+
+echo "${name}: $KAMAL_SERVICE_VERSION on $KAMAL_HOSTS"
+`;
+}
+
+export async function init(io: { cwd: string; out: (s: string) => void }): Promise<void> {
+  const deployFile = join(io.cwd, 'config/deploy.yml');
+  if (existsSync(deployFile)) {
+    io.out('Config file already exists in config/deploy.yml (remove first to create a new one)\n');
+  } else {
+    mkdirSync(dirname(deployFile), { recursive: true });
+    writeFileSync(deployFile, DEPLOY_YML);
+    io.out('Created configuration file in config/deploy.yml\n');
+  }
+  const secretsFile = join(io.cwd, '.kamal/secrets');
+  if (!existsSync(secretsFile)) {
+    mkdirSync(dirname(secretsFile), { recursive: true });
+    writeFileSync(secretsFile, SECRETS);
+    io.out('Created .kamal/secrets file\n');
+  }
+  const hooksDir = join(io.cwd, '.kamal/hooks');
+  if (!existsSync(hooksDir)) {
+    mkdirSync(hooksDir, { recursive: true });
+    for (const [name, what] of Object.entries(HOOKS)) {
+      const file = join(hooksDir, `${name}.sample`);
+      writeFileSync(file, hookSample(name, what));
+      chmodSync(file, 0o755);
+    }
+    io.out('Created sample hooks in .kamal/hooks\n');
+  }
+}

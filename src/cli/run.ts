@@ -1,0 +1,147 @@
+/** Runs one CLI invocation: parse, build the context, run, map errors to messages and exit codes. */
+import { ConfigError, UsageError } from '../errors.js';
+import { ConsoleReporter, type Reporter } from '../engine/reporter.js';
+import { PlanRunner, type PlannedStep } from '../engine/plan-runner.js';
+import type { Kamal } from '../engine/kamal.js';
+import { CancelledError } from '../engine/cancel.js';
+import { loadRawConfig } from '../config/load.js';
+import { splitShellWords } from '../shell.js';
+import { createContext, type ContextDeps } from './context.js';
+import { parse } from './program.js';
+import { formatError } from './errors.js';
+
+export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  reporter?: Reporter;
+  /** Receives the run context once built (the action reads reports from it). */
+  onContext?: (k: Kamal) => void;
+}
+
+export interface CliResult {
+  exitCode: number;
+  error?: unknown;
+  kamal?: Kamal;
+  plan?: PlannedStep[];
+}
+
+const KNOWN = new Set([
+  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'remove', 'config', 'init', 'version', 'app', 'proxy',
+  'accessory', 'build', 'registry', 'lock', 'prune', 'server', 'secrets', 'help', 'plan',
+]);
+
+/** Replaces a leading alias (config `aliases:`) by its command line. */
+function expandAlias(argv: string[], cwd: string, env: Record<string, string | undefined>): string[] {
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  if (first < 0 || KNOWN.has(argv[first]!)) return argv;
+  const name = argv[first]!;
+  const configFile = flagValue(argv, ['-c', '--config-file']) ?? 'config/deploy.yml';
+  const destination = flagValue(argv, ['-d', '--destination']);
+  let aliases: Record<string, unknown> | undefined;
+  try {
+    const raw = loadRawConfig({ configFile, destination, cwd, env });
+    aliases = raw.aliases as Record<string, unknown> | undefined;
+  } catch {
+    return argv;
+  }
+  const value = aliases?.[name];
+  if (typeof value !== 'string') return argv;
+  return [...argv.slice(0, first), ...splitShellWords(value), ...argv.slice(first + 1)];
+}
+
+function flagValue(argv: string[], names: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const n of names) {
+      if (a === n) return argv[i + 1];
+      if (a.startsWith(`${n}=`)) return a.slice(n.length + 1);
+    }
+  }
+  return undefined;
+}
+
+export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliResult> {
+  const out = deps.out ?? ((s: string) => void process.stdout.write(s));
+  const err = deps.err ?? ((s: string) => void process.stderr.write(s));
+  const cwd = deps.cwd ?? process.cwd();
+  const env = deps.env ?? process.env;
+
+  let args = [...argv];
+  let planMode = false;
+  let json = false;
+  if (args[0] === 'plan') {
+    planMode = true;
+    args = args.slice(1).filter((a) => {
+      if (a === '--json') {
+        json = true;
+        return false;
+      }
+      return true;
+    });
+    if (args.length === 0) {
+      err('plan needs a command, e.g. `kamal-action plan deploy --version abc --json`\n');
+      return { exitCode: 1 };
+    }
+  }
+
+  let kamal: Kamal | undefined;
+  try {
+    args = expandAlias(args, cwd, env);
+    const inv = parse(args);
+    if ('help' in inv) {
+      out(inv.help);
+      return { exitCode: 0 };
+    }
+    if (inv.opts.plan) planMode = true;
+    if (planMode) inv.opts.plan = true;
+    if (inv.local) {
+      await inv.local({ ...deps, cwd, env, out, err, reporter: deps.reporter ?? new ConsoleReporter() } as never);
+      return { exitCode: 0 };
+    }
+    const planRunner = planMode ? new PlanRunner() : undefined;
+    const reporter =
+      deps.reporter ??
+      new ConsoleReporter({
+        verbose: inv.opts.verbose,
+        quiet: inv.opts.quiet || (planMode && json),
+        out: planMode ? process.stderr : process.stdout,
+      });
+    kamal = await createContext(
+      inv.opts,
+      { ...deps, cwd, env, reporter, runner: planRunner ?? deps.runner, local: planRunner ?? deps.local },
+      inv.command,
+      inv.subcommand,
+    );
+    deps.onContext?.(kamal);
+    try {
+      await inv.run(kamal);
+    } finally {
+      if (!planMode) await kamal.runner.close().catch(() => undefined);
+      if (kamal.localRunner !== kamal.runner) await kamal.localRunner.close().catch(() => undefined);
+    }
+    if (planRunner) {
+      if (json) out(`${JSON.stringify(planRunner.steps, null, 2)}\n`);
+      else out(formatPlan(planRunner.steps));
+      return { exitCode: 0, kamal, plan: planRunner.steps };
+    }
+    return { exitCode: 0, kamal };
+  } catch (e) {
+    err(`${formatError(e, kamal?.secrets)}\n`);
+    return { exitCode: e instanceof CancelledError ? 130 : 1, error: e, kamal };
+  }
+}
+
+export function formatPlan(steps: PlannedStep[]): string {
+  const lines: string[] = [];
+  let lastStep: string | undefined;
+  for (const s of steps) {
+    if (s.step && s.step !== lastStep) {
+      lines.push(`# ${s.step}`);
+      lastStep = s.step;
+    }
+    lines.push(`[${s.host}] ${s.command}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export { ConfigError, UsageError };
