@@ -56,7 +56,7 @@ export class Accessory {
     this.ensureValidRoles();
 
     this.env = new Env({ config: this.accessoryConfig.env ?? {}, secrets: this.config.secrets, context: `accessories/${name}/env` });
-    if (this.isRunningProxy()) {
+    if (this.runningProxy) {
       this.proxy = new Proxy({ config: this.config, proxyConfig: this.accessoryConfig.proxy, context: `accessories/${name}/proxy`, secrets: this.config.secrets });
     }
     if (isPresent(this.accessoryConfig.registry)) {
@@ -178,7 +178,7 @@ export class Accessory {
     return this.accessoryConfig.cmd ?? undefined;
   }
 
-  isRunningProxy(): boolean {
+  get runningProxy(): boolean {
     return isPresent(this.accessoryConfig.proxy);
   }
 

@@ -33,7 +33,7 @@ export class Builder {
   /** Arches built on this machine (needs the local Docker arch when a remote builder is set). */
   get localArches(): string[] {
     if (this.#localArches === undefined) {
-      if (this.isLocalDisabled()) this.#localArches = [];
+      if (this.isLocalDisabled) this.#localArches = [];
       else if (this.remote) this.#localArches = this.arches.filter((a) => a === this.config.localArch);
       else this.#localArches = this.arches;
     }
@@ -46,23 +46,23 @@ export class Builder {
     return this.arches.filter((a) => !local.includes(a));
   }
 
-  isRemote(): boolean {
+  get isRemote(): boolean {
     return this.remoteArches.length > 0;
   }
 
-  isLocal(): boolean {
-    return !this.isLocalDisabled() && (this.arches.length === 0 || this.localArches.length > 0);
+  get isLocal(): boolean {
+    return !this.isLocalDisabled && (this.arches.length === 0 || this.localArches.length > 0);
   }
 
-  isCloud(): boolean {
+  get isCloud(): boolean {
     return this.driver.startsWith('cloud');
   }
 
-  isCached(): boolean {
+  get isCached(): boolean {
     return !!this.builderConfig.cache;
   }
 
-  isPack(): boolean {
+  get isPack(): boolean {
     return !!this.builderConfig.pack;
   }
 
@@ -76,7 +76,7 @@ export class Builder {
   }
 
   /** Build secrets by name; the values are given to the local docker process as env. */
-  secrets(): Map<string, Secret> {
+  get secrets(): Map<string, Secret> {
     return new Map(this.secretNames.map((k) => [k, fetchSecret(this.config.secrets, k)]));
   }
 
@@ -97,19 +97,19 @@ export class Builder {
   }
 
   get packBuilder(): string | undefined {
-    return this.isPack() ? this.builderConfig.pack.builder : undefined;
+    return this.isPack ? this.builderConfig.pack.builder : undefined;
   }
 
   get packBuildpacks(): string[] | undefined {
-    return this.isPack() ? [...(this.builderConfig.pack.buildpacks ?? [])] : undefined;
+    return this.isPack ? [...(this.builderConfig.pack.buildpacks ?? [])] : undefined;
   }
 
-  isLocalDisabled(): boolean {
+  get isLocalDisabled(): boolean {
     return this.builderConfig.local === false;
   }
 
   get cacheFrom(): string | undefined {
-    if (!this.isCached()) return undefined;
+    if (!this.isCached) return undefined;
     switch (this.builderConfig.cache.type) {
       case 'gha': {
         const individual = this.cacheOptions?.split(',') ?? [];
@@ -124,7 +124,7 @@ export class Builder {
   }
 
   get cacheTo(): string | undefined {
-    if (!this.isCached()) return undefined;
+    if (!this.isCached) return undefined;
     switch (this.builderConfig.cache.type) {
       case 'gha':
         return ['type=gha', this.cacheOptions].filter((x) => x !== undefined).join(',');
@@ -165,7 +165,7 @@ export class Builder {
     return joinPath(this.cloneDirectory(opts), basename(opts.gitRoot), relative);
   }
 
-  isDockerDriver(): boolean {
+  get isDockerDriver(): boolean {
     return this.driver === 'docker';
   }
 
@@ -184,6 +184,6 @@ export class Builder {
   }
 
   private get defaultArch(): string[] {
-    return this.isDockerDriver() ? [] : ['amd64', 'arm64'];
+    return this.isDockerDriver ? [] : ['amd64', 'arm64'];
   }
 }

@@ -203,7 +203,7 @@ export class Configuration {
   }
 
   get proxyRoles(): Role[] {
-    return this.roles.filter((r) => r.isRunningProxy());
+    return this.roles.filter((r) => r.runningProxy);
   }
 
   get proxyRoleNames(): string[] {
@@ -211,7 +211,7 @@ export class Configuration {
   }
 
   get proxyAccessories(): Accessory[] {
-    return this.accessories.filter((a) => a.isRunningProxy());
+    return this.accessories.filter((a) => a.runningProxy);
   }
 
   get proxyHosts(): string[] {
@@ -220,7 +220,7 @@ export class Configuration {
 
   get image(): string | undefined {
     let name: string | undefined = isPresent(this.rawConfig.image) ? String(this.rawConfig.image) : undefined;
-    if (name === undefined && this.registry.isLocal()) name = this.rawConfig.service;
+    if (name === undefined && this.registry.local) name = this.rawConfig.service;
     return name;
   }
 
@@ -339,6 +339,11 @@ export class Configuration {
     return out;
   }
 
+  /** The raw `hooks_output` setting: one level for every hook, or a level per hook. */
+  get hooksOutput(): HooksOutputLevel | Record<string, HooksOutputLevel> | undefined {
+    return this.rawConfig.hooks_output ?? undefined;
+  }
+
   /** The output level configured for a hook (`hooks_output`), if any. */
   hooksOutputFor(hook: string): HooksOutputLevel | undefined {
     const ho = this.rawConfig.hooks_output;
@@ -425,7 +430,7 @@ export class Configuration {
   }
 
   private ensureUniqueHostsForSslRoles(): void {
-    const hosts = this.roles.filter((r) => r.isSsl()).flatMap((r) => r.proxy!.hosts);
+    const hosts = this.roles.filter((r) => r.ssl).flatMap((r) => r.proxy!.hosts);
     const counts = new Map<string, number>();
     for (const h of hosts) counts.set(h, (counts.get(h) ?? 0) + 1);
     const duplicates = [...counts].filter(([, n]) => n > 1).map(([h]) => h);
@@ -433,7 +438,7 @@ export class Configuration {
   }
 
   private ensureLocalRegistryRemoteBuilderHasSshUrl(): void {
-    if (this.registry.isLocal() && this.builder.isRemote()) {
+    if (this.registry.local && this.builder.isRemote) {
       if (!/^ssh:/i.test(this.builder.remote ?? '')) {
         throw new ConfigError('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)');
       }

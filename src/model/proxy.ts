@@ -62,7 +62,7 @@ export class Proxy {
     return this.proxyConfig.app_port ?? 80;
   }
 
-  isSsl(): boolean {
+  get ssl(): boolean {
     const ssl = this.proxyConfig.ssl;
     return ssl === undefined || ssl === null ? false : !!ssl;
   }
@@ -73,7 +73,7 @@ export class Proxy {
     return [];
   }
 
-  isCustomSslCertificate(): boolean {
+  get customSslCertificate(): boolean {
     const ssl = this.proxyConfig.ssl;
     if (!isPlainObject(ssl)) return false;
     return isPresent(ssl.certificate_pem) && isPresent(ssl.private_key_pem);
@@ -90,12 +90,12 @@ export class Proxy {
     return isPlainObject(ssl) ? ssl.private_key_pem : undefined;
   }
 
-  certificatePemContent(): Secret | undefined {
+  get certificatePemContent(): Secret | undefined {
     const name = this.certificatePemName;
     return name === undefined ? undefined : fetchSecret(this.secrets, name);
   }
 
-  privateKeyPemContent(): Secret | undefined {
+  get privateKeyPemContent(): Secret | undefined {
     const name = this.privateKeyPemName;
     return name === undefined ? undefined : fetchSecret(this.secrets, name);
   }
@@ -113,7 +113,7 @@ export class Proxy {
   }
 
   get containerTlsKey(): string | undefined {
-    return this.isCustomSslCertificate() ? this.tlsPath(this.config.proxyBoot.tlsContainerDirectory, 'key.pem') : undefined;
+    return this.customSslCertificate ? this.tlsPath(this.config.proxyBoot.tlsContainerDirectory, 'key.pem') : undefined;
   }
 
   get pathPrefixes(): string[] {
@@ -130,7 +130,7 @@ export class Proxy {
     const logging = isPlainObject(pc.logging) ? pc.logging : {};
     const entries: [string, unknown][] = [
       ['host', this.hosts],
-      ['tls', this.isSsl() ? true : undefined],
+      ['tls', this.ssl ? true : undefined],
       ['tls-certificate-path', this.containerTlsCert],
       ['tls-private-key-path', this.containerTlsKey],
       ['deploy-timeout', secondsDuration(this.config.deployTimeout)],
@@ -179,7 +179,7 @@ export class Proxy {
   }
 
   private tlsPath(directory: string, filename: string): string | undefined {
-    return this.isCustomSslCertificate() ? join(directory, this.roleName, filename) : undefined;
+    return this.customSslCertificate ? join(directory, this.roleName, filename) : undefined;
   }
 
   private errorPages(): string | undefined {

@@ -29,17 +29,13 @@ export class Registry {
     return v === undefined ? undefined : asSecret(v, 'registry password');
   }
 
-  isLocal(): boolean {
+  /** A registry on the deploy host itself (`localhost:PORT`), reached through an SSH tunnel. */
+  get local(): boolean {
     return /^localhost[:$]/.test(this.server ?? '');
   }
 
-  /** Kamal's `local?`. */
-  get local(): boolean {
-    return this.isLocal();
-  }
-
   get localPort(): number | undefined {
-    if (!this.isLocal()) return undefined;
+    if (!this.local) return undefined;
     const n = parseInt(this.server!.split(':').pop() ?? '', 10);
     return Number.isNaN(n) ? 0 : n;
   }

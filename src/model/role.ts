@@ -31,7 +31,7 @@ export class Role {
     this.specializedLogging = new Logging({ loggingConfig: this.specializations.logging ?? {}, context: `servers/${name}/logging` });
 
     const proxySpecializations = this.specializations.proxy;
-    if (this.isPrimary()) {
+    if (this.primary) {
       // only false means no proxy for the primary role
       this.#runningProxy = proxySpecializations !== false;
     } else {
@@ -107,17 +107,17 @@ export class Role {
     return (this.#proxy ??= this.specializedProxy!.merge(this.config.proxy));
   }
 
-  isRunningProxy(): boolean {
+  get runningProxy(): boolean {
     return this.#runningProxy;
   }
 
-  isSsl(): boolean {
-    return this.isRunningProxy() && this.proxy!.isSsl();
+  get ssl(): boolean {
+    return this.runningProxy && this.proxy!.ssl;
   }
 
   /** `docker stop` args: an explicit stop_timeout, else the drain timeout for roles without the proxy. */
   stopArgs(): Word[] {
-    const timeout = this.stopTimeout ?? (this.isRunningProxy() ? undefined : this.config.drainTimeout);
+    const timeout = this.stopTimeout ?? (this.runningProxy ? undefined : this.config.drainTimeout);
     return timeout === undefined || timeout === null ? [] : argumentize('-t', timeout);
   }
 
@@ -155,7 +155,7 @@ export class Role {
     return this.assetVolume()?.dockerArgs();
   }
 
-  isPrimary(): boolean {
+  get primary(): boolean {
     return this.name === this.config.primaryRoleName;
   }
 
@@ -171,12 +171,12 @@ export class Role {
     return this.assetPathConfig()?.[0];
   }
 
-  hasAssets(): boolean {
-    return isPresent(this.assetPath) && this.isRunningProxy();
+  get assets(): boolean {
+    return isPresent(this.assetPath) && this.runningProxy;
   }
 
   assetVolume(version?: string): Volume | undefined {
-    if (!this.hasAssets()) return undefined;
+    if (!this.assets) return undefined;
     return new Volume({ hostPath: this.assetVolumeDirectory(version), containerPath: this.assetPath!, options: this.assetPathOptions });
   }
 
@@ -193,7 +193,7 @@ export class Role {
   }
 
   ensureOneHostForSsl(): void {
-    if (this.isRunningProxy() && this.proxy!.isSsl() && this.hosts.length > 1 && !this.proxy!.isCustomSslCertificate()) {
+    if (this.runningProxy && this.proxy!.ssl && this.hosts.length > 1 && !this.proxy!.customSslCertificate) {
       throw new ConfigError(
         `SSL is only supported on a single server unless you provide custom certificates, found ${this.hosts.length} servers for role ${this.name}`,
       );
