@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
 import { cmd } from '../shell.js';
+import { renderErb } from '../config/erb.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 
@@ -61,12 +62,12 @@ export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: bo
             await k.exec(host, k.cmds.auditor().record(`Booted ${n} accessory`));
             await k.exec(host, accessory.ensureEnvDirectory());
             await k.upload(host, accessory.secretsIo(), accessory.secretsPath, { mode: '600' });
-            await k.exec(host, accessory.run(host));
+            await k.exec(host, accessory.run({ host }));
             if (accessory.runningProxy) {
-              const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+              const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
                 placeholder: '<container-id>',
               });
-              await k.exec(host, accessory.deploy(target));
+              await k.exec(host, accessory.deploy({ target }));
             }
           }),
         );
@@ -85,13 +86,14 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
             let content: Buffer;
             try {
               if (!statSync(local).isFile()) throw new Error('not a file');
-              content = file.render ? Buffer.from(file.render(readFileSync(local, 'utf8'))) : readFileSync(local);
+              content = readFileSync(local);
             } catch {
               throw new ConfigError([{ path: `accessories/${n}/files`, message: `Missing file: ${file.local}` }]);
             }
+            if (file.dynamic) content = Buffer.from(renderErb(content.toString('utf8'), k.env, file.local));
             await k.exec(host, accessory.makeDirectoryFor(file.hostPath));
             await k.upload(host, content, file.hostPath);
-            await k.exec(host, cmd('chmod', file.mode ?? '755', file.hostPath));
+            await k.exec(host, cmd('chmod', file.mode, file.hostPath));
             if (file.owner) await k.exec(host, cmd('chown', file.owner, file.hostPath));
           }
         }),
@@ -122,7 +124,12 @@ export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
       await prepare(k, n);
       await accessoryPullImage(k, n);
       await accessoryStop(k, n);
-      await accessoryRemoveContainer(k, n);
+      await withAccessory(k, n, (accessory, hosts) =>
+        k.on(hosts, async (host) => {
+          await k.exec(host, k.cmds.auditor().record(`Remove ${n} accessory container`));
+          await k.exec(host, accessory.removeContainer());
+        }),
+      );
       await accessoryBoot(k, n, { prepare: false });
     }),
   );
@@ -147,10 +154,10 @@ export async function accessoryStart(k: Kamal, name: string): Promise<void> {
           await k.exec(host, k.cmds.auditor().record(`Started ${n} accessory`));
           await k.exec(host, accessory.start());
           if (accessory.runningProxy) {
-            const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+            const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
               placeholder: '<container-id>',
             });
-            await k.exec(host, accessory.deploy(target));
+            await k.exec(host, accessory.deploy({ target }));
           }
         }),
       ),
@@ -166,7 +173,8 @@ export async function accessoryStop(k: Kamal, name: string): Promise<void> {
           await k.exec(host, k.cmds.auditor().record(`Stopped ${n} accessory`));
           await k.exec(host, accessory.stop(), { allowFailure: true });
           if (accessory.runningProxy) {
-            const target = await k.capture(host, accessory.containerIdFor(accessory.serviceName, true), {
+            const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
+              allowFailure: true,
               placeholder: '<container-id>',
             });
             if (target) await k.exec(host, accessory.remove());

@@ -25,11 +25,11 @@ export async function appStart(k: Kamal): Promise<void> {
         const app = k.cmds.app(role, host);
         await k.exec(host, k.cmds.auditor().record(`Started app version ${k.config.version}`));
         await k.exec(host, app.start(), { allowFailure: true });
-        if (role.isRunningProxy()) {
+        if (role.runningProxy) {
           const version = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
           const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
           if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-          await k.exec(host, app.deploy(endpoint));
+          await k.exec(host, app.deploy({ target: endpoint }));
         }
       },
       k.config.boot.parallelRoles,
@@ -45,7 +45,7 @@ export async function appStop(k: Kamal): Promise<void> {
       async (host, role) => {
         const app = k.cmds.app(role, host);
         await k.exec(host, k.cmds.auditor({ role }).record('Stopped app'));
-        if (role.isRunningProxy()) {
+        if (role.runningProxy) {
           const version = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
           const endpoint = await k.capture(host, app.containerIdForVersion(version), {
             allowFailure: true,
@@ -108,8 +108,9 @@ export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
     if (!role) throw new UsageError(`No app role runs on ${host}`);
     k.say(`Following logs on ${host}...`);
     await k.exec(
-      host,
-      k.cmds.app(role, host).followLogsCommand({
+      LOCAL,
+      k.cmds.app(role, host).followLogs({
+        host,
         containerId: o.containerId,
         timestamps: o.timestamps ?? true,
         lines,
@@ -238,7 +239,7 @@ export async function appRemove(k: Kamal): Promise<void> {
 export async function appLive(k: Kamal): Promise<void> {
   await withLock(k, () =>
     k.onRoles(k.roles, k.proxyHosts, async (host, role) => {
-      if (role.isRunningProxy()) await k.exec(host, k.cmds.app(role, host).live());
+      if (role.runningProxy) await k.exec(host, k.cmds.app(role, host).live());
     }),
   );
 }
@@ -247,7 +248,7 @@ export async function appMaintenance(k: Kamal, o: { drainTimeout?: number; messa
   const drainTimeout = o.drainTimeout ?? k.config.drainTimeout;
   await withLock(k, () =>
     k.onRoles(k.roles, k.proxyHosts, async (host, role) => {
-      if (role.isRunningProxy()) await k.exec(host, k.cmds.app(role, host).maintenance({ drainTimeout, message: o.message }));
+      if (role.runningProxy) await k.exec(host, k.cmds.app(role, host).maintenance({ drainTimeout, message: o.message }));
     }),
   );
 }

@@ -40,7 +40,7 @@ export async function usingVersion<T>(k: Kamal, version: string | undefined, fn:
   try {
     return await fn(version);
   } finally {
-    k.config.version = old;
+    if (old !== undefined) k.config.version = old;
   }
 }
 
@@ -101,7 +101,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
         const renamed = `${version}_replaced_${hex(8)}`;
         k.say(`Renaming container ${version} to ${renamed} as already deployed on ${host}`);
         await audit(`Renaming container ${version} to ${renamed}`);
-        await k.exec(host, app.renameContainer(version, renamed));
+        await k.exec(host, app.renameContainer({ version, newVersion: renamed }));
       }
       const oldVersion =
         (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' })) ||
@@ -128,7 +128,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
           k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
         }
         record.logs = await containerLogs(k, host, role, version);
-        await k.exec(host, app.stop(version), { allowFailure: true }).catch(() => undefined);
+        await k.exec(host, app.stop({ version }), { allowFailure: true }).catch(() => undefined);
         throw withLogs(e, host, role, record.logs);
       }
 
@@ -137,7 +137,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       }
 
       if (oldVersion && oldVersion !== version) {
-        await k.exec(host, app.stop(oldVersion), { allowFailure: true });
+        await k.exec(host, app.stop({ version: oldVersion }), { allowFailure: true });
         if (role.assets) await k.exec(host, app.cleanUpAssets());
         if (k.config.errorPagesPath) await k.exec(host, app.cleanUpErrorPages());
       }
@@ -169,9 +169,9 @@ async function startNewVersion(
     if (role.runningProxy) {
       const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-      await k.exec(host, app.deploy(endpoint));
+      await k.exec(host, app.deploy({ target: endpoint }));
     } else {
-      await waitForHealthy(k, () => k.capture(host, app.status(version), { placeholder: 'running' }));
+      await waitForHealthy(k, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));
     }
   } catch (e) {
     k.say(`Failed to boot ${role.name} on ${host}`, 'error');
@@ -246,7 +246,7 @@ async function assets(k: Kamal, host: string, role: Role): Promise<void> {
   const app = k.cmds.app(role, host);
   await k.exec(host, app.extractAssets());
   const oldVersion = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
-  await k.exec(host, app.syncAssetVolumes(oldVersion));
+  await k.exec(host, app.syncAssetVolumes({ oldVersion: oldVersion || undefined }));
 }
 
 async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void> {
@@ -255,9 +255,9 @@ async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void
   const app = k.cmds.app(role, host);
   await k.exec(host, app.createSslDirectory());
   const cert = role.proxy.certificatePemContent;
-  if (cert) await k.upload(host, cert.reveal(), role.proxy.hostTlsCert, { mode: '644' });
+  if (cert && role.proxy.hostTlsCert) await k.upload(host, cert, role.proxy.hostTlsCert, { mode: '644' });
   const key = role.proxy.privateKeyPemContent;
-  if (key) await k.upload(host, key.reveal(), role.proxy.hostTlsKey, { mode: '644' });
+  if (key && role.proxy.hostTlsKey) await k.upload(host, key, role.proxy.hostTlsKey, { mode: '644' });
 }
 
 /** `kamal app stale_containers [--stop]` */
@@ -270,7 +270,7 @@ export async function staleContainers(k: Kamal, opts: { stop?: boolean } = {}): 
       for (const version of versions.filter((v) => v !== current)) {
         if (opts.stop) {
           k.reporter.hostOutput(host, `Stopping stale container for role ${role.name} with version ${version}`);
-          await k.exec(host, app.stop(version), { allowFailure: true });
+          await k.exec(host, app.stop({ version }), { allowFailure: true });
         } else {
           k.reporter.hostOutput(
             host,

@@ -37,7 +37,7 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
   const uncommitted = k.gitStatus?.();
   if (uncommitted) k.say(`Building with uncommitted changes:\n ${uncommitted}`, 'warn');
 
-  const cwd = resolve(k.cwd, k.config.builder.buildDirectory ?? '.');
+  const cwd = resolve(k.cwd);
   const env = k.builderSecretEnv?.() ?? {};
   await k.step('build', async () => {
     if (buildx) {
@@ -57,9 +57,11 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
         onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
       });
     } else {
-      for (const c of k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache })) {
-        await k.exec(LOCAL, c, { env, cwd, onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined });
-      }
+      await k.exec(LOCAL, k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache }), {
+        env,
+        cwd,
+        onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
+      });
     }
   });
 }

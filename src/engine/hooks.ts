@@ -63,7 +63,7 @@ export function installHookRunner(k: Kamal, opts: HookOptions = {}): void {
     };
     k.say(`Running the ${hook} hook...`);
     try {
-      const quiet = k.config.hooksOutput?.(hook) === 'quiet';
+      const quiet = k.config.hooksOutputFor(hook) === 'quiet';
       await k.exec(LOCAL, cmd(k.hookFile(hook)), {
         env,
         onStdout: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from '../shell.js';
 import { display } from '../shell.js';
 import { LOCAL, type RunOptions, type RunResult, type Runner } from '../exec/types.js';
-import { SecretRegistry } from '../secret.js';
+import { Secret, SecretRegistry } from '../secret.js';
 import { UsageError } from '../errors.js';
 import type { Reporter, TimelineEntry } from './reporter.js';
 import { eachLimited } from './parallel.js';
@@ -141,7 +141,8 @@ export class Kamal {
 
   specificPrimary(): void {
     const roles = this.specificRoles;
-    this.specificHosts = roles && roles.length > 0 ? [roles[0]!.primaryHost] : [this.config.primaryHost];
+    const host = roles && roles.length > 0 ? roles[0]!.primaryHost : this.config.primaryHost;
+    this.specificHosts = host ? [host] : undefined;
   }
 
   async withSpecificHosts<T>(hosts: string[], fn: () => Promise<T>): Promise<T> {
@@ -166,7 +167,7 @@ export class Kamal {
     return this.specifics.roles;
   }
   get primaryHost(): string {
-    return this.specifics.primaryHost;
+    return this.specifics.primaryHost!;
   }
   get primaryRole(): Role | undefined {
     return this.specifics.primaryRole;
@@ -191,8 +192,9 @@ export class Kamal {
   }
 
   /** Runs a command; throws CommandFailedError on failure unless allowFailure. */
-  async exec(host: string, command: Command, opts: RunOptions = {}): Promise<RunResult> {
+  async exec(host: string, command: Command | undefined, opts: RunOptions = {}): Promise<RunResult> {
     throwIfCancelled(this.signal);
+    if (!command) return { host, command: '', exitCode: 0, stdout: '', stderr: '', durationMs: 0 };
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
     this.reporter.command(host, display(command));
@@ -202,23 +204,24 @@ export class Kamal {
   }
 
   /** Runs a command and reports whether it succeeded (Kamal's `execute ..., raise_on_non_zero_exit: false`). */
-  async test(host: string, command: Command, opts: RunOptions = {}): Promise<boolean> {
+  async test(host: string, command: Command | undefined, opts: RunOptions = {}): Promise<boolean> {
     const r = await this.exec(host, command, { ...opts, allowFailure: true });
     return r.exitCode === 0;
   }
 
   /** Runs a command and returns its stdout, trimmed (Kamal's capture). */
-  async capture(host: string, command: Command, opts: CaptureOptions = {}): Promise<string> {
+  async capture(host: string, command: Command | undefined, opts: CaptureOptions = {}): Promise<string> {
     const r = await this.exec(host, command, opts);
     if (this.dryRun) return opts.placeholder ?? '';
     return r.exitCode === 0 || opts.allowFailure ? r.stdout.trim() : '';
   }
 
-  async upload(host: string, content: string | Buffer, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
+  async upload(host: string, content: string | Buffer | Secret, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
     throwIfCancelled(this.signal);
     this.stats.uploads++;
     this.reporter.command(host, `upload ${remotePath}`);
-    await this.runnerFor(host).upload(host, content, remotePath, opts);
+    const data = content instanceof Secret ? content.reveal() : content;
+    await this.runnerFor(host).upload(host, data, remotePath, opts);
   }
 
   /** Runs `fn` on each host in parallel (SSHKit's `on(hosts)`), at most max_concurrent_starts at once. */
@@ -298,9 +301,10 @@ export class Kamal {
   /** Set by the CLI: runs a hook with KAMAL_* env (see hooks.ts). */
   hookRunner: ((hook: string, details: Record<string, string | undefined>, withSecrets: boolean) => Promise<void>) | undefined;
 
-  async runHook(hook: string, extra: Record<string, string | undefined> & { secrets?: boolean } = {}): Promise<void> {
+  async runHook(hook: string, extra: { secrets?: boolean; [detail: string]: string | boolean | undefined } = {}): Promise<void> {
     if (this.options.skipHooks || !this.hookExists(hook) || !this.hookRunner) return;
-    const { secrets, ...rest } = extra;
+    const { secrets, ...others } = extra;
+    const rest = others as Record<string, string | undefined>;
     const details: Record<string, string | undefined> = {
       hosts: this.hosts.join(','),
       roles: this.specificRoles?.map((r) => r.name).join(','),
@@ -309,7 +313,7 @@ export class Kamal {
       subcommand: this.subcommand,
       ...rest,
     };
-    await this.step(`hook ${hook}`, () => this.hookRunner!(hook, details, secrets ?? false));
+    await this.step(`hook ${hook}`, () => this.hookRunner!(hook, details, !!secrets));
   }
 
   async preConnect(): Promise<void> {

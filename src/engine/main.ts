@@ -1,5 +1,6 @@
 /** The top-level flows (Kamal::Cli::Main): setup, deploy, redeploy, rollback; prune, server, registry. */
 import { LOCAL } from '../exec/types.js';
+import { cmd, raw } from '../shell.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { appBoot, containerAvailable, staleContainers } from './app.js';
@@ -155,7 +156,7 @@ export async function serverExec(k: Kamal, command: string): Promise<void> {
   k.say(`Running '${command}' on ${k.hosts.join(', ')}...`);
   await k.on(k.hosts, async (host) => {
     await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on ${host}`));
-    const r = await k.exec(host, k.cmds.server.runRaw(command));
+    const r = await k.exec(host, cmd(raw(command)));
     k.reporter.hostOutput(host, r.stdout.trim(), 'App');
   });
 }

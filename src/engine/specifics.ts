@@ -37,9 +37,9 @@ function stableSort<T>(items: T[], key: (t: T) => number): T[] {
 }
 
 export class Specifics {
-  readonly roles: Role[];
+  roles: Role[];
   readonly hosts: string[];
-  readonly primaryHost: string;
+  readonly primaryHost: string | undefined;
   readonly primaryRole: Role | undefined;
 
   constructor(
@@ -55,7 +55,7 @@ export class Specifics {
     this.roles = roles;
     const primarySpecificRole = specificRoles && specificRoles.length > 0 ? this.primaryOrFirst(specificRoles) : undefined;
     this.primaryHost = specificHosts?.[0] ?? primarySpecificRole?.primaryHost ?? config.primaryHost;
-    this.primaryRole = this.primaryOrFirst(this.rolesOn(this.primaryHost));
+    this.primaryRole = this.primaryOrFirst(this.primaryHost ? this.rolesOn(this.primaryHost) : []);
     this.roles = stableSort(roles, (r) => (r === this.primaryRole ? 0 : 1));
     this.hosts = this.sortPrimaryRoleHostsFirst(hosts);
   }
