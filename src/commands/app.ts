@@ -408,7 +408,7 @@ export class App extends Base {
 
   private extractVersionFromName(): SimpleCommand {
     // Extract the version from "service-role-destination-version"
-    return cmd(raw('while read line; do echo'), cat(raw('${line#'), `${this.r.containerPrefix}-`, raw('}')), raw('; done'));
+    return cmd(raw('while read line; do echo'), cat(raw('${line#'), `${this.r.containerPrefix}-`, raw('}; done')));
   }
 
   private containerFilters(statuses?: readonly string[]): string[] {

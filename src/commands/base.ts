@@ -52,7 +52,7 @@ export class Base {
   }
 
   containerIdFor(opts: { containerName: string; onlyRunning?: boolean }): SimpleCommand {
-    return docker('container', 'ls', opts.onlyRunning ? null : '--all', '--filter', cat('name=^', opts.containerName, '$'), '--quiet');
+    return docker('container', 'ls', opts.onlyRunning ? null : '--all', '--filter', `name=^${opts.containerName}$`, '--quiet');
   }
 
   makeDirectoryFor(remoteFile: string): SimpleCommand {

@@ -3,12 +3,9 @@ import { cmd, combine, dq, pipe, raw, type Command, type SimpleCommand } from '.
 import { Base } from './base.js';
 import { iso8601 } from './tags.js';
 
-/** Ruby's Base64.encode64: lines of 60 characters, each ending with a newline. */
+/** Base64 of the UTF-8 text on one line (`base64 -d` reads it like Kamal's wrapped form). */
 export function encode64(text: string): string {
-  const b64 = Buffer.from(text, 'utf8').toString('base64');
-  let out = '';
-  for (let i = 0; i < b64.length; i += 60) out += `${b64.slice(i, i + 60)}\n`;
-  return out;
+  return Buffer.from(text, 'utf8').toString('base64');
 }
 
 export interface LockDetailsSource {

@@ -49,7 +49,7 @@ export class Proxy extends Base {
   }
 
   info(): SimpleCommand {
-    return docker('ps', '--filter', cat('name=^', this.containerName, '$'));
+    return docker('ps', '--filter', `name=^${this.containerName}$`);
   }
 
   version(): Command {
