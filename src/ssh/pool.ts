@@ -1,0 +1,831 @@
+/**
+ * SshPool: the Runner that executes commands on remote hosts over SSH.
+ *
+ * One connection per host, opened on first use and reused for every command
+ * until it has been idle for `idleTimeoutMs`. Connection starts across hosts
+ * are bounded (`maxConcurrentStarts`), and each connection opens at most
+ * `maxSessions` channels at once (OpenSSH refuses more than MaxSessions,
+ * default 10). If a server refuses a channel anyway, the pool lowers that
+ * connection's limit and retries once another channel has closed.
+ *
+ * Success is decided by the exit code only. Every output text that leaves
+ * this module has the command's secret values redacted.
+ */
+import { constants as osConstants } from 'node:os';
+import { posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { Secret } from '../secret.js';
+import { any, cat, cmd, combine, display, group, raw, render, secretsOf, type Command } from '../shell.js';
+import {
+  CommandAbortedError,
+  CommandFailedError,
+  CommandTimeoutError,
+  ConnectionError,
+  type RunOptions,
+  type RunResult,
+  type Runner,
+} from '../exec/types.js';
+import { formatTarget, parseHostSpec, type SshTarget } from './host.js';
+import { loadIdentities, type LoadedIdentities } from './keys.js';
+import { KnownHosts, type HostKeyChecking, type HostKeyVerdict } from './known-hosts.js';
+import { OutputCollector } from './output.js';
+import { expandProxyCommand, spawnProxyCommand } from './proxy.js';
+import { Semaphore } from './semaphore.js';
+
+export interface SshPoolOptions {
+  /** Login user when the host string has none. Default `root`. */
+  user?: string;
+  /** Port when the host string has none. Default 22. */
+  port?: number;
+  /** Private key files (`~` is expanded). When neither keys nor keyData is given, OpenSSH's default identity files are tried. */
+  keys?: readonly string[];
+  /** Private keys as text (OpenSSH or PEM format). */
+  keyData?: readonly (string | Secret)[];
+  /** Passphrase for encrypted keys. */
+  passphrase?: string | Secret;
+  /** Use only `keys`/`keyData`, never the agent. */
+  keysOnly?: boolean;
+  /** ssh-agent socket. Default `SSH_AUTH_SOCK` when set (and not keysOnly). `false` disables the agent. */
+  agent?: string | false;
+  /** Forward the agent to the remote hosts. Default false; ignored without an agent. */
+  forwardAgent?: boolean;
+  /**
+   * Jump host, `user@host:port` or `host` (user defaults to root and port to 22, as in Kamal).
+   * Several, comma-separated, are passed through in order, like `ssh -J a,b`.
+   */
+  proxy?: string;
+  /** Command whose stdin/stdout carry the connection; `%h`, `%p`, `%r` and `%%` are substituted. Ignored when `proxy` is set. */
+  proxyCommand?: string;
+  /** Accepted for configuration compatibility; not used. */
+  logLevel?: string;
+  /** Limit for TCP connect, key exchange and login together. Default 30000. */
+  connectTimeoutMs?: number;
+  /** SSH keepalive interval. Default 30000 (Kamal's keepalive_interval); 0 disables. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection is dropped. Default 3. */
+  keepaliveCountMax?: number;
+  /** Close a connection after this long without commands. Default 900000 (Kamal's pool_idle_timeout). */
+  idleTimeoutMs?: number;
+  /** Connections being started at the same time, across all hosts. Default 30. */
+  maxConcurrentStarts?: number;
+  /** Channels open at the same time on one connection. Default 9. */
+  maxSessions?: number;
+  /** Retries of a connection when the host name does not resolve. Default 3. */
+  dnsRetries?: number;
+  /** Default `strict`. */
+  hostKeyChecking?: HostKeyChecking;
+  /** known_hosts files; the first gets new keys in accept-new mode. Default `~/.ssh/known_hosts`, `/etc/ssh/ssh_known_hosts`. */
+  knownHostsFiles?: string[];
+  /** Use this checker instead of building one from hostKeyChecking/knownHostsFiles. */
+  knownHosts?: KnownHosts;
+  /** Receives short diagnostic lines (retries, lowered session limits, new host keys). */
+  debug?: (line: string) => void;
+}
+
+const DEFAULT_HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+interface Hop {
+  spec: string;
+  target: SshTarget;
+}
+
+interface Conn {
+  key: string;
+  /** For closing order: targets are deepest, then jump hosts from the last hop back to the first. */
+  depth: number;
+  label: string;
+  target: SshTarget;
+  client: Client;
+  sessions: Semaphore;
+  /** Open channels plus connections tunnelled through this one. */
+  users: number;
+  /** Session channels open now, and the most that were open at once. */
+  open: number;
+  peakOpen: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  closed: boolean;
+  lastError: Error | undefined;
+  closedPromise: Promise<void>;
+  onClose: (() => void)[];
+  /** The pool's map entry for this connection. */
+  entry?: Promise<Conn>;
+}
+
+/** Attempts to open a session channel before giving up (with backoff, a few seconds in all). */
+const MAX_OPEN_RETRIES = 16;
+
+type ExecOutcome = { exitCode: number; stdout: string; stderr: string };
+
+export class SshPool implements Runner {
+  readonly options: Readonly<SshPoolOptions>;
+  readonly knownHosts: KnownHosts;
+  readonly #conns = new Map<string, Promise<Conn>>();
+  readonly #starts: Semaphore;
+  #identities: Promise<LoadedIdentities> | undefined;
+
+  constructor(options: SshPoolOptions = {}) {
+    this.options = { ...options };
+    this.knownHosts =
+      options.knownHosts ?? new KnownHosts({ mode: options.hostKeyChecking ?? 'strict', files: options.knownHostsFiles });
+    this.#starts = new Semaphore(options.maxConcurrentStarts ?? 30);
+  }
+
+  get #user(): string {
+    return this.options.user ?? 'root';
+  }
+  get #port(): number {
+    return this.options.port ?? 22;
+  }
+  get #connectTimeout(): number {
+    return this.options.connectTimeoutMs ?? 30_000;
+  }
+  get #agent(): string | undefined {
+    if (this.options.keysOnly || this.options.agent === false) return undefined;
+    const a = this.options.agent ?? process.env.SSH_AUTH_SOCK;
+    return a ? a : undefined;
+  }
+
+  /** Number of open (or opening) connections, jump hosts included. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Opens the connection to `host` now (it is otherwise opened by the first command). */
+  async connect(host: string, signal?: AbortSignal): Promise<void> {
+    await this.#connection(host, signal);
+  }
+
+  async run(host: string, command: Command, opts: RunOptions = {}): Promise<RunResult> {
+    const started = performance.now();
+    const full = withEnv(command, opts.env);
+    const shown = display(full);
+    const secrets = secretsOf(full).map((s) => s.reveal());
+    const { signal } = opts;
+    if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
+
+    let conn: Conn;
+    try {
+      conn = await this.#connection(host, signal);
+      // dropped since (and already forgotten): open a new one
+      if (conn.closed) conn = await this.#connection(host, signal);
+    } catch (e) {
+      if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
+      throw e;
+    }
+    const outcome = await this.#exec(conn, render(full), shown, secrets, opts);
+    const result: RunResult = {
+      host,
+      command: shown,
+      exitCode: outcome.exitCode,
+      stdout: outcome.stdout,
+      stderr: outcome.stderr,
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandFailedError(result);
+    return result;
+  }
+
+  /**
+   * Writes `content` to `remotePath` through the command's stdin. With `mode`,
+   * the data goes to a temporary file created under umask 077 next to the
+   * target, gets its mode, then is renamed over the target: the file is never
+   * readable by others, even briefly, and never half-written. Without `mode`,
+   * the file is written in place and keeps an existing file's mode.
+   */
+  async upload(host: string, content: string | Buffer, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
+    await this.run(host, uploadCommand(remotePath, opts.mode), { stdin: content });
+  }
+
+  async close(): Promise<void> {
+    const pending = [...this.#conns.values()];
+    this.#conns.clear();
+    const settled = await Promise.allSettled(pending);
+    const conns = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    // targets first, then the jump hosts they tunnel through, innermost hop first
+    conns.sort((a, b) => b.depth - a.depth);
+    for (const c of conns) await endConn(c);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  #connection(host: string, signal?: AbortSignal): Promise<Conn> {
+    let target: SshTarget;
+    let hops: Hop[];
+    try {
+      target = parseHostSpec(host, { user: this.#user, port: this.#port });
+      hops = this.#hops();
+    } catch (e) {
+      return Promise.reject(new ConnectionError(host, (e as Error).message));
+    }
+    return raceAbort(this.#shared(formatTarget(target), host, target, hops), signal);
+  }
+
+  /** The jump hosts of `proxy`, in order (`a,b` reaches b through a, like ssh -J). */
+  #hops(): Hop[] {
+    const proxy = this.options.proxy;
+    if (!proxy) return [];
+    return proxy
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((spec) => {
+        try {
+          return { spec, target: parseHostSpec(spec, { user: 'root', port: 22 }) };
+        } catch (e) {
+          throw new Error(`invalid proxy "${proxy}": ${(e as Error).message}`);
+        }
+      });
+  }
+
+  /** The connection for `key`, opened once and shared. `via` are the jump hosts to go through. */
+  #shared(key: string, label: string, target: SshTarget, via: Hop[]): Promise<Conn> {
+    let p = this.#conns.get(key);
+    if (!p) {
+      p = this.#open(key, label, target, via);
+      this.#conns.set(key, p);
+      const mine = p;
+      p.then(
+        (c) => {
+          c.entry = mine;
+          if (c.closed) this.#forget(c);
+        },
+        () => {
+          if (this.#conns.get(key) === mine) this.#conns.delete(key);
+        },
+      );
+    }
+    return p;
+  }
+
+  async #open(key: string, label: string, target: SshTarget, via: Hop[]): Promise<Conn> {
+    const onClose: (() => void)[] = [];
+    let sock: Duplex | undefined;
+    let proxyStderr: (() => string) | undefined;
+    const cleanup = (): void => {
+      for (const f of onClose.splice(0)) f();
+    };
+    const isJump = key.startsWith('jump ');
+
+    try {
+      if (via.length > 0) {
+        const hop = via[via.length - 1]!;
+        const before = via.slice(0, -1);
+        const jumpKey = `jump ${via.map((h) => formatTarget(h.target)).join(' > ')}`;
+        let jump: Conn;
+        try {
+          jump = await this.#shared(jumpKey, hop.spec, hop.target, before);
+        } catch (e) {
+          throw new ConnectionError(label, `cannot reach jump host: ${(e as Error).message}`, { cause: e });
+        }
+        jump.users++;
+        clearIdle(jump);
+        onClose.push(() => {
+          jump.users--;
+          this.#touch(jump);
+        });
+        try {
+          sock = await forwardOut(jump.client, target.host, target.port);
+        } catch (e) {
+          throw new ConnectionError(
+            label,
+            `jump host ${hop.spec} could not open a connection to ${target.host}:${target.port}: ${plainChannelError(e)}`,
+            { cause: e },
+          );
+        }
+      } else if (!isJump && this.options.proxyCommand && !this.options.proxy) {
+        let line: string;
+        try {
+          line = expandProxyCommand(this.options.proxyCommand, target.host, target.port, target.user);
+        } catch (e) {
+          throw new ConnectionError(label, (e as Error).message);
+        }
+        const pc = spawnProxyCommand(line);
+        sock = pc.sock;
+        proxyStderr = pc.stderr;
+        onClose.push(pc.kill);
+      }
+
+      const release = await this.#starts.acquire();
+      let client: Client;
+      try {
+        client = await this.#login(label, target, sock, proxyStderr);
+      } finally {
+        release();
+      }
+      return this.#adopt(key, label, target, client, onClose, isJump ? via.length : via.length + 1000);
+    } catch (e) {
+      cleanup();
+      throw e;
+    }
+  }
+
+  #adopt(key: string, label: string, target: SshTarget, client: Client, onClose: (() => void)[], depth: number): Conn {
+    let resolveClosed!: () => void;
+    const conn: Conn = {
+      key,
+      depth,
+      label,
+      target,
+      client,
+      sessions: new Semaphore(this.options.maxSessions ?? 9),
+      users: 0,
+      open: 0,
+      peakOpen: 0,
+      idleTimer: undefined,
+      closed: false,
+      lastError: undefined,
+      closedPromise: new Promise<void>((r) => (resolveClosed = r)),
+      onClose,
+    };
+    client.on('error', (err: Error) => {
+      conn.lastError = err;
+    });
+    client.on('close', () => {
+      conn.closed = true;
+      clearIdle(conn);
+      this.#forget(conn);
+      conn.sessions.failAll(new ConnectionError(label, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
+      for (const f of conn.onClose.splice(0)) f();
+      resolveClosed();
+    });
+    this.#touch(conn);
+    return conn;
+  }
+
+  #forget(conn: Conn): void {
+    // only drop the entry when it is this connection (a reconnect may have replaced it)
+    if (conn.entry && this.#conns.get(conn.key) === conn.entry) this.#conns.delete(conn.key);
+  }
+
+  #touch(conn: Conn): void {
+    clearIdle(conn);
+    if (conn.closed || conn.users > 0) return;
+    const idle = this.options.idleTimeoutMs ?? 900_000;
+    conn.idleTimer = setTimeout(() => {
+      if (conn.users > 0 || conn.closed) return;
+      this.options.debug?.(`closing idle connection to ${conn.label}`);
+      this.#forget(conn);
+      void endConn(conn);
+    }, idle);
+    conn.idleTimer.unref();
+  }
+
+  #identitiesOnce(): Promise<LoadedIdentities> {
+    this.#identities ??= loadIdentities({
+      keys: this.options.keys,
+      keyData: this.options.keyData,
+      passphrase: this.options.passphrase,
+    });
+    return this.#identities;
+  }
+
+  async #login(label: string, target: SshTarget, sock: Duplex | undefined, proxyStderr?: () => string): Promise<Client> {
+    const ids = await this.#identitiesOnce();
+    const retries = sock ? 0 : (this.options.dnsRetries ?? 3);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#loginOnce(label, target, sock, ids, proxyStderr);
+      } catch (e) {
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+        if (!dns || attempt >= retries) throw e;
+        const delay = Math.min(100 * 2 ** attempt, 2000) + Math.random() * 100;
+        this.options.debug?.(`retrying DNS for ${target.host} (attempt ${attempt + 1}/${retries}) in ${Math.round(delay)} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  #loginOnce(
+    label: string,
+    target: SshTarget,
+    sock: Duplex | undefined,
+    ids: LoadedIdentities,
+    proxyStderr?: () => string,
+  ): Promise<Client> {
+    const where = `${target.host}:${target.port}`;
+    const timeoutMs = this.#connectTimeout;
+    const agent = this.#agent;
+    const knownHosts = this.knownHosts;
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new ssh2.Client();
+      let settled = false;
+      let verdict: HostKeyVerdict | undefined;
+      let presented: Buffer | undefined;
+      let authsLeft: string[] | null = null;
+      const tried: string[] = [];
+      const problems = [...ids.problems];
+
+      const fail = (message: string, cause?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.on('error', () => {});
+        client.destroy();
+        const extra = proxyStderr?.();
+        reject(new ConnectionError(label, message + (extra ? ` (proxy command said: ${extra.split('\n').slice(-3).join(' / ')})` : ''), { cause }));
+      };
+
+      const timer = setTimeout(
+        () => fail(`connection to ${where} timed out after ${formatMs(timeoutMs)}${verdict ? ' (during login)' : ''}`),
+        timeoutMs,
+      );
+
+      const methods: { label: string; method: AnyAuthMethod }[] = ids.identities.map((id) => ({
+        label: `key ${id.label} (${id.key.type})`,
+        method: { type: 'publickey', username: target.user, key: id.key },
+      }));
+      if (agent) methods.push({ label: 'ssh-agent', method: { type: 'agent', username: target.user, agent } });
+      let next = 0;
+
+      client.on('handshake', () => {
+        if (verdict?.ok && verdict.status === 'added' && presented) {
+          try {
+            knownHosts.add(target.host, target.port, presented);
+            this.options.debug?.(`added host key for ${target.host}:${target.port} to ${knownHosts.files[0]}`);
+          } catch (e) {
+            this.options.debug?.(`could not record host key for ${where}: ${(e as Error).message}`);
+          }
+          verdict = { ok: true, status: 'known' };
+        }
+      });
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (settled) return;
+        if (err.level === 'agent') {
+          problems.push(`ssh-agent at ${agent} is not usable (${err.message})`);
+          return;
+        }
+        if (/^Error while signing/.test(err.message)) {
+          problems.push(err.message);
+          return;
+        }
+        if (verdict && !verdict.ok) return fail(verdict.message, err);
+        if (err.level === 'client-authentication') {
+          const parts = [`tried ${tried.length ? tried.join(', ') : 'no keys (none configured or found, and no ssh-agent)'}`];
+          if (authsLeft) parts.push(`server accepts: ${authsLeft.join(', ') || 'nothing'}`);
+          parts.push(...problems);
+          return fail(`authentication failed for user "${target.user}" at ${where} (${parts.join('; ')})`, err);
+        }
+        if (err.level === 'client-timeout') return fail(`connection to ${where} timed out after ${formatMs(timeoutMs)} during the SSH handshake`, err);
+        return fail(describeSocketError(err, target), err);
+      });
+      client.on('close', () => {
+        if (verdict && !verdict.ok) return fail(verdict.message);
+        fail(`connection to ${where} was closed by the remote side before login completed`);
+      });
+
+      const knownTypes = knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(target.host, target.port);
+      const preferred: ServerHostKeyAlgorithm[] = [];
+      for (const t of knownTypes) {
+        const algos = t === 'ssh-rsa' ? (['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const) : [t];
+        for (const a of algos) {
+          if ((DEFAULT_HOST_KEY_ALGOS as string[]).includes(a) && !preferred.includes(a as ServerHostKeyAlgorithm)) {
+            preferred.push(a as ServerHostKeyAlgorithm);
+          }
+        }
+      }
+
+      const cfg: ConnectConfig = {
+        host: target.host,
+        port: target.port,
+        username: target.user,
+        sock: sock as ConnectConfig['sock'],
+        readyTimeout: timeoutMs,
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? 30_000,
+        keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+        agent,
+        agentForward: !!(agent && this.options.forwardAgent),
+        hostVerifier: (key: Buffer): boolean => {
+          presented = Buffer.from(key);
+          verdict = knownHosts.check(target.host, target.port, presented);
+          return verdict.ok;
+        },
+        authHandler: ((left: string[] | null, _partial: boolean | null, cb: (m: AnyAuthMethod | false) => void) => {
+          authsLeft = left;
+          while (next < methods.length) {
+            const m = methods[next++]!;
+            const needs = m.method.type === 'agent' ? 'publickey' : m.method.type;
+            if (left && !left.includes(needs)) continue;
+            tried.push(m.label);
+            cb(m.method);
+            return;
+          }
+          cb(false);
+        }) as unknown as ConnectConfig['authHandler'],
+      };
+      if (preferred.length) {
+        cfg.algorithms = { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] };
+      }
+      try {
+        client.connect(cfg);
+      } catch (e) {
+        fail(`cannot connect to ${where}: ${(e as Error).message}`, e);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  async #exec(conn: Conn, line: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
+    const { signal } = opts;
+    const host = conn.label;
+    for (let attempt = 0; ; attempt++) {
+      let release: () => void;
+      try {
+        release = await conn.sessions.acquire(signal);
+      } catch (e) {
+        if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
+        throw e;
+      }
+      conn.users++;
+      clearIdle(conn);
+      const done = (): void => {
+        release();
+        conn.users--;
+        this.#touch(conn);
+      };
+
+      let running: { outcome: Promise<ExecOutcome> };
+      try {
+        if (conn.closed) throw new Error('connection closed');
+        // drive() attaches its listeners inside the exec callback: exit status
+        // and close can arrive in the same packet batch as the exec reply.
+        running = await openExec(conn.client, line, !!opts.pty, (channel) => {
+          conn.open++;
+          if (conn.open > conn.peakOpen) {
+            conn.peakOpen = conn.open;
+            if (conn.peakOpen > conn.sessions.limit) conn.sessions.setLimit(conn.peakOpen);
+          }
+          return drive(channel, conn, shown, secrets, opts).finally(() => conn.open--);
+        });
+      } catch (e) {
+        done();
+        if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
+        if (!conn.closed && isChannelOpenFailure(e) && attempt < MAX_OPEN_RETRIES) {
+          // The server allows fewer sessions than maxSessions (OpenSSH
+          // MaxSessions), or has not yet freed a session that just closed.
+          // Drop to what it has demonstrably allowed at once; the limit rises
+          // again as more channels succeed.
+          const limit = Math.max(1, conn.peakOpen);
+          if (limit < conn.sessions.limit) {
+            this.options.debug?.(`${host} refused a session channel; limiting this connection to ${limit} concurrent channels for now`);
+            conn.sessions.setLimit(limit);
+          }
+          await delay(Math.min(20 * 2 ** attempt, 500), signal).catch(() => undefined);
+          continue;
+        }
+        if (conn.closed) {
+          throw new ConnectionError(host, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`, { cause: e });
+        }
+        throw new ConnectionError(
+          host,
+          isChannelOpenFailure(e)
+            ? `the server refused to open a session channel (${plainChannelError(e)}); check MaxSessions in its sshd_config`
+            : `cannot open a session: ${plainChannelError(e)}`,
+          { cause: e },
+        );
+      }
+
+      try {
+        return await running.outcome;
+      } finally {
+        done();
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function drive(channel: ClientChannel, conn: Conn, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
+  const host = conn.label;
+  return new Promise<ExecOutcome>((resolve, reject) => {
+    const out = new OutputCollector(secrets, opts.onStdout);
+    const err = new OutputCollector(secrets, opts.onStderr);
+    let exitCode: number | undefined;
+    let exitSignal: string | undefined;
+    let stopped: 'timeout' | 'abort' | undefined;
+    let finished = false;
+
+    channel.on('data', (d: Buffer) => out.write(d));
+    channel.stderr.on('data', (d: Buffer) => err.write(d));
+    channel.on('exit', (code: number | null, sig?: string) => {
+      if (typeof code === 'number') exitCode = code;
+      else if (sig) {
+        exitSignal = sig.replace(/^SIG/, '');
+        const num = (osConstants.signals as Record<string, number>)[`SIG${exitSignal}`];
+        exitCode = 128 + (num ?? 0);
+      }
+    });
+    channel.on('error', () => {});
+
+    const stop = (why: 'timeout' | 'abort'): void => {
+      if (finished || stopped) return;
+      stopped = why;
+      try {
+        channel.signal('KILL');
+      } catch {
+        // not all servers accept signals; closing the channel is what counts
+      }
+      try {
+        channel.close();
+      } catch {
+        // already closed
+      }
+    };
+    const timer = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
+    const onAbort = (): void => stop('abort');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    channel.on('close', () => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+      const stdout = out.text();
+      const stderr = err.text();
+      if (stopped === 'timeout') return reject(new CommandTimeoutError({ host, command: shown, stdout, stderr }, opts.timeoutMs!));
+      if (stopped === 'abort') return reject(new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
+      if (exitCode === undefined) {
+        if (conn.closed || !isWritableClient(conn)) {
+          return reject(
+            new ConnectionError(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`),
+          );
+        }
+        // The server closed the channel without an exit status.
+        return resolve({ exitCode: 255, stdout, stderr: stderr || 'the server closed the session without an exit status' });
+      }
+      if (exitSignal && !stderr) return resolve({ exitCode, stdout, stderr: `killed by signal ${exitSignal}` });
+      resolve({ exitCode, stdout, stderr });
+    });
+
+    if (opts.signal?.aborted) {
+      stop('abort');
+      return;
+    }
+    try {
+      if (opts.stdin !== undefined) channel.end(opts.stdin);
+      else channel.end();
+    } catch {
+      // the channel closed already; 'close' reports it
+    }
+  });
+}
+
+function isWritableClient(conn: Conn): boolean {
+  const sock = (conn.client as unknown as { _sock?: { writable?: boolean } })._sock;
+  return !!sock?.writable;
+}
+
+function openExec(
+  client: Client,
+  line: string,
+  pty: boolean,
+  start: (channel: ClientChannel) => Promise<ExecOutcome>,
+): Promise<{ outcome: Promise<ExecOutcome> }> {
+  return new Promise((resolve, reject) => {
+    try {
+      client.exec(line, pty ? { pty: true } : {}, (err, stream) => (err ? reject(err) : resolve({ outcome: start(stream) })));
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
+
+function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    try {
+      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
+
+function isChannelOpenFailure(e: unknown): boolean {
+  return e instanceof Error && /Channel open failure/i.test(e.message);
+}
+
+function plainChannelError(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/^\(SSH\) /, '');
+}
+
+function clearIdle(conn: Conn): void {
+  if (conn.idleTimer) clearTimeout(conn.idleTimer);
+  conn.idleTimer = undefined;
+}
+
+async function endConn(conn: Conn): Promise<void> {
+  clearIdle(conn);
+  if (conn.closed) return;
+  try {
+    conn.client.end();
+  } catch {
+    // ignore
+  }
+  const t = setTimeout(() => conn.client.destroy(), 2000);
+  t.unref();
+  await conn.closedPromise;
+  clearTimeout(t);
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`;
+}
+
+function describeSocketError(err: Error & { code?: string }, target: SshTarget): string {
+  const where = `${target.host}:${target.port}`;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${where} (is sshd running and listening on port ${target.port}?)`;
+    case 'ETIMEDOUT':
+      return `connection to ${where} timed out`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return `cannot resolve host name "${target.host}"`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} is unreachable (no route to host)`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `connection reset by ${where}`;
+  }
+  if (/Handshake failed|no matching/i.test(err.message)) return `SSH handshake with ${where} failed: ${err.message}`;
+  return `cannot connect to ${where}: ${err.message}`;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Prefixes `export NAME=value &&` for each entry of `env`. */
+function withEnv(command: Command, env: Record<string, string> | undefined): Command {
+  if (!env) return command;
+  const entries = Object.entries(env);
+  if (entries.length === 0) return command;
+  for (const [k] of entries) if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name: ${JSON.stringify(k)}`);
+  return combine(cmd('export', ...entries.map(([k, v]) => cat(raw(`${k}=`), v))), command);
+}
+
+/** The command `upload` runs; the content arrives on stdin. */
+export function uploadCommand(remotePath: string, mode?: string): Command {
+  if (mode === undefined) return cmd('cat', raw('>'), remotePath);
+  if (!/^[0-7]{3,4}$/.test(mode)) throw new Error(`invalid file mode "${mode}" (expected octal, e.g. "600")`);
+  const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.tmp-${randomBytes(6).toString('hex')}`);
+  return any(
+    group(combine(cmd('umask', '077'), cmd('cat', raw('>'), tmp), cmd('chmod', mode, tmp), cmd('mv', '-f', tmp, remotePath))),
+    group(combine(cmd('rm', '-f', tmp), cmd('false'))),
+  );
+}
