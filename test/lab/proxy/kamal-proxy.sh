@@ -1,0 +1,2 @@
+#!/bin/sh
+exec /usr/bin/node /opt/kamal-proxy/kamal-proxy.mjs "$@"
