@@ -7,7 +7,7 @@ import { Configuration } from '../model/index.js';
 import { Kamal, type GlobalOptions } from '../engine/kamal.js';
 import { PlanRunner } from '../engine/plan-runner.js';
 import type { Reporter } from '../engine/reporter.js';
-import { installHookRunner } from '../engine/hooks.js';
+import { installHookRunner, performer } from '../engine/hooks.js';
 import { SecretRegistry } from '../secret.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Runner } from '../exec/types.js';
@@ -101,6 +101,7 @@ export async function createContext(
     confirm: deps.confirm,
     command,
     subcommand,
+    source: { performer: performer(deps.cwd), lockedBy: git(deps.cwd, ['config', 'user.name']) || 'Unknown' },
   });
   installHookRunner(k, {
     secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),

@@ -50,6 +50,7 @@ function globalOptions(c: Command): Command {
     .option('--lock-wait-timeout <seconds>', 'Maximum seconds to wait for the deploy lock', int('lock-wait-timeout'), 900)
     .option('--lock-wait-interval <seconds>', 'Seconds between deploy lock polls', int('lock-wait-interval'), 15)
     .option('--dry-run', 'Print the commands that would run, without connecting anywhere')
+    .option('--all-or-nothing', 'When a host fails, put the previous version back on the hosts already switched')
     .addOption(new Option('--host-key-checking <mode>', 'SSH host key checking').choices(['strict', 'accept-new', 'off']))
     .option('--known-hosts <file>', 'known_hosts file to check host keys against');
 }
@@ -458,6 +459,7 @@ function normalize(o: Record<string, unknown>): ContextOptions {
     lockWaitTimeout: o.lockWaitTimeout as number | undefined,
     lockWaitInterval: o.lockWaitInterval as number | undefined,
     confirmed: !!o.confirmed,
+    allOrNothing: !!o.allOrNothing || process.env.KAMAL_ACTION_ALL_OR_NOTHING === 'true',
     plan: !!o.dryRun,
     hostKeyChecking: o.hostKeyChecking as ContextOptions['hostKeyChecking'],
     knownHostsFile: o.knownHosts as string | undefined,

@@ -9,6 +9,7 @@ import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
+import { cmd, xargs } from '../shell.js';
 
 /** What happened on one host for one role; collected for reports. */
 export interface BootRecord {
@@ -17,6 +18,10 @@ export interface BootRecord {
   version: string;
   previousVersion?: string;
   ok: boolean;
+  /** The new container was started (a revert has something to undo). */
+  started?: boolean;
+  /** Put back to the previous version after a failure elsewhere or a cancel. */
+  reverted?: boolean;
   startedAt: number;
   finishedAt?: number;
   error?: string;
@@ -69,12 +74,30 @@ export async function appBoot(k: Kamal, opts: { version?: string } = {}): Promis
       });
 
       const barrier = new Barrier();
-      for (const hosts of hostBootGroups(k)) {
-        const hostList = hosts.join(',');
-        await k.runHook('pre-app-boot', { hosts: hostList });
-        await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), k.config.boot.parallelRoles);
-        await k.runHook('post-app-boot', { hosts: hostList });
-        if (k.config.boot.wait) await sleep(k.config.boot.wait * 1000, k.signal);
+      const firstRecord = k.boots?.length ?? 0;
+      try {
+        for (const hosts of hostBootGroups(k)) {
+          const hostList = hosts.join(',');
+          await k.runHook('pre-app-boot', { hosts: hostList });
+          await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), k.config.boot.parallelRoles);
+          await k.runHook('post-app-boot', { hosts: hostList });
+          if (k.config.boot.wait) await sleep(k.config.boot.wait * 1000, k.signal);
+        }
+      } catch (e) {
+        const cancelled = k.signal?.aborted ?? false;
+        if ((cancelled || k.options.allOrNothing) && !k.dryRun) {
+          // after a cancel an in-flight switch may still land, so every started boot is reverted;
+          // otherwise only the boots that switched (a failed boot already stopped its container)
+          const records = (k.boots ?? []).slice(firstRecord).filter((r) => (cancelled ? r.started : r.ok));
+          k.say(
+            cancelled
+              ? 'Cancelled: putting the previous version back where this run started the new one...'
+              : 'All-or-nothing: putting the previous version back on every host...',
+            'warn',
+          );
+          await revertBoots(k, records);
+        }
+        throw e;
       }
 
       await k.on(k.appHosts, async (host) => {
@@ -166,6 +189,8 @@ async function startNewVersion(
     await k.exec(host, app.ensureEnvDirectory());
     await k.upload(host, role.secretsIo(host), role.secretsPath, { mode: '600' });
     await k.exec(host, app.run({ hostname }));
+    const record = k.boots?.findLast((r) => r.host === host && r.role === role.name && r.version === version);
+    if (record) record.started = true;
     if (role.runningProxy) {
       const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
@@ -258,6 +283,44 @@ async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void
   if (cert && role.proxy.hostTlsCert) await k.upload(host, cert, role.proxy.hostTlsCert, { mode: '644' });
   const key = role.proxy.privateKeyPemContent;
   if (key && role.proxy.hostTlsKey) await k.upload(host, key, role.proxy.hostTlsKey, { mode: '644' });
+}
+
+/**
+ * Puts the previous version back for each record: start the old container
+ * (a no-op when it still runs), route the proxy to it again, stop the new
+ * one. Runs even after a cancel (cleanup ignores the abort signal) and keeps
+ * going past a failing host.
+ */
+export async function revertBoots(k: Kamal, records: BootRecord[]): Promise<void> {
+  const saved = k.signal;
+  k.signal = undefined;
+  try {
+    await Promise.all(
+      records.map(async (r) => {
+        const role = k.config.role(r.role);
+        if (!role) return;
+        const app = k.cmds.app(role, r.host);
+        try {
+          if (r.previousVersion && r.previousVersion !== r.version) {
+            await k.exec(r.host, xargs(app.containerIdForVersion(r.previousVersion), cmd('docker', 'start')), { allowFailure: true });
+            if (role.runningProxy) {
+              const target = await k.capture(r.host, app.containerIdForVersion(r.previousVersion, { onlyRunning: true }), {
+                placeholder: '<container-id>',
+              });
+              if (target) await k.exec(r.host, app.deploy({ target }));
+            }
+          }
+          await k.exec(r.host, app.stop({ version: r.version }), { allowFailure: true });
+          r.reverted = true;
+          k.say(`Reverted ${r.role} on ${r.host} to ${r.previousVersion ?? 'nothing (first deploy)'}`, 'warn');
+        } catch (e) {
+          k.say(`Could not revert ${r.role} on ${r.host}: ${e instanceof Error ? e.message : String(e)}`, 'error');
+        }
+      }),
+    );
+  } finally {
+    k.signal = saved;
+  }
 }
 
 /** `kamal app stale_containers [--stop]` */

@@ -16,7 +16,7 @@ import { throwIfCancelled } from './cancel.js';
 import { PlanRunner } from './plan-runner.js';
 import { Specifics, filterSpecificItems } from './specifics.js';
 import type { Configuration, Role } from '../model/index.js';
-import { Commander } from './commander.js';
+import { Commander, type CommanderSource } from './commander.js';
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -33,6 +33,8 @@ export interface GlobalOptions {
   lockWaitInterval?: number;
   /** Answer yes to confirmations. */
   confirmed?: boolean;
+  /** When a host fails, put the previous version back on the hosts already switched. */
+  allOrNothing?: boolean;
 }
 
 export interface KamalDeps {
@@ -55,6 +57,8 @@ export interface KamalDeps {
   command?: string;
   subcommand?: string;
   now?: () => number;
+  /** Who performs the run (audit lines, lock details). */
+  source?: CommanderSource;
 }
 
 export interface CaptureOptions extends RunOptions {
@@ -106,7 +110,7 @@ export class Kamal {
     this.subcommand = deps.subcommand;
     this.now = deps.now ?? Date.now;
     this.holdingLock = this.env.KAMAL_LOCK === 'true';
-    this.cmds = new Commander(this.config);
+    this.cmds = new Commander(this.config, deps.source);
     this.specificHosts = this.options.hosts?.split(',').map((h) => h.trim()).filter(Boolean);
     this.specificRoles = this.options.roles?.split(',').map((r) => r.trim()).filter(Boolean);
     if (this.options.primary) this.specificPrimary();
@@ -198,7 +202,7 @@ export class Kamal {
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
     this.reporter.command(host, display(command));
-    const result = await this.runnerFor(host).run(host, command, opts);
+    const result = await this.runnerFor(host).run(host, command, { signal: this.signal, ...opts });
     if (this.dryRun) return { ...result, exitCode: 0 };
     return result;
   }

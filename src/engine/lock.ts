@@ -17,7 +17,7 @@ export async function ensureRunDirectory(k: Kamal): Promise<void> {
 
 export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, k.config.version));
+    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, k.config.version, { lockedBy: k.cmds.source.lockedBy }));
   } catch (e) {
     if (e instanceof CommandFailedError && /cannot create directory/.test(e.stderr)) throw new LockHeldError();
     throw e;

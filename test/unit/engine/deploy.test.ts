@@ -57,7 +57,7 @@ function responder(fleet: Fleet) {
       const v = roles.get(ps[1]!);
       return { stdout: v ? `${v}\n` : '' };
     }
-    const ls = /docker container ls --all --filter 'name=\^app-(\w+)-([^$]+)\$' --quiet/.exec(command);
+    const ls = /docker container ls (?:--all )?--filter 'name=\^app-(\w+)-([^$]+)\$' --quiet/.exec(command);
     if (ls && !command.includes('xargs')) {
       return { stdout: roles.get(`${ls[1]}:${ls[2]}`) ? 'c0ffee\n' : '' };
     }
@@ -205,5 +205,43 @@ describe('deploy transcript', () => {
     expect(pre).toContain('DB_PASSWORD=db-s3cret-pw');
     expect(post).toMatch(/KAMAL_RUNTIME=\d+/);
     expect(post).toContain('KAMAL_LOCK=false');
+  });
+
+  it('all-or-nothing: a failing host puts the previous version back on the hosts already switched', async () => {
+    const fleet: Fleet = {
+      running: new Map([['1.1.1.1', new Map([['web', 'v1'], ['web:v1', 'running']])], ['1.1.1.2', new Map([['web', 'v1'], ['web:v1', 'running']])]]),
+      failDeployOn: '1.1.1.2',
+    };
+    const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1,1.1.1.2', allOrNothing: true } });
+    await expect(deploy(k, { skipPush: true })).rejects.toThrow(/1\.1\.1\.2/);
+    const t = runner.transcript;
+    const switched = idx(t, '1.1.1.1', /kamal-proxy deploy app-web/);
+    const restartOld = t.findIndex((c, i) => i > switched && c.host === '1.1.1.1' && /name=\^app-web-v1\$' --quiet \| xargs docker start/.test(c.command));
+    const redeployOld = t.findIndex((c, i) => i > restartOld && c.host === '1.1.1.1' && /kamal-proxy deploy app-web --target="c0ffee:80"/.test(c.command));
+    const stopNew = t.findIndex((c, i) => i > redeployOld && c.host === '1.1.1.1' && /name=\^app-web-v2\$' --quiet \| xargs docker stop/.test(c.command));
+    expect(restartOld).toBeGreaterThan(switched);
+    expect(redeployOld).toBeGreaterThan(restartOld);
+    expect(stopNew).toBeGreaterThan(redeployOld);
+    expect(k.boots!.filter((b) => b.reverted).map((b) => b.host)).toEqual(['1.1.1.1']);
+    expect(t.at(-1)!.command).toBe('rm .kamal/lock-app/details && rm -r .kamal/lock-app');
+  });
+
+  it('a cancel during the rollout reverts what this run started and releases the lock', async () => {
+    const fleet: Fleet = { running: new Map([['1.1.1.1', new Map([['web', 'v1'], ['web:v1', 'running']])]]) };
+    const controller = new AbortController();
+    const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1' } });
+    k.signal = controller.signal;
+    const respond = runner.respond;
+    runner.respond = (host, command) => {
+      if (/kamal-proxy deploy app-web/.test(command) && !controller.signal.aborted) controller.abort(new Error('Cancelled by SIGINT'));
+      return respond(host, command);
+    };
+    await expect(deploy(k, { skipPush: true })).rejects.toThrow(/Cancelled/);
+    const t = runner.transcript;
+    const first = idx(t, '1.1.1.1', /kamal-proxy deploy app-web/);
+    expect(t.findIndex((c, i) => i > first && /kamal-proxy deploy app-web --target="c0ffee:80"/.test(c.command))).toBeGreaterThan(first);
+    expect(t.some((c) => /name=\^app-web-v2\$' --quiet \| xargs docker stop/.test(c.command))).toBe(true);
+    expect(t.at(-1)!.command).toBe('rm .kamal/lock-app/details && rm -r .kamal/lock-app');
+    expect(fleet.lockHeld).toBe(false);
   });
 });
