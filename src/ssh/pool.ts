@@ -182,7 +182,7 @@ export class SshPool implements Runner {
       if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
       throw e;
     }
-    const outcome = await this.#exec(conn, render(full), shown, secrets, opts);
+    const outcome = await this.#exec(conn, host, render(full), shown, secrets, opts);
     const result: RunResult = {
       host,
       command: shown,
@@ -543,9 +543,8 @@ export class SshPool implements Runner {
 
   // ---------------------------------------------------------------- commands
 
-  async #exec(conn: Conn, line: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
+  async #exec(conn: Conn, host: string, line: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
     const { signal } = opts;
-    const host = conn.label;
     for (let attempt = 0; ; attempt++) {
       let release: () => void;
       try {
@@ -573,7 +572,7 @@ export class SshPool implements Runner {
             conn.peakOpen = conn.open;
             if (conn.peakOpen > conn.sessions.limit) conn.sessions.setLimit(conn.peakOpen);
           }
-          return drive(channel, conn, shown, secrets, opts).finally(() => conn.open--);
+          return drive(channel, conn, host, shown, secrets, opts).finally(() => conn.open--);
         });
       } catch (e) {
         done();
@@ -614,8 +613,7 @@ export class SshPool implements Runner {
 
 // ------------------------------------------------------------------ helpers
 
-function drive(channel: ClientChannel, conn: Conn, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
-  const host = conn.label;
+function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
   return new Promise<ExecOutcome>((resolve, reject) => {
     const out = new OutputCollector(secrets, opts.onStdout);
     const err = new OutputCollector(secrets, opts.onStderr);

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandAbortedError, CommandFailedError, CommandTimeoutError, ConnectionError } from '../../../src/exec/types.js';
@@ -304,6 +305,30 @@ describe('SshPool: authentication and connection errors', () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain(addr);
     expect((err as Error).message).toMatch(/connection refused/);
+  });
+
+  it('reports a host name that does not resolve, after the configured retries', async () => {
+    const lines: string[] = [];
+    const err = await pool({ dnsRetries: 1, debug: (l) => lines.push(l) })
+      .run('nonexistent.invalid', cmd('true'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toContain('nonexistent.invalid: cannot resolve host name "nonexistent.invalid"');
+    expect(lines.filter((l) => l.startsWith('retrying DNS')).length).toBe(1);
+  });
+
+  it('gives up on a server that never answers after connectTimeoutMs', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const addr = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const err = await pool({ connectTimeoutMs: 300 }).run(addr, cmd('true')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toContain(addr);
+      expect((err as Error).message).toMatch(/timed out/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('rejects an invalid host string as a ConnectionError', async () => {
