@@ -148,7 +148,7 @@ export class Builder {
   }
 
   /** Kamal builds from a clean git clone unless a context is set (and the directory is a git repository). */
-  isGitClone(gitUsed: boolean): boolean {
+  isGitClone(gitUsed = true): boolean {
     return gitUsed && (this.builderConfig.context === undefined || this.builderConfig.context === null);
   }
 
