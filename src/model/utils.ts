@@ -231,16 +231,12 @@ export function compareVersions(a: string, b: string): number {
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const sa = seg(a);
   const sb = seg(b);
-  // trailing zeros are insignificant
-  while (sa.length > 0 && sa[sa.length - 1] === 0) sa.pop();
-  while (sb.length > 0 && sb[sb.length - 1] === 0) sb.pop();
   const n = Math.max(sa.length, sb.length);
   for (let i = 0; i < n; i++) {
-    const x = sa[i];
-    const y = sb[i];
+    // a missing segment counts as 0; a letter segment marks a pre-release (lower than any number)
+    const x = sa[i] ?? 0;
+    const y = sb[i] ?? 0;
     if (x === y) continue;
-    if (x === undefined) return typeof y === 'string' ? 1 : -1;
-    if (y === undefined) return typeof x === 'string' ? -1 : 1;
     if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : 1;
     if (typeof x === 'string' && typeof y === 'string') return x < y ? -1 : 1;
     return typeof x === 'string' ? -1 : 1;
