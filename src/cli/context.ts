@@ -1,6 +1,8 @@
 /** Builds a run context from CLI flags: config, secrets, version, runners, reporter, hooks. */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
 import { Configuration } from '../model/index.js';
@@ -65,11 +67,16 @@ export async function createContext(
     env,
     extraSecrets: deps.extraSecrets,
   });
-  const config = new Configuration(loaded.raw, { destination: opts.destination, secrets: loaded.secrets });
+  const config = new Configuration(loaded.raw, {
+    destination: opts.destination,
+    secrets: loaded.secrets,
+    cwd: deps.cwd,
+    fileExists: (p) => existsSync(resolve(deps.cwd, p)),
+  });
   const declared = opts.version || env.VERSION;
   if (declared) config.version = declared;
   else {
-    const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone?.() ?? false });
+    const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone(true) });
     if (v) config.version = v;
     else if (opts.plan) config.version = '<git-version>';
     else throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
@@ -107,12 +114,14 @@ export async function createContext(
     secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),
   });
   k.gitStatus = () => git(deps.cwd, ['status', '--porcelain']) || undefined;
+  k.gitInfo = () => {
+    const root = git(deps.cwd, ['rev-parse', '--show-toplevel']);
+    const revision = git(deps.cwd, ['rev-parse', 'HEAD']);
+    return root && revision ? { root, revision } : undefined;
+  };
   k.builderSecretEnv = () => {
     const out: Record<string, string> = {};
-    for (const name of config.builder.secrets ?? []) {
-      const s = loaded.secrets.get(name);
-      if (s) out[name] = s.reveal();
-    }
+    for (const [name, secret] of config.builder.secrets) out[name] = secret.reveal();
     return out;
   };
   return k;

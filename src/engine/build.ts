@@ -1,4 +1,6 @@
 /** Building and distributing the image (Kamal::Cli::Build). */
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { DependencyError } from '../errors.js';
 import { CommandFailedError, LOCAL } from '../exec/types.js';
@@ -17,6 +19,8 @@ async function hasBuildx(k: Kamal): Promise<boolean> {
 declare module './kamal.js' {
   interface Kamal {
     buildx?: boolean;
+    /** The git checkout the project lives in, when there is one. */
+    gitInfo?: () => { root: string; revision: string } | undefined;
   }
 }
 
@@ -35,9 +39,13 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
   await k.runHook('pre-build');
 
   const uncommitted = k.gitStatus?.();
-  if (uncommitted) k.say(`Building with uncommitted changes:\n ${uncommitted}`, 'warn');
+  const git = k.gitInfo?.();
+  let cwd = resolve(k.cwd);
+  if (git && k.config.builder.isGitClone(true)) {
+    if (uncommitted) k.say(`Building from a local git clone, so ignoring these uncommitted changes:\n ${uncommitted}`, 'warn');
+    cwd = await prepareClone(k, git);
+  } else if (uncommitted) k.say(`Building with uncommitted changes:\n ${uncommitted}`, 'warn');
 
-  const cwd = resolve(k.cwd);
   const env = k.builderSecretEnv?.() ?? {};
   await k.step('build', async () => {
     if (buildx) {
@@ -64,6 +72,45 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
       });
     }
   });
+}
+
+/** Kamal::Cli::Build::Clone: build from a clean clone of the committed tree. Returns the build directory. */
+async function prepareClone(k: Kamal, git: { root: string; revision: string }): Promise<string> {
+  const b = k.config.builder;
+  const dirs = { tmpdir: tmpdir(), pwd: k.cwd };
+  const cloneDirectory = b.cloneDirectory(dirs);
+  const buildDirectory = b.buildDirectory({ ...dirs, gitUsed: true, gitRoot: git.root });
+  const clone = async (): Promise<void> => {
+    k.say(`Cloning repo into build directory \`${buildDirectory}\`...`);
+    if (!k.dryRun) mkdirSync(cloneDirectory, { recursive: true });
+    await k.exec(LOCAL, k.cmds.builder.clone({ gitRoot: git.root, cloneDirectory }));
+  };
+  const validate = async (): Promise<void> => {
+    const status = await k.capture(LOCAL, k.cmds.builder.cloneStatus({ buildDirectory }));
+    if (status) throw new Error(`Clone in ${buildDirectory} is dirty, ${status}`);
+    const revision = await k.capture(LOCAL, k.cmds.builder.cloneRevision({ buildDirectory }), { placeholder: git.revision });
+    if (revision !== git.revision) {
+      throw new Error(`Clone in ${buildDirectory} is not on the correct revision, expected \`${git.revision}\` but got \`${revision}\``);
+    }
+  };
+  try {
+    try {
+      await clone();
+    } catch (e) {
+      if (!(e instanceof CommandFailedError && /already exists and is not an empty directory/.test(e.stderr))) throw e;
+      k.say(`Resetting local clone as \`${buildDirectory}\` already exists...`);
+      for (const step of k.cmds.builder.cloneResetSteps({ gitRoot: git.root, buildDirectory, revision: git.revision })) {
+        await k.exec(LOCAL, step);
+      }
+    }
+    await validate();
+  } catch (e) {
+    k.say(`Error preparing clone: ${(e as Error).message}, deleting and retrying...`, 'error');
+    if (!k.dryRun) rmSync(cloneDirectory, { recursive: true, force: true });
+    await clone();
+    await validate();
+  }
+  return buildDirectory;
 }
 
 export async function buildPull(k: Kamal): Promise<void> {
