@@ -1,0 +1,46 @@
+/** The slice of @actions/core the action uses, as an interface so tests can record it. */
+import * as core from '@actions/core';
+
+export interface AnnotationProps {
+  title?: string;
+}
+
+export interface ActionCore {
+  getInput(name: string): string;
+  getState(name: string): string;
+  setSecret(value: string): void;
+  setOutput(name: string, value: string): void;
+  saveState(name: string, value: string): void;
+  /** Marks the step failed with `message` (an error annotation). */
+  setFailed(message: string): void;
+  /** Marks the step failed without an extra annotation (one was already made). */
+  markFailed(): void;
+  error(message: string, props?: AnnotationProps): void;
+  warning(message: string, props?: AnnotationProps): void;
+  info(message: string): void;
+  startGroup(title: string): void;
+  endGroup(): void;
+  writeSummary(markdown: string): Promise<void>;
+}
+
+export function actionsCore(): ActionCore {
+  return {
+    getInput: (name) => core.getInput(name),
+    getState: (name) => core.getState(name),
+    setSecret: (value) => core.setSecret(value),
+    setOutput: (name, value) => core.setOutput(name, value),
+    saveState: (name, value) => core.saveState(name, value),
+    setFailed: (message) => core.setFailed(message),
+    markFailed: () => {
+      process.exitCode = core.ExitCode.Failure;
+    },
+    error: (message, props) => core.error(message, props),
+    warning: (message, props) => core.warning(message, props),
+    info: (message) => core.info(message),
+    startGroup: (title) => core.startGroup(title),
+    endGroup: () => core.endGroup(),
+    writeSummary: async (markdown) => {
+      await core.summary.addRaw(markdown).write();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/** The action's inputs, read and validated in one place. */
+import { splitShellWords } from '../shell.js';
+import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
+
+export type HostKeyChecking = 'strict' | 'accept-new';
+
+/** Keyed by the input names of action.yml. */
+export interface Inputs {
+  /** The CLI command line, split into words (`deploy`, `app exec --reuse "bin/rails db:migrate"`). */
+  command: string[];
+  destination: string | undefined;
+  version: string | undefined;
+  'config-file': string;
+  'ssh-private-key': string | undefined;
+  'ssh-known-hosts': string | undefined;
+  'ssh-host-key-checking': HostKeyChecking;
+  secrets: Record<string, string>;
+  'github-token': string | undefined;
+  environment: string | undefined;
+  'environment-url': string | undefined;
+  'skip-push': boolean;
+  'lock-wait': boolean;
+  'dry-run': boolean;
+  'working-directory': string;
+}
+
+export class InputError extends Error {
+  readonly input: string;
+  constructor(input: string, message: string) {
+    super(`Input '${input}' ${message}`);
+    this.name = 'InputError';
+    this.input = input;
+  }
+}
+
+export type InputReader = (name: string) => string;
+
+/** Commands that roll out a version (they get deployments, outputs of the rollout). */
+export const ROLLOUT_COMMANDS = new Set(['setup', 'deploy', 'redeploy', 'rollback']);
+const PUSHING_COMMANDS = new Set(['setup', 'deploy', 'redeploy']);
+
+function bool(read: InputReader, name: string, fallback: boolean): boolean {
+  const v = read(name).trim();
+  if (v === '') return fallback;
+  if (['true', 'True', 'TRUE'].includes(v)) return true;
+  if (['false', 'False', 'FALSE'].includes(v)) return false;
+  throw new InputError(name, 'must be true or false');
+}
+
+function optional(read: InputReader, name: string): string | undefined {
+  const v = read(name).trim();
+  return v === '' ? undefined : v;
+}
+
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DESTINATION = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Reads every input through `read` (core.getInput in the action) and validates it. Throws InputError. */
+export function getInputs(read: InputReader): Inputs {
+  const commandText = read('command').trim() || 'deploy';
+  let command: string[];
+  try {
+    command = splitShellWords(commandText);
+  } catch (e) {
+    throw new InputError('command', `is not a valid command line: ${(e as Error).message.replace(/:.*$/s, '')}`);
+  }
+  if (command.length === 0) command = ['deploy'];
+  if (command[0]!.startsWith('-')) {
+    throw new InputError('command', `must start with a command name (deploy, rollback, app exec ...), not the option '${command[0]}'`);
+  }
+  if (command[0] === 'kamal' || command[0] === 'kamal-action') command = command.slice(1);
+  if (command.length === 0) throw new InputError('command', 'must name a command (deploy, rollback, app exec ...)');
+
+  const destination = optional(read, 'destination');
+  if (destination !== undefined && !DESTINATION.test(destination)) {
+    throw new InputError('destination', `must be a destination name such as 'staging' (letters, digits, '.', '_', '-'), got '${destination}'`);
+  }
+
+  const version = optional(read, 'version');
+  if (version !== undefined && !DOCKER_TAG.test(version)) {
+    throw new InputError('version', 'must be a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)');
+  }
+
+  const configFile = optional(read, 'config-file') ?? 'config/deploy.yml';
+
+  const rawKey = read('ssh-private-key');
+  let sshKey: string | undefined;
+  if (rawKey.trim() !== '') {
+    sshKey = `${rawKey.replace(/\r\n?/g, '\n').trim()}\n`;
+    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\n/.test(sshKey) || !/\n-----END [A-Z0-9 ]*PRIVATE KEY-----\n$/.test(sshKey)) {
+      throw new InputError('ssh-private-key', 'must be a private key in OpenSSH or PEM format (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)');
+    }
+  }
+
+  const rawKnown = read('ssh-known-hosts');
+  const knownHosts = rawKnown.trim() === '' ? undefined : `${rawKnown.replace(/\r\n?/g, '\n').trim()}\n`;
+  if (knownHosts) {
+    for (const [i, line] of knownHosts.split('\n').entries()) {
+      const t = line.trim();
+      if (t === '' || t.startsWith('#')) continue;
+      const fields = t.split(/\s+/);
+      const offset = fields[0]!.startsWith('@') ? 1 : 0;
+      if (fields.length < 3 + offset) {
+        throw new InputError('ssh-known-hosts', `line ${i + 1} is not a known_hosts entry (host key-type base64-key), as printed by ssh-keyscan`);
+      }
+    }
+  }
+
+  const checking = optional(read, 'ssh-host-key-checking') ?? 'strict';
+  if (checking !== 'strict' && checking !== 'accept-new') {
+    throw new InputError('ssh-host-key-checking', `must be strict or accept-new, got '${checking}'`);
+  }
+
+  let secrets: Record<string, string>;
+  try {
+    secrets = parseSecretsInput(read('secrets'));
+  } catch (e) {
+    if (e instanceof SecretsInputError) throw new InputError('secrets', e.detail);
+    throw e;
+  }
+
+  const environment = optional(read, 'environment');
+  const environmentUrl = optional(read, 'environment-url');
+  if (environmentUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(environmentUrl).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new InputError('environment-url', `must be an http(s) URL, got '${environmentUrl}'`);
+  }
+
+  const skipPush = bool(read, 'skip-push', false);
+  const lockWait = bool(read, 'lock-wait', false);
+  const dryRun = bool(read, 'dry-run', false);
+  if (skipPush && !PUSHING_COMMANDS.has(command[0]!)) {
+    throw new InputError('skip-push', `only applies to setup, deploy and redeploy, not '${command[0]}'`);
+  }
+
+  return {
+    command,
+    destination,
+    version,
+    'config-file': configFile,
+    'ssh-private-key': sshKey,
+    'ssh-known-hosts': knownHosts,
+    'ssh-host-key-checking': checking,
+    secrets,
+    'github-token': optional(read, 'github-token'),
+    environment,
+    'environment-url': environmentUrl,
+    'skip-push': skipPush,
+    'lock-wait': lockWait,
+    'dry-run': dryRun,
+    'working-directory': optional(read, 'working-directory') ?? '.',
+  };
+}
+
+/** Flags every invocation shares (the run itself, the rollback lookup and the post step's lock release). */
+export function globalFlags(inputs: Inputs): string[] {
+  const flags: string[] = ['--config-file', inputs['config-file']];
+  if (inputs.destination) flags.push('--destination', inputs.destination);
+  return flags;
+}
+
+/** The CLI argv for the run: the command words, then the flags the inputs add. */
+export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } = {}): string[] {
+  const words = [...inputs.command];
+  const name = words[0]!;
+  if (name === 'rollback') {
+    const positional = words.slice(1).filter((w) => !w.startsWith('-'));
+    const version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
+    if (positional.length === 0 && version) words.splice(1, 0, version);
+  }
+  const argv = [...words, ...globalFlags(inputs)];
+  if (inputs.version && name !== 'rollback' && !hasFlag(words, '--version')) argv.push('--version', inputs.version);
+  if (inputs['skip-push'] && !hasFlag(words, '--skip-push', '-P')) argv.push('--skip-push');
+  if (inputs['lock-wait'] && !hasFlag(words, '--lock-wait')) argv.push('--lock-wait');
+  if (inputs['dry-run'] && !hasFlag(words, '--dry-run')) argv.push('--dry-run');
+  return argv;
+}
+
+/** The rollback version named in the command line itself (`rollback abc123`), if any. */
+export function rollbackVersionInCommand(inputs: Inputs): string | undefined {
+  if (inputs.command[0] !== 'rollback') return undefined;
+  return inputs.command.slice(1).find((w) => !w.startsWith('-'));
+}
+
+function hasFlag(words: string[], ...names: string[]): boolean {
+  return words.some((w) => names.some((n) => w === n || w.startsWith(`${n}=`)));
+}

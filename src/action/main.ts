@@ -1,0 +1,29 @@
+/** Entry point of the action's main step. */
+import * as core from '@actions/core';
+import { runCli } from '../cli/run.js';
+import { CancelledError } from '../engine/cancel.js';
+import { formatError } from '../cli/errors.js';
+import { actionsCore } from './core.js';
+import { runMain } from './run-main.js';
+
+const controller = new AbortController();
+// The runner sends SIGINT on cancel, SIGTERM 7.5 s later and kills 2.5 s after that.
+// Both stop the run after the current step; the engine then releases the lock, and
+// the post step releases it if the process was killed first.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (controller.signal.aborted) {
+      core.info(`Received ${sig}: still stopping and releasing the deploy lock...`);
+      return;
+    }
+    core.info(`Received ${sig}: stopping after the current step and releasing the deploy lock...`);
+    controller.abort(new CancelledError(`Cancelled by ${sig}`));
+  });
+}
+
+try {
+  const r = await runMain({ core: actionsCore(), env: process.env, runCli, signal: controller.signal });
+  if (r.exitCode !== 0) process.exitCode = 1;
+} catch (e) {
+  core.setFailed(formatError(e));
+}

@@ -1,0 +1,302 @@
+/** The main step: inputs → masking → SSH files → (rollback lookup, deployment) → the CLI run → outputs, summary, statuses. */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Kamal } from '../engine/kamal.js';
+import { CancelledError } from '../engine/cancel.js';
+import { formatError } from '../cli/errors.js';
+import { SecretRegistry } from '../secret.js';
+import { LOCAL } from '../exec/types.js';
+import type { ActionCore } from './core.js';
+import { Outputs, State } from './constants.js';
+import {
+  InputError,
+  ROLLOUT_COMMANDS,
+  commandArgv,
+  getInputs,
+  globalFlags,
+  rollbackVersionInCommand,
+  type Inputs,
+} from './inputs.js';
+import { maskAll } from './secrets-input.js';
+import { sshEnv, writeSshFiles, type SshFiles } from './ssh-files.js';
+import { ActionReporter, flatSink } from './reporter.js';
+import { buildReport, redactDeep, type DeployReport } from './report.js';
+import { failureAnnotation, summaryMarkdown } from './summary.js';
+import { Deployments, githubRunContext, type DeploymentState } from './deployments.js';
+import { versionsOnHosts, type HostVersions, type RunCli } from './versions.js';
+
+/** What the deployments client must do (tests pass a recorder or point GITHUB_API_URL at a local server). */
+export interface DeploymentsClient {
+  create(d: {
+    environment: string;
+    task: string;
+    payload: { version: string | null; command: string; previous: string | null };
+    description?: string;
+  }): Promise<number>;
+  setStatus(id: number, state: DeploymentState, u?: { environmentUrl?: string; description?: string }): Promise<void>;
+}
+
+export interface MainDeps {
+  core: ActionCore;
+  env: Record<string, string | undefined>;
+  runCli: RunCli;
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Defaults to the REST client over GITHUB_API_URL. */
+  deployments?: (token: string) => DeploymentsClient | undefined;
+}
+
+export interface MainResult {
+  exitCode: number;
+  report?: DeployReport;
+}
+
+/** Every secret the inputs carry, plus the runner's own tokens that the engine's environment receives. */
+export function secretValues(inputs: Inputs, env: Record<string, string | undefined>): string[] {
+  const values = [...Object.values(inputs.secrets)];
+  if (inputs['ssh-private-key']) values.push(inputs['ssh-private-key']);
+  if (inputs['github-token']) values.push(inputs['github-token']);
+  if (env.ACTIONS_RUNTIME_TOKEN) values.push(env.ACTIONS_RUNTIME_TOKEN);
+  if (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) values.push(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+  return values.filter((v) => v.trim() !== '');
+}
+
+/**
+ * The environment handed to the engine: the runner's environment (which carries
+ * ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL and ACTIONS_CACHE_URL, so buildx
+ * `type=gha` caching works), without the raw INPUT_* values, plus every secret
+ * (so `.kamal/secrets` lines like `X=$X` resolve) and the SSH settings.
+ */
+export function engineEnv(
+  env: Record<string, string | undefined>,
+  inputs: Inputs,
+  files: SshFiles | undefined,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('INPUT_') && !k.startsWith('STATE_')) out[k] = v;
+  Object.assign(out, inputs.secrets, sshEnv(files, inputs['ssh-host-key-checking']));
+  return out;
+}
+
+export function workingDirectory(env: Record<string, string | undefined>, inputs: Inputs): string {
+  const cwd = resolve(env.GITHUB_WORKSPACE || process.cwd(), inputs['working-directory']);
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new InputError('working-directory', `is not a folder: ${inputs['working-directory']}`);
+  }
+  return cwd;
+}
+
+function redactor(registry: SecretRegistry, k: () => Kamal | undefined): (s: string) => string {
+  return (s) => {
+    const kamal = k();
+    return registry.redact(kamal ? kamal.secrets.redact(s) : s);
+  };
+}
+
+export async function runMain(deps: MainDeps): Promise<MainResult> {
+  const { core, env } = deps;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+
+  let inputs: Inputs;
+  try {
+    inputs = getInputs((name) => core.getInput(name));
+  } catch (e) {
+    core.setFailed(e instanceof Error ? e.message : String(e));
+    return { exitCode: 1 };
+  }
+
+  // Nothing is printed before every secret is masked.
+  const values = secretValues(inputs, env);
+  maskAll(values, (s) => core.setSecret(s));
+  const registry = new SecretRegistry();
+  for (const v of values) registry.add(v);
+  let kamal: Kamal | undefined;
+  const redact = redactor(registry, () => kamal);
+
+  let cwd: string;
+  let files: SshFiles | undefined;
+  try {
+    cwd = workingDirectory(env, inputs);
+    files = writeSshFiles({ key: inputs['ssh-private-key'], knownHosts: inputs['ssh-known-hosts'], base: env.RUNNER_TEMP });
+    if (files) core.saveState(State.SshDir, files.dir);
+  } catch (e) {
+    core.setFailed(redact(e instanceof Error ? e.message : String(e)));
+    return { exitCode: 1 };
+  }
+  const runEnv = engineEnv(env, inputs, files);
+  const flags = globalFlags(inputs);
+  const name = inputs.command[0]!;
+  const rollout = ROLLOUT_COMMANDS.has(name);
+  const isRollback = name === 'rollback';
+
+  const reporter = new ActionReporter({
+    sink: core,
+    redact,
+    verbose: inputs.command.includes('-v') || inputs.command.includes('--verbose'),
+    onCommand: (host, command) => {
+      if (host === LOCAL && /^docker login\b/.test(command) && kamal && !kamal.dryRun) {
+        core.saveState(State.RegistryLogin, kamal.config.registry.server ?? '');
+      }
+    },
+  });
+  const cliBase = { cwd, env: runEnv, extraSecrets: inputs.secrets, signal: deps.signal, confirm: async () => false };
+
+  // Versions on the hosts: needed for a rollback without a version, and for the deployment's payload.
+  const ghContext = githubRunContext(env);
+  const token = inputs['github-token'];
+  const wantDeployment = rollout && !inputs['dry-run'] && !!inputs.environment && !!token;
+  let explicitRollback = isRollback ? (rollbackVersionInCommand(inputs) ?? inputs.version) : undefined;
+  let onHosts: HostVersions | undefined;
+  if (isRollback && !explicitRollback && inputs['dry-run']) {
+    core.setFailed(new InputError('version', 'is required for a dry-run rollback (the versions on the hosts are not looked up)').message);
+    return { exitCode: 1 };
+  }
+  if ((isRollback && !explicitRollback) || wantDeployment) {
+    core.startGroup('Versions on the hosts');
+    try {
+      onHosts = await versionsOnHosts(deps.runCli, flags, {
+        ...cliBase,
+        reporter: new ActionReporter({ sink: flatSink(core), redact }),
+      });
+      core.info(`Running: ${onHosts.running ?? '(none)'}; stopped: ${onHosts.stopped.join(', ') || '(none)'}`);
+    } catch (e) {
+      const text = redact(formatError(e));
+      if (isRollback && !explicitRollback) {
+        core.endGroup();
+        core.setFailed(`Could not find the previous version on the hosts: ${text}`);
+        return { exitCode: 1 };
+      }
+      core.warning(`Could not list the versions on the hosts: ${text}`);
+    }
+    core.endGroup();
+    if (isRollback && !explicitRollback) {
+      explicitRollback = onHosts?.stopped[0];
+      if (!explicitRollback) {
+        core.setFailed(
+          `No previous version to roll back to: no stopped container of the primary role${onHosts?.running ? ` besides the running ${onHosts.running}` : ''} is left on the primary host. Pass the version input.`,
+        );
+        return { exitCode: 1 };
+      }
+      core.info(`Rolling back to ${explicitRollback}, the newest version still on the hosts`);
+    }
+  }
+
+  const argv = commandArgv(inputs, { rollbackVersion: explicitRollback });
+
+  // The deployment record.
+  let deployment: DeploymentsClient | undefined;
+  let deploymentId: number | undefined;
+  if (wantDeployment && ghContext && token) {
+    try {
+      deployment = deps.deployments ? deps.deployments(token) : new Deployments(token, ghContext);
+      if (deployment) {
+        deploymentId = await deployment.create({
+          environment: inputs.environment!,
+          task: isRollback ? 'deploy:rollback' : 'deploy',
+          payload: {
+            version: (isRollback ? explicitRollback : inputs.version) ?? ghContext.ref,
+            command: argv.join(' '),
+            previous: onHosts?.running ?? null,
+          },
+          description: isRollback ? `Rollback to ${explicitRollback}` : `kamal-action ${name}`,
+        });
+        core.saveState(State.DeploymentId, String(deploymentId));
+        core.info(`Created deployment ${deploymentId} for environment ${inputs.environment}`);
+        await deployment.setStatus(deploymentId, 'in_progress', { description: `${name} started` });
+      }
+    } catch (e) {
+      core.warning(`Could not record the GitHub deployment (needs permissions: deployments: write): ${redact(errorMessage(e))}`);
+    }
+  } else if (rollout && inputs.environment && !inputs['dry-run'] && !token) {
+    core.info('No github-token given: no GitHub deployment is recorded');
+  }
+
+  // The run.
+  const result = await deps.runCli(argv, {
+    ...cliBase,
+    reporter,
+    onContext: (k) => {
+      kamal = k;
+      for (const v of values) k.secrets.add(v);
+      reporter.attach(k.timeline);
+      if (!k.dryRun) {
+        k.onLockChange = (held) => core.saveState(State.LockHeld, String(held));
+        if (k.holdingLock) core.saveState(State.LockHeld, 'true');
+      }
+    },
+  });
+  reporter.close();
+  kamal ??= result.kamal;
+  const finishedAt = now();
+  const error = result.exitCode === 0 ? undefined : (result.error ?? new Error(`exit code ${result.exitCode}`));
+  const cancelled = error !== undefined && (deps.signal?.aborted === true || error instanceof CancelledError);
+  const errorText = error !== undefined ? redact(formatError(error, kamal?.secrets)) : undefined;
+
+  const report = redactDeep(
+    buildReport({
+      argv,
+      kamal,
+      error,
+      errorText,
+      cancelled,
+      startedAt,
+      finishedAt,
+      previousVersion: onHosts?.running,
+      deployment:
+        deploymentId !== undefined ? { id: deploymentId, environment: inputs.environment!, url: inputs['environment-url'] } : undefined,
+    }),
+    redact,
+  );
+
+  // Outputs.
+  const set = (key: Outputs, value: string | undefined) => core.setOutput(key, redact(value ?? ''));
+  set(Outputs.Version, report.version);
+  set(Outputs.PreviousVersion, report.previousVersion);
+  set(Outputs.Image, report.image);
+  set(Outputs.Hosts, report.hosts.join(','));
+  set(Outputs.Roles, report.roles.join(','));
+  set(Outputs.DeploymentId, deploymentId !== undefined ? String(deploymentId) : '');
+  set(Outputs.DurationSeconds, String(report.durationSeconds));
+  set(Outputs.Report, JSON.stringify(report));
+
+  try {
+    await core.writeSummary(summaryMarkdown(report));
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${errorMessage(e)}`);
+  }
+
+  if (deployment && deploymentId !== undefined) {
+    const ok = error === undefined;
+    try {
+      await deployment.setStatus(deploymentId, ok ? 'success' : 'failure', {
+        environmentUrl: ok ? inputs['environment-url'] : undefined,
+        description: ok
+          ? `${report.version ?? ''} deployed${report.previousVersion ? ` (was ${report.previousVersion})` : ''}`.trim()
+          : cancelled
+            ? 'Cancelled'
+            : redact(firstLine(errorText ?? 'failed')),
+      });
+      core.saveState(State.DeploymentDone, 'true');
+    } catch (e) {
+      core.warning(`Could not update the GitHub deployment ${deploymentId}: ${redact(errorMessage(e))}`);
+    }
+  }
+
+  core.saveState(State.MainDone, 'true');
+  if (error !== undefined) {
+    const note = failureAnnotation(report);
+    core.error(note?.message ?? errorText ?? 'failed', { title: note?.title });
+    core.markFailed();
+    return { exitCode: result.exitCode || 1, report };
+  }
+  return { exitCode: 0, report };
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

@@ -1,0 +1,155 @@
+/** The post step: idempotent cleanup after the main step, whatever happened to it. Failures are warnings. */
+import { execFile } from 'node:child_process';
+import { formatError } from '../cli/errors.js';
+import { SecretRegistry } from '../secret.js';
+import type { ActionCore } from './core.js';
+import { State } from './constants.js';
+import { getInputs, globalFlags, type Inputs } from './inputs.js';
+import { maskAll } from './secrets-input.js';
+import { removeSshFiles, type SshFiles } from './ssh-files.js';
+import { ActionReporter, flatSink } from './reporter.js';
+import { Deployments, githubRunContext } from './deployments.js';
+import { engineEnv, secretValues, workingDirectory, type DeploymentsClient } from './run-main.js';
+import type { RunCli } from './versions.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface PostState {
+  lockHeld: boolean;
+  sshDir?: string;
+  registryLogin?: string;
+  deploymentId?: number;
+  deploymentDone: boolean;
+  mainDone: boolean;
+}
+
+export function readPostState(getState: (name: string) => string): PostState {
+  const id = Number(getState(State.DeploymentId));
+  return {
+    lockHeld: getState(State.LockHeld) === 'true',
+    sshDir: getState(State.SshDir) || undefined,
+    registryLogin: getState(State.RegistryLogin) || undefined,
+    deploymentId: Number.isInteger(id) && id > 0 ? id : undefined,
+    deploymentDone: getState(State.DeploymentDone) === 'true',
+    mainDone: getState(State.MainDone) === 'true',
+  };
+}
+
+/**
+ * Whether the post step must release the deploy lock: only when this run took
+ * it and the main step did not get to release it (it failed, was cancelled or was killed).
+ */
+export function shouldReleaseLock(state: PostState): boolean {
+  return state.lockHeld;
+}
+
+/** Whether the deployment still needs its final status (the main step was stopped before giving it one). */
+export function shouldFailDeployment(state: PostState): boolean {
+  return state.deploymentId !== undefined && !state.deploymentDone;
+}
+
+export interface PostDeps {
+  core: ActionCore;
+  env: Record<string, string | undefined>;
+  runCli: RunCli;
+  deployments?: (token: string) => DeploymentsClient | undefined;
+  /** Runs `docker logout <server>`. */
+  dockerLogout?: (server: string) => Promise<void>;
+}
+
+function defaultDockerLogout(server: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', server ? ['logout', server] : ['logout'], { timeout: 30_000 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`docker logout failed: ${String(stderr).trim() || err.message}`));
+      else resolve();
+    });
+  });
+}
+
+export async function runPost(deps: PostDeps): Promise<void> {
+  const { core, env } = deps;
+  const state = readPostState((n) => core.getState(n));
+
+  let inputs: Inputs | undefined;
+  try {
+    inputs = getInputs((name) => core.getInput(name));
+  } catch (e) {
+    core.warning(`Post step: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const registry = new SecretRegistry();
+  if (inputs) {
+    const values = secretValues(inputs, env);
+    maskAll(values, (s) => core.setSecret(s));
+    for (const v of values) registry.add(v);
+  }
+  const redact = (s: string) => registry.redact(s);
+
+  if (shouldReleaseLock(state)) {
+    if (!inputs) {
+      core.warning('The deploy lock taken by this run may still be held: run `kamal-action lock release`');
+    } else {
+      try {
+        await releaseLock(deps, inputs, state, redact);
+      } catch (e) {
+        core.warning(`Could not release the deploy lock: ${redact(formatError(e))}. Run \`kamal-action lock release\``);
+      }
+    }
+  }
+
+  if (shouldFailDeployment(state) && inputs?.['github-token']) {
+    try {
+      const token = inputs['github-token'];
+      const ctx = githubRunContext(env);
+      const client = deps.deployments ? deps.deployments(token) : ctx ? new Deployments(token, ctx) : undefined;
+      await client?.setStatus(state.deploymentId!, 'failure', {
+        description: state.mainDone ? 'The rollout did not finish' : 'The job was cancelled or stopped before the rollout finished',
+      });
+    } catch (e) {
+      core.warning(`Could not update the GitHub deployment ${state.deploymentId}: ${redact(e instanceof Error ? e.message : String(e))}`);
+    }
+  }
+
+  if (state.registryLogin !== undefined) {
+    try {
+      await (deps.dockerLogout ?? defaultDockerLogout)(state.registryLogin);
+      core.info(`Logged out of ${state.registryLogin || 'the registry'}`);
+    } catch (e) {
+      core.warning(redact(e instanceof Error ? e.message : String(e)));
+    }
+  }
+
+  if (state.sshDir) {
+    try {
+      removeSshFiles(state.sshDir);
+    } catch (e) {
+      core.warning(`Could not remove the SSH key folder: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, redact: (s: string) => string): Promise<void> {
+  const { core, env } = deps;
+  const cwd = workingDirectory(env, inputs);
+  // The key files are still there: they are removed after this.
+  const files: SshFiles | undefined = state.sshDir
+    ? {
+        dir: state.sshDir,
+        key: existsSync(join(state.sshDir, 'id_key')) ? join(state.sshDir, 'id_key') : undefined,
+        knownHosts: existsSync(join(state.sshDir, 'known_hosts')) ? join(state.sshDir, 'known_hosts') : undefined,
+      }
+    : undefined;
+  core.startGroup('Releasing the deploy lock left by this run');
+  const reporter = new ActionReporter({ sink: flatSink(core), redact });
+  try {
+    const r = await deps.runCli(['lock', 'release', ...globalFlags(inputs)], {
+      cwd,
+      env: engineEnv(env, inputs, files),
+      extraSecrets: inputs.secrets,
+      reporter,
+      confirm: async () => false,
+    });
+    if (r.exitCode !== 0) throw r.error ?? new Error(`lock release exited with ${r.exitCode}`);
+  } finally {
+    core.endGroup();
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ActionReporter, type LogSink } from '../../../src/action/reporter.js';
+import type { TimelineEntry } from '../../../src/engine/reporter.js';
+
+function sink(): LogSink & { log: string[] } {
+  const log: string[] = [];
+  return {
+    log,
+    info: (l) => log.push(l),
+    warning: (l) => log.push(`warning: ${l}`),
+    startGroup: (t) => log.push(`::group::${t}`),
+    endGroup: () => log.push('::endgroup::'),
+  };
+}
+
+describe('ActionReporter', () => {
+  it('groups lines by the running step and host and closes groups when steps end', () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [];
+    const r = new ActionReporter({ sink: s, redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
+    r.attach(timeline);
+    r.say('Build and push app image...');
+    timeline.push({ step: 'build', startedAt: 0 });
+    r.command('local', 'docker login registry -u u -p [REDACTED]');
+    r.say('building');
+    timeline[0]!.finishedAt = 1;
+    timeline.push({ step: 'boot web', host: 'h1', role: 'web', startedAt: 2 });
+    timeline.push({ step: 'boot web', host: 'h2', role: 'web', startedAt: 2 });
+    r.command('h1', 'docker run x');
+    r.command('h1', 'docker exec kamal-proxy');
+    r.say('Renaming container pw123');
+    r.command('h2', 'docker run x');
+    r.hostOutput('h2', 'line1\nline2');
+    timeline[1]!.finishedAt = 3;
+    timeline[2]!.finishedAt = 3;
+    r.say('Prune old containers and images...', 'info');
+    r.say('careful', 'warn');
+    r.say('bad thing', 'error');
+    r.say('debug stuff', 'debug');
+    r.write('raw\n');
+    r.close();
+    expect(s.log).toEqual([
+      'Build and push app image...',
+      '::group::build',
+      '  local$ docker login registry -u u -p [REDACTED]',
+      'building',
+      '::endgroup::',
+      '::group::boot web on h1',
+      '  h1$ docker run x',
+      '  h1$ docker exec kamal-proxy',
+      'Renaming container [REDACTED]',
+      '::endgroup::',
+      '::group::boot web on h2',
+      '  h2$ docker run x',
+      'App Host: h2',
+      'line1',
+      'line2',
+      '::endgroup::',
+      'Prune old containers and images...',
+      'warning: careful',
+      'Error: bad thing',
+      'raw',
+    ]);
+  });
+
+  it('groups commands of a step not tied to a host by host, and by host alone outside steps', () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [{ step: 'stale containers', startedAt: 0 }];
+    const r = new ActionReporter({ sink: s });
+    r.attach(timeline);
+    r.command('h1', 'docker ps');
+    r.command('h2', 'docker ps');
+    timeline[0]!.finishedAt = 1;
+    r.command('h1', 'docker tag');
+    r.close();
+    expect(s.log).toEqual([
+      '::group::stale containers on h1',
+      '  h1$ docker ps',
+      '::endgroup::',
+      '::group::stale containers on h2',
+      '  h2$ docker ps',
+      '::endgroup::',
+      '::group::on h1',
+      '  h1$ docker tag',
+      '::endgroup::',
+    ]);
+  });
+
+  it('tells about each command before printing it (local docker login detection)', () => {
+    const seen: string[] = [];
+    const r = new ActionReporter({ sink: sink(), onCommand: (h, c) => seen.push(`${h}: ${c}`) });
+    r.command('local', 'docker login r');
+    expect(seen).toEqual(['local: docker login r']);
+  });
+});
