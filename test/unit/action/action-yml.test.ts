@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+// @ts-ignore: a plain .mjs script without types
+import { END, START, patchBetweenMarkers, renderActionDocs } from '../../../scripts/gen-action-docs.mjs';
+import { getInputs } from '../../../src/action/inputs.js';
+import { Outputs } from '../../../src/action/constants.js';
+
+const actionYml = readFileSync('action.yml', 'utf8');
+const action = parse(actionYml) as {
+  inputs: Record<string, { default?: string; description: string }>;
+  outputs: Record<string, { description: string }>;
+  runs: Record<string, string>;
+};
+
+describe('action.yml', () => {
+  it('runs main and post bundles on node24, post always', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js', 'post-if': 'always()' });
+  });
+
+  it('declares exactly the inputs getInputs reads, and its defaults pass validation', () => {
+    const read: string[] = [];
+    getInputs((name) => {
+      read.push(name);
+      return action.inputs[name]?.default ?? '';
+    });
+    expect(new Set(read)).toEqual(new Set(Object.keys(action.inputs)));
+  });
+
+  it('declares exactly the outputs the action sets', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort());
+  });
+
+  it('every input and output has a description', () => {
+    for (const [, v] of [...Object.entries(action.inputs), ...Object.entries(action.outputs)]) {
+      expect(typeof v.description).toBe('string');
+      expect(v.description.length).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe('gen-action-docs', () => {
+  it('docs/action.md holds the tables generated from action.yml', () => {
+    const doc = readFileSync('docs/action.md', 'utf8');
+    expect(patchBetweenMarkers(doc, renderActionDocs(actionYml))).toBe(doc);
+  });
+
+  it('renders one row per input and output, with pipes escaped and lines joined', () => {
+    const md = renderActionDocs(
+      'inputs:\n  a:\n    description: "x | y\\nz"\n    required: true\n    default: "1"\n  b:\n    description: B\noutputs:\n  o:\n    description: O\nruns:\n  using: node24\n  main: m.js\n',
+    );
+    expect(md).toBe(
+      [
+        '### Inputs',
+        '',
+        '| Input | Required | Default | Description |',
+        '| --- | --- | --- | --- |',
+        '| `a` | yes | `1` | x \\| y z |',
+        '| `b` | no |  | B |',
+        '',
+        '### Outputs',
+        '',
+        '| Output | Description |',
+        '| --- | --- |',
+        '| `o` | O |',
+        '',
+        'Runs on `node24`.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('patches a README section between the markers and insists on them', () => {
+    expect(patchBetweenMarkers(`# R\n${START}\nold\n${END}\ntail\n`, 'new\n')).toBe(`# R\n${START}\nnew\n${END}\ntail\n`);
+    expect(() => patchBetweenMarkers('# R\n', 'x', 'README.md')).toThrow('README.md has no');
+  });
+});
