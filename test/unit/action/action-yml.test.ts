@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 // @ts-ignore: a plain .mjs script without types
@@ -73,5 +73,22 @@ describe('gen-action-docs', () => {
   it('patches a README section between the markers and insists on them', () => {
     expect(patchBetweenMarkers(`# R\n${START}\nold\n${END}\ntail\n`, 'new\n')).toBe(`# R\n${START}\nnew\n${END}\ntail\n`);
     expect(() => patchBetweenMarkers('# R\n', 'x', 'README.md')).toThrow('README.md has no');
+  });
+});
+
+describe('example workflows', () => {
+  const dir = '.github/workflows/examples';
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
+  it.each(files)('%s passes only declared inputs to the action', (file) => {
+    const wf = parse(readFileSync(`${dir}/${file}`, 'utf8')) as { jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }> };
+    let uses = 0;
+    for (const job of Object.values(wf.jobs)) {
+      for (const step of job.steps) {
+        if (!step.uses?.startsWith('kamal-action/kamal-action@')) continue;
+        uses++;
+        for (const key of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(key);
+      }
+    }
+    expect(uses).toBeGreaterThan(0);
   });
 });
