@@ -18,15 +18,26 @@ export interface ActionReporterOptions {
   onCommand?: (host: string, command: string) => void;
 }
 
-/** Where a line belongs: the running step for its host, or the host alone. */
+/** Where a line belongs: the running step (with its host when the step runs on one), or a host alone. */
 interface GroupKey {
   title: string;
   entry?: TimelineEntry;
 }
 
+interface Pending {
+  key: GroupKey;
+  lines: string[];
+}
+
+/**
+ * Only one log group can be open at a time. Lines of another step that runs at
+ * the same time (the same role booting on several hosts) wait in a buffer and
+ * are printed as their own group when the open one's step ends.
+ */
 export class ActionReporter implements Reporter {
   #timeline: readonly TimelineEntry[] = [];
   #open: GroupKey | undefined;
+  readonly #pending = new Map<string, Pending>();
   readonly #opts: ActionReporterOptions;
 
   constructor(opts: ActionReporterOptions) {
@@ -55,34 +66,91 @@ export class ActionReporter implements Reporter {
   #keyFor(host?: string): GroupKey | undefined {
     const entry = this.#activeStep(host);
     if (entry) {
-      const where = entry.host ?? (host && host !== 'local' ? host : undefined);
       const role = entry.role && !entry.step.includes(entry.role) ? ` (${entry.role})` : '';
-      return { title: where ? `${entry.step}${role} on ${where}` : `${entry.step}${role}`, entry };
+      return { title: `${entry.step}${role}${entry.host ? ` on ${entry.host}` : ''}`, entry };
     }
     if (host) return { title: host === 'local' ? 'local' : `on ${host}` };
     return undefined;
   }
 
-  /** Switches groups when a line belongs somewhere else than the open group. */
-  #enter(key: GroupKey | undefined): void {
-    if (this.#open && key && this.#open.title === key.title) return;
-    if (!key) {
-      // A message without a host: it stays in the open group unless that step is over.
-      if (this.#open && this.#open.entry && this.#open.entry.finishedAt === undefined) return;
-      this.close();
-      return;
-    }
-    this.close();
-    this.#opts.sink.startGroup(this.#redact(key.title));
-    this.#open = key;
+  static #running(key: GroupKey | undefined): boolean {
+    return !!key?.entry && key.entry.finishedAt === undefined;
   }
 
-  /** Ends the open group, if any. */
-  close(): void {
+  #print(lines: string[]): void {
+    for (const l of lines) this.#opts.sink.info(l);
+  }
+
+  #openGroup(key: GroupKey): void {
+    this.#opts.sink.startGroup(this.#redact(key.title));
+    this.#open = key;
+    const waiting = this.#pending.get(key.title);
+    if (waiting) {
+      this.#pending.delete(key.title);
+      this.#print(waiting.lines);
+    }
+  }
+
+  #closeOpen(): void {
     if (this.#open) {
       this.#opts.sink.endGroup();
       this.#open = undefined;
     }
+  }
+
+  /** Closes the open group, prints the waiting groups whose steps ended, and opens the first one still running. */
+  #advance(): void {
+    this.#closeOpen();
+    for (const [title, p] of [...this.#pending]) {
+      if (ActionReporter.#running(p.key)) continue;
+      this.#pending.delete(title);
+      this.#opts.sink.startGroup(this.#redact(p.key.title));
+      this.#print(p.lines);
+      this.#opts.sink.endGroup();
+    }
+    const next = this.#pending.values().next();
+    if (!next.done) this.#openGroup(next.value.key);
+  }
+
+  #emit(key: GroupKey | undefined, lines: string[]): void {
+    if (!key) {
+      // A message without a host stays in the open group while its step runs.
+      if (ActionReporter.#running(this.#open)) return this.#print(lines);
+      if (this.#open || this.#pending.size > 0) this.#advance();
+      if (ActionReporter.#running(this.#open)) return this.#print(lines);
+      this.#closeOpen();
+      return this.#print(lines);
+    }
+    if (this.#open?.title === key.title) return this.#print(lines);
+    if (this.#open && ActionReporter.#running(this.#open)) {
+      const p = this.#pending.get(key.title) ?? { key, lines: [] };
+      p.key = key;
+      p.lines.push(...lines);
+      this.#pending.set(key.title, p);
+      return;
+    }
+    if (this.#open || this.#pending.size > 0) this.#advance();
+    if (this.#open?.title === key.title) return this.#print(lines);
+    if (this.#open && ActionReporter.#running(this.#open)) {
+      const p = this.#pending.get(key.title) ?? { key, lines: [] };
+      p.lines.push(...lines);
+      this.#pending.set(key.title, p);
+      return;
+    }
+    this.#closeOpen();
+    this.#openGroup(key);
+    this.#print(lines);
+  }
+
+  /** Ends the open group and prints every waiting one. */
+  close(): void {
+    this.#closeOpen();
+    for (const p of this.#pending.values()) {
+      this.#opts.sink.startGroup(this.#redact(p.key.title));
+      this.#print(p.lines);
+      this.#opts.sink.endGroup();
+    }
+    this.#pending.clear();
   }
 
   say(message: string, level: Level = 'info'): void {
@@ -92,26 +160,22 @@ export class ActionReporter implements Reporter {
       this.#opts.sink.warning(text);
       return;
     }
-    this.#enter(this.#keyFor(undefined));
-    for (const line of text.split('\n')) this.#opts.sink.info(level === 'error' ? `Error: ${line}` : line);
+    this.#emit(this.#keyFor(undefined), text.split('\n').map((l) => (level === 'error' ? `Error: ${l}` : l)));
   }
 
   hostOutput(host: string, output: string, type = 'App'): void {
-    this.#enter(this.#keyFor(host));
-    this.#opts.sink.info(`${type} Host: ${host}`);
-    for (const line of this.#redact(output).split('\n')) this.#opts.sink.info(line);
+    this.#emit(this.#keyFor(host), [`${type} Host: ${host}`, ...this.#redact(output).split('\n')]);
   }
 
   command(host: string, command: string): void {
     this.#opts.onCommand?.(host, command);
-    this.#enter(this.#keyFor(host));
-    this.#opts.sink.info(`  ${host}$ ${this.#redact(command)}`);
+    this.#emit(this.#keyFor(host), [`  ${host}$ ${this.#redact(command)}`]);
   }
 
   write(text: string): void {
     const t = this.#redact(text).replace(/\n$/, '');
     if (t === '') return;
-    for (const line of t.split('\n')) this.#opts.sink.info(line);
+    this.#emit(undefined, t.split('\n'));
   }
 }
 

@@ -63,27 +63,80 @@ describe('ActionReporter', () => {
     ]);
   });
 
-  it('groups commands of a step not tied to a host by host, and by host alone outside steps', () => {
+  it('a step not tied to a host is one group for all hosts; outside steps, lines group by host', () => {
     const s = sink();
     const timeline: TimelineEntry[] = [{ step: 'stale containers', startedAt: 0 }];
     const r = new ActionReporter({ sink: s });
     r.attach(timeline);
     r.command('h1', 'docker ps');
     r.command('h2', 'docker ps');
+    r.command('h1', 'docker stop');
     timeline[0]!.finishedAt = 1;
     r.command('h1', 'docker tag');
     r.close();
     expect(s.log).toEqual([
-      '::group::stale containers on h1',
+      '::group::stale containers',
       '  h1$ docker ps',
-      '::endgroup::',
-      '::group::stale containers on h2',
       '  h2$ docker ps',
+      '  h1$ docker stop',
       '::endgroup::',
       '::group::on h1',
       '  h1$ docker tag',
       '::endgroup::',
     ]);
+  });
+
+  it('lines of hosts booting at the same time wait and come out as one group per host', () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [
+      { step: 'boot web', host: 'h1', role: 'web', startedAt: 0 },
+      { step: 'boot web', host: 'h2', role: 'web', startedAt: 0 },
+      { step: 'boot web', host: 'h3', role: 'web', startedAt: 0 },
+    ];
+    const r = new ActionReporter({ sink: s });
+    r.attach(timeline);
+    r.command('h1', 'run 1');
+    r.command('h2', 'run 2');
+    r.command('h3', 'run 3');
+    r.command('h2', 'deploy 2');
+    timeline[1]!.finishedAt = 1; // h2 ends first: it waits for h1's group to end
+    r.command('h1', 'deploy 1');
+    timeline[0]!.finishedAt = 2;
+    r.command('h3', 'deploy 3'); // h1 over: h2 printed whole, h3 opened with what it had
+    r.command('h3', 'tag 3');
+    timeline[2]!.finishedAt = 3;
+    r.say('Prune');
+    r.close();
+    expect(s.log).toEqual([
+      '::group::boot web on h1',
+      '  h1$ run 1',
+      '  h1$ deploy 1',
+      '::endgroup::',
+      '::group::boot web on h2',
+      '  h2$ run 2',
+      '  h2$ deploy 2',
+      '::endgroup::',
+      '::group::boot web on h3',
+      '  h3$ run 3',
+      '  h3$ deploy 3',
+      '  h3$ tag 3',
+      '::endgroup::',
+      'Prune',
+    ]);
+  });
+
+  it('close() prints groups still waiting (a cancelled run)', () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [
+      { step: 'boot web', host: 'h1', startedAt: 0 },
+      { step: 'boot web', host: 'h2', startedAt: 0 },
+    ];
+    const r = new ActionReporter({ sink: s });
+    r.attach(timeline);
+    r.command('h1', 'a');
+    r.command('h2', 'b');
+    r.close();
+    expect(s.log).toEqual(['::group::boot web on h1', '  h1$ a', '::endgroup::', '::group::boot web on h2', '  h2$ b', '::endgroup::']);
   });
 
   it('tells about each command before printing it (local docker login detection)', () => {
