@@ -168,13 +168,15 @@ export function globalFlags(inputs: Inputs): string[] {
 export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } = {}): string[] {
   const words = [...inputs.command];
   const name = words[0]!;
+  let version = inputs.version;
   if (name === 'rollback') {
     const positional = words.slice(1).filter((w) => !w.startsWith('-'));
-    const version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
+    version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
     if (positional.length === 0 && version) words.splice(1, 0, version);
   }
   const argv = [...words, ...globalFlags(inputs)];
-  if (inputs.version && name !== 'rollback' && !hasFlag(words, '--version')) argv.push('--version', inputs.version);
+  // A rollback names its version twice: the context then needs no git checkout to know one.
+  if (version && !hasFlag(words, '--version')) argv.push('--version', version);
   if (inputs['skip-push'] && !hasFlag(words, '--skip-push', '-P')) argv.push('--skip-push');
   if (inputs['lock-wait'] && !hasFlag(words, '--lock-wait')) argv.push('--lock-wait');
   if (inputs['dry-run'] && !hasFlag(words, '--dry-run')) argv.push('--dry-run');

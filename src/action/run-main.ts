@@ -155,7 +155,9 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
   if ((isRollback && !explicitRollback) || wantDeployment) {
     core.startGroup('Versions on the hosts');
     try {
-      onHosts = await versionsOnHosts(deps.runCli, flags, {
+      // The listing does not depend on the version, but a context needs one (no git checkout, no version input).
+      const lookupVersion = explicitRollback ?? inputs.version ?? env.GITHUB_SHA;
+      onHosts = await versionsOnHosts(deps.runCli, lookupVersion ? [...flags, '--version', lookupVersion] : flags, {
         ...cliBase,
         reporter: new ActionReporter({ sink: flatSink(core), redact }),
       });

@@ -217,6 +217,11 @@ retain_containers: 5
       summary: readFileSync(postFiles.summary, 'utf8'),
     };
     const run = { main: mainRun, post: postRun };
+    // Kept next to the step's files for a look after a failure.
+    for (const [name, step] of Object.entries(run)) {
+      writeFileSync(join(stepDir, `${name}.stdout`), step.stdout);
+      writeFileSync(join(stepDir, `${name}.stderr`), step.stderr);
+    }
     runs.push(run);
     return run;
   }
@@ -224,7 +229,7 @@ retain_containers: 5
   const statusesOf = (id: number): RecordedRequest[] => gh.requests.filter((r) => r.path === `/repos/acme/shop/deployments/${id}/statuses`);
   const serving = async (): Promise<string[]> => Promise.all(web().map(async (h) => (await httpGet(h.ip, '/', HOST)).body.trim()));
   const lockDirs = (): string => onHost(web()[0]!, `ls -d /root/.kamal/lock-${SERVICE}* 2>/dev/null || true`);
-  const explain = (r: StepRun): string => `exit ${r.exitCode} ${r.signal ?? ''}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+  const explain = (r: StepRun): string => `exit ${r.exitCode} ${r.signal ?? ''} (files in ${runnerDir})\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 
   let v2Outputs: Record<string, string> = {};
 
@@ -310,12 +315,14 @@ retain_containers: 5
     const annotation = r.main.stdout.split('\n').find((l) => l.startsWith('::error '));
     expect(annotation).toMatch(/^::error title=kamal-action deploy failed on 127\.0\.0\.\d+::/);
     expect(annotation).toMatch(/target failed to become healthy/);
-    expect(annotation).toMatch(/app version=bad/); // the container's last log lines
+    expect(annotation).toMatch(/Last log lines of web on 127\.0\.0\.\d+/); // the container's last log lines
+    expect(annotation).toMatch(/url:\/up/);
     expect(r.main.stdout.split('\n').filter((l) => l.startsWith('::error ')).length).toBe(1);
     expect(r.main.summary).toContain('## ❌');
     expect(r.main.summary).toContain('### Failure');
     expect(r.main.summary).toMatch(/- \*\*Host:\*\* `127\.0\.0\.\d+`/);
-    expect(r.main.summary).toContain('app version=bad');
+    expect(r.main.summary).toContain('**Last log lines of the container (web on 127.0.0.');
+    expect(r.main.summary).toContain('url:/up');
     expect(r.main.outputs['previous-version']).toBe('v2');
     expect(JSON.parse(r.main.outputs.report!).result).toBe('failure');
     expect(statusesOf(Number(r.main.outputs['deployment-id'])).at(-1)!.body).toMatchObject({ state: 'failure' });

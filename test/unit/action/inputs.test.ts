@@ -122,16 +122,16 @@ describe('commandArgv', () => {
       'app', 'exec', '--reuse', 'bin/rails db:migrate', '--config-file', 'config/deploy.yml',
     ]);
   });
-  it('puts the version input as the rollback argument, not --version', () => {
-    expect(argv({ command: 'rollback', version: 'v1' })).toEqual(['rollback', 'v1', '--config-file', 'config/deploy.yml']);
+  it('puts the version input as the rollback argument (and as --version, so no git checkout is needed)', () => {
+    expect(argv({ command: 'rollback', version: 'v1' })).toEqual(['rollback', 'v1', '--config-file', 'config/deploy.yml', '--version', 'v1']);
   });
   it('uses the looked-up version for a rollback without one', () => {
-    expect(argv({ command: 'rollback' }, { rollbackVersion: 'v0' })).toEqual(['rollback', 'v0', '--config-file', 'config/deploy.yml']);
+    expect(argv({ command: 'rollback' }, { rollbackVersion: 'v0' })).toEqual(['rollback', 'v0', '--config-file', 'config/deploy.yml', '--version', 'v0']);
   });
   it('prefers a version written in the command line', () => {
     const i = getInputs(reader({ command: 'rollback v7', version: 'v1' }));
     expect(rollbackVersionInCommand(i)).toBe('v7');
-    expect(commandArgv(i)).toEqual(['rollback', 'v7', '--config-file', 'config/deploy.yml']);
+    expect(commandArgv(i)).toEqual(['rollback', 'v7', '--config-file', 'config/deploy.yml', '--version', 'v7']);
   });
   it('does not repeat flags the command line already has', () => {
     expect(argv({ command: 'deploy -P --lock-wait', 'skip-push': 'true', 'lock-wait': 'true' })).toEqual([

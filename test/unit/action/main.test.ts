@@ -69,7 +69,7 @@ describe('runMain: deployments', () => {
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
     expect(calls.map((c) => c.argv)).toEqual([
-      ['app', 'containers', '--primary', '--config-file', 'config/deploy.yml'],
+      ['app', 'containers', '--primary', '--config-file', 'config/deploy.yml', '--version', SHA],
       ['deploy', '--config-file', 'config/deploy.yml'],
     ]);
     expect(gh.requests).toEqual([
@@ -215,7 +215,8 @@ describe('runMain: rollback', () => {
     });
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
-    expect(calls[1]!.argv).toEqual(['rollback', 'v2', '--config-file', 'config/deploy.yml']);
+    expect(calls[0]!.argv).toEqual(['app', 'containers', '--primary', '--config-file', 'config/deploy.yml', '--version', SHA]);
+    expect(calls[1]!.argv).toEqual(['rollback', 'v2', '--config-file', 'config/deploy.yml', '--version', 'v2']);
     expect(gh.requests[0]!.body).toMatchObject({ task: 'deploy:rollback', payload: { version: 'v2', previous: 'v3' }, description: 'Rollback to v2' });
     expect(core.outputs).toMatchObject({ version: 'v2', 'previous-version': 'v3' });
   });
@@ -224,7 +225,7 @@ describe('runMain: rollback', () => {
     const core = new RecordingCore({ command: 'rollback', version: 'v1' });
     const { runCli, calls } = fakeCli({});
     await runMain({ core, env: env(), runCli });
-    expect(calls.map((c) => c.argv)).toEqual([['rollback', 'v1', '--config-file', 'config/deploy.yml']]);
+    expect(calls.map((c) => c.argv)).toEqual([['rollback', 'v1', '--config-file', 'config/deploy.yml', '--version', 'v1']]);
   });
 
   it('fails clearly when no earlier version is left', async () => {
