@@ -141,7 +141,9 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
   core.startGroup('Releasing the deploy lock left by this run');
   const reporter = new ActionReporter({ sink: flatSink(core), redact });
   try {
-    const r = await deps.runCli(['lock', 'release', ...globalFlags(inputs)], {
+    // The release does not depend on the version, but a context needs one (no git checkout, no version input).
+    const version = inputs.version ?? env.GITHUB_SHA;
+    const r = await deps.runCli(['lock', 'release', ...globalFlags(inputs), ...(version ? ['--version', version] : [])], {
       cwd,
       env: engineEnv(env, inputs, files),
       extraSecrets: inputs.secrets,

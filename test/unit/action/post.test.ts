@@ -70,7 +70,7 @@ describe('runPost', () => {
     const { runCli, calls } = cli();
     await runPost({ core, env: env(), runCli });
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.argv).toEqual(['lock', 'release', '--config-file', 'config/deploy.yml', '--destination', 'staging']);
+    expect(calls[0]!.argv).toEqual(['lock', 'release', '--config-file', 'config/deploy.yml', '--destination', 'staging', '--version', 'abc']);
     expect(calls[0]!.keyExisted).toBe(true);
     expect(calls[0]!.deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-0001', KAMAL_ACTION_KNOWN_HOSTS: files.knownHosts });
     expect(calls[0]!.deps.extraSecrets).toEqual({ KAMAL_REGISTRY_PASSWORD: 'pw-0001' });
