@@ -324,13 +324,22 @@ lab_step hosts "$t_hosts" "${host_notes:-}"
 LAB_HOSTS=$LAB_HOSTS LAB_DIR=$LAB_DIR STARTED_DOCKERD=$STARTED_DOCKERD REGISTRY_SERVER=$REGISTRY_SERVER \
 REGISTRY_USER=$REGISTRY_USER REGISTRY_PASSWORD=$(lab_registry_password) PROXY_REPO=$PROXY_REPO \
 PROXY_VERSION=$PROXY_VERSION APP_REPO=$REGISTRY_SERVER/$APP_REPO APP_CONTEXT=$LAB_SRC/app \
-DB_IMAGE=$DB_IMAGE HOST_IMAGE=$HOST_IMAGE BUSYBOX_IMAGE=$BUSYBOX_IMAGE node -e '
+DB_IMAGE=$DB_IMAGE HOST_IMAGE=$HOST_IMAGE LAB_SRC=$LAB_SRC BUSYBOX_IMAGE=$BUSYBOX_IMAGE node -e '
 const e = process.env, n = Number(e.LAB_HOSTS), dir = e.LAB_DIR;
 const hosts = Array.from({ length: n }, (_, k) => ({
   name: `vm${k + 1}`, container: `lab-host-${k + 1}`, ip: `127.0.0.${k + 2}`, port: 22, internalName: `vm${k + 1}`,
 }));
+const fs = require("fs"), path = require("path"), crypto = require("crypto");
+const src = e.LAB_SRC;
+const files = [];
+const walk = (d) => { for (const f of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (f.isFile() && !f.name.endsWith(".ts")) files.push(path.relative(src, p)); } };
+walk(src);
+files.sort();
+const h = crypto.createHash("sha256");
+for (const f of files) { h.update(f + "\0"); h.update(fs.readFileSync(path.join(src, f))); h.update("\0"); }
 const lab = {
   version: 1,
+  sourceHash: h.digest("hex").slice(0, 16),
   labDir: dir,
   hosts,
   network: "lab",
@@ -346,7 +355,6 @@ const lab = {
   startedDockerd: e.STARTED_DOCKERD === "true",
   updatedAt: new Date().toISOString(),
 };
-const fs = require("fs");
 fs.writeFileSync(`${dir}/lab.json.tmp`, JSON.stringify(lab, null, 2) + "\n");
 fs.renameSync(`${dir}/lab.json.tmp`, `${dir}/lab.json`);
 '

@@ -20,4 +20,7 @@ else
 fi
 if [ -n "${BOOT_DELAY:-}" ]; then sleep "$BOOT_DELAY"; fi
 echo "app version=$VERSION port=$PORT fail_health=$FAIL_HEALTH host=$(hostname) starting"
-exec httpd -f -vv -p "$PORT" -h "$WWW"
+httpd -f -vv -p "$PORT" -h "$WWW" &
+pid=$!
+trap 'echo "app stopping"; kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT
+wait "$pid"

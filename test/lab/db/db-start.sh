@@ -21,4 +21,7 @@ cp "$DATA/boots" "$WWW/boots"
 env | sort >"$WWW/env"
 echo OK >"$WWW/up"
 echo "db starting port=$PORT config=$CONFIG data=$DATA boots=$(wc -l <"$DATA/boots")"
-exec httpd -f -vv -p "$PORT" -h "$WWW"
+httpd -f -vv -p "$PORT" -h "$WWW" &
+pid=$!
+trap 'echo "db stopping"; kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT
+wait "$pid"
