@@ -8,7 +8,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   LAB_SRC,
+  disconnectHost,
   httpGet,
+  killSshd,
+  reconnectHost,
+  registryReady,
+  restartHost,
+  restartHostDockerd,
+  startHostDockerd,
+  startRegistry,
+  startSshd,
+  stopHostDockerd,
+  stopRegistry,
   hostExec,
   registryLogin,
   resetHost,
@@ -371,6 +382,69 @@ describeLab('lab', () => {
 
     afterAll(async () => {
       if (h1) await resetHost(h1);
+    });
+  });
+
+  describe('fault helpers', () => {
+    const h = info?.hosts[info.hosts.length - 1];
+    const sshOk = async () => (await sshExec(h, 'docker ps -q', { allowFailure: true, timeoutMs: 15_000 })).code === 0;
+
+    beforeAll(async () => {
+      await resetHost(h);
+      await registryLogin(h);
+      await hostExec(h, `docker network create kamal >/dev/null && docker run -d --restart unless-stopped --name app-web-v1 --network kamal ${info.appRepo}:v1 >/dev/null`);
+    });
+
+    it('restartHostDockerd keeps sshd up and restarts unless-stopped containers', async () => {
+      await restartHostDockerd(h);
+      expect(await sshOk()).toBe(true);
+      const r = await waitFor('app to run again', async () => {
+        const ps = await hostExec(h, "docker ps --format '{{.Names}}'");
+        return ps.stdout.includes('app-web-v1') ? ps.stdout : null;
+      }, { timeoutMs: 30_000 });
+      expect(r).toContain('app-web-v1');
+    });
+
+    it('stopHostDockerd / startHostDockerd', async () => {
+      await stopHostDockerd(h);
+      const r = await sshExec(h, 'docker ps', { allowFailure: true });
+      expect(r.code).not.toBe(0);
+      await startHostDockerd(h);
+      expect(await sshOk()).toBe(true);
+    });
+
+    it('killSshd refuses new connections until startSshd', async () => {
+      await killSshd(h);
+      expect(await sshOk()).toBe(false);
+      await startSshd(h);
+      expect(await sshOk()).toBe(true);
+    });
+
+    it('disconnectHost / reconnectHost', async () => {
+      await disconnectHost(h);
+      expect(await sshOk()).toBe(false);
+      await reconnectHost(h);
+      expect(await sshOk()).toBe(true);
+      expect((await hostExec(h, `docker pull -q ${info.appRepo}:v2`)).code).toBe(0);
+    });
+
+    it('stopRegistry / startRegistry', async () => {
+      await stopRegistry();
+      expect(await registryReady()).toBe(false);
+      const pull = await hostExec(h, `docker pull ${info.dbImage}`, { allowFailure: true });
+      expect(pull.code).not.toBe(0);
+      await startRegistry();
+      expect(await registryReady()).toBe(true);
+    });
+
+    it('restartHost reboots the host; resetHost undoes any fault', async () => {
+      await restartHost(h);
+      expect(await sshOk()).toBe(true);
+      await killSshd(h);
+      await disconnectHost(h);
+      await resetHost(h);
+      expect(await sshOk()).toBe(true);
+      expect((await hostExec(h, 'docker ps -aq; docker network ls -q --filter type=custom; ls -A /root')).stdout.trim().split('\n').sort()).toEqual(['.bashrc', '.profile', '.ssh']);
     });
   });
 });
