@@ -29,10 +29,10 @@ if docker info >/dev/null 2>&1; then
     vols=$(docker volume ls -q --filter "label=$LAB_LABEL=1")
     # shellcheck disable=SC2086
     [ -z "$vols" ] || docker volume rm -f $vols >/dev/null
-    imgs=$(docker image ls --format '{{.Repository}}:{{.Tag}}' |
-      grep -E "^(lab/(busybox|debian-root|host|registry|kamal-proxy)|$REGISTRY_SERVER/lab/)" || true)
+    imgs=$(docker image ls --format '{{.Repository}} {{.ID}}' |
+      awk -v r="^(lab/(busybox|debian-root|host|registry|kamal-proxy)|$REGISTRY_SERVER/lab/)" '$1 ~ r {print $2}' | sort -u)
     # shellcheck disable=SC2086
-    [ -z "$imgs" ] || docker rmi -f $imgs >/dev/null
+    [ -z "$imgs" ] || docker rmi -f $imgs >/dev/null 2>&1 || true
     lab_step purge "$t" "volumes: $(echo "$vols" | wc -w), images: $(echo "$imgs" | wc -w)"
   fi
 fi
