@@ -82,6 +82,8 @@ export interface SecretStore {
   get(key: string): Secret | undefined;
   /** Every defined key, in definition order. */
   keys(): string[];
+  /** The message for a key that is not defined (names the files looked in). */
+  missing?(key: string): string;
 }
 
 /** A SecretStore over a plain map; used by the action input layer and by tests. */

@@ -7,7 +7,7 @@ import { argumentize, isPlainObject, type RawObject } from './utils.js';
 /** Looks a secret up; a missing secret is a configuration error (raised when the value is needed). */
 export function fetchSecret(secrets: SecretStore, key: string): Secret {
   const value = secrets.get(key);
-  if (value === undefined) throw new ConfigError(`Secret '${key}' not found`);
+  if (value === undefined) throw new ConfigError(secrets.missing?.(key) ?? `Secret '${key}' not found`);
   return value;
 }
 

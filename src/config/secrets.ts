@@ -1,0 +1,256 @@
+/**
+ * `.kamal/secrets*` resolved the way Kamal::Secrets does: `<secrets_path>-common`
+ * first, then `<secrets_path>` or `<secrets_path>.<destination>`, each parsed as
+ * dotenv (later files override earlier keys), with `$VAR` / `${VAR}` expanded
+ * from earlier keys and then the environment, and `$(command)` run locally.
+ * Values are Secret objects: they never render in logs or error text.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { Secret, type SecretStore } from '../secret.js';
+import { shellsplit } from './ruby.js';
+
+/** Secrets files larger than this are refused. */
+export const MAX_SECRETS_FILE_BYTES = 1024 * 1024;
+
+export type CommandRunner = (command: string, env: Record<string, string | undefined>) => string;
+
+export interface DotenvOptions {
+  /** The environment `$VAR` falls back to and `$(command)` runs with. */
+  env: Record<string, string | undefined>;
+  /** Values already known (earlier files); `$VAR` sees them first. */
+  known?: Record<string, string>;
+  /** Runs `$(command)`; returns its stdout. Defaults to /bin/sh on this machine. */
+  run?: CommandRunner;
+  /** Keys whose line is not evaluated (given from outside, e.g. action inputs). */
+  skip?: ReadonlySet<string>;
+  /** The file name for messages. */
+  file?: string;
+}
+
+// One dotenv assignment, as dotenv's Parser::LINE (scanned over the whole text).
+const LINE =
+  /^[ \t\r\n\f\v]*(export[ \t]+)?([\w.]+)(?:(?:[ \t]*=[ \t]*?|:[ \t]+?)([ \t]*'(?:\\'|[^'])*'|[ \t]*"(?:\\"|[^"])*"|[^#\n]+)?)?[ \t]*(?:#.*)?$/gm;
+const QUOTED = /^(['"])([\s\S]*)\1$/;
+const VARIABLE = /(\\)?\$(?!\()\{?([A-Za-z0-9_]+)?\}?/g;
+
+/** Parses dotenv text into a map, as `Dotenv.parse(file, overwrite: true)` does. */
+export function parseDotenv(text: string, opts: DotenvOptions): Record<string, string> {
+  const hash: Record<string, string> = {};
+  const file = opts.file ?? '.kamal/secrets';
+  const lookup = (key: string): string => hash[key] ?? opts.known?.[key] ?? opts.env[key] ?? '';
+  const src = text.replace(/\r\n/g, '\n');
+  for (const m of src.matchAll(LINE)) {
+    const [whole, exported, key, rawValue] = m;
+    const keyAt = m.index + (whole.length - whole.trimStart().length) + (exported?.length ?? 0);
+    const lineNo = src.slice(0, keyAt).split('\n').length;
+    if (opts.skip?.has(key!)) continue;
+    if (exported && rawValue === undefined) {
+      if (!(key! in hash)) throw new ConfigError(`${file}: line ${lineNo} exports ${key} without a value and it is not set above`);
+      continue;
+    }
+    hash[key!] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo });
+  }
+  return hash;
+}
+
+function parseValue(
+  raw: string,
+  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
+): string {
+  let value = raw.trim();
+  const q = QUOTED.exec(value);
+  const quote = q?.[1];
+  if (q) value = q[2]!;
+  if (quote === "'") return value;
+  if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+  value = value.replace(/\\([^$])/g, '$1');
+  value = substituteVariables(value, ctx.lookup);
+  return substituteCommands(value, ctx);
+}
+
+function substituteVariables(value: string, lookup: (key: string) => string): string {
+  return value.replace(VARIABLE, (whole, backslash: string | undefined, name: string | undefined) => {
+    if (backslash) return whole.slice(1);
+    if (name !== undefined) return lookup(name);
+    return whole;
+  });
+}
+
+/** Finds `$(...)` with balanced parentheses and backslash escapes, as Kamal's InlineCommandSubstitution. */
+function substituteCommands(
+  value: string,
+  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
+): string {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const start = value.indexOf('$(', i);
+    if (start < 0) break;
+    const end = matchingParen(value, start + 1);
+    if (end < 0) break;
+    const escaped = start > 0 && value[start - 1] === '\\';
+    out += value.slice(i, escaped ? start - 1 : start);
+    if (escaped) {
+      out += value.slice(start, end + 1);
+    } else {
+      const command = substituteVariables(value.slice(start + 2, end), ctx.lookup);
+      out += runCommand(command, ctx);
+    }
+    i = end + 1;
+  }
+  return out + value.slice(i);
+}
+
+function matchingParen(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') {
+      depth--;
+      if (depth === 0) return i - open > 1 ? i : -1;
+    }
+  }
+  return -1;
+}
+
+function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
+  const words = /^\s*kamal\s*secrets\s+/.test(command) ? safeSplit(command) : undefined;
+  if (words) return inlineSecretsCommand(words.slice(2), ctx).replace(/\n$/, '');
+  const run = ctx.opts.run ?? shellRunner;
+  try {
+    return run(command, ctx.opts.env).replace(/\n$/, '');
+  } catch (e) {
+    throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: the command substitution failed: ${(e as Error).message}`);
+  }
+}
+
+function safeSplit(command: string): string[] | undefined {
+  try {
+    return shellsplit(command);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `$(kamal secrets extract NAME JSON)` and `$(kamal secrets print)`-free inline helpers, run in-process. */
+function inlineSecretsCommand(args: string[], ctx: { file: string; lineNo: number }): string {
+  const [verb, ...rest] = args;
+  if (verb === 'extract') {
+    const positional = rest.filter((a) => !a.startsWith('--'));
+    const [name, json] = positional;
+    if (!name || json === undefined) throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: kamal secrets extract needs a NAME and the fetched secrets`);
+    return extractSecret(name, json, ctx);
+  }
+  throw new ConfigError(
+    `${ctx.file}: line ${ctx.lineNo}: \`kamal secrets ${verb ?? ''}\` (a password manager adapter) is not available here; ` +
+      'give the value through the environment or the action\'s secrets input instead',
+  );
+}
+
+/** Kamal's `secrets extract`: the value under NAME, or under a key ending in `/NAME`. */
+export function extractSecret(name: string, json: string, ctx: { file: string; lineNo: number } = { file: 'secrets', lineNo: 0 }): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: kamal secrets extract: the fetched secrets are not JSON`);
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const map = parsed as Record<string, unknown>;
+    const value = map[name] ?? Object.entries(map).find(([k]) => k.endsWith(`/${name}`))?.[1];
+    if (value !== undefined && value !== null) return String(value);
+  }
+  throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: Could not find secret ${name}`);
+}
+
+/** `$(command)` through /bin/sh, as Ruby backticks do; a failing command is an error naming its exit code. */
+export const shellRunner: CommandRunner = (command, env) => {
+  const r = spawnSync('/bin/sh', ['-c', command], {
+    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (r.error) throw new Error(r.error.message);
+  if (r.status !== 0) {
+    const tail = r.stderr.toString().trim().split('\n').slice(-3).join(' / ');
+    throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
+  }
+  return r.stdout.toString();
+};
+
+export interface LoadSecretsOptions {
+  /** `secrets_path` from the config (default `.kamal/secrets`). */
+  secretsPath?: string;
+  destination?: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** Values given from outside (action inputs): they win over the files, whose lines for them are not run. */
+  extra?: Record<string, string>;
+  run?: CommandRunner;
+}
+
+/** The secrets of a run, resolved once, on first use (as Kamal resolves them lazily). */
+export class FileSecretStore implements SecretStore {
+  readonly filenames: string[];
+  readonly files: string[];
+  #opts: LoadSecretsOptions;
+  #values: Map<string, Secret> | undefined;
+
+  constructor(opts: LoadSecretsOptions) {
+    this.#opts = opts;
+    const base = opts.secretsPath ?? '.kamal/secrets';
+    this.filenames = [`${base}-common`, `${base}${opts.destination ? `.${opts.destination}` : ''}`];
+    this.files = this.filenames.filter((f) => existsSync(resolve(opts.cwd, f)));
+  }
+
+  /** Parses every file now; parse errors surface here as ConfigError. */
+  load(): this {
+    this.#resolve();
+    return this;
+  }
+
+  get(key: string): Secret | undefined {
+    return this.#resolve().get(key);
+  }
+
+  keys(): string[] {
+    return [...this.#resolve().keys()];
+  }
+
+  /** Kamal's message for a secret that is not defined. */
+  missing(key: string): string {
+    return this.files.length > 0
+      ? `Secret '${key}' not found in ${this.files.join(', ')}`
+      : `Secret '${key}' not found, no secret files (${this.filenames.join(', ')}) provided`;
+  }
+
+  #resolve(): Map<string, Secret> {
+    if (this.#values) return this.#values;
+    const o = this.#opts;
+    const extra = o.extra ?? {};
+    const env = { ...o.env, ...extra };
+    const skip = new Set(Object.keys(extra));
+    let known: Record<string, string> = {};
+    for (const file of this.files) {
+      const full = resolve(o.cwd, file);
+      const size = statSync(full).size;
+      if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
+      const bytes = readFileSync(full);
+      if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
+      const parsed = parseDotenv(bytes.toString('utf8'), { env, known, run: o.run, skip, file });
+      known = { ...known, ...parsed };
+    }
+    const values = new Map<string, Secret>();
+    for (const [k, v] of Object.entries({ ...known, ...extra })) values.set(k, new Secret(v, k));
+    this.#values = values;
+    return values;
+  }
+}
