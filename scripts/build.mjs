@@ -1,6 +1,6 @@
 // Bundles the CLI and the action entry points into dist/ with @vercel/ncc.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const entries = [
@@ -14,10 +14,19 @@ for (const [entry, out] of entries) {
   execFileSync('npx', ['ncc', 'build', entry, '-o', out, '--target', 'es2022', '-q', '--license', 'licenses.txt'], {
     stdio: 'inherit',
   });
-  // ncc copies native addons it finds; the pure-JS fallbacks of ssh2 are used instead.
-  for (const f of readdirSync(out)) {
-    if (f.endsWith('.node')) rmSync(join(out, f));
-  }
+  // ncc copies native addons it finds (built on this machine, so not reproducible);
+  // ssh2 falls back to its pure-JS code without them.
+  removeNativeAddons(out);
   mkdirSync(out, { recursive: true });
 }
+function removeNativeAddons(dir) {
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, f.name);
+    if (f.isDirectory()) {
+      removeNativeAddons(p);
+      if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
+    } else if (f.name.endsWith('.node')) rmSync(p);
+  }
+}
+
 writeFileSync('dist/package.json', '{ "type": "module" }\n');

@@ -1,5 +1,5 @@
 /** Entry point of the action's main step. */
-import './esm-globals.js';
+import '../esm-globals.js';
 import * as core from '@actions/core';
 import { runCli } from '../cli/run.js';
 import { CancelledError } from '../engine/cancel.js';

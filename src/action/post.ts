@@ -1,5 +1,5 @@
 /** Entry point of the action's post step: never fails the job. */
-import './esm-globals.js';
+import '../esm-globals.js';
 import * as core from '@actions/core';
 import { runCli } from '../cli/run.js';
 import { formatError } from '../cli/errors.js';

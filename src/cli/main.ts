@@ -1,4 +1,5 @@
 /** Entry point of the `kamal-action` command. */
+import '../esm-globals.js';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './run.js';
 import { CancelledError } from '../engine/cancel.js';
