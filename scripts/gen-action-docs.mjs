@@ -1,6 +1,6 @@
 // Generates the input and output tables of the action from action.yml and writes
 // them between `<!-- action-docs:start -->` and `<!-- action-docs:end -->` in
-// docs/action.md (and in any other file given with --readme FILE).
+// docs/action.md and README.md (and in any other file given with --readme FILE).
 //   node scripts/gen-action-docs.mjs [--check] [--readme README.md]
 // --check changes nothing and exits 1 when a file is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ export function patchBetweenMarkers(text, generated, file = 'file') {
 function main(argv) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const check = argv.includes('--check');
-  const files = [join(root, 'docs/action.md')];
+  const files = [join(root, 'docs/action.md'), join(root, 'README.md')];
   for (let i = 0; i < argv.length; i++) if (argv[i] === '--readme' && argv[i + 1]) files.push(resolve(argv[++i]));
   const generated = renderActionDocs(readFileSync(join(root, 'action.yml'), 'utf8'));
   let stale = false;

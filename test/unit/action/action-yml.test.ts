@@ -40,8 +40,9 @@ describe('action.yml', () => {
 });
 
 describe('gen-action-docs', () => {
-  it('docs/action.md holds the tables generated from action.yml', () => {
-    const doc = readFileSync('docs/action.md', 'utf8');
+  it.each(['docs/action.md', 'README.md'])('%s holds the tables generated from action.yml', (file) => {
+    const doc = readFileSync(file, 'utf8');
+    expect(doc).toContain('| `ssh-private-key` |');
     expect(patchBetweenMarkers(doc, renderActionDocs(actionYml))).toBe(doc);
   });
 
