@@ -1,0 +1,122 @@
+// `npm run bench [-- --hosts 1,3[,8] --repeats N]`: deploy timings against the lab.
+// For each host count: one warm-up deploy (proxy boot, first pull), then N timed deploys that
+// alternate between two prebuilt versions (--skip-push, so no build is timed). Prints wall time,
+// SSH connections and commands per host, the time spent waiting for the app to become healthy
+// (kamal-proxy deploy, which returns once the new target passed its health check) and the
+// orchestration overhead: wall time minus that wait.
+import { ensureLab, LAB_JSON, type LabInfo } from '../test/lab/lab.js';
+import { makeProject, proxyRunYaml, resetHosts } from '../test/e2e/helpers.js';
+import { runCli } from '../src/cli/run.js';
+import { MemoryReporter } from '../src/engine/reporter.js';
+import type { Runner } from '../src/exec/types.js';
+import { display, type Command } from '../src/shell.js';
+
+interface Sample {
+  wallMs: number;
+  healthMs: number;
+  connections: number;
+  commandsPerHost: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function deploy(dir: string, info: LabInfo, version: string, hosts: string[]): Promise<Sample> {
+  const perHost = new Map<string, number>();
+  const healthByHost = new Map<string, number>();
+  let connections = 0;
+  const started = performance.now();
+  const r = await runCli(['deploy', '--version', version, '--skip-push'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LAB_REGISTRY_PASSWORD: info.registry.password, KAMAL_ACTION_KNOWN_HOSTS: info.ssh.knownHosts },
+    reporter: new MemoryReporter(),
+    onContext: (k) => {
+      const runner = k.runner as Runner & { connectionCount?: number };
+      const run = runner.run.bind(runner);
+      runner.run = async (host: string, command: Command, opts) => {
+        const t = performance.now();
+        try {
+          return await run(host, command, opts);
+        } finally {
+          perHost.set(host, (perHost.get(host) ?? 0) + 1);
+          if (/kamal-proxy deploy /.test(display(command))) healthByHost.set(host, (healthByHost.get(host) ?? 0) + performance.now() - t);
+        }
+      };
+      const close = runner.close.bind(runner);
+      runner.close = async () => {
+        connections = runner.connectionCount ?? 0;
+        return close();
+      };
+    },
+  });
+  const wallMs = performance.now() - started;
+  if (r.exitCode !== 0) throw new Error(`deploy ${version} to ${hosts.join(', ')} failed: ${String((r.error as Error | undefined)?.message ?? r.exitCode)}`);
+  const counts = hosts.map((h) => perHost.get(h) ?? 0);
+  return {
+    wallMs,
+    // hosts boot in parallel: the wait on the critical path is the longest one
+    healthMs: Math.max(0, ...healthByHost.values()),
+    connections,
+    commandsPerHost: counts.reduce((a, b) => a + b, 0) / hosts.length,
+  };
+}
+
+async function main(): Promise<void> {
+  const counts = arg('hosts', '1,3').split(',').map(Number);
+  const repeats = Number(arg('repeats', '4'));
+  const max = Math.max(...counts);
+  const info = await ensureLab({ hosts: Math.max(3, max), quiet: true });
+  process.env.LAB_JSON = LAB_JSON;
+  const [v1, v2] = info.appVersions.healthy;
+  if (!v1 || !v2) throw new Error('the lab has no two healthy app versions');
+  const rows: { hosts: number; s: Sample; overheadMs: number }[] = [];
+  for (const n of counts) {
+    const hosts = info.hosts.slice(0, n);
+    resetHosts(hosts);
+    const dir = makeProject({
+      service: 'app',
+      yaml: `servers:\n  web:\n${hosts.map((h) => `    - ${h.ip}`).join('\n')}\nproxy:\n  host: bench.lab.test\n  app_port: 80\n  healthcheck:\n    interval: 1\n${proxyRunYaml()}readiness_delay: 0\ndrain_timeout: 1\n`,
+    });
+    const ips = hosts.map((h) => h.ip);
+    await deploy(dir, info, v1, ips);
+    const samples: Sample[] = [];
+    for (let i = 0; i < repeats; i++) samples.push(await deploy(dir, info, i % 2 ? v1 : v2, ips));
+    const s: Sample = {
+      wallMs: median(samples.map((x) => x.wallMs)),
+      healthMs: median(samples.map((x) => x.healthMs)),
+      connections: median(samples.map((x) => x.connections)),
+      commandsPerHost: median(samples.map((x) => x.commandsPerHost)),
+    };
+    rows.push({ hosts: n, s, overheadMs: s.wallMs - s.healthMs });
+    resetHosts(hosts);
+  }
+  const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  process.stdout.write(`deploy to the lab, median of ${repeats} deploys per row (after one warm-up)\n`);
+  process.stdout.write('hosts  wall      health wait  health share  overhead  ssh conns  commands/host\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `${String(r.hosts).padEnd(7)}${fmt(r.s.wallMs).padEnd(10)}${fmt(r.s.healthMs).padEnd(13)}${`${((100 * r.s.healthMs) / r.s.wallMs).toFixed(0)}%`.padEnd(14)}` +
+        `${fmt(r.overheadMs).padEnd(10)}${String(r.s.connections).padEnd(11)}${r.s.commandsPerHost.toFixed(1)}\n`,
+    );
+  }
+  const one = rows.find((r) => r.hosts === 1);
+  if (one) {
+    process.stdout.write(`one host: overhead ${fmt(one.overheadMs)} (target < 1.50 s)\n`);
+    for (const r of rows.filter((x) => x.hosts > 1)) {
+      const target = r.hosts >= 8 ? 1.5 : 1.3;
+      process.stdout.write(`${r.hosts} hosts: ${(r.s.wallMs / one.s.wallMs).toFixed(2)}x the wall time of one host (target < ${target}x)\n`);
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
