@@ -17,10 +17,13 @@ export function sshPoolOptions(
   const checking =
     trust.hostKeyChecking ?? (env.KAMAL_ACTION_HOST_KEY_CHECKING as TrustOptions['hostKeyChecking'] | undefined) ?? 'strict';
   const knownHosts = trust.knownHostsFile ?? env.KAMAL_ACTION_KNOWN_HOSTS;
+  // The action's ssh-private-key input (a key file it wrote) comes before the config's keys.
+  const actionKey = env.KAMAL_ACTION_SSH_KEY;
+  const keys = actionKey ? [actionKey, ...(ssh.keys ?? [])] : ssh.keys;
   return {
     user: ssh.user,
     port: Number(ssh.port),
-    keys: ssh.keys,
+    keys,
     keyData: ssh.keyData,
     keysOnly: ssh.keysOnly,
     forwardAgent: ssh.forwardAgent,
