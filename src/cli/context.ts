@@ -67,20 +67,20 @@ export async function createContext(
     env,
     extraSecrets: deps.extraSecrets,
   });
-  const config = new Configuration(loaded.raw, {
+  // Kamal's version: --version, then VERSION, then the git commit, worked out when first needed.
+  const config: Configuration = new Configuration(loaded.raw, {
     destination: opts.destination,
     secrets: loaded.secrets,
     cwd: deps.cwd,
     fileExists: (p) => existsSync(resolve(deps.cwd, p)),
+    version: opts.version || env.VERSION || undefined,
+    resolveVersion: () => {
+      const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone(true) });
+      if (v) return v;
+      if (opts.plan) return '<git-version>';
+      throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
+    },
   });
-  const declared = opts.version || env.VERSION;
-  if (declared) config.version = declared;
-  else {
-    const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone(true) });
-    if (v) config.version = v;
-    else if (opts.plan) config.version = '<git-version>';
-    else throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
-  }
 
   const registry = new SecretRegistry();
   for (const key of loaded.secrets.keys()) registry.add(loaded.secrets.get(key));

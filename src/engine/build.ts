@@ -9,7 +9,7 @@ import type { Kamal } from './kamal.js';
 /** Whether `docker buildx` is available locally; probed once per run. */
 async function hasBuildx(k: Kamal): Promise<boolean> {
   if (k.buildx !== undefined) return k.buildx;
-  if (k.dryRun) return (k.buildx = true);
+  // a dry run records the probe too (it answers success, so the plan shows the buildx build)
   const r = await k.exec(LOCAL, k.cmds.builder.buildxVersion(), { allowFailure: true });
   k.buildx = r.exitCode === 0;
   if (!k.buildx) k.say('docker buildx is not available here: building with `docker build`, then `docker push`', 'warn');
@@ -118,8 +118,31 @@ export async function buildPull(k: Kamal): Promise<void> {
     await k.on(k.appHosts, async (host) => {
       await k.exec(host, k.cmds.registry.login());
     });
-    await pullOnHosts(k, k.appHosts);
+    const firstHosts = await mirrorHosts(k);
+    if (firstHosts.length > 0) {
+      // pull on a single host per mirror first to seed them
+      k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
+      await pullOnHosts(k, firstHosts);
+      k.say('Pulling image on remaining hosts...');
+      await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
+    } else await pullOnHosts(k, k.appHosts);
   });
+}
+
+/** Kamal's mirror_hosts: with several app hosts, the first host seen for each registry mirror. */
+async function mirrorHosts(k: Kamal): Promise<string[]> {
+  if (k.appHosts.length <= 1) return [];
+  const byMirror = new Map<string, string>();
+  await k.on(k.appHosts, async (host) => {
+    try {
+      const mirror = await k.capture(host, k.cmds.builder.firstMirror());
+      if (mirror && !byMirror.has(mirror)) byMirror.set(mirror, host);
+    } catch (e) {
+      // docker answers this when the host has no mirror configured
+      if (!(e instanceof CommandFailedError && /error calling index: reflect: slice index out of range/.test(`${e.stderr}${e.stdout}`))) throw e;
+    }
+  });
+  return [...byMirror.values()];
 }
 
 async function pullOnHosts(k: Kamal, hosts: string[]): Promise<void> {

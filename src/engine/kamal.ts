@@ -269,10 +269,8 @@ export class Kamal {
     const entry: TimelineEntry = { step: name, ...where, startedAt: this.now() };
     this.timeline.push(entry);
     const plan = this.runner instanceof PlanRunner ? this.runner : undefined;
-    const prev = plan?.currentStep;
-    if (plan) plan.currentStep = name;
     try {
-      const r = await fn();
+      const r = plan ? await plan.withStep(name, fn) : await fn();
       entry.ok = true;
       return r;
     } catch (e) {
@@ -281,7 +279,6 @@ export class Kamal {
       throw e;
     } finally {
       entry.finishedAt = this.now();
-      if (plan) plan.currentStep = prev;
     }
   }
 

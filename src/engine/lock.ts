@@ -1,5 +1,5 @@
 /** The deploy lock: Kamal's `mkdir <run_dir>/lock-<service>[-<dest>]` on the primary host. */
-import { LockError } from '../errors.js';
+import { ConfigError, LockError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { sleep } from './parallel.js';
@@ -15,9 +15,20 @@ export async function ensureRunDirectory(k: Kamal): Promise<void> {
   });
 }
 
-export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {
+/** The version for the lock details; a manual `lock acquire` outside a git checkout says `unknown`. */
+function lockVersion(k: Kamal): string {
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, k.config.version, { lockedBy: k.cmds.source.lockedBy }));
+    return k.config.version;
+  } catch (e) {
+    if (e instanceof ConfigError) return 'unknown';
+    throw e;
+  }
+}
+
+export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {
+  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
+  try {
+    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, lockVersion(k), { lockedBy: k.cmds.source.lockedBy }));
   } catch (e) {
     if (e instanceof CommandFailedError && /cannot create directory/.test(e.stderr)) throw new LockHeldError();
     throw e;
@@ -25,6 +36,7 @@ export async function executeLockAcquire(k: Kamal, message: string): Promise<voi
 }
 
 export async function executeLockRelease(k: Kamal): Promise<void> {
+  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
     await k.exec(k.primaryHost, k.cmds.lock.release());
   } catch (e) {
@@ -34,6 +46,7 @@ export async function executeLockRelease(k: Kamal): Promise<void> {
 }
 
 export async function captureLockStatus(k: Kamal): Promise<string> {
+  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
     const r = await k.exec(k.primaryHost, k.cmds.lock.status());
     return k.dryRun ? '<lock details>' : r.stdout.trim();

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { display, type Command } from '../shell.js';
 import type { RunOptions, RunResult, Runner } from '../exec/types.js';
 
@@ -17,7 +18,18 @@ export interface PlannedStep {
  */
 export class PlanRunner implements Runner {
   readonly steps: PlannedStep[] = [];
-  currentStep: string | undefined;
+  /** Steps run concurrently (roles boot in parallel): each async context keeps its own step name. */
+  readonly #step = new AsyncLocalStorage<{ name: string | undefined }>();
+
+  /** The rollout step of the calling async context. */
+  get currentStep(): string | undefined {
+    return this.#step.getStore()?.name;
+  }
+
+  /** Runs `fn` with commands recorded under step `name`. */
+  withStep<T>(name: string | undefined, fn: () => Promise<T>): Promise<T> {
+    return this.#step.run({ name }, fn);
+  }
 
   async run(host: string, command: Command, _opts?: RunOptions): Promise<RunResult> {
     const text = display(command);

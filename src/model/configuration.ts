@@ -29,6 +29,11 @@ export interface ConfigurationOptions {
   destination?: string;
   /** The version to deploy; the caller supplies the git-derived default. */
   version?: string;
+  /**
+   * Supplies the version the first time it is needed when none was given (Kamal's
+   * git_version): commands that never read the version never fail for want of one.
+   */
+  resolveVersion?: () => string;
   secrets?: SecretStore;
   /** The local Docker architecture (`amd64`/`arm64`), used to split local and remote builds. Defaults to this machine's. */
   localArch?: string;
@@ -60,6 +65,7 @@ export class Configuration {
   readonly localArch: string;
   readonly fileExists: ((path: string) => boolean) | undefined;
   #declaredVersion: string | undefined;
+  #resolveVersion: (() => string) | undefined;
 
   readonly roles: Role[];
   readonly registry: Registry;
@@ -79,6 +85,7 @@ export class Configuration {
     this.rawConfig = raw;
     this.destination = opts.destination ?? undefined;
     this.#declaredVersion = opts.version;
+    this.#resolveVersion = opts.resolveVersion;
     this.secrets = opts.secrets ?? new MapSecretStore();
     this.localArch = opts.localArch ?? defaultLocalArch();
     this.fileExists = opts.fileExists;
@@ -123,6 +130,7 @@ export class Configuration {
 
   /** The version being deployed. Throws when none was given. */
   get version(): string {
+    if (!isPresent(this.#declaredVersion) && this.#resolveVersion) this.#declaredVersion = this.#resolveVersion();
     if (!isPresent(this.#declaredVersion)) throw new Error('No version set: pass the version (e.g. the git revision) to the configuration');
     return this.#declaredVersion!;
   }

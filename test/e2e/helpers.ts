@@ -118,7 +118,7 @@ export async function kamal(cwd: string, args: string[], env: Record<string, str
 
 /** Runs a command inside a lab host container (not over SSH: for checks only). */
 export function onHost(host: LabHost, command: string): string {
-  return execFileSync('docker', ['exec', host.container, 'sh', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] })
+  return execFileSync('docker', ['exec', '-w', '/root', host.container, 'sh', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] })
     .toString()
     .trim();
 }
