@@ -258,7 +258,7 @@ function readString(expr: string, start: number): [string, number] {
 type Node =
   | { k: 'lit'; v: Value }
   | { k: 'env'; key: string }
-  | { k: 'fetch'; key: string; fallback?: Node }
+  | { k: 'fetch'; key: string; fallback?: Node; block?: Node }
   | { k: 'or'; left: Node; right: Node };
 
 class Parser {
@@ -331,14 +331,14 @@ class Parser {
           fallback = this.primary();
         }
       }
+      let block: Node | undefined;
       if (this.isPunct('{')) {
-        // ENV.fetch("X") { "default" } (a default argument wins over a block, as in Ruby)
+        // ENV.fetch("X") { "default" } (a block supersedes a default argument, as in Ruby)
         this.pos++;
-        const block = this.orExpr();
+        block = this.orExpr();
         this.expectPunct('}');
-        fallback ??= block;
       }
-      return { k: 'fetch', key, fallback };
+      return { k: 'fetch', key, fallback, block };
     }
     throw new Unsupported();
   }
@@ -356,11 +356,14 @@ function evalNode(n: Node, env: ErbEnv): Value {
     case 'lit':
       return n.v;
     case 'env':
-      return env[n.key] ?? null;
+      return envValue(env, n.key) ?? null;
     case 'fetch': {
-      const v = env[n.key];
+      // Ruby evaluates a default argument before the call, a block only when the key is missing
+      const fallback = n.fallback ? evalNode(n.fallback, env) : undefined;
+      const v = envValue(env, n.key);
       if (v !== undefined) return v;
-      if (n.fallback) return evalNode(n.fallback, env);
+      if (n.block) return evalNode(n.block, env);
+      if (n.fallback) return fallback!;
       throw new KeyNotFound(n.key);
     }
     case 'or': {
@@ -369,6 +372,11 @@ function evalNode(n: Node, env: ErbEnv): Value {
       return l === null ? evalNode(n.right, env) : l;
     }
   }
+}
+
+/** ENV[key]: own keys only, so `ENV["constructor"]` is nil as in Ruby. */
+function envValue(env: ErbEnv, key: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(env, key) ? env[key] : undefined;
 }
 
 class KeyNotFound extends Error {

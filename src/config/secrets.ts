@@ -1,8 +1,9 @@
 /**
  * `.kamal/secrets*` resolved the way Kamal::Secrets does: `<secrets_path>-common`
  * first, then `<secrets_path>` or `<secrets_path>.<destination>`, each parsed as
- * dotenv (later files override earlier keys), with `$VAR` / `${VAR}` expanded
- * from earlier keys and then the environment, and `$(command)` run locally.
+ * dotenv on its own (later files override earlier keys), with `$VAR` / `${VAR}`
+ * expanded from earlier keys of the same file and then the environment, and
+ * `$(command)` run locally.
  * Values are Secret objects: they never render in logs or error text.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,8 +21,6 @@ export type CommandRunner = (command: string, env: Record<string, string | undef
 export interface DotenvOptions {
   /** The environment `$VAR` falls back to and `$(command)` runs with. */
   env: Record<string, string | undefined>;
-  /** Values already known (earlier files); `$VAR` sees them first. */
-  known?: Record<string, string>;
   /** Runs `$(command)`; returns its stdout. Defaults to /bin/sh on this machine. */
   run?: CommandRunner;
   /** Keys whose line is not evaluated (given from outside, e.g. action inputs). */
@@ -38,10 +37,10 @@ const VARIABLE = /(\\)?\$(?!\()\{?([A-Za-z0-9_]+)?\}?/g;
 
 /** Parses dotenv text into a map, as `Dotenv.parse(file, overwrite: true)` does. */
 export function parseDotenv(text: string, opts: DotenvOptions): Record<string, string> {
-  const hash: Record<string, string> = {};
+  const hash: Record<string, string> = Object.create(null) as Record<string, string>;
   const file = opts.file ?? '.kamal/secrets';
-  const lookup = (key: string): string => hash[key] ?? opts.known?.[key] ?? opts.env[key] ?? '';
-  const src = text.replace(/\r\n/g, '\n');
+  const lookup = (key: string): string => hash[key] ?? own(opts.env, key) ?? '';
+  const src = text.replace(/\r\n?/g, '\n');
   for (const m of src.matchAll(LINE)) {
     const [whole, exported, key, rawValue] = m;
     const keyAt = m.index + (whole.length - whole.trimStart().length) + (exported?.length ?? 0);
@@ -51,24 +50,76 @@ export function parseDotenv(text: string, opts: DotenvOptions): Record<string, s
       if (!(key! in hash)) throw new ConfigError(`${file}: line ${lineNo} exports ${key} without a value and it is not set above`);
       continue;
     }
-    hash[key!] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo });
+    const linebreakMode = hash.DOTENV_LINEBREAK_MODE ?? own(opts.env, 'DOTENV_LINEBREAK_MODE');
+    hash[key!] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo, linebreakMode });
   }
-  return hash;
+  return { ...hash };
+}
+
+function own(obj: Record<string, string | undefined>, key: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
 function parseValue(
   raw: string,
-  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
+  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number; linebreakMode?: string },
 ): string {
   let value = raw.trim();
   const q = QUOTED.exec(value);
   const quote = q?.[1];
   if (q) value = q[2]!;
   if (quote === "'") return value;
-  if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+  if (quote === '"') {
+    // dotenv 3: `\n` stays a backslash and an n, unless DOTENV_LINEBREAK_MODE=legacy
+    value =
+      ctx.linebreakMode === 'legacy'
+        ? value.replace(/\\n/g, '\n').replace(/\\r/g, '\r')
+        : value.replace(/\\n/g, '\\\\n').replace(/\\r/g, '\\\\r');
+  }
   value = value.replace(/\\([^$])/g, '$1');
-  value = substituteVariables(value, ctx.lookup);
-  return substituteCommands(value, ctx);
+  return substitute(value, ctx);
+}
+
+const VARIABLE_AT = /\$\{?([A-Za-z0-9_]+)?\}?/y;
+
+/**
+ * `$(command)` (Kamal's InlineCommandSubstitution, balanced parentheses and
+ * backslash escapes) and `$VAR` / `${VAR}` (dotenv's Variable substitution),
+ * in one pass from left to right: text that came from a variable or from a
+ * command's output is never scanned again, so a value holding `$(...)` is not
+ * run and a command's output holding `$` is not expanded.
+ */
+function substitute(
+  value: string,
+  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
+): string {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const d = value.indexOf('$', i);
+    if (d < 0) break;
+    const escaped = d > i && value[d - 1] === '\\';
+    const before = value.slice(i, escaped ? d - 1 : d);
+    if (value[d + 1] === '(') {
+      const end = matchingParen(value, d + 1);
+      if (end < 0) {
+        // not a command; `$(` is not a variable either, so it stays as written
+        out += value.slice(i, d + 1);
+        i = d + 1;
+        continue;
+      }
+      const command = substituteVariables(value.slice(d + 2, end), ctx.lookup);
+      out += before + (escaped ? `$(${command})` : runCommand(command, ctx));
+      i = end + 1;
+      continue;
+    }
+    VARIABLE_AT.lastIndex = d;
+    const m = VARIABLE_AT.exec(value)!;
+    const name = m[1];
+    out += before + (escaped || name === undefined ? m[0] : ctx.lookup(name));
+    i = d + m[0].length;
+  }
+  return out + value.slice(i);
 }
 
 function substituteVariables(value: string, lookup: (key: string) => string): string {
@@ -77,31 +128,6 @@ function substituteVariables(value: string, lookup: (key: string) => string): st
     if (name !== undefined) return lookup(name);
     return whole;
   });
-}
-
-/** Finds `$(...)` with balanced parentheses and backslash escapes, as Kamal's InlineCommandSubstitution. */
-function substituteCommands(
-  value: string,
-  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
-): string {
-  let out = '';
-  let i = 0;
-  while (i < value.length) {
-    const start = value.indexOf('$(', i);
-    if (start < 0) break;
-    const end = matchingParen(value, start + 1);
-    if (end < 0) break;
-    const escaped = start > 0 && value[start - 1] === '\\';
-    out += value.slice(i, escaped ? start - 1 : start);
-    if (escaped) {
-      out += value.slice(start, end + 1);
-    } else {
-      const command = substituteVariables(value.slice(start + 2, end), ctx.lookup);
-      out += runCommand(command, ctx);
-    }
-    i = end + 1;
-  }
-  return out + value.slice(i);
 }
 
 function matchingParen(s: string, open: number): number {
@@ -165,7 +191,8 @@ export function extractSecret(name: string, json: string, ctx: { file: string; l
   }
   if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
     const map = parsed as Record<string, unknown>;
-    const value = map[name] ?? Object.entries(map).find(([k]) => k.endsWith(`/${name}`))?.[1];
+    const exact = Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
+    const value = exact ?? Object.entries(map).find(([k]) => k.endsWith(`/${name}`))?.[1];
     if (value !== undefined && value !== null) return String(value);
   }
   throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: Could not find secret ${name}`);
@@ -239,13 +266,15 @@ export class FileSecretStore implements SecretStore {
     const env = { ...o.env, ...extra };
     const skip = new Set(Object.keys(extra));
     let known: Record<string, string> = {};
+    // Each file is parsed on its own, as Dotenv.parse does: `$VAR` sees the keys
+    // above it in the same file, then the environment (not an earlier file's keys).
     for (const file of this.files) {
       const full = resolve(o.cwd, file);
       const size = statSync(full).size;
       if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
       const bytes = readFileSync(full);
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
-      const parsed = parseDotenv(bytes.toString('utf8'), { env, known, run: o.run, skip, file });
+      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file });
       known = { ...known, ...parsed };
     }
     const values = new Map<string, Secret>();

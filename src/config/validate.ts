@@ -120,6 +120,15 @@ function fromZod(iss: z.core.$ZodIssue, prefix: Seg[]): Found[] {
 // ---------------------------------------------------------------------------
 // Helpers over the raw input
 
+/** String(v), also for values without a toString (null-prototype objects, or lists holding them). */
+function toS(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 function str(v: unknown): string | undefined {
   return isStringish(v) ? rubyToS(v) : undefined;
 }
@@ -139,7 +148,7 @@ function taggedHosts(hostList: unknown): Map<string, string[]> {
       const first = Object.entries(h)[0];
       if (!first) continue;
       const [host, tags] = first;
-      out.set(host, Array.isArray(tags) ? tags.map((t) => String(t)) : tags === null || tags === undefined ? [] : [String(tags)]);
+      out.set(host, Array.isArray(tags) ? tags.map((t) => toS(t)) : tags === null || tags === undefined ? [] : [toS(tags)]);
     } else if (typeof h === 'string') {
       out.set(h, []);
     }
@@ -304,8 +313,8 @@ class Checker {
       this.labels(acc.labels, p, 1);
       this.dockerOptions(acc.options, p, 2);
       if (Array.isArray(acc.roles)) {
-        const missing = acc.roles.filter((r) => !names.includes(String(r)));
-        if (missing.length > 0) this.add({ path: p, message: `unknown roles ${missing.map(String).join(', ')}`, kind: 'post', order: 3 });
+        const missing = acc.roles.filter((r) => !names.includes(toS(r)));
+        if (missing.length > 0) this.add({ path: p, message: `unknown roles ${missing.map(toS).join(', ')}`, kind: 'post', order: 3 });
       } else if (isTruthy(acc.role) && isStringish(acc.role) && !names.includes(rubyToS(acc.role))) {
         this.add({ path: p, message: `unknown role ${rubyToS(acc.role)}`, kind: 'post', order: 3 });
       }
@@ -521,7 +530,7 @@ class Checker {
     const builder = root.builder;
     if (localRegistry && isPlainObject(builder)) {
       const remote = str(builder.remote);
-      const arches = Array.isArray(builder.arch) ? builder.arch.map(String) : builder.arch === undefined ? [] : [String(builder.arch)];
+      const arches = Array.isArray(builder.arch) ? builder.arch.map(toS) : builder.arch === undefined ? [] : [toS(builder.arch)];
       const localArch = this.opts.localArch ?? defaultLocalArch();
       const localArches = builder.local === false ? [] : remote ? arches.filter((a) => a === localArch) : arches;
       const remoteArches = remote ? arches.filter((a) => !localArches.includes(a)) : [];
@@ -596,7 +605,7 @@ class Checker {
     const strings = (v: unknown) => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
     if (has('host')) return strings(acc.host);
     if (has('hosts')) return strings(acc.hosts);
-    const fromRole = (r: unknown) => (names.includes(String(r)) ? roleHosts(servers, String(r)) : []);
+    const fromRole = (r: unknown) => (names.includes(toS(r)) ? roleHosts(servers, toS(r)) : []);
     if (has('role')) return fromRole(acc.role);
     if (has('roles')) return Array.isArray(acc.roles) ? acc.roles.flatMap(fromRole) : [];
     const withTag = (tag: unknown): string[] => {
@@ -609,7 +618,7 @@ class Checker {
           const first = Object.entries(h)[0];
           if (!first) continue;
           const tags = first[1];
-          const hit = Array.isArray(tags) ? tags.some((t) => String(t) === String(tag)) : typeof tags === 'string' && tags.includes(String(tag));
+          const hit = Array.isArray(tags) ? tags.some((t) => toS(t) === toS(tag)) : typeof tags === 'string' && tags.includes(toS(tag));
           if (hit) out.push(first[0]);
         }
       }
