@@ -1,5 +1,7 @@
 /** GitHub Deployments: one deployment per rollout, with in_progress → success | failure statuses. */
-import { getOctokit } from '@actions/github';
+// Octokit is loaded on first use: most runs (no environment input) never need it, and it is
+// the largest part of the bundle to parse at start-up.
+type Octokit = ReturnType<typeof import('@actions/github').getOctokit>;
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
@@ -40,16 +42,22 @@ export interface StatusUpdate {
 
 /** The REST calls, over an Octokit pointed at GITHUB_API_URL. */
 export class Deployments {
-  readonly #octokit: ReturnType<typeof getOctokit>;
+  readonly #token: string;
   readonly #ctx: GithubRunContext;
+  #octokit: Promise<Octokit> | undefined;
 
   constructor(token: string, ctx: GithubRunContext) {
     this.#ctx = ctx;
-    this.#octokit = getOctokit(token, { baseUrl: ctx.apiUrl });
+    this.#token = token;
+  }
+
+  #client(): Promise<Octokit> {
+    this.#octokit ??= import('@actions/github').then((m) => m.getOctokit(this.#token, { baseUrl: this.#ctx.apiUrl }));
+    return this.#octokit;
   }
 
   async create(d: CreateDeployment): Promise<number> {
-    const res = await this.#octokit.rest.repos.createDeployment({
+    const res = await (await this.#client()).rest.repos.createDeployment({
       owner: this.#ctx.owner,
       repo: this.#ctx.repo,
       ref: this.#ctx.ref,
@@ -67,7 +75,7 @@ export class Deployments {
   }
 
   async setStatus(id: number, state: DeploymentState, u: StatusUpdate = {}): Promise<void> {
-    await this.#octokit.rest.repos.createDeploymentStatus({
+    await (await this.#client()).rest.repos.createDeploymentStatus({
       owner: this.#ctx.owner,
       repo: this.#ctx.repo,
       deployment_id: id,

@@ -29,7 +29,7 @@ export class Tags {
       ['recorded_at', recordedAt],
       ['performer', source.performer],
       ['destination', config.destination],
-      ['version', config.declaredVersion],
+      ['version', config.knownVersion],
       ['service_version', Tags.serviceVersion(config)],
       ['service', config.service],
     ];

@@ -43,8 +43,8 @@ export function hookEnv(
     recorded_at: (opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     performer: opts.performer ?? performer(k.cwd),
     destination: c.destination ?? undefined,
-    version: c.version,
-    service_version: [c.service, abbreviatedVersion(c.version)].filter(Boolean).join('@'),
+    version: c.knownVersion,
+    service_version: [c.service, abbreviatedVersion(c.knownVersion)].filter(Boolean).join('@'),
     service: c.service,
     ...details,
   };

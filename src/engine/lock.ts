@@ -1,5 +1,5 @@
 /** The deploy lock: Kamal's `mkdir <run_dir>/lock-<service>[-<dest>]` on the primary host. */
-import { ConfigError, LockError } from '../errors.js';
+import { LockError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { sleep } from './parallel.js';
@@ -17,12 +17,7 @@ export async function ensureRunDirectory(k: Kamal): Promise<void> {
 
 /** The version for the lock details; a manual `lock acquire` outside a git checkout says `unknown`. */
 function lockVersion(k: Kamal): string {
-  try {
-    return k.config.version;
-  } catch (e) {
-    if (e instanceof ConfigError) return 'unknown';
-    throw e;
-  }
+  return k.config.knownVersion ?? 'unknown';
 }
 
 export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {

@@ -143,8 +143,18 @@ export class Configuration {
     return this.#declaredVersion;
   }
 
+  /** The version when one can be had (given, or worked out), else undefined: for tags and hook variables. */
+  get knownVersion(): string | undefined {
+    try {
+      return this.version;
+    } catch (e) {
+      if (e instanceof ConfigError || !this.#resolveVersion) return undefined;
+      throw e;
+    }
+  }
+
   get abbreviatedVersion(): string | undefined {
-    const v = this.#declaredVersion;
+    const v = this.knownVersion;
     if (!isPresent(v)) return undefined;
     return v!.includes('_') ? v : v!.slice(0, 7);
   }
