@@ -52,6 +52,20 @@ export function gitVersion(cwd: string, opts: { gitClone?: boolean } = {}): stri
   return dirty && !opts.gitClone ? `${revision}_uncommitted_${randomBytes(8).toString('hex')}` : revision;
 }
 
+/** Who runs this (audit lines, lock details, hooks), asked of git only when first needed. */
+function lazySource(cwd: string): { readonly performer: string; readonly lockedBy: string } {
+  let who: string | undefined;
+  let name: string | undefined;
+  return {
+    get performer() {
+      return (who ??= performer(cwd));
+    },
+    get lockedBy() {
+      return (name ??= git(cwd, ['config', 'user.name']) || 'Unknown');
+    },
+  };
+}
+
 export async function createContext(
   opts: ContextOptions,
   deps: ContextDeps,
@@ -108,7 +122,7 @@ export async function createContext(
     confirm: deps.confirm,
     command,
     subcommand,
-    source: { performer: performer(deps.cwd), lockedBy: git(deps.cwd, ['config', 'user.name']) || 'Unknown' },
+    source: lazySource(deps.cwd),
   });
   installHookRunner(k, {
     secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),

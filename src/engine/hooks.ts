@@ -1,5 +1,6 @@
 /** Runs `.kamal/hooks/<name>` locally with Kamal's KAMAL_* environment. */
-import { execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { cmd } from '../shell.js';
 import { HookError } from '../errors.js';
 import { LOCAL, CommandFailedError } from '../exec/types.js';
@@ -13,15 +14,16 @@ export interface HookOptions {
   now?: () => Date;
 }
 
+/** Kamal's performer: the git user's email, else the OS user. */
 export function performer(cwd: string): string {
   try {
-    const email = execSync('git config user.email', { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const email = execFileSync('git', ['config', 'user.email'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     if (email) return email;
   } catch {
     // no git
   }
   try {
-    return execSync('whoami', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return userInfo().username || 'unknown';
   } catch {
     return 'unknown';
   }
@@ -41,7 +43,7 @@ export function hookEnv(
   const c = k.config;
   const tags: Record<string, string | undefined> = {
     recorded_at: (opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    performer: opts.performer ?? performer(k.cwd),
+    performer: opts.performer ?? k.cmds.source.performer,
     destination: c.destination ?? undefined,
     version: c.knownVersion,
     service_version: [c.service, abbreviatedVersion(c.knownVersion)].filter(Boolean).join('@'),
