@@ -1,10 +1,15 @@
 // `npm run bench [-- --hosts 1,3[,8] --repeats N]`: deploy timings against the lab.
 // For each host count: one warm-up deploy (proxy boot, first pull), then N timed deploys that
-// alternate between two prebuilt versions (--skip-push, so no build is timed). Prints wall time,
+// alternate between two versions built beforehand (--skip-push, so no build is timed). Prints wall time,
 // SSH connections and commands per host, the time spent waiting for the app to become healthy
 // (kamal-proxy deploy, which returns once the new target passed its health check) and the
 // orchestration overhead: wall time minus that wait.
-import { ensureLab, LAB_JSON, type LabInfo } from '../test/lab/lab.js';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureLab, LAB_JSON, LAB_ROOT, type LabInfo } from '../test/lab/lab.js';
 import { makeProject, proxyRunYaml, resetHosts } from '../test/e2e/helpers.js';
 import { runCli } from '../src/cli/run.js';
 import { MemoryReporter } from '../src/engine/reporter.js';
@@ -28,6 +33,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+function cliEnv(info: LabInfo, version?: string): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LAB_REGISTRY_PASSWORD: info.registry.password,
+    KAMAL_ACTION_KNOWN_HOSTS: info.ssh.knownHosts,
+    ...(version ? { VERSION: version } : {}),
+  };
+}
+
+/** Builds and pushes a version (not timed: deploys run with --skip-push). */
+async function build(dir: string, info: LabInfo, version: string): Promise<void> {
+  const r = await runCli(['build', 'push', '--version', version], { cwd: dir, env: cliEnv(info, version), reporter: new MemoryReporter() });
+  if (r.exitCode !== 0) throw new Error(`build of ${version} failed: ${String((r.error as Error | undefined)?.message ?? r.exitCode)}`);
+}
+
 async function deploy(dir: string, info: LabInfo, version: string, hosts: string[]): Promise<Sample> {
   const perHost = new Map<string, number>();
   const healthByHost = new Map<string, number>();
@@ -35,7 +56,7 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
   const started = performance.now();
   const r = await runCli(['deploy', '--version', version, '--skip-push'], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LAB_REGISTRY_PASSWORD: info.registry.password, KAMAL_ACTION_KNOWN_HOSTS: info.ssh.knownHosts },
+    env: cliEnv(info),
     reporter: new MemoryReporter(),
     onContext: (k) => {
       const runner = k.runner as Runner & { connectionCount?: number };
@@ -68,14 +89,81 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
   };
 }
 
+/**
+ * The action's cold start: from spawning `node dist/main/index.js` as a runner does (INPUT_* env)
+ * to the first TCP connection reaching an SSH port. A local listener stands in for the host and
+ * closes the connection at once: only the time to get there is measured.
+ */
+async function actionColdStart(runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const server = createServer((sock) => sock.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'bench-action-'));
+    mkdirSync(join(dir, 'config'));
+    writeFileSync(join(dir, 'config/deploy.yml'), `service: cold\nimage: bench/cold\nservers: [127.0.0.1]\nssh:\n  port: ${port}\nregistry:\n  server: registry:5000\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n`);
+    for (const f of ['out', 'state', 'summary']) writeFileSync(join(dir, f), '');
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(LAB_ROOT, 'dist/main/index.js')], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH,
+        GITHUB_ACTIONS: 'true',
+        GITHUB_WORKSPACE: dir,
+        RUNNER_TEMP: dir,
+        GITHUB_OUTPUT: join(dir, 'out'),
+        GITHUB_STATE: join(dir, 'state'),
+        GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+        INPUT_COMMAND: 'lock status',
+        'INPUT_SSH-HOST-KEY-CHECKING': 'accept-new',
+        INPUT_VERSION: 'cold',
+      },
+    });
+    const connected = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the action made no SSH connection within 30 s')), 30_000);
+      server.once('connection', () => {
+        clearTimeout(timer);
+        resolve(performance.now() - started);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the action exited (${code}) before connecting`));
+      });
+    });
+    times.push(connected);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    server.close();
+  }
+  return times;
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirSize(p) : statSync(p).size;
+  }
+  return total;
+}
+
 async function main(): Promise<void> {
+  const cold = await actionColdStart(5);
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  process.stdout.write(
+    `action cold start (spawn to first SSH connection), median of ${cold.length}: ${median(cold).toFixed(0)} ms (target < 300 ms); ` +
+      `bundle dist/main/index.js ${mb(statSync(join(LAB_ROOT, 'dist/main/index.js')).size)}, dist/ ${mb(dirSize(join(LAB_ROOT, 'dist')))}\n`,
+  );
+
+  if (process.argv.includes('--cold-only')) return;
   const counts = arg('hosts', '1,3').split(',').map(Number);
   const repeats = Number(arg('repeats', '4'));
   const max = Math.max(...counts);
   const info = await ensureLab({ hosts: Math.max(3, max), quiet: true });
   process.env.LAB_JSON = LAB_JSON;
-  const [v1, v2] = info.appVersions.healthy;
-  if (!v1 || !v2) throw new Error('the lab has no two healthy app versions');
+  const [v1, v2] = ['bench-1', 'bench-2'];
   const rows: { hosts: number; s: Sample; overheadMs: number }[] = [];
   for (const n of counts) {
     const hosts = info.hosts.slice(0, n);
@@ -85,6 +173,7 @@ async function main(): Promise<void> {
       yaml: `servers:\n  web:\n${hosts.map((h) => `    - ${h.ip}`).join('\n')}\nproxy:\n  host: bench.lab.test\n  app_port: 80\n  healthcheck:\n    interval: 1\n${proxyRunYaml()}readiness_delay: 0\ndrain_timeout: 1\n`,
     });
     const ips = hosts.map((h) => h.ip);
+    for (const v of [v1, v2]) await build(dir, info, v);
     await deploy(dir, info, v1, ips);
     const samples: Sample[] = [];
     for (let i = 0; i < repeats; i++) samples.push(await deploy(dir, info, i % 2 ? v1 : v2, ips));
