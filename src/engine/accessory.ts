@@ -14,11 +14,20 @@ function names(k: Kamal): string[] {
   return k.config.accessories.map((a) => a.name);
 }
 
-async function withAccessory(k: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
+/**
+ * Refuses an unknown accessory name (or `all` where it is not accepted) before
+ * the lock is taken or a host is touched.
+ */
+export function ensureAccessory(k: Kamal, name: string, opts: { all?: boolean } = {}): void {
+  if (opts.all !== false && name === 'all') return;
   if (!k.config.accessory(name)) {
     const options = names(k);
     throw new UsageError(`No accessory by the name of '${name}'${options.length ? ` (options: ${options.join(', ')})` : ''}`);
   }
+}
+
+async function withAccessory(k: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
+  ensureAccessory(k, name, { all: false });
   const accessory = k.cmds.accessory(name);
   const hosts = k.accessoryHosts.filter((h) => accessory.hosts.includes(h));
   await fn(accessory, hosts);
@@ -42,6 +51,7 @@ async function prepare(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: boolean } = {}): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, async (n) => {
       if (opts.prepare !== false) await prepare(k, n);
@@ -77,6 +87,7 @@ export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: bo
 }
 
 export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, (n) =>
       withAccessory(k, n, (accessory, hosts) =>
@@ -103,6 +114,7 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryDirectories(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, (n) =>
       withAccessory(k, n, (accessory, hosts) =>
@@ -119,6 +131,7 @@ export async function accessoryDirectories(k: Kamal, name: string): Promise<void
 }
 
 export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, async (n) => {
       await prepare(k, n);
@@ -136,6 +149,7 @@ export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryPullImage(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name, { all: false });
   await withLock(k, () =>
     withAccessory(k, name, (accessory, hosts) =>
       k.on(hosts, async (host) => {
@@ -147,6 +161,7 @@ export async function accessoryPullImage(k: Kamal, name: string): Promise<void> 
 }
 
 export async function accessoryStart(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, (n) =>
       withAccessory(k, n, (accessory, hosts) =>
@@ -166,6 +181,7 @@ export async function accessoryStart(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryStop(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, () =>
     eachName(k, name, (n) =>
       withAccessory(k, n, (accessory, hosts) =>
@@ -186,6 +202,7 @@ export async function accessoryStop(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryRestart(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await withLock(k, async () => {
     await accessoryStop(k, name);
     await accessoryStart(k, name);
@@ -193,6 +210,7 @@ export async function accessoryRestart(k: Kamal, name: string): Promise<void> {
 }
 
 export async function accessoryDetails(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   await eachName(k, name, (n) =>
     withAccessory(k, n, (accessory, hosts) =>
       k.on(hosts, async (host) => {
@@ -207,6 +225,7 @@ export async function accessoryLogs(
   name: string,
   opts: { since?: string; lines?: number; grep?: string; grepOptions?: string; timestamps?: boolean },
 ): Promise<void> {
+  ensureAccessory(k, name, { all: false });
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
   await withAccessory(k, name, (accessory, hosts) =>
     k.on(hosts, async (host) => {
@@ -221,6 +240,7 @@ export async function accessoryLogs(
 }
 
 export async function accessoryExec(k: Kamal, name: string, command: string, opts: { reuse?: boolean } = {}): Promise<void> {
+  ensureAccessory(k, name, { all: false });
   await withAccessory(k, name, (accessory, hosts) =>
     k.on(hosts, async (host) => {
       if (!opts.reuse) await k.exec(host, k.cmds.registry.login());
@@ -233,6 +253,7 @@ export async function accessoryExec(k: Kamal, name: string, command: string, opt
 }
 
 export async function accessoryRemove(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name);
   if (!(await k.confirm(`This will remove all containers, images and data directories for ${name}. Are you sure?`))) {
     k.say('Aborted', 'error');
     return;

@@ -229,6 +229,27 @@ describe('plan accessory boot mysql', () => {
     expect(run.out).toBe('');
     expect(run.err).toContain("No accessory by the name of 'redis' (options: mysql)");
   });
+
+  it.each([
+    ['boot', 'redis'],
+    ['reboot', 'redis'],
+    ['start', 'redis'],
+    ['stop', 'redis'],
+    ['restart', 'redis'],
+    ['details', 'redis'],
+    ['upload', 'redis'],
+    ['directories', 'redis'],
+    ['remove', 'redis', '-y'],
+    ['logs', 'redis'],
+    ['logs', 'all'],
+    ['exec', 'redis', 'true'],
+    ['exec', 'all', 'true'],
+  ])('accessory %s %s is refused before the lock is taken or any command is sent', async (...args) => {
+    const run = await plan(['accessory', ...args]);
+    expect(run.exitCode).toBe(1);
+    expect(run.err).toContain(`No accessory by the name of '${args[1]}' (options: mysql)`);
+    expect(run.reporter.commands).toEqual([]);
+  });
 });
 
 describe('plan proxy reboot -y', () => {
