@@ -204,7 +204,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .argument('<cmd...>')
       .option('-i, --interactive', 'Execute command over ssh for an interactive shell')
       .option('--reuse', 'Reuse currently running container instead of starting a new one')
-      .option('-e, --env <env...>', 'Set environment variables for the command (KEY=VALUE)')
+      .option('-e, --env <KEY=VALUE>', 'Set environment variables for the command (KEY=VALUE or Kamal\'s KEY:VALUE, several may follow one -e)', collect, [])
       .option('--detach', 'Execute command in a detached container'),
     'app',
     'exec',
@@ -433,13 +433,20 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   return program;
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** An `--env` value: `KEY=VALUE`, or Kamal's (Thor hash) `KEY:VALUE`. */
+const ENV_PAIR = /^([A-Za-z_][A-Za-z0-9_]*)[=:]/;
+
 function parseEnv(list: string[] | undefined): Record<string, string> | undefined {
-  if (!list) return undefined;
+  if (!list || list.length === 0) return undefined;
   const env: Record<string, string> = {};
   for (const item of list) {
+    const m = ENV_PAIR.exec(item);
     const i = item.indexOf('=');
-    if (i <= 0) throw new UsageError(`--env expects KEY=VALUE, got '${item}'`);
-    env[item.slice(0, i)] = item.slice(i + 1);
+    if (m) env[m[1]!] = item.slice(m[0].length);
+    else if (i > 0) env[item.slice(0, i)] = item.slice(i + 1);
+    else throw new UsageError(`--env expects KEY=VALUE, got '${item}'`);
   }
   return env;
 }
@@ -466,9 +473,31 @@ function normalize(o: Record<string, unknown>): ContextOptions {
   };
 }
 
-/** Kamal accepts `-H` nowhere for hosts, but our docs and users do: map `-H` to `--hosts`. */
+/**
+ * Before commander sees the words:
+ * - Kamal accepts `-H` nowhere for hosts, but our docs and users do: map `-H` to `--hosts`.
+ * - `-e`/`--env` takes the KEY=VALUE (or KEY:VALUE) words that follow it, as Kamal's hash
+ *   option does, each passed as its own `--env=` so the command words after them stay
+ *   the command, wherever the option stands.
+ * Words after `--` are left alone.
+ */
 export function preprocessArgv(argv: string[]): string[] {
-  return argv.map((a) => (a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : a));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '-e' || a === '--env') {
+      const start = out.length;
+      while (i + 1 < argv.length && ENV_PAIR.test(argv[i + 1]!)) out.push(`--env=${argv[++i]}`);
+      if (out.length === start) out.push(a); // commander reports the missing value
+      continue;
+    }
+    out.push(a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : a);
+  }
+  return out;
 }
 
 export interface ParsedInvocation extends Invocation {}
