@@ -464,6 +464,8 @@ export class SshPool implements Runner {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        // Commands are small request/response exchanges: don't let Nagle hold them back.
+        client.setNoDelay(true);
         resolve(client);
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
