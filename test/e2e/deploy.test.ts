@@ -95,17 +95,18 @@ describe('deploy to the lab', () => {
 
   it('a version whose health check fails leaves the old one serving, with zero failed requests and a non-zero exit', async () => {
     const traffic = new Traffic(web().map((h) => ({ ip: h.ip, host: HOST })), { maxRequests: 50_000, maxMs: 2 * 60_000, pauseMs: 2 }).start();
-    const r = await deploy('bad', [], { FAIL_HEALTH: '1' });
+    // not `bad`: that tag is the lab's own failing image, which a build here would overwrite
+    const r = await deploy('unhealthy', [], { FAIL_HEALTH: '1' });
     const { served, failed } = await traffic.stop();
     expect(r.exitCode).toBe(1);
     expect(r.err).toMatch(/target failed to become healthy/);
     expect(r.err).toMatch(/127\.0\.0\.[23]/);
-    expect(r.err).toMatch(/app version=bad/);
+    expect(r.err).toMatch(/app version=unhealthy/);
     expect(failed).toBe(0);
     expect(served).toBeGreaterThan(0);
     for (const h of web()) expect((await httpGet(h.ip, '/', HOST)).body).toBe('v4\n');
     // the failed container is stopped and the lock released
-    expect(onHost(web()[0]!, "docker ps --filter name=app-web-bad --format '{{.Names}}'")).toBe('');
+    expect(onHost(web()[0]!, "docker ps --filter name=app-web-unhealthy --format '{{.Names}}'")).toBe('');
     expect((await kamal(dir, ['lock', 'status'])).out).toMatch(/There is no deploy lock/);
   });
 

@@ -180,12 +180,13 @@ lab_build_app() {
   local repo=${image#"$REGISTRY_SERVER"/}; repo=${repo%:*}
   local tag=${image##*:}
   local hash
-  hash=$(lab_recipe_hash "app-v1" "$LAB_SRC/app/Dockerfile" "$LAB_SRC/app/start.sh" "$LAB_SRC/app/slow.cgi" "version=$version" "fail=$fail")
+  hash=$(lab_recipe_hash "app-v2" "$LAB_SRC/app/Dockerfile" "$LAB_SRC/app/start.sh" "$LAB_SRC/app/slow.cgi" "version=$version" "fail=$fail")
   if [ "$(lab_image_label "$image" lab.recipe)" = "$hash" ] && lab_registry_has "$image" "$repo" "$tag"; then
     return 0
   fi
   lab_ensure_busybox_image
-  lab_docker_build -t "$image" --label "lab.recipe=$hash" \
+  # the service label Kamal builds add (and checks before a deploy), so `--skip-push` deploys can use these
+  lab_docker_build -t "$image" --label "lab.recipe=$hash" --label "service=${repo##*/}" \
     --build-arg "VERSION=$version" --build-arg "FAIL_HEALTH=$fail" "$LAB_SRC/app"
   lab_push "$image"
 }
