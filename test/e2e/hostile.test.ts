@@ -88,13 +88,14 @@ describe('hostile values and secrets on real hosts', () => {
     dir = makeProject({
       service: 'hostile',
       yaml,
-      secrets: `KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nAPP_SECRET='${SECRET.replace(/'/g, `'"'"'`)}'\n`,
+      // a value with both quotes and `$(` can only come in through the environment
+      secrets: 'KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nAPP_SECRET=$HOSTILE_SECRET\n',
       files: { 'config/evil.conf': `${Object.values(PAYLOADS).join('\n')}\n` },
     });
   });
 
   it('deploys with every payload passed to docker byte-exact', async () => {
-    const r = await kamal(dir, ['setup', '--version', 'h1'], { VERSION: 'h1' });
+    const r = await kamal(dir, ['setup', '--version', 'h1'], { VERSION: 'h1', HOSTILE_SECRET: SECRET });
     runs.push(r);
     expect(r.exitCode, r.err).toBe(0);
     expect((await httpGet(web().ip, '/', HOST)).body).toBe('h1\n');
@@ -131,9 +132,9 @@ describe('hostile values and secrets on real hosts', () => {
     const failing = makeProject({
       service: 'hostile',
       yaml: `servers:\n  web:\n    hosts: [${web().ip}]\n    cmd: sh -c 'echo "token=$APP_SECRET"; exec /usr/local/bin/app-start'\nenv:\n  clear:\n    FAIL_HEALTH: "1"\n  secret: [APP_SECRET]\nproxy:\n  host: ${HOST}\n  app_port: 80\n  healthcheck:\n    interval: 1\n${proxyRunYaml()}deploy_timeout: 4\nreadiness_delay: 0\n`,
-      secrets: `KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nAPP_SECRET='${SECRET.replace(/'/g, `'"'"'`)}'\nLOG_LINE=${REGISTRY_USER_SECRET_LINE}\n`,
+      secrets: `KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nAPP_SECRET=$HOSTILE_SECRET\nLOG_LINE=${REGISTRY_USER_SECRET_LINE}\n`,
     });
-    const r = await kamal(failing, ['deploy', '--version', 'h2-bad'], { VERSION: 'h2-bad' });
+    const r = await kamal(failing, ['deploy', '--version', 'h2-bad'], { VERSION: 'h2-bad', HOSTILE_SECRET: SECRET });
     runs.push(r);
     expect(r.exitCode).toBe(1);
     expect(r.err).toMatch(/token=\[REDACTED\]/);
