@@ -3,7 +3,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { ConsoleReporter, type Reporter } from '../engine/reporter.js';
 import { PlanRunner, type PlannedStep } from '../engine/plan-runner.js';
 import type { Kamal } from '../engine/kamal.js';
-import { CancelledError } from '../engine/cancel.js';
+import { CancelledError, isCancellation } from '../engine/cancel.js';
 import { loadRawConfig } from '../config/load.js';
 import { splitShellWords } from '../shell.js';
 import { createContext, type ContextDeps } from './context.js';
@@ -126,9 +126,18 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     }
     return { exitCode: 0, kamal };
   } catch (e) {
-    err(`${formatError(e, kamal?.secrets)}\n`);
-    return { exitCode: e instanceof CancelledError ? 130 : 1, error: e, kamal };
+    // A cancel met on several hosts at once, or as commands stopped mid-way, is reported once, as the cancel.
+    const error = isCancellation(e) ? cancelReason(deps.signal, e) : e;
+    err(`${formatError(error, kamal?.secrets)}\n`);
+    const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
+    return { exitCode: cancelled ? 130 : 1, error, kamal };
   }
+}
+
+function cancelReason(signal: AbortSignal | undefined, e: unknown): unknown {
+  if (e instanceof CancelledError) return e;
+  const reason: unknown = signal?.aborted ? signal.reason : undefined;
+  return reason instanceof Error ? reason : new CancelledError();
 }
 
 export function formatPlan(steps: PlannedStep[]): string {

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { Secret, type SecretStore } from '../secret.js';
+import { Secret, redactText, type SecretStore } from '../secret.js';
 import { shellsplit } from './ruby.js';
 
 /** Secrets files larger than this are refused. */
@@ -27,6 +27,8 @@ export interface DotenvOptions {
   skip?: ReadonlySet<string>;
   /** The file name for messages. */
   file?: string;
+  /** Secret values resolved before this file (earlier files, action inputs): never shown in its error messages. */
+  known?: readonly string[];
 }
 
 // One dotenv assignment, as dotenv's Parser::LINE (scanned over the whole text).
@@ -51,7 +53,13 @@ export function parseDotenv(text: string, opts: DotenvOptions): Record<string, s
       continue;
     }
     const linebreakMode = hash.DOTENV_LINEBREAK_MODE ?? own(opts.env, 'DOTENV_LINEBREAK_MODE');
-    hash[key!] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo, linebreakMode });
+    try {
+      hash[key!] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo, linebreakMode });
+    } catch (e) {
+      // a failing command's output may hold a value defined above (`$(tool --token $TOKEN)`)
+      if (e instanceof ConfigError) throw new ConfigError(redactText(e.message, [...Object.values(hash), ...(opts.known ?? [])]));
+      throw e;
+    }
   }
   return { ...hash };
 }
@@ -274,7 +282,7 @@ export class FileSecretStore implements SecretStore {
       if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
       const bytes = readFileSync(full);
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
-      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file });
+      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
       known = { ...known, ...parsed };
     }
     const values = new Map<string, Secret>();

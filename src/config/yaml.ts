@@ -64,9 +64,14 @@ export function parseYaml(text: string, opts: ParseYamlOptions = {}): unknown {
     return false;
   }
   if (doc.errors.length > 0) throw syntaxError(file, doc.errors[0]!, mapLine);
-  const at = (node: { range?: [number, number, number] | null } | null | undefined): string => {
-    const offset = node?.range?.[0];
+  const at = (node: { range?: [number, number, number] | null } | null | undefined, near?: string): string => {
+    let offset = node?.range?.[0];
     if (offset === undefined) return file;
+    // a tag written before a block collection sits on an earlier line than the collection's first key
+    if (near) {
+      const written = text.lastIndexOf(near, offset);
+      if (written >= 0) offset = written;
+    }
     const pos = lineCounter.linePos(offset);
     return `${file}:${mapLine(pos.line)}`;
   };
@@ -92,7 +97,7 @@ class Converter {
 
   constructor(
     private readonly doc: Document.Parsed,
-    private readonly at: (node: Node | null | undefined) => string,
+    private readonly at: (node: Node | null | undefined, near?: string) => string,
     private readonly maxNodes: number,
   ) {}
 
@@ -147,7 +152,7 @@ class Converter {
     const tag = n.tag;
     if (!tag) return;
     if (tag.startsWith('!ruby/') || tag === 'tag:yaml.org,2002:omap' || tag === 'tag:yaml.org,2002:set' || tag === 'tag:yaml.org,2002:pairs') {
-      throw new ConfigError(`${this.at(n)}: unsupported YAML tag ${tag}`);
+      throw new ConfigError(`${this.at(n, tag.startsWith('!') ? tag : undefined)}: unsupported YAML tag ${tag}`);
     }
   }
 

@@ -7,6 +7,7 @@ import { cmd } from '../shell.js';
 import { renderErb } from '../config/erb.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
+import { preflight } from './preflight.js';
 
 type AccessoryCmds = ReturnType<Kamal['cmds']['accessory']>;
 
@@ -52,6 +53,7 @@ async function prepare(k: Kamal, name: string): Promise<void> {
 
 export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: boolean } = {}): Promise<void> {
   ensureAccessory(k, name);
+  preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
   await withLock(k, () =>
     eachName(k, name, async (n) => {
       if (opts.prepare !== false) await prepare(k, n);
@@ -132,6 +134,8 @@ export async function accessoryDirectories(k: Kamal, name: string): Promise<void
 
 export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
   ensureAccessory(k, name);
+  // before the old container is stopped: a missing secret must not leave the accessory down
+  preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
   await withLock(k, () =>
     eachName(k, name, async (n) => {
       await prepare(k, n);

@@ -7,6 +7,8 @@ import { CommandFailedError } from '../exec/types.js';
 import type { Role } from '../model/index.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
+import { throwIfCancelled } from './cancel.js';
+import { preflight } from './preflight.js';
 import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
 import { cmd, xargs } from '../shell.js';
@@ -60,6 +62,7 @@ export function hostBootGroups(k: Kamal): string[][] {
 
 /** `kamal app boot`: start the version on every host and role, primary role first behind a barrier. */
 export async function appBoot(k: Kamal, opts: { version?: string } = {}): Promise<void> {
+  preflight(k);
   await withLock(k, async () => {
     if (!opts.version) k.say('Get most recent version available as an image...');
     await usingVersion(k, opts.version ?? (opts.version === undefined && k.options.version ? k.options.version : undefined), async (version) => {
@@ -188,9 +191,11 @@ async function startNewVersion(
     const hostname = `${host.slice(0, 51).replace(/\.$/, '')}-${hex(6)}`;
     await k.exec(host, app.ensureEnvDirectory());
     await k.upload(host, role.secretsIo(host), role.secretsPath, { mode: '600' });
-    await k.exec(host, app.run({ hostname }));
+    // Counted as started once `docker run` is sent: one stopped mid-way by a cancel may still start the container.
+    throwIfCancelled(k.signal);
     const record = k.boots?.findLast((r) => r.host === host && r.role === role.name && r.version === version);
     if (record) record.started = true;
+    await k.exec(host, app.run({ hostname }));
     if (role.runningProxy) {
       const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);

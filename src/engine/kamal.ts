@@ -111,6 +111,10 @@ export class Kamal {
     this.now = deps.now ?? Date.now;
     this.holdingLock = this.env.KAMAL_LOCK === 'true';
     this.cmds = new Commander(this.config, deps.source);
+    const { lockWaitTimeout, lockWaitInterval } = this.options;
+    // an interval under a second would poll the primary host as fast as SSH allows
+    if (lockWaitTimeout !== undefined && lockWaitTimeout < 0) throw new UsageError(`--lock-wait-timeout must be 0 or more seconds, got ${lockWaitTimeout}`);
+    if (lockWaitInterval !== undefined && lockWaitInterval < 1) throw new UsageError(`--lock-wait-interval must be at least 1 second, got ${lockWaitInterval}`);
     this.specificHosts = this.options.hosts?.split(',').map((h) => h.trim()).filter(Boolean);
     this.specificRoles = this.options.roles?.split(',').map((r) => r.trim()).filter(Boolean);
     if (this.options.primary) this.specificPrimary();

@@ -7,8 +7,12 @@ import {
   executeLockAcquire,
   executeLockRelease,
   LockHeldError,
+  lockAge,
+  withLockAge,
 } from './lock.js';
 import { LockError } from '../errors.js';
+
+export { lockAge };
 
 async function handleMissingLock(k: Kamal, fn: () => Promise<void>): Promise<void> {
   try {
@@ -26,19 +30,6 @@ export async function lockStatus(k: Kamal): Promise<void> {
   });
 }
 
-/** "Locked by: X at 2026-12-01T10:00:00Z" → "Held for 5m 3s\n". */
-export function lockAge(status: string, now: number): string {
-  const m = /Locked by: .* at (\S+)/.exec(status);
-  if (!m) return '';
-  const at = Date.parse(m[1]!);
-  if (Number.isNaN(at)) return '';
-  const secs = Math.max(0, Math.round((now - at) / 1000));
-  const h = Math.floor(secs / 3600);
-  const min = Math.floor((secs % 3600) / 60);
-  const s = secs % 60;
-  return `Held for ${h ? `${h}h ` : ''}${h || min ? `${min}m ` : ''}${s}s\n`;
-}
-
 export async function lockAcquire(k: Kamal, message: string): Promise<void> {
   await ensureRunDirectory(k);
   try {
@@ -46,7 +37,7 @@ export async function lockAcquire(k: Kamal, message: string): Promise<void> {
   } catch (e) {
     if (!(e instanceof LockHeldError)) throw e;
     const status = await captureLockStatus(k).catch(() => '');
-    throw new LockError(`Deploy lock found on ${k.primaryHost}.\n${status}`);
+    throw new LockError(`Deploy lock found on ${k.primaryHost}.\n${withLockAge(status, k.now())}`);
   }
   k.say('Acquired the deploy lock');
 }

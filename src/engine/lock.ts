@@ -6,6 +6,25 @@ import { sleep } from './parallel.js';
 
 export const AUTOMATIC_DEPLOY_LOCK_MESSAGE = 'Automatic deploy lock';
 
+/** "Locked by: X at 2026-12-01T10:00:00Z" → "Held for 5m 3s\n". */
+export function lockAge(status: string, now: number): string {
+  const m = /Locked by: .* at (\S+)/.exec(status);
+  if (!m) return '';
+  const at = Date.parse(m[1]!);
+  if (Number.isNaN(at)) return '';
+  const secs = Math.max(0, Math.round((now - at) / 1000));
+  const h = Math.floor(secs / 3600);
+  const min = Math.floor((secs % 3600) / 60);
+  const s = secs % 60;
+  return `Held for ${h ? `${h}h ` : ''}${h || min ? `${min}m ` : ''}${s}s\n`;
+}
+
+/** The lock details with how long the lock has been held, as `lock status` shows them. */
+export function withLockAge(status: string, now: number): string {
+  const age = lockAge(status, now).trim();
+  return age ? `${status}\n${age}` : status;
+}
+
 export class LockHeldError extends Error {}
 export class LockMissingError extends Error {}
 
@@ -60,7 +79,7 @@ async function raiseIfLocked(k: Kamal, fn: () => Promise<void>): Promise<void> {
     const status = await captureLockStatus(k).catch(() => '');
     throw new LockError(
       `Deploy lock found on ${k.primaryHost}. Run 'kamal-action lock status' for details and 'kamal-action lock release' to clear it` +
-        (status ? `\n${status}` : ''),
+        (status ? `\n${withLockAge(status, k.now())}` : ''),
     );
   }
 }
@@ -94,9 +113,9 @@ async function acquireLockWithWait(k: Kamal): Promise<void> {
     if (!detailsShown) {
       const status = await captureLockStatus(k).catch(() => '');
       k.say('Deploy lock is held by:');
-      k.say(status);
+      k.say(withLockAge(status, k.now()));
       if (!status.includes(AUTOMATIC_DEPLOY_LOCK_MESSAGE)) {
-        throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${status}`);
+        throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${withLockAge(status, k.now())}`);
       }
       detailsShown = true;
     }
@@ -132,7 +151,8 @@ export async function withLock<T>(k: Kamal, fn: () => Promise<T>): Promise<T> {
     }
     throw e;
   }
-  await k.step('release lock', () => releaseLock(k));
+  // a cancel that arrives once the work is done must not leave the lock behind either
+  await k.step('release lock', () => releaseLockEvenIfCancelled(k));
   return result;
 }
 

@@ -8,6 +8,7 @@ import { buildDeliver, buildPull } from './build.js';
 import { proxyBoot } from './proxy.js';
 import { accessoryBoot } from './accessory.js';
 import { UsageError } from '../errors.js';
+import { preflight } from './preflight.js';
 
 export interface DeployOptions {
   skipPush?: boolean;
@@ -35,6 +36,7 @@ async function deliverOrPull(k: Kamal, opts: DeployOptions): Promise<void> {
 }
 
 export async function deploy(k: Kamal, opts: DeployOptions & { bootAccessories?: boolean } = {}): Promise<void> {
+  preflight(k, { version: true, build: !opts.skipPush, accessories: opts.bootAccessories });
   const runtime = await timed(k, async () => {
     await deliverOrPull(k, opts);
     await withLock(k, async () => {
@@ -53,6 +55,7 @@ export async function deploy(k: Kamal, opts: DeployOptions & { bootAccessories?:
 }
 
 export async function redeploy(k: Kamal, opts: DeployOptions = {}): Promise<void> {
+  preflight(k, { version: true, build: !opts.skipPush });
   const runtime = await timed(k, async () => {
     await deliverOrPull(k, opts);
     await withLock(k, async () => {
@@ -67,6 +70,7 @@ export async function redeploy(k: Kamal, opts: DeployOptions = {}): Promise<void
 
 export async function rollback(k: Kamal, version: string): Promise<boolean> {
   if (!version) throw new UsageError('rollback needs a VERSION (see `kamal-action app containers` for the versions kept on the hosts)');
+  preflight(k);
   let rolledBack = false;
   const runtime = await timed(k, async () => {
     await withLock(k, async () => {
@@ -87,6 +91,7 @@ export async function rollback(k: Kamal, version: string): Promise<boolean> {
 }
 
 export async function setup(k: Kamal, opts: DeployOptions = {}): Promise<void> {
+  preflight(k, { version: true, build: !opts.skipPush, accessories: true });
   await withLock(k, async () => {
     k.say('Ensure Docker is installed...');
     await serverBootstrap(k);

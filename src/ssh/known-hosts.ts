@@ -203,7 +203,8 @@ export class KnownHosts {
     if (forHost.length > 0) {
       const sameType = forHost.find((e) => keyTypeOf(e.key) === type) ?? forHost[0]!;
       const where = `${displayPath(sameType.file)} line ${sameType.line}`;
-      const fixFile = sameType.file === this.files[0] ? '' : ` -f ${shellArg(displayPath(sameType.file))}`;
+      // ssh-keygen -R edits ~/.ssh/known_hosts unless told which file
+      const fixFile = sameType.file === resolve(homedir(), '.ssh', 'known_hosts') ? '' : ` -f ${shellArg(displayPath(sameType.file))}`;
       const detail =
         keyTypeOf(sameType.key) === type
           ? `the server presented ${type} key ${fp}, but ${where} records a different ${type} key (${fingerprint(sameType.key)})`

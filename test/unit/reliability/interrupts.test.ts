@@ -1,0 +1,231 @@
+/**
+ * Interrupts: a 2-host deploy of the fixture app (`deploy -r web`, both web
+ * hosts behind kamal-proxy, v1 running) is cancelled, as SIGINT/SIGTERM do in
+ * src/cli/main.ts (controller.abort(new CancelledError('Cancelled by SIG...'))),
+ * when the runner receives its Nth command, for every N of the whole deploy.
+ * Each time:
+ * - the run ends with exit code 130 and "Cancelled: Cancelled by SIG..." (or,
+ *   when the signal came with the very last piece of work, the deploy is
+ *   complete and exits 0);
+ * - the deploy lock, when it was taken, is released by the last command;
+ * - hosts where this run started v2 during the rollout get v1 back (v1
+ *   started, the proxy routed to it, v2 stopped: app.ts revertBoots), in
+ *   that order and nothing else; a cancel after the rollout keeps v2
+ *   everywhere; either way both hosts end on the same version;
+ * - a second run with a fresh runner then deploys v2.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/run.js';
+import { CancelledError } from '../../../src/engine/cancel.js';
+import { MemoryReporter } from '../../../src/engine/reporter.js';
+import { RecordingRunner, type RecordedCommand } from '../../../src/exec/recording.js';
+import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, lines, removeDirs, testEnv } from './fleet.js';
+
+const ARGS = ['deploy', '--version', 'v2', '-r', 'web'];
+const HOSTS = [WEB1, WEB2];
+
+const dirs: string[] = [];
+afterAll(() => removeDirs(dirs));
+const dir = copyApp(dirs);
+
+/** v1 deployed on both web hosts (or nothing: a first deploy). */
+function fleetWith(previous: string | undefined): Fleet {
+  const fleet = new Fleet();
+  if (previous) for (const h of HOSTS) fleet.deployed(h, 'web', previous);
+  return fleet;
+}
+
+interface Run {
+  exitCode: number;
+  err: string;
+  error: unknown;
+  transcript: RecordedCommand[];
+  /** Commands the runner had received when the signal came (0: no signal). */
+  cut: number;
+  reporter: MemoryReporter;
+}
+
+async function deploy(fleet: Fleet, opts: { abortAt?: number; signal?: 'SIGINT' | 'SIGTERM'; delayMs?: number } = {}): Promise<Run> {
+  const controller = new AbortController();
+  let received = 0;
+  let cut = 0;
+  const runner = new RecordingRunner({
+    delayMs: opts.delayMs,
+    respond: (host, command) => {
+      const answer = fleet.respond(host, command);
+      if (++received === opts.abortAt) {
+        cut = runner.transcript.length;
+        controller.abort(new CancelledError(`Cancelled by ${opts.signal ?? 'SIGINT'}`));
+      }
+      return answer;
+    },
+  });
+  const reporter = new MemoryReporter();
+  let err = '';
+  const result = await runCli(ARGS, {
+    cwd: dir,
+    env: testEnv(),
+    out: () => undefined,
+    err: (s) => (err += s),
+    runner,
+    local: runner,
+    reporter,
+    signal: controller.signal,
+  });
+  return { exitCode: result.exitCode, err, error: result.error, transcript: runner.transcript, cut, reporter };
+}
+
+const commandsOn = (t: readonly RecordedCommand[], host: string): string[] => t.filter((c) => c.host === host).map((c) => c.command);
+const stopOf = (version: string): string => `docker container ls --all --filter 'name=^app-web-${version}$' --quiet | xargs docker stop`;
+const startOf = (version: string): string => `docker container ls --all --filter 'name=^app-web-${version}$' --quiet | xargs docker start`;
+const runOf = (version: string) => (c: string): boolean => c.startsWith(`docker run --detach --restart unless-stopped --name app-web-${version} `);
+
+/** The uninterrupted deploy: its transcript, and the 1-based index of the last command of the rollout (old version stopped). */
+async function reference(previous: string | undefined) {
+  const r = await deploy(fleetWith(previous));
+  expect(r.err).toBe('');
+  expect(r.exitCode).toBe(0);
+  const t = r.transcript;
+  const rolloutEnd = previous
+    ? t.findLastIndex((c) => c.command === stopOf(previous)) + 1
+    : t.findLastIndex((c) => c.command.startsWith('docker exec kamal-proxy kamal-proxy deploy app-web ')) + 1;
+  expect(rolloutEnd).toBeGreaterThan(0);
+  return { t, rolloutEnd };
+}
+
+/** What the revert sends to `host`: start the old container, route the proxy to it, stop the new one. */
+function revertOn(host: string, fleet: Fleet, full: readonly RecordedCommand[], previous: string | undefined): string[] {
+  if (!previous) return [stopOf('v2')];
+  const oldId = fleet.host(host).containers.get(`app-web-${previous}`)!.id;
+  const proxyDeploy = commandsOn(full, host).find((c) => c.startsWith('docker exec kamal-proxy kamal-proxy deploy app-web '))!;
+  return [
+    startOf(previous),
+    `docker container ls --filter 'name=^app-web-${previous}$' --quiet`,
+    proxyDeploy.replace(/--target="[^"]+"/, `--target="${oldId}:3000"`),
+    stopOf('v2'),
+  ];
+}
+
+function checkCancelledRun(r: Run, fleet: Fleet, ref: { t: RecordedCommand[]; rolloutEnd: number }, n: number, previous: string | undefined): void {
+  const t = r.transcript;
+  const full = ref.t;
+  expect(r.err).not.toMatch(STACK_FRAME);
+
+  // up to the signal, the same commands as the uninterrupted deploy
+  const before = t.slice(0, r.cut);
+  expect(lines(before)).toEqual(lines(full.slice(0, r.cut)));
+  const after = t.slice(r.cut);
+
+  // the signal came with the last piece of work: the deploy is complete
+  const workLeft = full.slice(r.cut).filter((c) => c.command !== LOCK_RELEASE);
+  if (workLeft.length === 0) {
+    expect(r.exitCode).toBe(0);
+    expect(r.err).toBe('');
+    expect(lines(t)).toEqual(lines(full));
+  } else {
+    expect(r.exitCode).toBe(130);
+    expect(r.error).toBeInstanceOf(CancelledError);
+    expect(r.err).toMatch(/^Cancelled: Cancelled by SIG(INT|TERM)\n$/);
+  }
+
+  // the lock: released by the very last command when this run took it, never touched otherwise
+  const locked = before.some((c) => isLockAcquire(c.command));
+  if (locked) {
+    expect(t.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+    expect(t.filter((c) => c.command === LOCK_RELEASE)).toHaveLength(1);
+  } else expect(t.some((c) => c.command === LOCK_RELEASE)).toBe(false);
+  expect(fleet.locks.size).toBe(0);
+
+  // after the signal: only the revert on the hosts where v2 was started, then the lock release
+  const cleanup = after.filter((c) => c.command !== LOCK_RELEASE);
+  const reverting = n < ref.rolloutEnd;
+  for (const host of HOSTS) {
+    const started = commandsOn(before, host).some(runOf('v2'));
+    const expected = reverting && started ? revertOn(host, fleet, full, previous) : [];
+    expect(commandsOn(cleanup, host), `cleanup on ${host} after command ${n}`).toEqual(expected);
+    if (expected.length) {
+      expect(r.reporter.messages.map((m) => m.message)).toContain(`Reverted web on ${host} to ${previous ?? 'nothing (first deploy)'}`);
+    }
+  }
+
+  // both hosts on one version: the previous one when cancelled during the rollout, v2 once it was done
+  const version = reverting ? previous : 'v2';
+  for (const host of HOSTS) {
+    expect(fleet.runningVersions(host, 'web'), `running on ${host} after command ${n}`).toEqual(version ? [version] : []);
+    if (version) expect(fleet.routedVersion(host, 'web'), `routed on ${host} after command ${n}`).toBe(version);
+  }
+}
+
+async function checkRedeploy(fleet: Fleet): Promise<void> {
+  const again = await deploy(fleet);
+  expect(again.err).toBe('');
+  expect(again.exitCode).toBe(0);
+  for (const host of HOSTS) {
+    expect(fleet.routedVersion(host, 'web')).toBe('v2');
+    expect(fleet.runningVersions(host, 'web')).toEqual(['v2']);
+  }
+  expect(again.transcript.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+  expect(fleet.locks.size).toBe(0);
+}
+
+/** Runs `fn` for each n in order (the git lookups of a run are synchronous: running several at once gains nothing). */
+async function forEach(ns: readonly number[], fn: (n: number) => Promise<void>): Promise<void> {
+  for (const n of ns) await fn(n);
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+describe('a deploy cancelled at every command', () => {
+  it('over v1 on both hosts: exit 130, lock released, v1 back where v2 started, nothing after the cleanup; then a deploy succeeds', async () => {
+    const previous = 'v1';
+    const ref = await reference(previous);
+    const total = ref.t.length;
+    expect(total).toBeGreaterThan(60);
+    // the deploy builds locally, then works on both hosts
+    expect(ref.t[0]).toEqual({ host: 'local', command: 'docker version' });
+    expect(new Set(ref.t.map((c) => c.host))).toEqual(new Set(['local', WEB1, WEB2]));
+
+    await forEach(range(1, total), async (n) => {
+      const fleet = fleetWith(previous);
+      const r = await deploy(fleet, { abortAt: n, signal: n % 2 ? 'SIGINT' : 'SIGTERM' });
+      expect(r.cut, `signal at command ${n}`).toBe(n);
+      checkCancelledRun(r, fleet, ref, n, previous);
+      await checkRedeploy(fleet);
+    });
+  }, 120_000);
+
+  it('on a first deploy, cancelled around the rollout: the new containers stopped, the lock released; then a deploy succeeds', async () => {
+    const ref = await reference(undefined);
+    const firstRun = ref.t.findIndex((c) => runOf('v2')(c.command)) + 1;
+    await forEach(range(firstRun - 2, ref.rolloutEnd + 2), async (n) => {
+      const fleet = fleetWith(undefined);
+      const r = await deploy(fleet, { abortAt: n });
+      expect(r.cut).toBe(n);
+      checkCancelledRun(r, fleet, ref, n, undefined);
+      await checkRedeploy(fleet);
+    });
+  }, 120_000);
+
+  it('with commands in flight on both hosts (each takes 1 ms): still 130, the lock released, one version everywhere', async () => {
+    const ref = await reference('v1');
+    await forEach(range(1, ref.t.length), async (n) => {
+      const fleet = fleetWith('v1');
+      const r = await deploy(fleet, { abortAt: n, delayMs: 1 });
+      expect(r.err).not.toMatch(STACK_FRAME);
+      if (r.exitCode === 0) expect(lines(r.transcript)).toEqual(lines(ref.t));
+      else {
+        expect(r.exitCode, `signal at command ${n}: ${r.err}`).toBe(130);
+        // commands stopped mid-way on the other host are not reported as failures
+        expect(r.err).toBe('Cancelled: Cancelled by SIGINT\n');
+      }
+      const locked = r.transcript.some((c) => isLockAcquire(c.command));
+      if (locked) expect(r.transcript.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+      expect(fleet.locks.size).toBe(0);
+      const versions = HOSTS.map((h) => fleet.runningVersions(h, 'web'));
+      const routed = HOSTS.map((h) => fleet.routedVersion(h, 'web'));
+      expect(versions[0], `after command ${n}`).toHaveLength(1);
+      expect(versions[1]).toEqual(versions[0]);
+      expect(routed).toEqual([versions[0]![0], versions[0]![0]]);
+    });
+  }, 120_000);
+});
