@@ -1,5 +1,5 @@
-/** The slice of @actions/core the action uses, as an interface so tests can record it. */
-import * as core from '@actions/core';
+/** The slice of the runner toolkit the action uses, as an interface so tests can record it. */
+import * as core from './workflow-commands.js';
 
 export interface AnnotationProps {
   title?: string;
@@ -32,7 +32,7 @@ export function actionsCore(): ActionCore {
     saveState: (name, value) => core.saveState(name, value),
     setFailed: (message) => core.setFailed(message),
     markFailed: () => {
-      process.exitCode = core.ExitCode.Failure;
+      process.exitCode = 1;
     },
     error: (message, props) => core.error(message, props),
     warning: (message, props) => core.warning(message, props),
@@ -40,7 +40,7 @@ export function actionsCore(): ActionCore {
     startGroup: (title) => core.startGroup(title),
     endGroup: () => core.endGroup(),
     writeSummary: async (markdown) => {
-      await core.summary.addRaw(markdown).write();
+      core.appendSummary(markdown);
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Entry point of the action's main step. */
 import '../esm-globals.js';
-import * as core from '@actions/core';
+import * as core from './workflow-commands.js';
 import { runCli } from '../cli/run.js';
 import { CancelledError } from '../engine/cancel.js';
 import { formatError } from '../cli/errors.js';

@@ -1,6 +1,6 @@
 /** Entry point of the action's post step: never fails the job. */
 import '../esm-globals.js';
-import * as core from '@actions/core';
+import * as core from './workflow-commands.js';
 import { runCli } from '../cli/run.js';
 import { formatError } from '../cli/errors.js';
 import { actionsCore } from './core.js';

@@ -1,7 +1,7 @@
 /** Log output for the Actions log: lines grouped per rollout step and host, secrets redacted. */
 import type { Level, Reporter, TimelineEntry } from '../engine/reporter.js';
 
-/** What the reporter writes to; @actions/core in the action, a recorder in tests. */
+/** What the reporter writes to; the runner's workflow commands in the action, a recorder in tests. */
 export interface LogSink {
   info(line: string): void;
   warning(line: string): void;
