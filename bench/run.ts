@@ -94,7 +94,7 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
  * to the first TCP connection reaching an SSH port. A local listener stands in for the host and
  * closes the connection at once: only the time to get there is measured.
  */
-async function actionColdStart(runs: number): Promise<number[]> {
+async function actionColdStart(runs: number, baseline = false): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const server = createServer((sock) => sock.destroy());
@@ -105,7 +105,9 @@ async function actionColdStart(runs: number): Promise<number[]> {
     writeFileSync(join(dir, 'config/deploy.yml'), `service: cold\nimage: bench/cold\nservers: [127.0.0.1]\nssh:\n  port: ${port}\nregistry:\n  server: registry:5000\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n`);
     for (const f of ['out', 'state', 'summary']) writeFileSync(join(dir, f), '');
     const started = performance.now();
-    const child = spawn(process.execPath, [join(LAB_ROOT, 'dist/main/index.js')], {
+    // the baseline: a bare node process that connects at once (what node itself costs on this machine)
+    const script = baseline ? ['-e', `require('net').connect(${port}, '127.0.0.1')`] : [join(LAB_ROOT, 'dist/main/index.js')];
+    const child = spawn(process.execPath, script, {
       cwd: dir,
       stdio: 'ignore',
       env: {
@@ -150,10 +152,13 @@ function dirSize(dir: string): number {
 }
 
 async function main(): Promise<void> {
-  const cold = await actionColdStart(5);
+  const runs = Number(arg('cold-runs', '7'));
+  const bare = await actionColdStart(runs, true);
+  const cold = await actionColdStart(runs);
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
   process.stdout.write(
     `action cold start (spawn to first SSH connection), median of ${cold.length}: ${median(cold).toFixed(0)} ms (target < 300 ms); ` +
+      `a bare node process connecting at once: ${median(bare).toFixed(0)} ms, so the action's own start-up is ${(median(cold) - median(bare)).toFixed(0)} ms; ` +
       `bundle dist/main/index.js ${mb(statSync(join(LAB_ROOT, 'dist/main/index.js')).size)}, dist/ ${mb(dirSize(join(LAB_ROOT, 'dist')))}\n`,
   );
 
