@@ -1386,7 +1386,7 @@ const {
   Duplex: DuplexStream,
   Readable: ReadableStream,
   Writable: WritableStream,
-} = __nccwpck_require__(2203);
+} = __nccwpck_require__(4584);
 
 const {
   CHANNEL_EXTENDED_DATATYPE: { STDERR },
@@ -1685,7 +1685,7 @@ module.exports = {
 
 
 const { Socket } = __nccwpck_require__(9278);
-const { Duplex } = __nccwpck_require__(2203);
+const { Duplex } = __nccwpck_require__(4584);
 const { resolve } = __nccwpck_require__(6928);
 const { readFile } = __nccwpck_require__(9896);
 const { execFile, spawn } = __nccwpck_require__(5317);
@@ -7877,7 +7877,7 @@ const { constants } = fs;
 const {
   Readable: ReadableStream,
   Writable: WritableStream
-} = __nccwpck_require__(2203);
+} = __nccwpck_require__(4584);
 const { inherits, types: { isDate } } = __nccwpck_require__(9023);
 
 const FastBuffer = Buffer[Symbol.species];
@@ -23544,7 +23544,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(715);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6848);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_readline_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1980);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7904);
 /* harmony import */ var _engine_cancel_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1986);
 /** Entry point of the `kamal-action` command. */
 
@@ -23571,7 +23571,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
         if (signals > 1)
             process.exit(130);
         process.stderr.write(`\nReceived ${sig}: stopping after the current step and releasing the deploy lock...\n`);
-        controller.abort(new _engine_cancel_js__WEBPACK_IMPORTED_MODULE_3__/* .CancelledError */ .c(`Cancelled by ${sig}`));
+        controller.abort(new _engine_cancel_js__WEBPACK_IMPORTED_MODULE_3__/* .CancelledError */ .cc(`Cancelled by ${sig}`));
     });
 }
 const result = await (0,_run_js__WEBPACK_IMPORTED_MODULE_2__/* .runCli */ .ak)(process.argv.slice(2), { signal: controller.signal, confirm });
@@ -23582,7 +23582,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1980:
+/***/ 7904:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24782,10 +24782,16 @@ function parseYaml(text, opts = {}) {
     }
     if (doc.errors.length > 0)
         throw syntaxError(file, doc.errors[0], mapLine);
-    const at = (node) => {
-        const offset = node?.range?.[0];
+    const at = (node, near) => {
+        let offset = node?.range?.[0];
         if (offset === undefined)
             return file;
+        // a tag written before a block collection sits on an earlier line than the collection's first key
+        if (near) {
+            const written = text.lastIndexOf(near, offset);
+            if (written >= 0)
+                offset = written;
+        }
         const pos = lineCounter.linePos(offset);
         return `${file}:${mapLine(pos.line)}`;
     };
@@ -24874,7 +24880,7 @@ class Converter {
         if (!tag)
             return;
         if (tag.startsWith('!ruby/') || tag === 'tag:yaml.org,2002:omap' || tag === 'tag:yaml.org,2002:set' || tag === 'tag:yaml.org,2002:pairs') {
-            throw new errors_ConfigError(`${this.at(n)}: unsupported YAML tag ${tag}`);
+            throw new errors_ConfigError(`${this.at(n, tag.startsWith('!') ? tag : undefined)}: unsupported YAML tag ${tag}`);
         }
     }
     seq(n) {
@@ -25228,7 +25234,15 @@ function parseDotenv(text, opts) {
             continue;
         }
         const linebreakMode = hash.DOTENV_LINEBREAK_MODE ?? own(opts.env, 'DOTENV_LINEBREAK_MODE');
-        hash[key] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo, linebreakMode });
+        try {
+            hash[key] = parseValue(rawValue ?? '', { lookup, opts, file, lineNo, linebreakMode });
+        }
+        catch (e) {
+            // a failing command's output may hold a value defined above (`$(tool --token $TOKEN)`)
+            if (e instanceof errors_ConfigError)
+                throw new errors_ConfigError(redactText(e.message, [...Object.values(hash), ...(opts.known ?? [])]));
+            throw e;
+        }
     }
     return { ...hash };
 }
@@ -25431,7 +25445,7 @@ class FileSecretStore {
             const bytes = (0,external_node_fs_.readFileSync)(full);
             if (bytes.includes(0))
                 throw new errors_ConfigError(`${file}: is a binary file, not dotenv text`);
-            const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file });
+            const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
             known = { ...known, ...parsed };
         }
         const values = new Map();
@@ -38119,155 +38133,10 @@ function unique(items) {
 
 
 
-;// CONCATENATED MODULE: ./src/exec/types.ts
-const LOCAL = 'local';
-/** A remote or local command failed. Its message names host, command, exit code and the stderr tail. */
-class types_CommandFailedError extends Error {
-    host;
-    command;
-    exitCode;
-    stdout;
-    stderr;
-    constructor(r, tailLines = 10) {
-        const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
-        super(`command failed on ${r.host} (exit ${r.exitCode}): ${r.command}` + (tail ? `\n${indent(tail)}` : ''));
-        this.name = 'CommandFailedError';
-        this.host = r.host;
-        this.command = r.command;
-        this.exitCode = r.exitCode;
-        this.stdout = r.stdout;
-        this.stderr = r.stderr;
-    }
-}
-/** The command ran longer than its timeoutMs and was stopped. exitCode is 124, as with timeout(1). */
-class CommandTimeoutError extends types_CommandFailedError {
-    timeoutMs;
-    constructor(r, timeoutMs, tailLines = 10) {
-        super({ ...r, exitCode: 124 }, tailLines);
-        const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
-        this.message = `command timed out after ${timeoutMs} ms on ${r.host}: ${r.command}` + (tail ? `\n${indent(tail)}` : '');
-        this.name = 'CommandTimeoutError';
-        this.timeoutMs = timeoutMs;
-    }
-}
-/** The command was cancelled through its AbortSignal. */
-class CommandAbortedError extends Error {
-    host;
-    command;
-    constructor(host, command, options) {
-        super(`command aborted on ${host}: ${command}`, options);
-        this.name = 'AbortError';
-        this.host = host;
-        this.command = command;
-    }
-}
-/** The host could not be reached or the connection broke. */
-class ConnectionError extends Error {
-    host;
-    constructor(host, message, options) {
-        super(`${host}: ${message}`, options);
-        this.name = 'ConnectionError';
-        this.host = host;
-    }
-}
-function lastLines(text, n) {
-    const lines = text.split('\n');
-    return lines.slice(Math.max(0, lines.length - n)).join('\n');
-}
-function indent(text) {
-    return text
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/engine/parallel.ts
-/** Runs `fn` for every item with at most `limit` running at once; waits for all; throws a combined error. */
-async function eachLimited(items, limit, fn) {
-    const errors = [];
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        while (next < items.length) {
-            const i = next++;
-            const item = items[i];
-            try {
-                await fn(item, i);
-            }
-            catch (error) {
-                errors.push({ item, error });
-            }
-        }
-    });
-    await Promise.all(workers);
-    if (errors.length === 1)
-        throw errors[0].error;
-    if (errors.length > 1)
-        throw new MultiError(errors.map((e) => e.error));
-}
-/** Several hosts or roles failed at once. The first error leads the message. */
-class MultiError extends Error {
-    errors;
-    constructor(errors) {
-        const messages = errors.map((e) => (e instanceof Error ? e.message : String(e)));
-        super(`${errors.length} failures:\n${messages.map((m) => `- ${m.replace(/\n/g, '\n  ')}`).join('\n')}`);
-        this.name = 'MultiError';
-        this.errors = errors;
-    }
-}
-/** A one-shot latch (Kamal's healthcheck barrier): the first of open/close wins. */
-class Barrier {
-    #settled = false;
-    #value = false;
-    #resolve;
-    #promise = new Promise((resolve) => {
-        this.#resolve = resolve;
-    });
-    /** Returns true when this call decided the barrier. */
-    open() {
-        return this.#set(true);
-    }
-    close() {
-        return this.#set(false);
-    }
-    /** Resolves when decided; throws when closed. */
-    async wait() {
-        if (!(await this.#promise))
-            throw new BarrierClosedError();
-    }
-    get isOpen() {
-        return this.#settled && this.#value;
-    }
-    #set(v) {
-        if (this.#settled)
-            return false;
-        this.#settled = true;
-        this.#value = v;
-        this.#resolve(v);
-        return true;
-    }
-}
-class BarrierClosedError extends Error {
-    constructor() {
-        super('Halted at barrier');
-        this.name = 'BarrierClosedError';
-    }
-}
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const t = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(t);
-            reject(signal.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
+// EXTERNAL MODULE: ./src/exec/types.ts
+var types = __nccwpck_require__(7464);
+// EXTERNAL MODULE: ./src/engine/parallel.ts
+var engine_parallel = __nccwpck_require__(2203);
 ;// CONCATENATED MODULE: ./src/engine/specifics.ts
 /** fnmatch-style filter: `*` and `?` wildcards and `{a,b}` alternatives; keeps the order of `items`' matches per filter, unique. */
 function specifics_filterSpecificItems(filters, items) {
@@ -39675,6 +39544,12 @@ class Kamal {
         this.now = deps.now ?? Date.now;
         this.holdingLock = this.env.KAMAL_LOCK === 'true';
         this.cmds = new Commander(this.config, deps.source);
+        const { lockWaitTimeout, lockWaitInterval } = this.options;
+        // an interval under a second would poll the primary host as fast as SSH allows
+        if (lockWaitTimeout !== undefined && lockWaitTimeout < 0)
+            throw new UsageError(`--lock-wait-timeout must be 0 or more seconds, got ${lockWaitTimeout}`);
+        if (lockWaitInterval !== undefined && lockWaitInterval < 1)
+            throw new UsageError(`--lock-wait-interval must be at least 1 second, got ${lockWaitInterval}`);
         this.specificHosts = this.options.hosts?.split(',').map((h) => h.trim()).filter(Boolean);
         this.specificRoles = this.options.roles?.split(',').map((r) => r.trim()).filter(Boolean);
         if (this.options.primary)
@@ -39756,15 +39631,15 @@ class Kamal {
     }
     // ---- running commands ----
     runnerFor(host) {
-        return host === LOCAL ? this.localRunner : this.runner;
+        return host === types/* LOCAL */.G8 ? this.localRunner : this.runner;
     }
     /** Runs a command; throws CommandFailedError on failure unless allowFailure. */
     async exec(host, command, opts = {}) {
-        (0,cancel/* throwIfCancelled */.d)(this.signal);
+        (0,cancel/* throwIfCancelled */.dZ)(this.signal);
         if (!command)
             return { host, command: '', exitCode: 0, stdout: '', stderr: '', durationMs: 0 };
         this.stats.commands++;
-        if (host !== LOCAL)
+        if (host !== types/* LOCAL */.G8)
             this.stats.hosts.add(host);
         this.reporter.command(host, display(command));
         const result = await this.runnerFor(host).run(host, command, { signal: this.signal, ...opts });
@@ -39785,7 +39660,7 @@ class Kamal {
         return r.exitCode === 0 || opts.allowFailure ? r.stdout.trim() : '';
     }
     async upload(host, content, remotePath, opts = {}) {
-        (0,cancel/* throwIfCancelled */.d)(this.signal);
+        (0,cancel/* throwIfCancelled */.dZ)(this.signal);
         this.stats.uploads++;
         this.reporter.command(host, `upload ${remotePath}`);
         const data = content instanceof Secret ? content.reveal() : content;
@@ -39796,8 +39671,8 @@ class Kamal {
         const list = typeof hosts === 'string' ? [hosts] : [...hosts];
         await this.preConnect();
         const limit = this.config.sshkit.maxConcurrentStarts ?? 30;
-        await eachLimited(list, limit, async (host) => {
-            (0,cancel/* throwIfCancelled */.d)(this.signal);
+        await (0,engine_parallel/* eachLimited */.ko)(list, limit, async (host) => {
+            (0,cancel/* throwIfCancelled */.dZ)(this.signal);
             await fn(host);
         });
     }
@@ -39807,7 +39682,7 @@ class Kamal {
             const groups = roles
                 .map((role) => ({ role, hosts: role.hosts.filter((h) => hosts.includes(h)) }))
                 .filter((g) => g.hosts.length > 0);
-            await eachLimited(groups, groups.length, async (g) => {
+            await (0,engine_parallel/* eachLimited */.ko)(groups, groups.length, async (g) => {
                 await this.on(g.hosts, (host) => fn(host, g.role));
             });
         }
@@ -39942,14 +39817,14 @@ function installHookRunner(k, opts = {}) {
         k.say(`Running the ${hook} hook...`);
         try {
             const quiet = k.config.hooksOutputFor(hook) === 'quiet';
-            await k.exec(LOCAL, cmd(k.hookFile(hook)), {
+            await k.exec(types/* LOCAL */.G8, cmd(k.hookFile(hook)), {
                 env,
                 onStdout: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
                 onStderr: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
             });
         }
         catch (e) {
-            if (e instanceof types_CommandFailedError)
+            if (e instanceof types/* CommandFailedError */.ju)
                 throw new HookError(`Hook \`${hook}\` failed:\n${e.message}`);
             throw e;
         }
@@ -40057,10 +39932,10 @@ class LocalRunner {
         const started = performance.now();
         const shown = display(command);
         const secrets = secretsOf(command).map((s) => s.reveal());
-        const label = host || LOCAL;
+        const label = host || types/* LOCAL */.G8;
         const { signal } = opts;
         if (signal?.aborted)
-            throw new CommandAbortedError(label, shown, { cause: signal.reason });
+            throw new types/* CommandAbortedError */.xs(label, shown, { cause: signal.reason });
         const stoppable = (opts.timeoutMs !== undefined && opts.timeoutMs > 0) || signal !== undefined;
         const outcome = await new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_.spawn)(this.options.shell ?? '/bin/sh', ['-c', render(command)], {
@@ -40124,9 +39999,9 @@ class LocalRunner {
                 const stdout = out.text();
                 const stderr = err.text();
                 if (stopped === 'timeout')
-                    return reject(new CommandTimeoutError({ host: label, command: shown, stdout, stderr }, opts.timeoutMs));
+                    return reject(new types/* CommandTimeoutError */.$9({ host: label, command: shown, stdout, stderr }, opts.timeoutMs));
                 if (stopped === 'abort')
-                    return reject(new CommandAbortedError(label, shown, { cause: signal?.reason }));
+                    return reject(new types/* CommandAbortedError */.xs(label, shown, { cause: signal?.reason }));
                 if (spawnError)
                     return resolve({ exitCode: 127, stdout, stderr: stderr || spawnError.message });
                 if (code !== null)
@@ -40146,7 +40021,7 @@ class LocalRunner {
             durationMs: Math.round(performance.now() - started),
         };
         if (result.exitCode !== 0 && !opts.allowFailure)
-            throw new types_CommandFailedError(result);
+            throw new types/* CommandFailedError */.ju(result);
         return result;
     }
     /** Writes a local file. With `mode`, writes a temporary file with that mode and renames it into place. */
@@ -40477,7 +40352,8 @@ class KnownHosts {
         if (forHost.length > 0) {
             const sameType = forHost.find((e) => keyTypeOf(e.key) === type) ?? forHost[0];
             const where = `${displayPath(sameType.file)} line ${sameType.line}`;
-            const fixFile = sameType.file === this.files[0] ? '' : ` -f ${shellArg(displayPath(sameType.file))}`;
+            // ssh-keygen -R edits ~/.ssh/known_hosts unless told which file
+            const fixFile = sameType.file === (0,external_node_path_.resolve)((0,external_node_os_namespaceObject.homedir)(), '.ssh', 'known_hosts') ? '' : ` -f ${shellArg(displayPath(sameType.file))}`;
             const detail = keyTypeOf(sameType.key) === type
                 ? `the server presented ${type} key ${fp}, but ${where} records a different ${type} key (${fingerprint(sameType.key)})`
                 : `the server presented a ${type} key (${fp}), but ${where} records only a ${keyTypeOf(sameType.key)} key for it`;
@@ -40744,7 +40620,7 @@ class SshPool {
         const secrets = secretsOf(full).map((s) => s.reveal());
         const { signal } = opts;
         if (signal?.aborted)
-            throw new CommandAbortedError(host, shown, { cause: signal.reason });
+            throw new types/* CommandAbortedError */.xs(host, shown, { cause: signal.reason });
         let conn;
         try {
             conn = await this.#connection(host, signal);
@@ -40754,7 +40630,7 @@ class SshPool {
         }
         catch (e) {
             if (signal?.aborted)
-                throw new CommandAbortedError(host, shown, { cause: signal.reason });
+                throw new types/* CommandAbortedError */.xs(host, shown, { cause: signal.reason });
             throw e;
         }
         const outcome = await this.#exec(conn, host, render(full), shown, secrets, opts);
@@ -40767,7 +40643,7 @@ class SshPool {
             durationMs: Math.round(performance.now() - started),
         };
         if (result.exitCode !== 0 && !opts.allowFailure)
-            throw new types_CommandFailedError(result);
+            throw new types/* CommandFailedError */.ju(result);
         return result;
     }
     /**
@@ -40799,7 +40675,7 @@ class SshPool {
             hops = this.#hops();
         }
         catch (e) {
-            return Promise.reject(new ConnectionError(host, e.message));
+            return Promise.reject(new types/* ConnectionError */.Rc(host, e.message));
         }
         return raceAbort(this.#shared(formatTarget(target), host, target, hops), signal);
     }
@@ -40858,7 +40734,7 @@ class SshPool {
                     jump = await this.#shared(jumpKey, hop.spec, hop.target, before);
                 }
                 catch (e) {
-                    throw new ConnectionError(label, `cannot reach jump host: ${e.message}`, { cause: e });
+                    throw new types/* ConnectionError */.Rc(label, `cannot reach jump host: ${e.message}`, { cause: e });
                 }
                 jump.users++;
                 clearIdle(jump);
@@ -40870,7 +40746,7 @@ class SshPool {
                     sock = await forwardOut(jump.client, target.host, target.port);
                 }
                 catch (e) {
-                    throw new ConnectionError(label, `jump host ${hop.spec} could not open a connection to ${target.host}:${target.port}: ${plainChannelError(e)}`, { cause: e });
+                    throw new types/* ConnectionError */.Rc(label, `jump host ${hop.spec} could not open a connection to ${target.host}:${target.port}: ${plainChannelError(e)}`, { cause: e });
                 }
             }
             else if (!isJump && this.options.proxyCommand && !this.options.proxy) {
@@ -40879,7 +40755,7 @@ class SshPool {
                     line = expandProxyCommand(this.options.proxyCommand, target.host, target.port, target.user);
                 }
                 catch (e) {
-                    throw new ConnectionError(label, e.message);
+                    throw new types/* ConnectionError */.Rc(label, e.message);
                 }
                 const pc = spawnProxyCommand(line);
                 sock = pc.sock;
@@ -40926,7 +40802,7 @@ class SshPool {
             conn.closed = true;
             clearIdle(conn);
             this.#forget(conn);
-            conn.sessions.failAll(new ConnectionError(label, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
+            conn.sessions.failAll(new types/* ConnectionError */.Rc(label, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
             for (const f of conn.onClose.splice(0))
                 f();
             resolveClosed();
@@ -41000,7 +40876,7 @@ class SshPool {
                 client.on('error', () => { });
                 client.destroy();
                 const extra = proxyStderr?.();
-                reject(new ConnectionError(label, message + (extra ? ` (proxy command said: ${extra.split('\n').slice(-3).join(' / ')})` : ''), { cause }));
+                reject(new types/* ConnectionError */.Rc(label, message + (extra ? ` (proxy command said: ${extra.split('\n').slice(-3).join(' / ')})` : ''), { cause }));
             };
             const timer = setTimeout(() => fail(`connection to ${where} timed out after ${formatMs(timeoutMs)}${verdict ? ' (during login)' : ''}`), timeoutMs);
             const methods = ids.identities.map((id) => ({
@@ -41027,6 +40903,8 @@ class SshPool {
                     return;
                 settled = true;
                 clearTimeout(timer);
+                // Commands are small request/response exchanges: don't let Nagle hold them back.
+                client.setNoDelay(true);
                 resolve(client);
             });
             client.on('error', (err) => {
@@ -41118,7 +40996,7 @@ class SshPool {
             }
             catch (e) {
                 if (signal?.aborted)
-                    throw new CommandAbortedError(host, shown, { cause: signal.reason });
+                    throw new types/* CommandAbortedError */.xs(host, shown, { cause: signal.reason });
                 throw e;
             }
             conn.users++;
@@ -41147,7 +41025,7 @@ class SshPool {
             catch (e) {
                 done();
                 if (signal?.aborted)
-                    throw new CommandAbortedError(host, shown, { cause: signal.reason });
+                    throw new types/* CommandAbortedError */.xs(host, shown, { cause: signal.reason });
                 if (!conn.closed && isChannelOpenFailure(e) && attempt < MAX_OPEN_RETRIES) {
                     // The server allows fewer sessions than maxSessions (OpenSSH
                     // MaxSessions), or has not yet freed a session that just closed.
@@ -41162,9 +41040,9 @@ class SshPool {
                     continue;
                 }
                 if (conn.closed) {
-                    throw new ConnectionError(host, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`, { cause: e });
+                    throw new types/* ConnectionError */.Rc(host, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`, { cause: e });
                 }
-                throw new ConnectionError(host, isChannelOpenFailure(e)
+                throw new types/* ConnectionError */.Rc(host, isChannelOpenFailure(e)
                     ? `the server refused to open a session channel (${plainChannelError(e)}); check MaxSessions in its sshd_config`
                     : `cannot open a session: ${plainChannelError(e)}`, { cause: e });
             }
@@ -41230,12 +41108,12 @@ function drive(channel, conn, host, shown, secrets, opts) {
             const stdout = out.text();
             const stderr = err.text();
             if (stopped === 'timeout')
-                return reject(new CommandTimeoutError({ host, command: shown, stdout, stderr }, opts.timeoutMs));
+                return reject(new types/* CommandTimeoutError */.$9({ host, command: shown, stdout, stderr }, opts.timeoutMs));
             if (stopped === 'abort')
-                return reject(new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
+                return reject(new types/* CommandAbortedError */.xs(host, shown, { cause: opts.signal?.reason }));
             if (exitCode === undefined) {
                 if (conn.closed || !isWritableClient(conn)) {
-                    return reject(new ConnectionError(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
+                    return reject(new types/* ConnectionError */.Rc(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
                 }
                 // The server closed the channel without an exit status.
                 return resolve({ exitCode: 255, stdout, stderr: stderr || 'the server closed the session without an exit status' });
@@ -41562,6 +41440,25 @@ const {
 
 
 const AUTOMATIC_DEPLOY_LOCK_MESSAGE = 'Automatic deploy lock';
+/** "Locked by: X at 2026-12-01T10:00:00Z" → "Held for 5m 3s\n". */
+function lockAge(status, now) {
+    const m = /Locked by: .* at (\S+)/.exec(status);
+    if (!m)
+        return '';
+    const at = Date.parse(m[1]);
+    if (Number.isNaN(at))
+        return '';
+    const secs = Math.max(0, Math.round((now - at) / 1000));
+    const h = Math.floor(secs / 3600);
+    const min = Math.floor((secs % 3600) / 60);
+    const s = secs % 60;
+    return `Held for ${h ? `${h}h ` : ''}${h || min ? `${min}m ` : ''}${s}s\n`;
+}
+/** The lock details with how long the lock has been held, as `lock status` shows them. */
+function withLockAge(status, now) {
+    const age = lockAge(status, now).trim();
+    return age ? `${status}\n${age}` : status;
+}
 class LockHeldError extends Error {
 }
 class LockMissingError extends Error {
@@ -41581,7 +41478,7 @@ async function executeLockAcquire(k, message) {
         await k.exec(k.primaryHost, k.cmds.lock.acquire(message, lockVersion(k), { lockedBy: k.cmds.source.lockedBy }));
     }
     catch (e) {
-        if (e instanceof types_CommandFailedError && /cannot create directory/.test(e.stderr))
+        if (e instanceof types/* CommandFailedError */.ju && /cannot create directory/.test(e.stderr))
             throw new LockHeldError();
         throw e;
     }
@@ -41592,7 +41489,7 @@ async function executeLockRelease(k) {
         await k.exec(k.primaryHost, k.cmds.lock.release());
     }
     catch (e) {
-        if (e instanceof types_CommandFailedError && /No such file or directory/.test(e.stderr))
+        if (e instanceof types/* CommandFailedError */.ju && /No such file or directory/.test(e.stderr))
             throw new LockMissingError();
         throw e;
     }
@@ -41604,7 +41501,7 @@ async function captureLockStatus(k) {
         return k.dryRun ? '<lock details>' : r.stdout.trim();
     }
     catch (e) {
-        if (e instanceof types_CommandFailedError && /No such file or directory/.test(e.stderr))
+        if (e instanceof types/* CommandFailedError */.ju && /No such file or directory/.test(e.stderr))
             throw new LockMissingError();
         throw e;
     }
@@ -41619,7 +41516,7 @@ async function raiseIfLocked(k, fn) {
         k.say('Deploy lock already in place!', 'error');
         const status = await captureLockStatus(k).catch(() => '');
         throw new LockError(`Deploy lock found on ${k.primaryHost}. Run 'kamal-action lock status' for details and 'kamal-action lock release' to clear it` +
-            (status ? `\n${status}` : ''));
+            (status ? `\n${withLockAge(status, k.now())}` : ''));
     }
 }
 async function acquireLock(k) {
@@ -41653,9 +41550,9 @@ async function acquireLockWithWait(k) {
         if (!detailsShown) {
             const status = await captureLockStatus(k).catch(() => '');
             k.say('Deploy lock is held by:');
-            k.say(status);
+            k.say(withLockAge(status, k.now()));
             if (!status.includes(AUTOMATIC_DEPLOY_LOCK_MESSAGE)) {
-                throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${status}`);
+                throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${withLockAge(status, k.now())}`);
             }
             detailsShown = true;
         }
@@ -41665,7 +41562,7 @@ async function acquireLockWithWait(k) {
             throw new LockError('Timed out waiting for deploy lock');
         }
         k.say(`Retrying in ${interval}s (${remaining}s remaining)...`);
-        await sleep(Math.min(interval, remaining) * 1000, k.signal);
+        await (0,engine_parallel/* sleep */.yy)(Math.min(interval, remaining) * 1000, k.signal);
     }
 }
 async function releaseLock(k) {
@@ -41692,7 +41589,8 @@ async function withLock(k, fn) {
         }
         throw e;
     }
-    await k.step('release lock', () => releaseLock(k));
+    // a cancel that arrives once the work is done must not leave the lock behind either
+    await k.step('release lock', () => releaseLockEvenIfCancelled(k));
     return result;
 }
 /** Releases the lock through a context whose cancellation is ignored (cleanup after a cancel). */
@@ -41707,8 +41605,54 @@ async function releaseLockEvenIfCancelled(k) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/preflight.ts
+/**
+ * Checks made before a deploy touches anything, local or remote: the
+ * version to deploy and every secret the run will read. Kamal looks each
+ * one up when first needed, so a missing one fails half way (after the
+ * build, with the lock taken); here the same message comes first, listing
+ * every secret that is missing at once.
+ */
+
+function preflight(k, opts = {}) {
+    // --version, VERSION or the git commit: Kamal's "Can't use commit hash as version" comes before any command
+    if (opts.version)
+        void k.config.version;
+    const store = k.config.secrets;
+    const missing = new Set();
+    const need = (names) => {
+        for (const name of names) {
+            if (name !== undefined && store.get(name) === undefined)
+                missing.add(store.missing?.(name) ?? `Secret '${name}' not found`);
+        }
+    };
+    const secretName = (v) => (Array.isArray(v) ? String(v[0]) : undefined);
+    if (opts.app !== false) {
+        const registry = k.config.registry.registryConfig;
+        need([secretName(registry.username), secretName(registry.password)]);
+        if (opts.build)
+            need(k.config.builder.secretNames);
+        for (const host of k.appHosts) {
+            for (const role of k.rolesOn(host)) {
+                need(role.env(host).secretNames());
+                if (role.runningProxy && role.proxy?.customSslCertificate)
+                    need([role.proxy.certificatePemName, role.proxy.privateKeyPemName]);
+            }
+        }
+    }
+    const wanted = opts.accessories;
+    for (const accessory of k.config.accessories) {
+        if (wanted === true || (Array.isArray(wanted) && wanted.includes(accessory.name)))
+            need(accessory.env.secretNames());
+    }
+    if (missing.size > 0)
+        throw new errors_ConfigError([...missing].join('\n'));
+}
+
 ;// CONCATENATED MODULE: ./src/engine/app.ts
 /** App operations (Kamal::Cli::App and Kamal::Cli::App::Boot). */
+
+
 
 
 
@@ -41746,6 +41690,7 @@ function hostBootGroups(k) {
 }
 /** `kamal app boot`: start the version on every host and role, primary role first behind a barrier. */
 async function appBoot(k, opts = {}) {
+    preflight(k);
     await withLock(k, async () => {
         if (!opts.version)
             k.say('Get most recent version available as an image...');
@@ -41758,7 +41703,7 @@ async function appBoot(k, opts = {}) {
                     await sslCertificates(k, host, role);
                 }
             });
-            const barrier = new Barrier();
+            const barrier = new engine_parallel/* Barrier */.WW();
             const firstRecord = k.boots?.length ?? 0;
             try {
                 for (const hosts of hostBootGroups(k)) {
@@ -41767,7 +41712,7 @@ async function appBoot(k, opts = {}) {
                     await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), k.config.boot.parallelRoles);
                     await k.runHook('post-app-boot', { hosts: hostList });
                     if (k.config.boot.wait)
-                        await sleep(k.config.boot.wait * 1000, k.signal);
+                        await (0,engine_parallel/* sleep */.yy)(k.config.boot.wait * 1000, k.signal);
                 }
             }
             catch (e) {
@@ -41814,7 +41759,7 @@ async function bootOne(k, host, role, version, barrier) {
                 await barrier.wait();
             }
             catch (e) {
-                if (e instanceof BarrierClosedError) {
+                if (e instanceof engine_parallel/* BarrierClosedError */.Cz) {
                     k.say(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`);
                 }
                 throw e;
@@ -41857,10 +41802,12 @@ async function startNewVersion(k, host, role, version, audit) {
         const hostname = `${host.slice(0, 51).replace(/\.$/, '')}-${app_hex(6)}`;
         await k.exec(host, app.ensureEnvDirectory());
         await k.upload(host, role.secretsIo(host), role.secretsPath, { mode: '600' });
-        await k.exec(host, app.run({ hostname }));
+        // Counted as started once `docker run` is sent: one stopped mid-way by a cancel may still start the container.
+        (0,cancel/* throwIfCancelled */.dZ)(k.signal);
         const record = k.boots?.findLast((r) => r.host === host && r.role === role.name && r.version === version);
         if (record)
             record.started = true;
+        await k.exec(host, app.run({ hostname }));
         if (role.runningProxy) {
             const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
             if (!endpoint)
@@ -41885,7 +41832,7 @@ async function waitForHealthy(k, status) {
         let s = await status();
         if (s === 'running' && readinessDelay > 0 && !k.dryRun) {
             k.say(`Container is running, waiting for readiness delay of ${readinessDelay} seconds`);
-            await sleep(readinessDelay * 1000, k.signal);
+            await (0,engine_parallel/* sleep */.yy)(readinessDelay * 1000, k.signal);
             s = await status();
         }
         if (s === 'running' || s === 'healthy' || k.dryRun)
@@ -41893,7 +41840,7 @@ async function waitForHealthy(k, status) {
         const left = timeoutAt - k.now();
         if (left <= 0)
             throw new BootError(`container not ready after ${k.config.deployTimeout} seconds (${s})`);
-        await sleep(Math.min(attempt * 1000, left), k.signal);
+        await (0,engine_parallel/* sleep */.yy)(Math.min(attempt * 1000, left), k.signal);
         attempt++;
     }
     k.say('Container is healthy!');
@@ -41907,7 +41854,7 @@ async function containerLogs(k, host, role, version) {
             allowFailure: true,
         });
         const text = `${r.stdout}${r.stderr}`.trim();
-        return text ? lastLines(k.secrets.redact(text), 20) : undefined;
+        return text ? (0,types/* lastLines */.w$)(k.secrets.redact(text), 20) : undefined;
     }
     catch {
         return undefined;
@@ -41916,7 +41863,7 @@ async function containerLogs(k, host, role, version) {
 function withLogs(e, host, role, logs) {
     if (!(e instanceof Error) || !logs)
         return e;
-    const err = e instanceof types_CommandFailedError ? e : e;
+    const err = e instanceof types/* CommandFailedError */.ju ? e : e;
     err.message = `${err.message}\nLast log lines of ${role.name} on ${host}:\n${logs
         .split('\n')
         .map((l) => `  ${l}`)
@@ -42072,14 +42019,14 @@ async function hasBuildx(k) {
     if (k.buildx !== undefined)
         return k.buildx;
     // a dry run records the probe too (it answers success, so the plan shows the buildx build)
-    const r = await k.exec(LOCAL, k.cmds.builder.buildxVersion(), { allowFailure: true });
+    const r = await k.exec(types/* LOCAL */.G8, k.cmds.builder.buildxVersion(), { allowFailure: true });
     k.buildx = r.exitCode === 0;
     if (!k.buildx)
         k.say('docker buildx is not available here: building with `docker build`, then `docker push`', 'warn');
     return k.buildx;
 }
 async function ensureDockerInstalled(k) {
-    const r = await k.exec(LOCAL, k.cmds.builder.dockerVersion(), { allowFailure: true });
+    const r = await k.exec(types/* LOCAL */.G8, k.cmds.builder.dockerVersion(), { allowFailure: true });
     if (r.exitCode !== 0) {
         throw new DependencyError(/not found/.test(r.stderr) ? 'Docker is not installed locally' : `Docker is not usable locally: ${r.stderr.trim()}`);
     }
@@ -42089,7 +42036,7 @@ async function buildPush(k, opts = {}) {
     await ensureDockerInstalled(k);
     const buildx = await hasBuildx(k);
     if (k.cmds.builder.loginToRegistryLocally)
-        await k.exec(LOCAL, k.cmds.registry.login());
+        await k.exec(types/* LOCAL */.G8, k.cmds.registry.login());
     await k.runHook('pre-build');
     const uncommitted = k.gitStatus?.();
     const git = k.gitInfo?.();
@@ -42105,27 +42052,27 @@ async function buildPush(k, opts = {}) {
     await k.step('build', async () => {
         if (buildx) {
             try {
-                await k.exec(LOCAL, k.cmds.builder.inspectBuilder());
+                await k.exec(types/* LOCAL */.G8, k.cmds.builder.inspectBuilder());
             }
             catch (e) {
-                if (!(e instanceof types_CommandFailedError))
+                if (!(e instanceof types/* CommandFailedError */.ju))
                     throw e;
                 if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
                     k.say('Missing compatible builder, so creating a new one first', 'warn');
-                    await k.exec(LOCAL, k.cmds.builder.remove(), { allowFailure: true });
-                    await k.exec(LOCAL, k.cmds.builder.create());
+                    await k.exec(types/* LOCAL */.G8, k.cmds.builder.remove(), { allowFailure: true });
+                    await k.exec(types/* LOCAL */.G8, k.cmds.builder.create());
                 }
                 else
                     throw e;
             }
-            await k.exec(LOCAL, k.cmds.builder.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
+            await k.exec(types/* LOCAL */.G8, k.cmds.builder.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
                 env: { ...env, ...k.cmds.builder.pushEnv?.() },
                 cwd,
                 onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
             });
         }
         else {
-            await k.exec(LOCAL, k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache }), {
+            await k.exec(types/* LOCAL */.G8, k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache }), {
                 env,
                 cwd,
                 onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
@@ -42143,13 +42090,13 @@ async function prepareClone(k, git) {
         k.say(`Cloning repo into build directory \`${buildDirectory}\`...`);
         if (!k.dryRun)
             (0,external_node_fs_.mkdirSync)(cloneDirectory, { recursive: true });
-        await k.exec(LOCAL, k.cmds.builder.clone({ gitRoot: git.root, cloneDirectory }));
+        await k.exec(types/* LOCAL */.G8, k.cmds.builder.clone({ gitRoot: git.root, cloneDirectory }));
     };
     const validate = async () => {
-        const status = await k.capture(LOCAL, k.cmds.builder.cloneStatus({ buildDirectory }));
+        const status = await k.capture(types/* LOCAL */.G8, k.cmds.builder.cloneStatus({ buildDirectory }));
         if (status)
             throw new Error(`Clone in ${buildDirectory} is dirty, ${status}`);
-        const revision = await k.capture(LOCAL, k.cmds.builder.cloneRevision({ buildDirectory }), { placeholder: git.revision });
+        const revision = await k.capture(types/* LOCAL */.G8, k.cmds.builder.cloneRevision({ buildDirectory }), { placeholder: git.revision });
         if (revision !== git.revision) {
             throw new Error(`Clone in ${buildDirectory} is not on the correct revision, expected \`${git.revision}\` but got \`${revision}\``);
         }
@@ -42159,11 +42106,11 @@ async function prepareClone(k, git) {
             await clone();
         }
         catch (e) {
-            if (!(e instanceof types_CommandFailedError && /already exists and is not an empty directory/.test(e.stderr)))
+            if (!(e instanceof types/* CommandFailedError */.ju && /already exists and is not an empty directory/.test(e.stderr)))
                 throw e;
             k.say(`Resetting local clone as \`${buildDirectory}\` already exists...`);
             for (const step of k.cmds.builder.cloneResetSteps({ gitRoot: git.root, buildDirectory, revision: git.revision })) {
-                await k.exec(LOCAL, step);
+                await k.exec(types/* LOCAL */.G8, step);
             }
         }
         await validate();
@@ -42207,7 +42154,7 @@ async function mirrorHosts(k) {
         }
         catch (e) {
             // docker answers this when the host has no mirror configured
-            if (!(e instanceof types_CommandFailedError && /error calling index: reflect: slice index out of range/.test(`${e.stderr}${e.stdout}`)))
+            if (!(e instanceof types/* CommandFailedError */.ju && /error calling index: reflect: slice index out of range/.test(`${e.stderr}${e.stdout}`)))
                 throw e;
         }
     });
@@ -42226,14 +42173,14 @@ async function buildDeliver(k, opts = {}) {
     await buildPull(k);
 }
 async function buildCreate(k) {
-    await k.exec(LOCAL, k.cmds.builder.create());
+    await k.exec(types/* LOCAL */.G8, k.cmds.builder.create());
 }
 async function buildRemove(k) {
-    await k.exec(LOCAL, k.cmds.builder.remove());
+    await k.exec(types/* LOCAL */.G8, k.cmds.builder.remove());
 }
 async function buildDetails(k) {
     k.reporter.write(`Builder: ${k.cmds.builder.name}\n`);
-    const r = await k.exec(LOCAL, k.cmds.builder.info(), { allowFailure: true });
+    const r = await k.exec(types/* LOCAL */.G8, k.cmds.builder.info(), { allowFailure: true });
     k.reporter.write(`${r.stdout}`);
 }
 
@@ -42265,7 +42212,7 @@ async function createNetwork(k, hosts) {
     await k.on(hosts, async (host) => {
         const r = await k.exec(host, k.cmds.docker.createNetwork(), { allowFailure: true });
         if (r.exitCode !== 0 && !r.stderr.includes('already exists')) {
-            throw new types_CommandFailedError({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
+            throw new types/* CommandFailedError */.ju({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
         }
     });
 }
@@ -42371,6 +42318,7 @@ async function proxyRemove(k, opts = {}) {
 
 
 
+
 function names(k) {
     return k.config.accessories.map((a) => a.name);
 }
@@ -42404,12 +42352,13 @@ async function prepare(k, name) {
         await k.exec(host, k.cmds.registry.login(accessory.registry));
         const r = await k.exec(host, k.cmds.docker.createNetwork(), { allowFailure: true });
         if (r.exitCode !== 0 && !r.stderr.includes('already exists')) {
-            throw new types_CommandFailedError({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
+            throw new types/* CommandFailedError */.ju({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
         }
     }));
 }
 async function accessoryBoot(k, name, opts = {}) {
     ensureAccessory(k, name);
+    preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
     await withLock(k, () => eachName(k, name, async (n) => {
         if (opts.prepare !== false)
             await prepare(k, n);
@@ -42479,6 +42428,8 @@ async function accessoryDirectories(k, name) {
 }
 async function accessoryReboot(k, name) {
     ensureAccessory(k, name);
+    // before the old container is stopped: a missing secret must not leave the accessory down
+    preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
     await withLock(k, () => eachName(k, name, async (n) => {
         await prepare(k, n);
         await accessoryPullImage(k, n);
@@ -42589,6 +42540,7 @@ async function accessoryRemove(k, name) {
 
 
 
+
 async function timed(k, fn) {
     const started = k.now();
     try {
@@ -42610,6 +42562,7 @@ async function deliverOrPull(k, opts) {
     }
 }
 async function deploy(k, opts = {}) {
+    preflight(k, { version: true, build: !opts.skipPush, accessories: opts.bootAccessories });
     const runtime = await timed(k, async () => {
         await deliverOrPull(k, opts);
         await withLock(k, async () => {
@@ -42628,6 +42581,7 @@ async function deploy(k, opts = {}) {
     await k.runHook('post-deploy', { secrets: true, runtime: String(Math.round(runtime)) });
 }
 async function redeploy(k, opts = {}) {
+    preflight(k, { version: true, build: !opts.skipPush });
     const runtime = await timed(k, async () => {
         await deliverOrPull(k, opts);
         await withLock(k, async () => {
@@ -42642,6 +42596,7 @@ async function redeploy(k, opts = {}) {
 async function rollback(k, version) {
     if (!version)
         throw new UsageError('rollback needs a VERSION (see `kamal-action app containers` for the versions kept on the hosts)');
+    preflight(k);
     let rolledBack = false;
     const runtime = await timed(k, async () => {
         await withLock(k, async () => {
@@ -42661,6 +42616,7 @@ async function rollback(k, version) {
     return rolledBack;
 }
 async function setup(k, opts = {}) {
+    preflight(k, { version: true, build: !opts.skipPush, accessories: true });
     await withLock(k, async () => {
         k.say('Ensure Docker is installed...');
         await serverBootstrap(k);
@@ -42726,13 +42682,13 @@ async function serverExec(k, command) {
 // ---- registry ----
 async function registryLogin(k, opts = {}) {
     if (!opts.skipLocal)
-        await k.exec(LOCAL, k.cmds.registry.login());
+        await k.exec(types/* LOCAL */.G8, k.cmds.registry.login());
     if (!opts.skipRemote)
         await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.login())));
 }
 async function registryLogout(k, opts = {}) {
     if (!opts.skipLocal)
-        await k.exec(LOCAL, k.cmds.registry.logout());
+        await k.exec(types/* LOCAL */.G8, k.cmds.registry.logout());
     if (!opts.skipRemote)
         await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.logout())));
 }
@@ -42821,7 +42777,7 @@ async function appLogs(k, o) {
         if (!role)
             throw new UsageError(`No app role runs on ${host}`);
         k.say(`Following logs on ${host}...`);
-        await k.exec(LOCAL, k.cmds.app(role, host).followLogs({
+        await k.exec(types/* LOCAL */.G8, k.cmds.app(role, host).followLogs({
             host,
             containerId: o.containerId,
             timestamps: o.timestamps ?? true,
@@ -42964,6 +42920,7 @@ async function removeEverything(k) {
 ;// CONCATENATED MODULE: ./src/engine/lock-commands.ts
 
 
+
 async function handleMissingLock(k, fn) {
     try {
         await fn();
@@ -42981,20 +42938,6 @@ async function lockStatus(k) {
         k.reporter.write(`${status}\n${lockAge(status, k.now())}`);
     });
 }
-/** "Locked by: X at 2026-12-01T10:00:00Z" → "Held for 5m 3s\n". */
-function lockAge(status, now) {
-    const m = /Locked by: .* at (\S+)/.exec(status);
-    if (!m)
-        return '';
-    const at = Date.parse(m[1]);
-    if (Number.isNaN(at))
-        return '';
-    const secs = Math.max(0, Math.round((now - at) / 1000));
-    const h = Math.floor(secs / 3600);
-    const min = Math.floor((secs % 3600) / 60);
-    const s = secs % 60;
-    return `Held for ${h ? `${h}h ` : ''}${h || min ? `${min}m ` : ''}${s}s\n`;
-}
 async function lockAcquire(k, message) {
     await ensureRunDirectory(k);
     try {
@@ -43004,7 +42947,7 @@ async function lockAcquire(k, message) {
         if (!(e instanceof LockHeldError))
             throw e;
         const status = await captureLockStatus(k).catch(() => '');
-        throw new LockError(`Deploy lock found on ${k.primaryHost}.\n${status}`);
+        throw new LockError(`Deploy lock found on ${k.primaryHost}.\n${withLockAge(status, k.now())}`);
     }
     k.say('Acquired the deploy lock');
 }
@@ -43619,10 +43562,10 @@ const LABELS = [
     [HookError, 'Hook error'],
     [BootError, 'Boot error'],
     [DependencyError, 'Missing dependency'],
-    [types_CommandFailedError, 'Command failed'],
-    [ConnectionError, 'Connection failed'],
-    [cancel/* CancelledError */.c, 'Cancelled'],
-    [MultiError, 'Failed'],
+    [types/* CommandFailedError */.ju, 'Command failed'],
+    [types/* ConnectionError */.Rc, 'Connection failed'],
+    [cancel/* CancelledError */.cc, 'Cancelled'],
+    [engine_parallel/* MultiError */.q6, 'Failed'],
 ];
 function errors_formatError(e, secrets) {
     let text;
@@ -43767,9 +43710,18 @@ async function runCli(argv, deps = {}) {
         return { exitCode: 0, kamal };
     }
     catch (e) {
-        err(`${errors_formatError(e, kamal?.secrets)}\n`);
-        return { exitCode: e instanceof cancel/* CancelledError */.c ? 130 : 1, error: e, kamal };
+        // A cancel met on several hosts at once, or as commands stopped mid-way, is reported once, as the cancel.
+        const error = (0,cancel/* isCancellation */.iB)(e) ? cancelReason(deps.signal, e) : e;
+        err(`${errors_formatError(error, kamal?.secrets)}\n`);
+        const cancelled = error instanceof cancel/* CancelledError */.cc || deps.signal?.aborted === true;
+        return { exitCode: cancelled ? 130 : 1, error, kamal };
     }
+}
+function cancelReason(signal, e) {
+    if (e instanceof cancel/* CancelledError */.cc)
+        return e;
+    const reason = signal?.aborted ? signal.reason : undefined;
+    return reason instanceof Error ? reason : new cancel/* CancelledError */.cc();
 }
 function formatPlan(steps) {
     const lines = [];
@@ -43792,9 +43744,14 @@ function formatPlan(steps) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   c: () => (/* binding */ CancelledError),
-/* harmony export */   d: () => (/* binding */ throwIfCancelled)
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dZ: () => (/* binding */ throwIfCancelled),
+/* harmony export */   iB: () => (/* binding */ isCancellation)
 /* harmony export */ });
+/* harmony import */ var _exec_types_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7464);
+/* harmony import */ var _parallel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2203);
+
+
 /** The run was cancelled (SIGINT/SIGTERM, a cancelled CI job). */
 class CancelledError extends Error {
     constructor(message = 'Cancelled') {
@@ -43806,6 +43763,115 @@ function throwIfCancelled(signal) {
     if (signal?.aborted) {
         throw signal.reason instanceof Error ? signal.reason : new CancelledError();
     }
+}
+/**
+ * Whether an error only says the run was cancelled: a CancelledError, a
+ * command stopped through the abort signal, or several hosts failing with
+ * nothing but those.
+ */
+function isCancellation(e) {
+    if (e instanceof CancelledError || e instanceof _exec_types_js__WEBPACK_IMPORTED_MODULE_0__/* .CommandAbortedError */ .xs)
+        return true;
+    return e instanceof _parallel_js__WEBPACK_IMPORTED_MODULE_1__/* .MultiError */ .q6 && e.errors.length > 0 && e.errors.every(isCancellation);
+}
+
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cz: () => (/* binding */ BarrierClosedError),
+/* harmony export */   WW: () => (/* binding */ Barrier),
+/* harmony export */   ko: () => (/* binding */ eachLimited),
+/* harmony export */   q6: () => (/* binding */ MultiError),
+/* harmony export */   yy: () => (/* binding */ sleep)
+/* harmony export */ });
+/** Runs `fn` for every item with at most `limit` running at once; waits for all; throws a combined error. */
+async function eachLimited(items, limit, fn) {
+    const errors = [];
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        while (next < items.length) {
+            const i = next++;
+            const item = items[i];
+            try {
+                await fn(item, i);
+            }
+            catch (error) {
+                errors.push({ item, error });
+            }
+        }
+    });
+    await Promise.all(workers);
+    if (errors.length === 1)
+        throw errors[0].error;
+    if (errors.length > 1)
+        throw new MultiError(errors.map((e) => e.error));
+}
+/** Several hosts or roles failed at once. The first error leads the message. */
+class MultiError extends Error {
+    errors;
+    constructor(errors) {
+        const messages = errors.map((e) => (e instanceof Error ? e.message : String(e)));
+        super(`${errors.length} failures:\n${messages.map((m) => `- ${m.replace(/\n/g, '\n  ')}`).join('\n')}`);
+        this.name = 'MultiError';
+        this.errors = errors;
+    }
+}
+/** A one-shot latch (Kamal's healthcheck barrier): the first of open/close wins. */
+class Barrier {
+    #settled = false;
+    #value = false;
+    #resolve;
+    #promise = new Promise((resolve) => {
+        this.#resolve = resolve;
+    });
+    /** Returns true when this call decided the barrier. */
+    open() {
+        return this.#set(true);
+    }
+    close() {
+        return this.#set(false);
+    }
+    /** Resolves when decided; throws when closed. */
+    async wait() {
+        if (!(await this.#promise))
+            throw new BarrierClosedError();
+    }
+    get isOpen() {
+        return this.#settled && this.#value;
+    }
+    #set(v) {
+        if (this.#settled)
+            return false;
+        this.#settled = true;
+        this.#value = v;
+        this.#resolve(v);
+        return true;
+    }
+}
+class BarrierClosedError extends Error {
+    constructor() {
+        super('Halted at barrier');
+        this.name = 'BarrierClosedError';
+    }
+}
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const t = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(t);
+            reject(signal.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 
@@ -43829,6 +43895,81 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 const g = globalThis;
 g.__filename ??= (0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url);
 g.__dirname ??= (0,external_node_path_.dirname)(g.__filename);
+
+
+/***/ }),
+
+/***/ 7464:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $9: () => (/* binding */ CommandTimeoutError),
+/* harmony export */   G8: () => (/* binding */ LOCAL),
+/* harmony export */   Rc: () => (/* binding */ ConnectionError),
+/* harmony export */   ju: () => (/* binding */ CommandFailedError),
+/* harmony export */   w$: () => (/* binding */ lastLines),
+/* harmony export */   xs: () => (/* binding */ CommandAbortedError)
+/* harmony export */ });
+const LOCAL = 'local';
+/** A remote or local command failed. Its message names host, command, exit code and the stderr tail. */
+class CommandFailedError extends Error {
+    host;
+    command;
+    exitCode;
+    stdout;
+    stderr;
+    constructor(r, tailLines = 10) {
+        const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
+        super(`command failed on ${r.host} (exit ${r.exitCode}): ${r.command}` + (tail ? `\n${indent(tail)}` : ''));
+        this.name = 'CommandFailedError';
+        this.host = r.host;
+        this.command = r.command;
+        this.exitCode = r.exitCode;
+        this.stdout = r.stdout;
+        this.stderr = r.stderr;
+    }
+}
+/** The command ran longer than its timeoutMs and was stopped. exitCode is 124, as with timeout(1). */
+class CommandTimeoutError extends CommandFailedError {
+    timeoutMs;
+    constructor(r, timeoutMs, tailLines = 10) {
+        super({ ...r, exitCode: 124 }, tailLines);
+        const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
+        this.message = `command timed out after ${timeoutMs} ms on ${r.host}: ${r.command}` + (tail ? `\n${indent(tail)}` : '');
+        this.name = 'CommandTimeoutError';
+        this.timeoutMs = timeoutMs;
+    }
+}
+/** The command was cancelled through its AbortSignal. */
+class CommandAbortedError extends Error {
+    host;
+    command;
+    constructor(host, command, options) {
+        super(`command aborted on ${host}: ${command}`, options);
+        this.name = 'AbortError';
+        this.host = host;
+        this.command = command;
+    }
+}
+/** The host could not be reached or the connection broke. */
+class ConnectionError extends Error {
+    host;
+    constructor(host, message, options) {
+        super(`${host}: ${message}`, options);
+        this.name = 'ConnectionError';
+        this.host = host;
+    }
+}
+function lastLines(text, n) {
+    const lines = text.split('\n');
+    return lines.slice(Math.max(0, lines.length - n)).join('\n');
+}
+function indent(text) {
+    return text
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n');
+}
 
 
 /***/ }),
@@ -43973,7 +44114,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 2203:
+/***/ 4584:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
