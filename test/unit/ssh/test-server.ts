@@ -34,9 +34,17 @@ export interface KeyPair {
 }
 
 export function newKeyPair(type: 'ed25519' | 'rsa' | 'ecdsa' = 'ed25519'): KeyPair {
-  if (type === 'rsa') return utils.generateKeyPairSync('rsa', { bits: 2048 });
-  if (type === 'ecdsa') return utils.generateKeyPairSync('ecdsa', { bits: 256 });
-  return utils.generateKeyPairSync('ed25519');
+  // ssh2 now and then generates a key its own parser rejects ("Malformed OpenSSH private key"): draw again
+  for (let attempt = 0; ; attempt++) {
+    const pair =
+      type === 'rsa'
+        ? utils.generateKeyPairSync('rsa', { bits: 2048 })
+        : type === 'ecdsa'
+          ? utils.generateKeyPairSync('ecdsa', { bits: 256 })
+          : utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+    if (attempt >= 10) throw new Error(`ssh2 generated no usable ${type} key in ${attempt + 1} tries`);
+  }
 }
 
 export class TestSshServer {
