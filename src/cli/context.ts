@@ -113,7 +113,8 @@ export async function createContext(
     runner,
     local,
     reporter: deps.reporter,
-    options: opts,
+    // --all-or-nothing, or KAMAL_ACTION_ALL_OR_NOTHING=true in the run's environment
+    options: { ...opts, allOrNothing: !!opts.allOrNothing || env.KAMAL_ACTION_ALL_OR_NOTHING === 'true' },
     dryRun: opts.plan,
     signal: deps.signal,
     secrets: registry,

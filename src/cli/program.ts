@@ -466,7 +466,7 @@ function normalize(o: Record<string, unknown>): ContextOptions {
     lockWaitTimeout: o.lockWaitTimeout as number | undefined,
     lockWaitInterval: o.lockWaitInterval as number | undefined,
     confirmed: !!o.confirmed,
-    allOrNothing: !!o.allOrNothing || process.env.KAMAL_ACTION_ALL_OR_NOTHING === 'true',
+    allOrNothing: !!o.allOrNothing,
     plan: !!o.dryRun,
     hostKeyChecking: o.hostKeyChecking as ContextOptions['hostKeyChecking'],
     knownHostsFile: o.knownHosts as string | undefined,

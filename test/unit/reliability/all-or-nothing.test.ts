@@ -24,7 +24,7 @@ const start = (v: string): string => `docker container ls --all --filter 'name=^
 const logs = (v: string): string => `docker container ls --all --filter 'name=^app-web-${v}$' --quiet | xargs docker logs --timestamps --tail 20 2>&1`;
 const runsV2 = (c: string): boolean => c.startsWith('docker run --detach --restart unless-stopped --name app-web-v2 ');
 
-async function deploy(opts: { allOrNothing: boolean; oneAtATime?: boolean; previous?: string }) {
+async function deploy(opts: { allOrNothing: boolean; oneAtATime?: boolean; previous?: string; viaEnv?: boolean }) {
   const dir = copyApp(dirs);
   if (opts.oneAtATime) appendFileSync(join(dir, 'config/deploy.yml'), 'boot:\n  limit: 1\n');
   const fleet = new Fleet();
@@ -33,8 +33,9 @@ async function deploy(opts: { allOrNothing: boolean; oneAtATime?: boolean; previ
   const runner = new RecordingRunner(fleet.respond);
   const reporter = new MemoryReporter();
   let err = '';
-  const args = ['deploy', '--version', 'v2', '-r', 'web', '--skip-push', ...(opts.allOrNothing ? ['--all-or-nothing'] : [])];
-  const result = await runCli(args, { cwd: dir, env: testEnv(), out: () => undefined, err: (s) => (err += s), runner, local: runner, reporter });
+  const args = ['deploy', '--version', 'v2', '-r', 'web', '--skip-push', ...(opts.allOrNothing && !opts.viaEnv ? ['--all-or-nothing'] : [])];
+  const env = opts.viaEnv ? { ...testEnv(), KAMAL_ACTION_ALL_OR_NOTHING: 'true' } : testEnv();
+  const result = await runCli(args, { cwd: dir, env, out: () => undefined, err: (s) => (err += s), runner, local: runner, reporter });
   const t = runner.transcript;
   return { result, err, t, fleet, reporter, boots: (result.kamal?.boots ?? []) as BootRecord[] };
 }
@@ -104,6 +105,13 @@ describe.each([
     ]);
     const warnings = reporter.messages.filter((m) => m.level === 'warn').map((m) => m.message);
     expect(warnings).toEqual(['All-or-nothing: putting the previous version back on every host...', `Reverted web on ${WEB1} to v1`]);
+  });
+
+  it('KAMAL_ACTION_ALL_OR_NOTHING=true in the environment given to the run does the same as the flag', async () => {
+    const { fleet, boots } = await deploy({ allOrNothing: true, viaEnv: true, oneAtATime, previous: 'v1' });
+    expect(fleet.routedVersion(WEB1, 'web')).toBe('v1');
+    expect(fleet.runningVersions(WEB1, 'web')).toEqual(['v1']);
+    expect(boots.some((b) => b.reverted)).toBe(true);
   });
 
   it("without it (Kamal's default) the first host keeps v2", async () => {
