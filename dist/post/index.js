@@ -42506,7 +42506,8 @@ async function createContext(opts, deps, command, subcommand) {
         runner,
         local,
         reporter: deps.reporter,
-        options: opts,
+        // --all-or-nothing, or KAMAL_ACTION_ALL_OR_NOTHING=true in the run's environment
+        options: { ...opts, allOrNothing: !!opts.allOrNothing || env.KAMAL_ACTION_ALL_OR_NOTHING === 'true' },
         dryRun: opts.plan,
         signal: deps.signal,
         secrets: registry,
@@ -44609,7 +44610,7 @@ function normalize(o) {
         lockWaitTimeout: o.lockWaitTimeout,
         lockWaitInterval: o.lockWaitInterval,
         confirmed: !!o.confirmed,
-        allOrNothing: !!o.allOrNothing || process.env.KAMAL_ACTION_ALL_OR_NOTHING === 'true',
+        allOrNothing: !!o.allOrNothing,
         plan: !!o.dryRun,
         hostKeyChecking: o.hostKeyChecking,
         knownHostsFile: o.knownHosts,
