@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { deepEqual } from '../model/utils.js';
 import { compareGemVersions, deepMerge, isBlank, isGemVersion, isPlainObject, isPresent, isTruthy, rubyToS } from './ruby.js';
 import {
   deployConfigSchema,
@@ -173,17 +174,6 @@ function roleSpecializations(servers: unknown, name: string): Record<string, unk
   if (!isPlainObject(servers)) return {};
   const role = servers[name];
   return isPlainObject(role) ? role : {};
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------
