@@ -25456,6 +25456,301 @@ class FileSecretStore {
     }
 }
 
+;// CONCATENATED MODULE: ./src/model/utils.ts
+/**
+ * Helpers shared by the configuration model: Kamal's argument builders
+ * (argumentize/optionize) producing shell words, Ruby-like presence checks,
+ * deep merge and version comparison.
+ */
+
+
+/** Ruby's `blank?` for the values a YAML configuration can hold. */
+function utils_isBlank(value) {
+    if (value === null || value === undefined || value === false)
+        return true;
+    if (typeof value === 'string')
+        return /^\s*$/.test(value);
+    if (value instanceof Secret)
+        return /^\s*$/.test(value.reveal());
+    if (Array.isArray(value))
+        return value.length === 0;
+    if (value instanceof Map)
+        return value.size === 0;
+    if (typeof value === 'object')
+        return Object.keys(value).length === 0;
+    return false;
+}
+function utils_isPresent(value) {
+    return !utils_isBlank(value);
+}
+function utils_isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Secret) && !(value instanceof Map);
+}
+/** ActiveSupport's Hash#deep_merge: hashes merge recursively, everything else is replaced by `other`. */
+function utils_deepMerge(base, other) {
+    const out = { ...base };
+    for (const [key, value] of Object.entries(other)) {
+        const current = out[key];
+        out[key] = utils_isPlainObject(current) && utils_isPlainObject(value) ? utils_deepMerge(current, value) : value;
+    }
+    return out;
+}
+/** Structural equality of plain configuration values (Ruby Hash#==). */
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (Array.isArray(a) && Array.isArray(b))
+        return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+    if (utils_isPlainObject(a) && utils_isPlainObject(b)) {
+        const ka = Object.keys(a);
+        const kb = Object.keys(b);
+        return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    }
+    return false;
+}
+/** Ruby's `to_s` for scalar configuration values. */
+function toS(value) {
+    if (value === null || value === undefined)
+        return '';
+    if (value instanceof Secret)
+        return value.reveal();
+    return String(value);
+}
+function utils_isWordObject(v) {
+    return typeof v === 'object' && v !== null && 't' in v && typeof v.t === 'string';
+}
+function pairsOf(attributes) {
+    if (attributes === null || attributes === undefined)
+        return [];
+    if (typeof attributes === 'string' || typeof attributes === 'number')
+        return [[String(attributes), undefined]];
+    if (attributes instanceof Secret || utils_isWordObject(attributes))
+        return [[attributes, undefined]];
+    if (attributes instanceof Map)
+        return [...attributes.entries()];
+    if (Array.isArray(attributes)) {
+        return attributes.map((a) => {
+            if (Array.isArray(a))
+                return [String(a[0]), a[1]];
+            if (typeof a === 'number')
+                return [String(a), undefined];
+            return [a, undefined];
+        });
+    }
+    return Object.entries(attributes);
+}
+/**
+ * Kamal's `argumentize`: for each key/value, `[argument, key="value"]`, or
+ * `[argument, key=false]` for false, or `[argument, key]` for blank values.
+ * Values are shown double-quoted like Kamal where that is safe.
+ * `sensitive` turns every value into a Secret (redacted when displayed).
+ */
+function argumentize(argument, attributes, opts = {}) {
+    const out = [];
+    for (const [key, value] of pairsOf(attributes)) {
+        if (typeof key !== 'string') {
+            out.push(argument, key);
+            continue;
+        }
+        if (utils_isPresent(value)) {
+            const v = value instanceof Secret ? value : toS(value);
+            out.push(argument, cat(`${key}=`, dq(opts.sensitive && !(v instanceof Secret) ? new Secret(v) : v)));
+        }
+        else if (value === false) {
+            out.push(argument, `${key}=false`);
+        }
+        else {
+            out.push(argument, key);
+        }
+    }
+    return out;
+}
+/** Kamal's `flatten_args`: array values become one pair per entry. */
+function flattenArgs(args) {
+    const entries = args instanceof Map ? [...args.entries()] : Object.entries(args);
+    return entries.flatMap(([key, value]) => (Array.isArray(value) ? value.map((v) => [key, v]) : [[key, value]]));
+}
+/**
+ * Kamal's `optionize`: `--key "value"` (or `--key="value"` with `with: "="`);
+ * `true` gives a bare `--key`; arrays repeat the option.
+ */
+function optionize(args, opts = {}) {
+    const escape = opts.escape ?? true;
+    const out = [];
+    for (const [key, value] of flattenArgs(args)) {
+        if (value === true || value === null || value === undefined) {
+            out.push(`--${key}`);
+            continue;
+        }
+        const v = value instanceof Secret ? value : toS(value);
+        const w = escape ? dq(v) : v;
+        if (opts.with !== undefined)
+            out.push(cat(`--${key}${opts.with}`, w));
+        else
+            out.push(`--${key}`, w);
+    }
+    return out;
+}
+/** A host path that may start with Kamal's `$PWD/` marker; the marker stays shell syntax, the rest is literal. */
+function hostPathWord(path) {
+    if (path.startsWith('$PWD/'))
+        return cat(raw('$PWD/'), path.slice(5));
+    return path;
+}
+/** A local path that may start with `~/`, which the local shell expands. */
+function tildePathWord(path) {
+    if (path.startsWith('~/'))
+        return cat(raw('~/'), path.slice(2));
+    if (path === '~')
+        return raw('~');
+    return path;
+}
+/** Ruby's String#dump for one ASCII string, with its surrounding quotes. */
+function rubyDump(value) {
+    let out = '"';
+    for (let i = 0; i < value.length; i++) {
+        const ch = value[i];
+        const code = ch.charCodeAt(0);
+        switch (ch) {
+            case '"':
+                out += '\\"';
+                continue;
+            case '\\':
+                out += '\\\\';
+                continue;
+            case '\n':
+                out += '\\n';
+                continue;
+            case '\r':
+                out += '\\r';
+                continue;
+            case '\t':
+                out += '\\t';
+                continue;
+            case '\f':
+                out += '\\f';
+                continue;
+            case '\v':
+                out += '\\v';
+                continue;
+            case '\b':
+                out += '\\b';
+                continue;
+            case '\x07':
+                out += '\\a';
+                continue;
+            case '\x1b':
+                out += '\\e';
+                continue;
+            case '#': {
+                const next = value[i + 1];
+                out += next === '{' || next === '$' || next === '@' ? '\\#' : '#';
+                continue;
+            }
+        }
+        if (code < 0x20 || code === 0x7f)
+            out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
+        else
+            out += ch;
+    }
+    return out + '"';
+}
+/** Splits a string into runs of ASCII and non-ASCII characters (Kamal escapes only the ASCII runs). */
+function asciiRuns(value) {
+    const runs = [];
+    for (const m of value.matchAll(/[\x00-\x7f]+|[^\x00-\x7f]+/gu)) {
+        runs.push({ ascii: /^[\x00-\x7f]*$/.test(m[0]), text: m[0] });
+    }
+    return runs;
+}
+/**
+ * Kamal's `escape_shell_value` (String#dump with backticks and `$` escaped
+ * unless followed by `{...}`). Only used to compute text Kamal writes into
+ * files (audit lines are written through the renderer instead).
+ */
+function kamalEscapeShellValue(value) {
+    return asciiRuns(value)
+        .map((r) => (r.ascii ? rubyDump(r.text).replace(/`/g, '\\`').replace(/\$(?!\{[^}]*\})/g, '\\$') : r.text))
+        .join('');
+}
+/** Compares dotted versions like Gem::Version (numeric segments; a letter segment marks a pre-release). */
+function compareVersions(a, b) {
+    const seg = (v) => v
+        .replace(/^v/, '')
+        .split(/[.-]/)
+        .flatMap((s) => s.match(/\d+|[a-z]+/gi) ?? [])
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const sa = seg(a);
+    const sb = seg(b);
+    const n = Math.max(sa.length, sb.length);
+    for (let i = 0; i < n; i++) {
+        // a missing segment counts as 0; a letter segment marks a pre-release (lower than any number)
+        const x = sa[i] ?? 0;
+        const y = sb[i] ?? 0;
+        if (x === y)
+            continue;
+        if (typeof x === 'number' && typeof y === 'number')
+            return x < y ? -1 : 1;
+        if (typeof x === 'string' && typeof y === 'string')
+            return x < y ? -1 : 1;
+        return typeof x === 'string' ? -1 : 1;
+    }
+    return 0;
+}
+/** Kamal's `older_version?`. */
+function olderVersion(version, other) {
+    return compareVersions(version, other) < 0;
+}
+/** Kamal's `filter_specific_items`: fnmatch-style filters (`*` wildcard, `{a,b}` alternation) over role names or hosts. */
+function filterSpecificItems(filters, items) {
+    const list = typeof filters === 'string' ? [filters] : [...filters];
+    const out = [];
+    for (const filter of list) {
+        const re = fnmatchRegExp(filter);
+        for (const item of items)
+            if (re.test(item.toString()) && !out.includes(item))
+                out.push(item);
+    }
+    return out;
+}
+function fnmatchRegExp(pattern) {
+    let re = '';
+    let depth = 0;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '*')
+            re += '.*';
+        else if (c === '?')
+            re += '.';
+        else if (c === '{') {
+            re += '(?:';
+            depth++;
+        }
+        else if (c === '}' && depth > 0) {
+            re += ')';
+            depth--;
+        }
+        else if (c === ',' && depth > 0)
+            re += '|';
+        else if (c === '[') {
+            const end = pattern.indexOf(']', i + 1);
+            if (end > i) {
+                re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+                i = end;
+            }
+            else
+                re += '\\[';
+        }
+        else
+            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+    return new RegExp(`^${re}$`);
+}
+/** Wraps any configuration value as a Secret unless it already is one. */
+function asSecret(value, name) {
+    return value instanceof Secret ? value : new Secret(value, name);
+}
+
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -35274,6 +35569,7 @@ function schema_withoutExtensions(raw) {
 
 
 
+
 /** The Kamal release whose configuration format and behaviour this follows. */
 const KAMAL_VERSION = '2.12.0';
 /** Kamal's top-level commands; aliases may not take these names. */
@@ -35337,7 +35633,7 @@ function fromZod(iss, prefix) {
 // ---------------------------------------------------------------------------
 // Helpers over the raw input
 /** String(v), also for values without a toString (null-prototype objects, or lists holding them). */
-function toS(v) {
+function validate_toS(v) {
     try {
         return String(v);
     }
@@ -35366,7 +35662,7 @@ function taggedHosts(hostList) {
             if (!first)
                 continue;
             const [host, tags] = first;
-            out.set(host, Array.isArray(tags) ? tags.map((t) => toS(t)) : tags === null || tags === undefined ? [] : [toS(tags)]);
+            out.set(host, Array.isArray(tags) ? tags.map((t) => validate_toS(t)) : tags === null || tags === undefined ? [] : [validate_toS(tags)]);
         }
         else if (typeof h === 'string') {
             out.set(h, []);
@@ -35394,18 +35690,6 @@ function roleSpecializations(servers, name) {
         return {};
     const role = servers[name];
     return isPlainObject(role) ? role : {};
-}
-function deepEqual(a, b) {
-    if (a === b)
-        return true;
-    if (Array.isArray(a) && Array.isArray(b))
-        return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-    if (isPlainObject(a) && isPlainObject(b)) {
-        const ka = Object.keys(a);
-        const kb = Object.keys(b);
-        return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-    }
-    return false;
 }
 // ---------------------------------------------------------------------------
 // Rules of Kamal's validator classes
@@ -35542,9 +35826,9 @@ class Checker {
             this.labels(acc.labels, p, 1);
             this.dockerOptions(acc.options, p, 2);
             if (Array.isArray(acc.roles)) {
-                const missing = acc.roles.filter((r) => !names.includes(toS(r)));
+                const missing = acc.roles.filter((r) => !names.includes(validate_toS(r)));
                 if (missing.length > 0)
-                    this.add({ path: p, message: `unknown roles ${missing.map(toS).join(', ')}`, kind: 'post', order: 3 });
+                    this.add({ path: p, message: `unknown roles ${missing.map(validate_toS).join(', ')}`, kind: 'post', order: 3 });
             }
             else if (isTruthy(acc.role) && isStringish(acc.role) && !names.includes(rubyToS(acc.role))) {
                 this.add({ path: p, message: `unknown role ${rubyToS(acc.role)}`, kind: 'post', order: 3 });
@@ -35772,7 +36056,7 @@ class Checker {
         const builder = root.builder;
         if (localRegistry && isPlainObject(builder)) {
             const remote = validate_str(builder.remote);
-            const arches = Array.isArray(builder.arch) ? builder.arch.map(toS) : builder.arch === undefined ? [] : [toS(builder.arch)];
+            const arches = Array.isArray(builder.arch) ? builder.arch.map(validate_toS) : builder.arch === undefined ? [] : [validate_toS(builder.arch)];
             const localArch = this.opts.localArch ?? defaultLocalArch();
             const localArches = builder.local === false ? [] : remote ? arches.filter((a) => a === localArch) : arches;
             const remoteArches = remote ? arches.filter((a) => !localArches.includes(a)) : [];
@@ -35854,7 +36138,7 @@ class Checker {
             return strings(acc.host);
         if (has('hosts'))
             return strings(acc.hosts);
-        const fromRole = (r) => (names.includes(toS(r)) ? roleHosts(servers, toS(r)) : []);
+        const fromRole = (r) => (names.includes(validate_toS(r)) ? roleHosts(servers, validate_toS(r)) : []);
         if (has('role'))
             return fromRole(acc.role);
         if (has('roles'))
@@ -35873,7 +36157,7 @@ class Checker {
                     if (!first)
                         continue;
                     const tags = first[1];
-                    const hit = Array.isArray(tags) ? tags.some((t) => toS(t) === toS(tag)) : typeof tags === 'string' && tags.includes(toS(tag));
+                    const hit = Array.isArray(tags) ? tags.some((t) => validate_toS(t) === validate_toS(tag)) : typeof tags === 'string' && tags.includes(validate_toS(tag));
                     if (hit)
                         out.push(first[0]);
                 }
@@ -36079,301 +36363,6 @@ async function loadConfig(opts) {
     return { raw: schema_withoutExtensions(raw), secrets };
 }
 
-;// CONCATENATED MODULE: ./src/model/utils.ts
-/**
- * Helpers shared by the configuration model: Kamal's argument builders
- * (argumentize/optionize) producing shell words, Ruby-like presence checks,
- * deep merge and version comparison.
- */
-
-
-/** Ruby's `blank?` for the values a YAML configuration can hold. */
-function utils_isBlank(value) {
-    if (value === null || value === undefined || value === false)
-        return true;
-    if (typeof value === 'string')
-        return /^\s*$/.test(value);
-    if (value instanceof Secret)
-        return /^\s*$/.test(value.reveal());
-    if (Array.isArray(value))
-        return value.length === 0;
-    if (value instanceof Map)
-        return value.size === 0;
-    if (typeof value === 'object')
-        return Object.keys(value).length === 0;
-    return false;
-}
-function utils_isPresent(value) {
-    return !utils_isBlank(value);
-}
-function utils_isPlainObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Secret) && !(value instanceof Map);
-}
-/** ActiveSupport's Hash#deep_merge: hashes merge recursively, everything else is replaced by `other`. */
-function utils_deepMerge(base, other) {
-    const out = { ...base };
-    for (const [key, value] of Object.entries(other)) {
-        const current = out[key];
-        out[key] = utils_isPlainObject(current) && utils_isPlainObject(value) ? utils_deepMerge(current, value) : value;
-    }
-    return out;
-}
-/** Structural equality of plain configuration values (Ruby Hash#==). */
-function utils_deepEqual(a, b) {
-    if (a === b)
-        return true;
-    if (Array.isArray(a) && Array.isArray(b))
-        return a.length === b.length && a.every((x, i) => utils_deepEqual(x, b[i]));
-    if (utils_isPlainObject(a) && utils_isPlainObject(b)) {
-        const ka = Object.keys(a);
-        const kb = Object.keys(b);
-        return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && utils_deepEqual(a[k], b[k]));
-    }
-    return false;
-}
-/** Ruby's `to_s` for scalar configuration values. */
-function utils_toS(value) {
-    if (value === null || value === undefined)
-        return '';
-    if (value instanceof Secret)
-        return value.reveal();
-    return String(value);
-}
-function utils_isWordObject(v) {
-    return typeof v === 'object' && v !== null && 't' in v && typeof v.t === 'string';
-}
-function pairsOf(attributes) {
-    if (attributes === null || attributes === undefined)
-        return [];
-    if (typeof attributes === 'string' || typeof attributes === 'number')
-        return [[String(attributes), undefined]];
-    if (attributes instanceof Secret || utils_isWordObject(attributes))
-        return [[attributes, undefined]];
-    if (attributes instanceof Map)
-        return [...attributes.entries()];
-    if (Array.isArray(attributes)) {
-        return attributes.map((a) => {
-            if (Array.isArray(a))
-                return [String(a[0]), a[1]];
-            if (typeof a === 'number')
-                return [String(a), undefined];
-            return [a, undefined];
-        });
-    }
-    return Object.entries(attributes);
-}
-/**
- * Kamal's `argumentize`: for each key/value, `[argument, key="value"]`, or
- * `[argument, key=false]` for false, or `[argument, key]` for blank values.
- * Values are shown double-quoted like Kamal where that is safe.
- * `sensitive` turns every value into a Secret (redacted when displayed).
- */
-function argumentize(argument, attributes, opts = {}) {
-    const out = [];
-    for (const [key, value] of pairsOf(attributes)) {
-        if (typeof key !== 'string') {
-            out.push(argument, key);
-            continue;
-        }
-        if (utils_isPresent(value)) {
-            const v = value instanceof Secret ? value : utils_toS(value);
-            out.push(argument, cat(`${key}=`, dq(opts.sensitive && !(v instanceof Secret) ? new Secret(v) : v)));
-        }
-        else if (value === false) {
-            out.push(argument, `${key}=false`);
-        }
-        else {
-            out.push(argument, key);
-        }
-    }
-    return out;
-}
-/** Kamal's `flatten_args`: array values become one pair per entry. */
-function flattenArgs(args) {
-    const entries = args instanceof Map ? [...args.entries()] : Object.entries(args);
-    return entries.flatMap(([key, value]) => (Array.isArray(value) ? value.map((v) => [key, v]) : [[key, value]]));
-}
-/**
- * Kamal's `optionize`: `--key "value"` (or `--key="value"` with `with: "="`);
- * `true` gives a bare `--key`; arrays repeat the option.
- */
-function optionize(args, opts = {}) {
-    const escape = opts.escape ?? true;
-    const out = [];
-    for (const [key, value] of flattenArgs(args)) {
-        if (value === true || value === null || value === undefined) {
-            out.push(`--${key}`);
-            continue;
-        }
-        const v = value instanceof Secret ? value : utils_toS(value);
-        const w = escape ? dq(v) : v;
-        if (opts.with !== undefined)
-            out.push(cat(`--${key}${opts.with}`, w));
-        else
-            out.push(`--${key}`, w);
-    }
-    return out;
-}
-/** A host path that may start with Kamal's `$PWD/` marker; the marker stays shell syntax, the rest is literal. */
-function hostPathWord(path) {
-    if (path.startsWith('$PWD/'))
-        return cat(raw('$PWD/'), path.slice(5));
-    return path;
-}
-/** A local path that may start with `~/`, which the local shell expands. */
-function tildePathWord(path) {
-    if (path.startsWith('~/'))
-        return cat(raw('~/'), path.slice(2));
-    if (path === '~')
-        return raw('~');
-    return path;
-}
-/** Ruby's String#dump for one ASCII string, with its surrounding quotes. */
-function rubyDump(value) {
-    let out = '"';
-    for (let i = 0; i < value.length; i++) {
-        const ch = value[i];
-        const code = ch.charCodeAt(0);
-        switch (ch) {
-            case '"':
-                out += '\\"';
-                continue;
-            case '\\':
-                out += '\\\\';
-                continue;
-            case '\n':
-                out += '\\n';
-                continue;
-            case '\r':
-                out += '\\r';
-                continue;
-            case '\t':
-                out += '\\t';
-                continue;
-            case '\f':
-                out += '\\f';
-                continue;
-            case '\v':
-                out += '\\v';
-                continue;
-            case '\b':
-                out += '\\b';
-                continue;
-            case '\x07':
-                out += '\\a';
-                continue;
-            case '\x1b':
-                out += '\\e';
-                continue;
-            case '#': {
-                const next = value[i + 1];
-                out += next === '{' || next === '$' || next === '@' ? '\\#' : '#';
-                continue;
-            }
-        }
-        if (code < 0x20 || code === 0x7f)
-            out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
-        else
-            out += ch;
-    }
-    return out + '"';
-}
-/** Splits a string into runs of ASCII and non-ASCII characters (Kamal escapes only the ASCII runs). */
-function asciiRuns(value) {
-    const runs = [];
-    for (const m of value.matchAll(/[\x00-\x7f]+|[^\x00-\x7f]+/gu)) {
-        runs.push({ ascii: /^[\x00-\x7f]*$/.test(m[0]), text: m[0] });
-    }
-    return runs;
-}
-/**
- * Kamal's `escape_shell_value` (String#dump with backticks and `$` escaped
- * unless followed by `{...}`). Only used to compute text Kamal writes into
- * files (audit lines are written through the renderer instead).
- */
-function kamalEscapeShellValue(value) {
-    return asciiRuns(value)
-        .map((r) => (r.ascii ? rubyDump(r.text).replace(/`/g, '\\`').replace(/\$(?!\{[^}]*\})/g, '\\$') : r.text))
-        .join('');
-}
-/** Compares dotted versions like Gem::Version (numeric segments; a letter segment marks a pre-release). */
-function compareVersions(a, b) {
-    const seg = (v) => v
-        .replace(/^v/, '')
-        .split(/[.-]/)
-        .flatMap((s) => s.match(/\d+|[a-z]+/gi) ?? [])
-        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    const sa = seg(a);
-    const sb = seg(b);
-    const n = Math.max(sa.length, sb.length);
-    for (let i = 0; i < n; i++) {
-        // a missing segment counts as 0; a letter segment marks a pre-release (lower than any number)
-        const x = sa[i] ?? 0;
-        const y = sb[i] ?? 0;
-        if (x === y)
-            continue;
-        if (typeof x === 'number' && typeof y === 'number')
-            return x < y ? -1 : 1;
-        if (typeof x === 'string' && typeof y === 'string')
-            return x < y ? -1 : 1;
-        return typeof x === 'string' ? -1 : 1;
-    }
-    return 0;
-}
-/** Kamal's `older_version?`. */
-function olderVersion(version, other) {
-    return compareVersions(version, other) < 0;
-}
-/** Kamal's `filter_specific_items`: fnmatch-style filters (`*` wildcard, `{a,b}` alternation) over role names or hosts. */
-function filterSpecificItems(filters, items) {
-    const list = typeof filters === 'string' ? [filters] : [...filters];
-    const out = [];
-    for (const filter of list) {
-        const re = fnmatchRegExp(filter);
-        for (const item of items)
-            if (re.test(item.toString()) && !out.includes(item))
-                out.push(item);
-    }
-    return out;
-}
-function fnmatchRegExp(pattern) {
-    let re = '';
-    let depth = 0;
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '*')
-            re += '.*';
-        else if (c === '?')
-            re += '.';
-        else if (c === '{') {
-            re += '(?:';
-            depth++;
-        }
-        else if (c === '}' && depth > 0) {
-            re += ')';
-            depth--;
-        }
-        else if (c === ',' && depth > 0)
-            re += '|';
-        else if (c === '[') {
-            const end = pattern.indexOf(']', i + 1);
-            if (end > i) {
-                re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-                i = end;
-            }
-            else
-                re += '\\[';
-        }
-        else
-            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
-    return new RegExp(`^${re}$`);
-}
-/** Wraps any configuration value as a Secret unless it already is one. */
-function asSecret(value, name) {
-    return value instanceof Secret ? value : new Secret(value, name);
-}
-
 ;// CONCATENATED MODULE: ./src/model/env-file.ts
 /**
  * Kamal's env file format (lib/kamal/env_file.rb): `KEY=value` lines where
@@ -36391,7 +36380,7 @@ function escapeDockerEnvFileValue(value) {
 class EnvFile {
     #entries;
     constructor(entries) {
-        this.#entries = [...entries].map(([k, v]) => [k, v instanceof Secret ? v : utils_toS(v)]);
+        this.#entries = [...entries].map(([k, v]) => [k, v instanceof Secret ? v : toS(v)]);
     }
     /** The file content (a single newline when empty, like Kamal). */
     content() {
@@ -36661,7 +36650,7 @@ class proxy_Proxy {
         return new Map(entries.filter(([, v]) => v !== undefined && v !== null));
     }
     deployCommandArgs(opts) {
-        const args = new Map([['target', `${opts.target}:${utils_toS(this.appPort)}`]]);
+        const args = new Map([['target', `${opts.target}:${toS(this.appPort)}`]]);
         for (const [k, v] of this.deployOptions())
             args.set(k, v);
         return optionize(args, { with: '=' });
@@ -36690,7 +36679,7 @@ class proxy_Proxy {
     }
 }
 function secondsDuration(value) {
-    return value === undefined || value === null || value === false ? undefined : `${utils_toS(value)}s`;
+    return value === undefined || value === null || value === false ? undefined : `${toS(value)}s`;
 }
 /** The legacy proxy boot settings kept in files under `.kamal/proxy` (`kamal proxy boot_config`). */
 class ProxyBoot {
@@ -36844,7 +36833,7 @@ class ProxyRun {
             ...this.appsVolumeArgs(),
             ...(this.publishArgs() ?? []),
             ...(this.loggingArgs() ?? []),
-            ...(utils_isPresent(this.metricsPort) ? [`--expose=${utils_toS(this.metricsPort)}`] : []),
+            ...(utils_isPresent(this.metricsPort) ? [`--expose=${toS(this.metricsPort)}`] : []),
             ...(this.optionsArgs() ?? []),
         ];
     }
@@ -36870,7 +36859,7 @@ class ProxyRun {
         return join(this.appsContainerDirectory, this.config.serviceAndDestination);
     }
     equals(other) {
-        return other instanceof ProxyRun && utils_deepEqual(this.runConfig, other.runConfig);
+        return other instanceof ProxyRun && deepEqual(this.runConfig, other.runConfig);
     }
 }
 
