@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScriptedResponse } from '../../../src/exec/recording.js';
+import { SECRET_VALUES } from '../cli/helpers.js';
 
 export const APP_FIXTURE = fileURLToPath(new URL('../../fixtures/plan/app', import.meta.url));
 
@@ -17,18 +18,7 @@ export const WEB1 = '10.0.0.1';
 export const WEB2 = '10.0.0.2';
 
 /** Every literal secret value of the fixture's .kamal/secrets* files. */
-export const FIXTURE_SECRETS = [
-  'reg-pw-common-5f3a9c',
-  'master-key-7d41e0b2',
-  'MIIBcert-fixture-only-0c9e',
-  'MIIEkey-fixture-only-b81d',
-  'db-pw-default-31c8',
-  'mysql-root-default-a2f6',
-  'db-pw-staging-9e27',
-  'mysql-root-staging-44bd',
-  'db-pw-production-c05f',
-  'mysql-root-production-7a13',
-];
+export const FIXTURE_SECRETS = SECRET_VALUES;
 
 export interface Container {
   id: string;
