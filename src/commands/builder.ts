@@ -83,25 +83,85 @@ export abstract class BuilderBase extends Base {
   }
 
   /**
-   * Without buildx: `docker build ... && docker push <version> && docker push <latest>`
-   * (single platform, no cache export, no build secrets).
+   * Without buildx: `docker build ... && docker push <version> && docker push <latest>`, for one
+   * platform. Build secrets and `--ssh` need BuildKit: the build then runs with `fallbackEnv()`
+   * (`DOCKER_BUILDKIT=1`), which a docker client with BuildKit built in honours. A cache cannot be
+   * exported or read this way (see `withoutBuildxNotes`).
    */
   pushWithoutBuildx(opts: PushOptions = {}): Command {
     const [image, latest] = this.buildTagNames(opts.tagAsDirty);
+    const global = this.fallbackGlobalOptions();
     return combine(
       docker(
+        global,
         'build',
+        this.platformOptions(this.fallbackArches()),
         this.buildTagOptions(opts.tagAsDirty),
         this.buildLabels(),
         this.buildArgs(),
+        this.buildSecrets(),
         this.buildDockerfile(),
         this.buildTarget(),
+        this.buildSsh(),
         opts.noCache ? '--no-cache' : null,
         this.buildContext(),
       ),
-      docker('push', image!),
-      docker('push', latest!),
+      docker(global, 'push', image!),
+      docker(global, 'push', latest!),
     );
+  }
+
+  /** Environment for the fallback build: BuildKit when secrets or ssh are forwarded into the build. */
+  fallbackEnv(): Record<string, string> {
+    return this.fallbackNeedsBuildKit ? { DOCKER_BUILDKIT: '1' } : {};
+  }
+
+  get fallbackNeedsBuildKit(): boolean {
+    return this.builderConfig.secretNames.length > 0 || isPresent(this.builderConfig.ssh);
+  }
+
+  /** Commands to run before the fallback build (the remote builder's docker context). */
+  fallbackPrepare(): { check: Command; create: Command } | undefined {
+    return undefined;
+  }
+
+  /**
+   * Why this build cannot run without buildx (undefined when it can), as [key path, message].
+   * `localArch` is the local Docker engine's architecture.
+   */
+  withoutBuildxProblem(localArch: string): [string, string] | undefined {
+    const arches = this.fallbackArches();
+    if (arches.length > 1) {
+      return ['builder/arch', `building for ${arches.map((a) => `linux/${a}`).join(' and ')} needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)`];
+    }
+    if (arches.length === 1 && arches[0] !== localArch) {
+      return ['builder/arch', `building for linux/${arches[0]} on this linux/${localArch} machine needs docker buildx, which is not installed here (or use builder.remote on a linux/${arches[0]} host)`];
+    }
+    return undefined;
+  }
+
+  /** What the fallback leaves out, said once in the log. */
+  withoutBuildxNotes(): string[] {
+    const notes: string[] = [];
+    if (this.builderConfig.isCached) notes.push(`builder.cache (${this.builderConfig.cacheType}) needs docker buildx: building without reading or exporting the cache`);
+    if (this.builderConfig.provenance !== undefined) notes.push('builder.provenance needs docker buildx: no provenance attestation is attached');
+    if (this.builderConfig.sbom !== undefined) notes.push('builder.sbom needs docker buildx: no SBOM attestation is attached');
+    return notes;
+  }
+
+  /** The registry login the fallback's push relies on (the client's credentials, through the fallback's context). */
+  fallbackLogin(login: SimpleCommand): SimpleCommand {
+    const global = this.fallbackGlobalOptions();
+    return global.length === 0 ? login : cmd(login.words[0]!, ...global, ...login.words.slice(1));
+  }
+
+  /** Global docker options of the fallback (`--context` for a remote builder). */
+  protected fallbackGlobalOptions(): string[] {
+    return [];
+  }
+
+  protected fallbackArches(): string[] {
+    return this.builderConfig.localArches;
   }
 
   pull(): SimpleCommand {
@@ -311,6 +371,25 @@ export class RemoteBuilder extends BuilderBase {
   private removeBuildx(): SimpleCommand {
     return docker('buildx', 'rm', this.builderName());
   }
+
+  /** Without buildx, the build runs on the remote engine through the same docker context Kamal creates. */
+  override fallbackPrepare(): { check: Command; create: Command } {
+    return { check: this.inspectRemoteContext(), create: this.createRemoteContext() };
+  }
+
+  protected override fallbackGlobalOptions(): string[] {
+    return ['--context', this.remoteContextName()];
+  }
+
+  protected override fallbackArches(): string[] {
+    return this.builderConfig.remoteArches;
+  }
+
+  override withoutBuildxProblem(localArch: string): [string, string] | undefined {
+    const arches = this.fallbackArches();
+    if (arches.length > 1) return super.withoutBuildxProblem(localArch);
+    return undefined;
+  }
 }
 
 export class HybridBuilder extends RemoteBuilder {
@@ -322,6 +401,12 @@ export class HybridBuilder extends RemoteBuilder {
 
   override builderName(): string {
     return `kamal-hybrid-${this.builderConfig.driver}-${this.remoteBuilderNameSuffix()}`;
+  }
+
+  override withoutBuildxProblem(): [string, string] {
+    const local = this.builderConfig.localArches.map((a) => `linux/${a}`).join(', ');
+    const remote = this.builderConfig.remoteArches.map((a) => `linux/${a}`).join(', ');
+    return ['builder/remote', `building ${local} here and ${remote} on ${this.remote} into one image needs docker buildx, which is not installed here (or set builder.local: false to build on the remote host only)`];
   }
 
   private createLocalBuildx(): SimpleCommand {
@@ -364,6 +449,10 @@ export class CloudBuilder extends BuilderBase {
 
   builderName(): string {
     return this.builderConfig.driver.replace(/[ /]/g, '-');
+  }
+
+  override withoutBuildxProblem(): [string, string] {
+    return ['builder/driver', `${this.builderConfig.driver} builds through docker buildx, which is not installed here`];
   }
 }
 
@@ -477,6 +566,21 @@ export class Builder extends Base {
   }
   pushWithoutBuildx(opts: PushOptions = {}): Command {
     return this.target.pushWithoutBuildx(opts);
+  }
+  fallbackEnv(): Record<string, string> {
+    return this.target.fallbackEnv();
+  }
+  fallbackPrepare(): { check: Command; create: Command } | undefined {
+    return this.target.fallbackPrepare();
+  }
+  fallbackLogin(login: SimpleCommand): SimpleCommand {
+    return this.target.fallbackLogin(login);
+  }
+  withoutBuildxProblem(localArch: string): [string, string] | undefined {
+    return this.target.withoutBuildxProblem(localArch);
+  }
+  withoutBuildxNotes(): string[] {
+    return this.target.withoutBuildxNotes();
   }
   clean(): Command {
     return this.target.clean();

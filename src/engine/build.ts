@@ -34,8 +34,26 @@ async function ensureDockerInstalled(k: Kamal): Promise<void> {
 export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: string } = {}): Promise<void> {
   await k.preConnect();
   await ensureDockerInstalled(k);
-  const buildx = await hasBuildx(k);
-  if (k.cmds.builder.loginToRegistryLocally) await k.exec(LOCAL, k.cmds.registry.login());
+  const b = k.cmds.builder;
+  // `pack build` does not use buildx; every other builder falls back to `docker build` + `docker push`
+  const buildx = b.name === 'pack' ? true : await hasBuildx(k);
+  if (!buildx) {
+    const problem = b.withoutBuildxProblem(k.config.localArch);
+    if (problem) throw new DependencyError(`${problem[0]}: ${problem[1]}`);
+    for (const note of b.withoutBuildxNotes()) k.say(note, 'warn');
+  }
+  const login = k.cmds.registry.login();
+  if (buildx) {
+    if (b.loginToRegistryLocally && login) await k.exec(LOCAL, login);
+  } else {
+    // the push goes through the fallback's context (the remote engine for a remote builder) with this client's credentials
+    const prepare = b.fallbackPrepare();
+    if (prepare) {
+      const r = await k.exec(LOCAL, prepare.check, { allowFailure: true });
+      if (r.exitCode !== 0) await k.exec(LOCAL, prepare.create);
+    }
+    if (login) await k.exec(LOCAL, b.fallbackLogin(login));
+  }
   await k.runHook('pre-build');
 
   const uncommitted = k.gitStatus?.();
@@ -50,26 +68,34 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
   await k.step('build', async () => {
     if (buildx) {
       try {
-        await k.exec(LOCAL, k.cmds.builder.inspectBuilder());
+        await k.exec(LOCAL, b.inspectBuilder());
       } catch (e) {
         if (!(e instanceof CommandFailedError)) throw e;
         if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
           k.say('Missing compatible builder, so creating a new one first', 'warn');
-          await k.exec(LOCAL, k.cmds.builder.remove(), { allowFailure: true });
-          await k.exec(LOCAL, k.cmds.builder.create());
+          await k.exec(LOCAL, b.remove(), { allowFailure: true });
+          await k.exec(LOCAL, b.create());
         } else throw e;
       }
-      await k.exec(LOCAL, k.cmds.builder.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
-        env: { ...env, ...k.cmds.builder.pushEnv?.() },
+      await k.exec(LOCAL, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
+        env: { ...env, ...b.pushEnv?.() },
         cwd,
         onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
       });
     } else {
-      await k.exec(LOCAL, k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache }), {
-        env,
-        cwd,
-        onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
-      });
+      try {
+        await k.exec(LOCAL, b.pushWithoutBuildx({ noCache: opts.noCache }), {
+          env: { ...env, ...b.fallbackEnv() },
+          cwd,
+          onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
+        });
+      } catch (e) {
+        if (e instanceof CommandFailedError && b.fallbackEnv().DOCKER_BUILDKIT && /buildx component|requires BuildKit|BuildKit is enabled but/i.test(e.stderr + e.stdout)) {
+          const key = k.config.builder.secretNames.length > 0 ? 'builder/secrets' : 'builder/ssh';
+          throw new DependencyError(`${key}: passing ${key === 'builder/secrets' ? 'build secrets' : 'ssh'} into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)`);
+        }
+        throw e;
+      }
     }
   });
 }

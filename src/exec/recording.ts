@@ -11,6 +11,8 @@ export interface RecordedCommand {
   host: string;
   /** The command with secrets redacted (display()). */
   command: string;
+  /** Extra environment the command was given (local commands), as given. */
+  env?: Record<string, string>;
   /** For uploads: the remote path, mode and content size. */
   upload?: { path: string; mode?: string; bytes: number };
 }
@@ -49,7 +51,7 @@ export class RecordingRunner implements Runner {
 
   async run(host: string, command: Command, opts: RunOptions = {}): Promise<RunResult> {
     const shown = display(command);
-    this.transcript.push({ host, command: shown });
+    this.transcript.push(opts.env && Object.keys(opts.env).length > 0 ? { host, command: shown, env: { ...opts.env } } : { host, command: shown });
     if (opts.signal?.aborted) throw new CommandAbortedError(host, shown, { cause: opts.signal.reason });
     if (this.delayMs > 0) await sleep(this.delayMs, opts.signal, () => new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
     const r = this.respond(host, render(command)) ?? {};

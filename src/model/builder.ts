@@ -58,6 +58,12 @@ export class Builder {
     return this.driver.startsWith('cloud');
   }
 
+  /** `builder.cache.type` (`gha` or `registry`) when a cache is configured. */
+  get cacheType(): string | undefined {
+    const cache = this.builderConfig.cache;
+    return isPlainObject(cache) && typeof cache.type === 'string' ? cache.type : undefined;
+  }
+
   get isCached(): boolean {
     return !!this.builderConfig.cache;
   }

@@ -70,7 +70,17 @@ const cases: [string, () => Command | undefined, string][] = [
   ['builder pull', () => new Builder(cfg()).pull(), 'docker pull dhh/app:999'],
   ['builder clone status', () => new Builder(cfg()).cloneStatus({ buildDirectory: '/tmp/kamal-clones/app-x/repo' }), 'git -C /tmp/kamal-clones/app-x/repo status --porcelain'],
   ['builder clone revision', () => new Builder(cfg()).cloneRevision({ buildDirectory: '/tmp/kamal-clones/app-x/repo' }), 'git -C /tmp/kamal-clones/app-x/repo rev-parse HEAD'],
-  ['builder without buildx', () => new Builder(cfg({ builder: { arch: 'amd64', args: { A: 1 }, target: 'prod' } })).pushWithoutBuildx({ noCache: true }), 'docker build -t dhh/app:999 -t dhh/app:latest --label service="app" --build-arg A="1" --file Dockerfile --target prod --no-cache . && docker push dhh/app:999 && docker push dhh/app:latest'],
+  ['builder without buildx', () => new Builder(cfg({ builder: { arch: 'amd64', args: { A: 1 }, target: 'prod' } })).pushWithoutBuildx({ noCache: true }), 'docker build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --build-arg A="1" --file Dockerfile --target prod --no-cache . && docker push dhh/app:999 && docker push dhh/app:latest'],
+  ['builder without buildx, secrets, ssh and a context', () => new Builder(cfg({ builder: { arch: 'amd64', secrets: ['PW'], ssh: 'default=$SSH_AUTH_SOCK', context: 'app', dockerfile: 'app/Dockerfile.prod' } })).pushWithoutBuildx(), 'docker build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --secret id="PW" --file app/Dockerfile.prod --ssh default="$SSH_AUTH_SOCK" app && docker push dhh/app:999 && docker push dhh/app:latest'],
+  ['builder without buildx, docker driver, no arch', () => new Builder(cfg({ builder: { driver: 'docker' } })).pushWithoutBuildx(), 'docker build -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . && docker push dhh/app:999 && docker push dhh/app:latest'],
+  ['builder remote without buildx', () => new Builder(cfg({ builder: { arch: 'amd64', local: false, remote: 'ssh://app@1.1.1.5' } })).pushWithoutBuildx(), 'docker --context kamal-remote-ssh---app-1-1-1-5-context build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . && docker --context kamal-remote-ssh---app-1-1-1-5-context push dhh/app:999 && docker --context kamal-remote-ssh---app-1-1-1-5-context push dhh/app:latest'],
+  ['builder remote without buildx: context check', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).fallbackPrepare()!.check, `docker context inspect kamal-remote-ssh---app-1-1-1-5-context --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://app@1.1.1.5`],
+  ['builder remote without buildx: context create', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).fallbackPrepare()!.create, `docker context create kamal-remote-ssh---app-1-1-1-5-context --description 'kamal-remote-ssh---app-1-1-1-5 host' --docker 'host=ssh://app@1.1.1.5'`],
+  ['builder remote without buildx: login through the context', () => {
+    const c = cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' }, registry: { server: 'ghcr.io', username: 'dhh', password: ['PW'] } });
+    return new Builder(c).fallbackLogin(new Registry(c).login()!);
+  }, 'docker --context kamal-remote-ssh---app-1-1-1-5-context login ghcr.io -u "dhh" -p "pw"'],
+  ['builder local without buildx: login as is', () => new Builder(cfg()).fallbackLogin(new Registry(cfg()).login()!), 'docker login -u "dhh" -p "secret"'],
 ];
 
 describe('commands beyond Kamal tests', () => {
@@ -87,6 +97,30 @@ describe('commands beyond Kamal tests', () => {
     const local = new Builder(cfg());
     expect([remote.name, remote.loginToRegistryLocally, remote.pushEnv()]).toEqual(['remote', false, { BUILDKIT_NO_CLIENT_TOKEN: '1' }]);
     expect([local.name, local.loginToRegistryLocally, local.pushEnv()]).toEqual(['local', true, {}]);
+  });
+
+  it('says what cannot be built without buildx, naming the key', () => {
+    const problem = (builder: Record<string, any>) => new Builder(cfg({ builder })).withoutBuildxProblem('amd64');
+    expect(problem({ arch: 'amd64' })).toBeUndefined();
+    expect(problem({ driver: 'docker' })).toBeUndefined();
+    expect(problem({ arch: ['amd64', 'arm64'] })).toEqual(['builder/arch', 'building for linux/amd64 and linux/arm64 needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)']);
+    expect(problem({ arch: 'arm64' })).toEqual(['builder/arch', 'building for linux/arm64 on this linux/amd64 machine needs docker buildx, which is not installed here (or use builder.remote on a linux/arm64 host)']);
+    expect(problem({ arch: 'arm64', remote: 'ssh://app@1.1.1.5' })).toBeUndefined();
+    expect(problem({ arch: ['amd64', 'arm64'], remote: 'ssh://app@1.1.1.5' })![0]).toBe('builder/remote');
+    expect(problem({ arch: ['amd64', 'arm64'], remote: 'ssh://app@1.1.1.5', local: false })![0]).toBe('builder/arch');
+    expect(problem({ arch: 'amd64', driver: 'cloud org/builder' })).toEqual(['builder/driver', 'cloud org/builder builds through docker buildx, which is not installed here']);
+  });
+
+  it('turns BuildKit on for the fallback only when secrets or ssh go into the build, and notes what it leaves out', () => {
+    const b = (builder: Record<string, any>) => new Builder(cfg({ builder }));
+    expect(b({ arch: 'amd64' }).fallbackEnv()).toEqual({});
+    expect(b({ arch: 'amd64', secrets: ['PW'] }).fallbackEnv()).toEqual({ DOCKER_BUILDKIT: '1' });
+    expect(b({ arch: 'amd64', ssh: 'default' }).fallbackEnv()).toEqual({ DOCKER_BUILDKIT: '1' });
+    expect(b({ arch: 'amd64' }).withoutBuildxNotes()).toEqual([]);
+    expect(b({ arch: 'amd64', cache: { type: 'gha' }, provenance: false }).withoutBuildxNotes()).toEqual([
+      'builder.cache (gha) needs docker buildx: building without reading or exporting the cache',
+      'builder.provenance needs docker buildx: no provenance attestation is attached',
+    ]);
   });
 
   it('build args display redacted, render as given', () => {
