@@ -24090,6 +24090,10 @@ class PlanRunner {
             mode: opts?.mode,
         });
     }
+    async forwardRemotePort(host, port) {
+        this.steps.push({ host, command: `forward 127.0.0.1:${port} to localhost:${port}`, kind: 'forward', step: this.currentStep });
+        return async () => undefined;
+    }
     async close() { }
 }
 
@@ -37225,6 +37229,11 @@ class Builder {
     get isCloud() {
         return this.driver.startsWith('cloud');
     }
+    /** `builder.cache.type` (`gha` or `registry`) when a cache is configured. */
+    get cacheType() {
+        const cache = this.builderConfig.cache;
+        return utils_isPlainObject(cache) && typeof cache.type === 'string' ? cache.type : undefined;
+    }
     get isCached() {
         return !!this.builderConfig.cache;
     }
@@ -38797,12 +38806,63 @@ class BuilderBase extends Base {
         return docker('buildx', 'build', `--output=type=${exportAction}`, this.platformOptions(this.builderConfig.arches), this.builderConfig.isDockerDriver ? null : ['--builder', this.builderName()], this.buildTagOptions(opts.tagAsDirty), this.buildOptions(), opts.noCache ? '--no-cache' : null, this.buildContext(), REDIRECT_STDERR_TO_STDOUT);
     }
     /**
-     * Without buildx: `docker build ... && docker push <version> && docker push <latest>`
-     * (single platform, no cache export, no build secrets).
+     * Without buildx: `docker build ... && docker push <version> && docker push <latest>`, for one
+     * platform. Build secrets and `--ssh` need BuildKit: the build then runs with `fallbackEnv()`
+     * (`DOCKER_BUILDKIT=1`), which a docker client with BuildKit built in honours. A cache cannot be
+     * exported or read this way (see `withoutBuildxNotes`).
      */
     pushWithoutBuildx(opts = {}) {
         const [image, latest] = this.buildTagNames(opts.tagAsDirty);
-        return combine(docker('build', this.buildTagOptions(opts.tagAsDirty), this.buildLabels(), this.buildArgs(), this.buildDockerfile(), this.buildTarget(), opts.noCache ? '--no-cache' : null, this.buildContext()), docker('push', image), docker('push', latest));
+        const global = this.fallbackGlobalOptions();
+        return combine(docker(global, 'build', this.platformOptions(this.fallbackArches()), this.buildTagOptions(opts.tagAsDirty), this.buildLabels(), this.buildArgs(), this.buildSecrets(), this.buildDockerfile(), this.buildTarget(), this.buildSsh(), opts.noCache ? '--no-cache' : null, this.buildContext()), docker(global, 'push', image), docker(global, 'push', latest));
+    }
+    /** Environment for the fallback build: BuildKit when secrets or ssh are forwarded into the build. */
+    fallbackEnv() {
+        return this.fallbackNeedsBuildKit ? { DOCKER_BUILDKIT: '1' } : {};
+    }
+    get fallbackNeedsBuildKit() {
+        return this.builderConfig.secretNames.length > 0 || utils_isPresent(this.builderConfig.ssh);
+    }
+    /** Commands to run before the fallback build (the remote builder's docker context). */
+    fallbackPrepare() {
+        return undefined;
+    }
+    /**
+     * Why this build cannot run without buildx (undefined when it can), as [key path, message].
+     * `localArch` is the local Docker engine's architecture.
+     */
+    withoutBuildxProblem(localArch) {
+        const arches = this.fallbackArches();
+        if (arches.length > 1) {
+            return ['builder/arch', `building for ${arches.map((a) => `linux/${a}`).join(' and ')} needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)`];
+        }
+        if (arches.length === 1 && arches[0] !== localArch) {
+            return ['builder/arch', `building for linux/${arches[0]} on this linux/${localArch} machine needs docker buildx, which is not installed here (or use builder.remote on a linux/${arches[0]} host)`];
+        }
+        return undefined;
+    }
+    /** What the fallback leaves out, said once in the log. */
+    withoutBuildxNotes() {
+        const notes = [];
+        if (this.builderConfig.isCached)
+            notes.push(`builder.cache (${this.builderConfig.cacheType}) needs docker buildx: building without reading or exporting the cache`);
+        if (this.builderConfig.provenance !== undefined)
+            notes.push('builder.provenance needs docker buildx: no provenance attestation is attached');
+        if (this.builderConfig.sbom !== undefined)
+            notes.push('builder.sbom needs docker buildx: no SBOM attestation is attached');
+        return notes;
+    }
+    /** The registry login the fallback's push relies on (the client's credentials, through the fallback's context). */
+    fallbackLogin(login) {
+        const global = this.fallbackGlobalOptions();
+        return global.length === 0 ? login : cmd(login.words[0], ...global, ...login.words.slice(1));
+    }
+    /** Global docker options of the fallback (`--context` for a remote builder). */
+    fallbackGlobalOptions() {
+        return [];
+    }
+    fallbackArches() {
+        return this.builderConfig.localArches;
     }
     pull() {
         return docker('pull', this.config.absoluteImage);
@@ -38963,6 +39023,22 @@ class RemoteBuilder extends BuilderBase {
     removeBuildx() {
         return docker('buildx', 'rm', this.builderName());
     }
+    /** Without buildx, the build runs on the remote engine through the same docker context Kamal creates. */
+    fallbackPrepare() {
+        return { check: this.inspectRemoteContext(), create: this.createRemoteContext() };
+    }
+    fallbackGlobalOptions() {
+        return ['--context', this.remoteContextName()];
+    }
+    fallbackArches() {
+        return this.builderConfig.remoteArches;
+    }
+    withoutBuildxProblem(localArch) {
+        const arches = this.fallbackArches();
+        if (arches.length > 1)
+            return super.withoutBuildxProblem(localArch);
+        return undefined;
+    }
 }
 class HybridBuilder extends RemoteBuilder {
     name = 'hybrid';
@@ -38971,6 +39047,11 @@ class HybridBuilder extends RemoteBuilder {
     }
     builderName() {
         return `kamal-hybrid-${this.builderConfig.driver}-${this.remoteBuilderNameSuffix()}`;
+    }
+    withoutBuildxProblem() {
+        const local = this.builderConfig.localArches.map((a) => `linux/${a}`).join(', ');
+        const remote = this.builderConfig.remoteArches.map((a) => `linux/${a}`).join(', ');
+        return ['builder/remote', `building ${local} here and ${remote} on ${this.remote} into one image needs docker buildx, which is not installed here (or set builder.local: false to build on the remote host only)`];
     }
     createLocalBuildx() {
         return docker('buildx', 'create', this.platformOptions(this.builderConfig.localArches), '--name', this.builderName(), `--driver=${this.builderConfig.driver}`, this.driverOptions());
@@ -38990,6 +39071,9 @@ class CloudBuilder extends BuilderBase {
     }
     builderName() {
         return this.builderConfig.driver.replace(/[ /]/g, '-');
+    }
+    withoutBuildxProblem() {
+        return ['builder/driver', `${this.builderConfig.driver} builds through docker buildx, which is not installed here`];
     }
 }
 /** Cloud Native Buildpacks (`pack build`). */
@@ -39074,6 +39158,21 @@ class builder_Builder extends Base {
     }
     pushWithoutBuildx(opts = {}) {
         return this.target.pushWithoutBuildx(opts);
+    }
+    fallbackEnv() {
+        return this.target.fallbackEnv();
+    }
+    fallbackPrepare() {
+        return this.target.fallbackPrepare();
+    }
+    fallbackLogin(login) {
+        return this.target.fallbackLogin(login);
+    }
+    withoutBuildxProblem(localArch) {
+        return this.target.withoutBuildxProblem(localArch);
+    }
+    withoutBuildxNotes() {
+        return this.target.withoutBuildxNotes();
     }
     clean() {
         return this.target.clean();
@@ -39654,6 +39753,32 @@ class Kamal {
         this.reporter.command(host, `upload ${remotePath}`);
         const data = content instanceof Secret ? content.reveal() : content;
         await this.runnerFor(host).upload(host, data, remotePath, opts);
+    }
+    /**
+     * Kamal's forward_local_registry_port: with `registry.server: localhost:PORT`, each host reaches
+     * the local registry on its own 127.0.0.1:PORT through a reverse SSH tunnel while `fn` runs.
+     */
+    async withLocalRegistryForward(hosts, fn) {
+        const rc = this.config.registry;
+        if (!rc.local || hosts.length === 0)
+            return fn();
+        const port = rc.localPort;
+        const runner = this.runner;
+        if (!runner.forwardRemotePort)
+            throw new Error('this runner cannot forward ports for the local registry');
+        this.say(`Setting up local registry port forwarding to ${hosts.join(', ')}...`);
+        const closers = [];
+        try {
+            await (0,engine_parallel/* eachLimited */.ko)([...hosts], this.config.sshkit.maxConcurrentStarts ?? 30, async (host) => {
+                (0,cancel/* throwIfCancelled */.dZ)(this.signal);
+                this.reporter.command(host, `forward 127.0.0.1:${port} to localhost:${port}`);
+                closers.push(await runner.forwardRemotePort(host, port, this.signal));
+            });
+            return await fn();
+        }
+        finally {
+            await Promise.allSettled(closers.map((c) => c()));
+        }
     }
     /** Runs `fn` on each host in parallel (SSHKit's `on(hosts)`), at most max_concurrent_starts at once. */
     async on(hosts, fn) {
@@ -40556,6 +40681,7 @@ function abortReason(signal) {
 
 
 
+
 const DEFAULT_HOST_KEY_ALGOS = [
     'ssh-ed25519',
     'ecdsa-sha2-nistp256',
@@ -40644,6 +40770,64 @@ class SshPool {
      */
     async upload(host, content, remotePath, opts = {}) {
         await this.run(host, uploadCommand(remotePath, opts.mode), { stdin: content });
+    }
+    /**
+     * Reverse tunnel on the host's connection (`ssh -R 127.0.0.1:PORT:localhost:PORT`): the host
+     * listens on 127.0.0.1:`port` and each connection there is piped to `localhost:port` here.
+     * The connection stays open while the tunnel is; the returned function closes the tunnel.
+     */
+    async forwardRemotePort(host, port, signal) {
+        const conn = await this.#connection(host, signal);
+        const { client } = conn;
+        const sockets = new Set();
+        const onConnection = (details, accept, reject) => {
+            if (details.destPort !== port)
+                return reject();
+            const channel = accept();
+            const local = (0,external_node_net_namespaceObject.connect)({ host: 'localhost', port });
+            sockets.add(local);
+            local.on('close', () => sockets.delete(local));
+            local.on('error', () => channel.destroy());
+            channel.on('error', () => local.destroy());
+            local.pipe(channel).pipe(local);
+        };
+        client.on('tcp connection', onConnection);
+        conn.users++;
+        clearIdle(conn);
+        const release = () => {
+            client.removeListener('tcp connection', onConnection);
+            for (const sock of sockets)
+                sock.destroy();
+            conn.users--;
+            this.#touch(conn);
+        };
+        try {
+            await new Promise((resolve, reject) => {
+                client.forwardIn('127.0.0.1', port, (err) => (err ? reject(err) : resolve()));
+            });
+        }
+        catch (e) {
+            release();
+            throw new types/* ConnectionError */.Rc(host, `failed to establish port forward of 127.0.0.1:${port}: ${e.message}`, { cause: e });
+        }
+        this.options.debug?.(`forwarding 127.0.0.1:${port} on ${conn.label} to localhost:${port}`);
+        let closed = false;
+        return async () => {
+            if (closed)
+                return;
+            closed = true;
+            if (!conn.closed) {
+                await new Promise((resolve) => {
+                    try {
+                        client.unforwardIn('127.0.0.1', port, () => resolve());
+                    }
+                    catch {
+                        resolve();
+                    }
+                });
+            }
+            release();
+        };
     }
     async close() {
         const pending = [...this.#conns.values()];
@@ -42024,9 +42208,34 @@ async function ensureDockerInstalled(k) {
 async function buildPush(k, opts = {}) {
     await k.preConnect();
     await ensureDockerInstalled(k);
-    const buildx = await hasBuildx(k);
-    if (k.cmds.builder.loginToRegistryLocally)
-        await k.exec(types/* LOCAL */.G8, k.cmds.registry.login());
+    const b = k.cmds.builder;
+    // `pack build` does not use buildx; every other builder falls back to `docker build` + `docker push`
+    const buildx = b.name === 'pack' ? true : await hasBuildx(k);
+    if (!buildx) {
+        const problem = b.withoutBuildxProblem(k.config.localArch);
+        if (problem)
+            throw new DependencyError(`${problem[0]}: ${problem[1]}`);
+        for (const note of b.withoutBuildxNotes())
+            k.say(note, 'warn');
+    }
+    if (k.config.registry.local)
+        await k.exec(types/* LOCAL */.G8, k.cmds.registry.setup());
+    const login = k.cmds.registry.login();
+    if (buildx) {
+        if (b.loginToRegistryLocally && login)
+            await k.exec(types/* LOCAL */.G8, login);
+    }
+    else {
+        // the push goes through the fallback's context (the remote engine for a remote builder) with this client's credentials
+        const prepare = b.fallbackPrepare();
+        if (prepare) {
+            const r = await k.exec(types/* LOCAL */.G8, prepare.check, { allowFailure: true });
+            if (r.exitCode !== 0)
+                await k.exec(types/* LOCAL */.G8, prepare.create);
+        }
+        if (login)
+            await k.exec(types/* LOCAL */.G8, b.fallbackLogin(login));
+    }
     await k.runHook('pre-build');
     const uncommitted = k.gitStatus?.();
     const git = k.gitInfo?.();
@@ -42039,36 +42248,54 @@ async function buildPush(k, opts = {}) {
     else if (uncommitted)
         k.say(`Building with uncommitted changes:\n ${uncommitted}`, 'warn');
     const env = k.builderSecretEnv?.() ?? {};
-    await k.step('build', async () => {
+    // a remote builder pushes from its host: with a local registry, that host needs the tunnel too
+    const builderHosts = b.name === 'remote' || b.name === 'hybrid' ? [remoteBuilderHost(k.config.builder.remote)] : [];
+    await k.step('build', () => k.withLocalRegistryForward(builderHosts, async () => {
         if (buildx) {
             try {
-                await k.exec(types/* LOCAL */.G8, k.cmds.builder.inspectBuilder());
+                await k.exec(types/* LOCAL */.G8, b.inspectBuilder());
             }
             catch (e) {
                 if (!(e instanceof types/* CommandFailedError */.ju))
                     throw e;
                 if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
                     k.say('Missing compatible builder, so creating a new one first', 'warn');
-                    await k.exec(types/* LOCAL */.G8, k.cmds.builder.remove(), { allowFailure: true });
-                    await k.exec(types/* LOCAL */.G8, k.cmds.builder.create());
+                    await k.exec(types/* LOCAL */.G8, b.remove(), { allowFailure: true });
+                    await k.exec(types/* LOCAL */.G8, b.create());
                 }
                 else
                     throw e;
             }
-            await k.exec(types/* LOCAL */.G8, k.cmds.builder.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
-                env: { ...env, ...k.cmds.builder.pushEnv?.() },
+            await k.exec(types/* LOCAL */.G8, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
+                env: { ...env, ...b.pushEnv?.() },
                 cwd,
                 onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
             });
         }
         else {
-            await k.exec(types/* LOCAL */.G8, k.cmds.builder.pushWithoutBuildx({ noCache: opts.noCache }), {
-                env,
-                cwd,
-                onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
-            });
+            try {
+                await k.exec(types/* LOCAL */.G8, b.pushWithoutBuildx({ noCache: opts.noCache }), {
+                    env: { ...env, ...b.fallbackEnv() },
+                    cwd,
+                    onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
+                });
+            }
+            catch (e) {
+                if (e instanceof types/* CommandFailedError */.ju && b.fallbackEnv().DOCKER_BUILDKIT && /buildx component|requires BuildKit|BuildKit is enabled but/i.test(e.stderr + e.stdout)) {
+                    const key = k.config.builder.secretNames.length > 0 ? 'builder/secrets' : 'builder/ssh';
+                    throw new DependencyError(`${key}: passing ${key === 'builder/secrets' ? 'build secrets' : 'ssh'} into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)`);
+                }
+                throw e;
+            }
         }
-    });
+    }));
+}
+/** The SSH host of `builder.remote` (`ssh://user@host:port`), as the pool names hosts. */
+function remoteBuilderHost(remote) {
+    const m = /^ssh:\/\/(?:([^@/]+)@)?([^/:]+|\[[^\]]+\])(?::(\d+))?/.exec(remote);
+    if (!m)
+        throw new DependencyError(`builder/remote: ${remote} is not an ssh:// address, so the local registry cannot be forwarded to it`);
+    return `${m[1] ? `${m[1]}@` : ''}${m[2]}${m[3] ? `:${m[3]}` : ''}`;
 }
 /** Kamal::Cli::Build::Clone: build from a clean clone of the committed tree. Returns the build directory. */
 async function prepareClone(k, git) {
@@ -42116,19 +42343,23 @@ async function prepareClone(k, git) {
 }
 async function buildPull(k) {
     await k.step('pull', async () => {
-        await k.on(k.appHosts, async (host) => {
-            await k.exec(host, k.cmds.registry.login());
-        });
-        const firstHosts = await mirrorHosts(k);
-        if (firstHosts.length > 0) {
-            // pull on a single host per mirror first to seed them
-            k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
-            await pullOnHosts(k, firstHosts);
-            k.say('Pulling image on remaining hosts...');
-            await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
+        if (!k.config.registry.local) {
+            await k.on(k.appHosts, async (host) => {
+                await k.exec(host, k.cmds.registry.login());
+            });
         }
-        else
-            await pullOnHosts(k, k.appHosts);
+        await k.withLocalRegistryForward(k.hosts, async () => {
+            const firstHosts = await mirrorHosts(k);
+            if (firstHosts.length > 0) {
+                // pull on a single host per mirror first to seed them
+                k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
+                await pullOnHosts(k, firstHosts);
+                k.say('Pulling image on remaining hosts...');
+                await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
+            }
+            else
+                await pullOnHosts(k, k.appHosts);
+        });
     });
 }
 /** Kamal's mirror_hosts: with several app hosts, the first host seen for each registry mirror. */
@@ -42670,17 +42901,39 @@ async function serverExec(k, command) {
     });
 }
 // ---- registry ----
-async function registryLogin(k, opts = {}) {
+/** `registry setup`: starts the local registry container, or logs in locally and on every host (Kamal::Cli::Registry). */
+async function registrySetup(k, opts = {}) {
+    if (k.config.registry.local) {
+        if (!opts.skipLocal)
+            await k.exec(types/* LOCAL */.G8, k.cmds.registry.setup());
+        return;
+    }
     if (!opts.skipLocal)
         await k.exec(types/* LOCAL */.G8, k.cmds.registry.login());
     if (!opts.skipRemote)
         await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.login())));
 }
-async function registryLogout(k, opts = {}) {
+/** `registry remove`: removes the local registry container, or logs out locally and on every host. */
+async function registryRemove(k, opts = {}) {
+    if (k.config.registry.local) {
+        if (!opts.skipLocal)
+            await k.exec(types/* LOCAL */.G8, k.cmds.registry.remove(), { allowFailure: true });
+        return;
+    }
     if (!opts.skipLocal)
         await k.exec(types/* LOCAL */.G8, k.cmds.registry.logout());
     if (!opts.skipRemote)
         await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.logout())));
+}
+async function registryLogin(k, opts = {}) {
+    if (k.config.registry.local)
+        throw new UsageError('Cannot use login command with a local registry. Use `kamal registry setup` instead.');
+    await registrySetup(k, opts);
+}
+async function registryLogout(k, opts = {}) {
+    if (k.config.registry.local)
+        throw new UsageError('Cannot use logout command with a local registry. Use `kamal registry remove` instead.');
+    await registryRemove(k, opts);
 }
 // ---- audit / details ----
 async function audit(k) {
@@ -42902,7 +43155,7 @@ async function removeEverything(k) {
         await proxyRemove(k);
         k.options.confirmed = true;
         await accessoryRemove(k, 'all');
-        await registryLogout(k, { skipLocal: true });
+        await registryRemove(k, { skipLocal: true });
     });
 }
 
@@ -43419,9 +43672,9 @@ function buildProgram(capture) {
     const regCmd = sub(program, 'registry', 'Login and -out of the image registry');
     for (const [name, desc, fn] of [
         ['login', 'Log in to remote registry locally and remotely', registryLogin],
-        ['setup', 'Log in to remote registry locally and remotely', registryLogin],
+        ['setup', 'Setup local registry or log in to remote registry locally and remotely', registrySetup],
         ['logout', 'Log out of remote registry locally and remotely', registryLogout],
-        ['remove', 'Log out of remote registry locally and remotely', registryLogout],
+        ['remove', 'Remove local registry or log out of remote registry locally and remotely', registryRemove],
     ]) {
         on(sub(regCmd, name, desc).option('-L, --skip-local', 'Skip local login').option('-R, --skip-remote', 'Skip remote login'), 'registry', name, (k, o) => fn(k, { skipLocal: !!o.skipLocal, skipRemote: !!o.skipRemote }));
     }

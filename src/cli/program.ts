@@ -376,9 +376,9 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   const regCmd = sub(program, 'registry', 'Login and -out of the image registry');
   for (const [name, desc, fn] of [
     ['login', 'Log in to remote registry locally and remotely', main.registryLogin],
-    ['setup', 'Log in to remote registry locally and remotely', main.registryLogin],
+    ['setup', 'Setup local registry or log in to remote registry locally and remotely', main.registrySetup],
     ['logout', 'Log out of remote registry locally and remotely', main.registryLogout],
-    ['remove', 'Log out of remote registry locally and remotely', main.registryLogout],
+    ['remove', 'Remove local registry or log out of remote registry locally and remotely', main.registryRemove],
   ] as const) {
     on(
       sub(regCmd, name, desc).option('-L, --skip-local', 'Skip local login').option('-R, --skip-remote', 'Skip remote login'),

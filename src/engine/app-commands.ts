@@ -6,7 +6,7 @@ import { withLock } from './lock.js';
 import { appBoot, currentRunningVersion, staleContainers, usingVersion } from './app.js';
 import { proxyRemove } from './proxy.js';
 import { accessoryRemove } from './accessory.js';
-import { registryLogout } from './main.js';
+import { registryRemove } from './main.js';
 
 export async function appBootCommand(k: Kamal, version?: string): Promise<void> {
   await appBoot(k, { version: version ?? k.config.latestTag });
@@ -264,7 +264,7 @@ export async function removeEverything(k: Kamal): Promise<void> {
     await proxyRemove(k);
     k.options.confirmed = true;
     await accessoryRemove(k, 'all');
-    await registryLogout(k, { skipLocal: true });
+    await registryRemove(k, { skipLocal: true });
   });
 }
 

@@ -42,6 +42,7 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
     if (problem) throw new DependencyError(`${problem[0]}: ${problem[1]}`);
     for (const note of b.withoutBuildxNotes()) k.say(note, 'warn');
   }
+  if (k.config.registry.local) await k.exec(LOCAL, k.cmds.registry.setup());
   const login = k.cmds.registry.login();
   if (buildx) {
     if (b.loginToRegistryLocally && login) await k.exec(LOCAL, login);
@@ -65,7 +66,9 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
   } else if (uncommitted) k.say(`Building with uncommitted changes:\n ${uncommitted}`, 'warn');
 
   const env = k.builderSecretEnv?.() ?? {};
-  await k.step('build', async () => {
+  // a remote builder pushes from its host: with a local registry, that host needs the tunnel too
+  const builderHosts = b.name === 'remote' || b.name === 'hybrid' ? [remoteBuilderHost(k.config.builder.remote!)] : [];
+  await k.step('build', () => k.withLocalRegistryForward(builderHosts, async () => {
     if (buildx) {
       try {
         await k.exec(LOCAL, b.inspectBuilder());
@@ -97,7 +100,14 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
         throw e;
       }
     }
-  });
+  }));
+}
+
+/** The SSH host of `builder.remote` (`ssh://user@host:port`), as the pool names hosts. */
+function remoteBuilderHost(remote: string): string {
+  const m = /^ssh:\/\/(?:([^@/]+)@)?([^/:]+|\[[^\]]+\])(?::(\d+))?/.exec(remote);
+  if (!m) throw new DependencyError(`builder/remote: ${remote} is not an ssh:// address, so the local registry cannot be forwarded to it`);
+  return `${m[1] ? `${m[1]}@` : ''}${m[2]}${m[3] ? `:${m[3]}` : ''}`;
 }
 
 /** Kamal::Cli::Build::Clone: build from a clean clone of the committed tree. Returns the build directory. */
@@ -141,17 +151,21 @@ async function prepareClone(k: Kamal, git: { root: string; revision: string }): 
 
 export async function buildPull(k: Kamal): Promise<void> {
   await k.step('pull', async () => {
-    await k.on(k.appHosts, async (host) => {
-      await k.exec(host, k.cmds.registry.login());
+    if (!k.config.registry.local) {
+      await k.on(k.appHosts, async (host) => {
+        await k.exec(host, k.cmds.registry.login());
+      });
+    }
+    await k.withLocalRegistryForward(k.hosts, async () => {
+      const firstHosts = await mirrorHosts(k);
+      if (firstHosts.length > 0) {
+        // pull on a single host per mirror first to seed them
+        k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
+        await pullOnHosts(k, firstHosts);
+        k.say('Pulling image on remaining hosts...');
+        await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
+      } else await pullOnHosts(k, k.appHosts);
     });
-    const firstHosts = await mirrorHosts(k);
-    if (firstHosts.length > 0) {
-      // pull on a single host per mirror first to seed them
-      k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
-      await pullOnHosts(k, firstHosts);
-      k.say('Pulling image on remaining hosts...');
-      await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
-    } else await pullOnHosts(k, k.appHosts);
   });
 }
 

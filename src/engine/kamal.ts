@@ -232,6 +232,30 @@ export class Kamal {
     await this.runnerFor(host).upload(host, data, remotePath, opts);
   }
 
+  /**
+   * Kamal's forward_local_registry_port: with `registry.server: localhost:PORT`, each host reaches
+   * the local registry on its own 127.0.0.1:PORT through a reverse SSH tunnel while `fn` runs.
+   */
+  async withLocalRegistryForward<T>(hosts: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const rc = this.config.registry;
+    if (!rc.local || hosts.length === 0) return fn();
+    const port = rc.localPort!;
+    const runner = this.runner;
+    if (!runner.forwardRemotePort) throw new Error('this runner cannot forward ports for the local registry');
+    this.say(`Setting up local registry port forwarding to ${hosts.join(', ')}...`);
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      await eachLimited([...hosts], this.config.sshkit.maxConcurrentStarts ?? 30, async (host) => {
+        throwIfCancelled(this.signal);
+        this.reporter.command(host, `forward 127.0.0.1:${port} to localhost:${port}`);
+        closers.push(await runner.forwardRemotePort!(host, port, this.signal));
+      });
+      return await fn();
+    } finally {
+      await Promise.allSettled(closers.map((c) => c()));
+    }
+  }
+
   /** Runs `fn` on each host in parallel (SSHKit's `on(hosts)`), at most max_concurrent_starts at once. */
   async on(hosts: string | readonly string[], fn: (host: string) => Promise<void>): Promise<void> {
     const list = typeof hosts === 'string' ? [hosts] : [...hosts];

@@ -168,14 +168,34 @@ export async function serverExec(k: Kamal, command: string): Promise<void> {
 
 // ---- registry ----
 
-export async function registryLogin(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+/** `registry setup`: starts the local registry container, or logs in locally and on every host (Kamal::Cli::Registry). */
+export async function registrySetup(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+  if (k.config.registry.local) {
+    if (!opts.skipLocal) await k.exec(LOCAL, k.cmds.registry.setup());
+    return;
+  }
   if (!opts.skipLocal) await k.exec(LOCAL, k.cmds.registry.login());
   if (!opts.skipRemote) await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.login())));
 }
 
-export async function registryLogout(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+/** `registry remove`: removes the local registry container, or logs out locally and on every host. */
+export async function registryRemove(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+  if (k.config.registry.local) {
+    if (!opts.skipLocal) await k.exec(LOCAL, k.cmds.registry.remove(), { allowFailure: true });
+    return;
+  }
   if (!opts.skipLocal) await k.exec(LOCAL, k.cmds.registry.logout());
   if (!opts.skipRemote) await k.on(k.hosts, async (host) => void (await k.exec(host, k.cmds.registry.logout())));
+}
+
+export async function registryLogin(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+  if (k.config.registry.local) throw new UsageError('Cannot use login command with a local registry. Use `kamal registry setup` instead.');
+  await registrySetup(k, opts);
+}
+
+export async function registryLogout(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+  if (k.config.registry.local) throw new UsageError('Cannot use logout command with a local registry. Use `kamal registry remove` instead.');
+  await registryRemove(k, opts);
 }
 
 // ---- audit / details ----

@@ -5,7 +5,7 @@ import type { RunOptions, RunResult, Runner } from '../exec/types.js';
 export interface PlannedStep {
   host: string;
   command: string;
-  kind: 'run' | 'upload';
+  kind: 'run' | 'upload' | 'forward';
   /** The rollout step this command belongs to. */
   step?: string;
   mode?: string;
@@ -45,6 +45,11 @@ export class PlanRunner implements Runner {
       step: this.currentStep,
       mode: opts?.mode,
     });
+  }
+
+  async forwardRemotePort(host: string, port: number): Promise<() => Promise<void>> {
+    this.steps.push({ host, command: `forward 127.0.0.1:${port} to localhost:${port}`, kind: 'forward', step: this.currentStep });
+    return async () => undefined;
   }
 
   async close(): Promise<void> {}

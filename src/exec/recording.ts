@@ -83,6 +83,15 @@ export class RecordingRunner implements Runner {
     this.files.set(`${host}:${remotePath}`, { content: buf, mode: opts.mode });
   }
 
+  /** Records `forward 127.0.0.1:PORT to localhost:PORT` (and `unforward ...` when closed); the responder may fail it. */
+  async forwardRemotePort(host: string, port: number): Promise<() => Promise<void>> {
+    const shown = `forward 127.0.0.1:${port} to localhost:${port}`;
+    this.transcript.push({ host, command: shown });
+    const r = this.respond(host, shown) ?? {};
+    if ((r.exitCode ?? 0) !== 0) throw new CommandFailedError({ host, command: shown, exitCode: r.exitCode!, stdout: '', stderr: r.stderr ?? '' });
+    return async () => void this.transcript.push({ host, command: `unforward 127.0.0.1:${port}` });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -44,6 +44,12 @@ export interface Runner {
   upload(host: string, content: string | Buffer, remotePath: string, opts?: { mode?: string }): Promise<void>;
   /** Closes every connection. */
   close(): Promise<void>;
+  /**
+   * Opens a reverse tunnel: connections to 127.0.0.1:`port` on `host` reach `localhost:port`
+   * here (Kamal's local registry port forwarding). Resolves once the host listens; the
+   * returned function closes the tunnel.
+   */
+  forwardRemotePort?(host: string, port: number, signal?: AbortSignal): Promise<() => Promise<void>>;
 }
 
 /** A remote or local command failed. Its message names host, command, exit code and the stderr tail. */

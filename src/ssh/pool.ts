@@ -14,6 +14,7 @@
 import { constants as osConstants } from 'node:os';
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { Secret } from '../secret.js';
@@ -204,6 +205,64 @@ export class SshPool implements Runner {
    */
   async upload(host: string, content: string | Buffer, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
     await this.run(host, uploadCommand(remotePath, opts.mode), { stdin: content });
+  }
+
+  /**
+   * Reverse tunnel on the host's connection (`ssh -R 127.0.0.1:PORT:localhost:PORT`): the host
+   * listens on 127.0.0.1:`port` and each connection there is piped to `localhost:port` here.
+   * The connection stays open while the tunnel is; the returned function closes the tunnel.
+   */
+  async forwardRemotePort(host: string, port: number, signal?: AbortSignal): Promise<() => Promise<void>> {
+    const conn = await this.#connection(host, signal);
+    const { client } = conn;
+    const sockets = new Set<Socket>();
+    const onConnection = (
+      details: { destIP: string; destPort: number },
+      accept: () => ClientChannel,
+      reject: () => void,
+    ): void => {
+      if (details.destPort !== port) return reject();
+      const channel = accept();
+      const local = netConnect({ host: 'localhost', port });
+      sockets.add(local);
+      local.on('close', () => sockets.delete(local));
+      local.on('error', () => channel.destroy());
+      channel.on('error', () => local.destroy());
+      local.pipe(channel).pipe(local);
+    };
+    client.on('tcp connection', onConnection);
+    conn.users++;
+    clearIdle(conn);
+    const release = (): void => {
+      client.removeListener('tcp connection', onConnection);
+      for (const sock of sockets) sock.destroy();
+      conn.users--;
+      this.#touch(conn);
+    };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.forwardIn('127.0.0.1', port, (err) => (err ? reject(err) : resolve()));
+      });
+    } catch (e) {
+      release();
+      throw new ConnectionError(host, `failed to establish port forward of 127.0.0.1:${port}: ${(e as Error).message}`, { cause: e });
+    }
+    this.options.debug?.(`forwarding 127.0.0.1:${port} on ${conn.label} to localhost:${port}`);
+    let closed = false;
+    return async () => {
+      if (closed) return;
+      closed = true;
+      if (!conn.closed) {
+        await new Promise<void>((resolve) => {
+          try {
+            client.unforwardIn('127.0.0.1', port, () => resolve());
+          } catch {
+            resolve();
+          }
+        });
+      }
+      release();
+    };
   }
 
   async close(): Promise<void> {

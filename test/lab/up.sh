@@ -169,6 +169,36 @@ if ! lab_image_exists "$REGISTRY_IMAGE"; then
 fi
 lab_step "image lab/registry" "$t" "$REGISTRY_IMAGE"
 
+# Stand-in for `registry:3`, the image Kamal runs as kamal-docker-registry for a local registry
+# (registry.server: localhost:PORT). Tagged only where no other registry:3 exists.
+t=$(lab_now_ms)
+OPEN_REGISTRY_HASH=$(lab_recipe_hash "registry-open-v1" "$(sha256sum /usr/bin/docker-registry | cut -c1-64)" "$LAB_SRC/registry/open.yml" "$(lab_busybox_recipe)")
+OPEN_REGISTRY_IMAGE=lab/registry-open:$OPEN_REGISTRY_HASH
+if ! lab_image_exists "$OPEN_REGISTRY_IMAGE"; then
+  dir=$(mktemp -d "$LAB_DIR/build/registry-open.XXXXXX")
+  lab_busybox_root "$dir"
+  lab_copy_bin_with_libs /usr/bin/docker-registry "$dir"
+  mkdir -p "$dir/etc/docker/registry" "$dir/var/lib/registry"
+  cp "$LAB_SRC/registry/open.yml" "$dir/etc/docker/registry/config.yml"
+  tar -C "$dir" -c . | docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'EXPOSE 5000' \
+    -c 'CMD ["/usr/bin/docker-registry","serve","/etc/docker/registry/config.yml"]' - "$OPEN_REGISTRY_IMAGE" >/dev/null
+  rm -rf "$dir"
+fi
+open_note="registry:3 is this image"
+if ! lab_image_exists registry:3; then
+  docker tag "$OPEN_REGISTRY_IMAGE" registry:3
+elif [ "$(docker image inspect -f '{{.Id}}' registry:3)" != "$(docker image inspect -f '{{.Id}}' "$OPEN_REGISTRY_IMAGE")" ]; then
+  # an older stand-in of ours (it carries a lab/registry-open tag) moves to this one; any other is left as is
+  if docker image inspect -f '{{join .RepoTags " "}}' registry:3 | grep -q 'lab/registry-open:'; then
+    docker tag "$OPEN_REGISTRY_IMAGE" registry:3
+  else
+    open_note="registry:3 exists and is not ours: left as is"
+  fi
+fi
+lab_step "image registry:3" "$t" "$open_note"
+
 # kamal-proxy stand-in: busybox root, the machine's node binary and kamal-proxy.mjs
 t=$(lab_now_ms)
 NODE_BIN=$(readlink -f "$(command -v node)")
