@@ -17,7 +17,11 @@ import type { Runner } from '../src/exec/types.js';
 import { display, type Command } from '../src/shell.js';
 
 interface Sample {
+  /** With --trace: every command of the deploy, with its start (from the deploy's start) and duration. */
+  trace?: { host: string; startMs: number; ms: number; command: string }[];
   wallMs: number;
+  /** CPU time of this process (user + system) during the deploy. */
+  cpuMs: number;
   healthMs: number;
   connections: number;
   commandsPerHost: number;
@@ -53,6 +57,8 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
   const perHost = new Map<string, number>();
   const healthByHost = new Map<string, number>();
   let connections = 0;
+  const trace: NonNullable<Sample['trace']> = [];
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const r = await runCli(['deploy', '--version', version, '--skip-push'], {
     cwd: dir,
@@ -66,6 +72,7 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
         try {
           return await run(host, command, opts);
         } finally {
+          trace.push({ host, startMs: t - started, ms: performance.now() - t, command: display(command) });
           perHost.set(host, (perHost.get(host) ?? 0) + 1);
           if (/kamal-proxy deploy /.test(display(command))) healthByHost.set(host, (healthByHost.get(host) ?? 0) + performance.now() - t);
         }
@@ -78,10 +85,14 @@ async function deploy(dir: string, info: LabInfo, version: string, hosts: string
     },
   });
   const wallMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   if (r.exitCode !== 0) throw new Error(`deploy ${version} to ${hosts.join(', ')} failed: ${String((r.error as Error | undefined)?.message ?? r.exitCode)}`);
   const counts = hosts.map((h) => perHost.get(h) ?? 0);
   return {
+    trace,
     wallMs,
+    cpuMs,
     // hosts boot in parallel: the wait on the critical path is the longest one
     healthMs: Math.max(0, ...healthByHost.values()),
     connections,
@@ -184,20 +195,28 @@ async function main(): Promise<void> {
     for (let i = 0; i < repeats; i++) samples.push(await deploy(dir, info, i % 2 ? v1 : v2, ips));
     const s: Sample = {
       wallMs: median(samples.map((x) => x.wallMs)),
+      cpuMs: median(samples.map((x) => x.cpuMs)),
       healthMs: median(samples.map((x) => x.healthMs)),
       connections: median(samples.map((x) => x.connections)),
       commandsPerHost: median(samples.map((x) => x.commandsPerHost)),
     };
     rows.push({ hosts: n, s, overheadMs: s.wallMs - s.healthMs });
+    if (process.argv.includes('--trace')) {
+      const last = samples.at(-1)!;
+      process.stdout.write(`trace of the last deploy to ${n} host(s), ${(last.wallMs / 1000).toFixed(2)} s wall:\n`);
+      for (const c of last.trace ?? []) {
+        process.stdout.write(`${c.startMs.toFixed(0).padStart(6)} ms +${c.ms.toFixed(0).padStart(5)} ms  ${c.host.padEnd(10)} ${c.command.slice(0, 150)}\n`);
+      }
+    }
     resetHosts(hosts);
   }
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   process.stdout.write(`deploy to the lab, median of ${repeats} deploys per row (after one warm-up)\n`);
-  process.stdout.write('hosts  wall      health wait  health share  overhead  ssh conns  commands/host\n');
+  process.stdout.write('hosts  wall      health wait  health share  overhead  ssh conns  commands/host  our cpu\n');
   for (const r of rows) {
     process.stdout.write(
       `${String(r.hosts).padEnd(7)}${fmt(r.s.wallMs).padEnd(10)}${fmt(r.s.healthMs).padEnd(13)}${`${((100 * r.s.healthMs) / r.s.wallMs).toFixed(0)}%`.padEnd(14)}` +
-        `${fmt(r.overheadMs).padEnd(10)}${String(r.s.connections).padEnd(11)}${r.s.commandsPerHost.toFixed(1)}\n`,
+        `${fmt(r.overheadMs).padEnd(10)}${String(r.s.connections).padEnd(11)}${r.s.commandsPerHost.toFixed(1).padEnd(15)}${fmt(r.s.cpuMs)}\n`,
     );
   }
   const one = rows.find((r) => r.hosts === 1);
