@@ -11,7 +11,7 @@ const entries = [
 
 for (const [entry, out] of entries) {
   rmSync(out, { recursive: true, force: true });
-  execFileSync('npx', ['ncc', 'build', entry, '-o', out, '--target', 'es2022', '-q', '--license', 'licenses.txt'], {
+  execFileSync('npx', ['ncc', 'build', entry, '-o', out, '--minify', '--target', 'es2022', '-q', '--license', 'licenses.txt'], {
     stdio: 'inherit',
   });
   // ncc copies native addons it finds (built on this machine, so not reproducible);
