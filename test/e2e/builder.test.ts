@@ -13,7 +13,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet, kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type KamalRun, type LabHost } from './helpers.js';
+import { httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type KamalRun, type LabHost } from './helpers.js';
 
 const SERVICE = 'bld';
 const HOST = 'bld.lab.test';
@@ -34,35 +34,10 @@ function ok(r: KamalRun): KamalRun {
 /** A project whose deploy.yml has the given builder section; the lab app's files are in `web/`. */
 function project(builder: string, files: Record<string, string>, secrets = ''): string {
   const l = lab();
-  const dir = makeProject({ service: SERVICE, yaml: '', secrets: `KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\n${secrets}`, files });
+  const yaml = `servers:\n  - ${l.hosts[0]!.ip}\n${labProxyYaml(HOST)}`;
+  const dir = makeProject({ service: SERVICE, yaml, builder, secrets: `KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\n${secrets}`, files });
   dirs.push(dir);
   cpSync(l.appContext, join(dir, 'web'), { recursive: true });
-  writeFileSync(
-    join(dir, 'config/deploy.yml'),
-    `service: ${SERVICE}
-image: lab/${SERVICE}
-registry:
-  server: ${l.registry.server}
-  username: ${l.registry.username}
-  password:
-    - KAMAL_REGISTRY_PASSWORD
-ssh:
-  keys: [${l.ssh.key}]
-  keys_only: true
-servers:
-  - ${l.hosts[0]!.ip}
-proxy:
-  host: ${HOST}
-  app_port: 80
-  healthcheck:
-    interval: 1
-${proxyRunYaml()}
-deploy_timeout: 20
-drain_timeout: 1
-readiness_delay: 0
-builder:
-${builder}`,
-  );
   return dir;
 }
 

@@ -40,6 +40,23 @@ export interface ProjectOptions {
   hooks?: Record<string, string>;
   secrets?: string;
   files?: Record<string, string>;
+  /** The `registry:` section's body in place of the lab registry's (two-space indented lines). */
+  registry?: string;
+  /** The `builder:` section's body in place of `arch: amd64` with the VERSION build arg. */
+  builder?: string;
+}
+
+/** The proxy section for `host` on the lab's stand-in proxy, with short health-check, deploy and drain times. */
+export function labProxyYaml(host: string, deployTimeout = 20): string {
+  return `proxy:
+  host: ${host}
+  app_port: 80
+  healthcheck:
+    interval: 1
+${proxyRunYaml()}deploy_timeout: ${deployTimeout}
+drain_timeout: 1
+readiness_delay: 0
+`;
 }
 
 /** A throw-away app folder: the lab app's Dockerfile plus a config/deploy.yml pointing at the lab. */
@@ -54,18 +71,11 @@ export function makeProject(opts: ProjectOptions): string {
     `service: ${service}
 image: lab/${service}
 registry:
-  server: ${l.registry.server}
-  username: ${l.registry.username}
-  password:
-    - KAMAL_REGISTRY_PASSWORD
-ssh:
+${opts.registry ?? `  server: ${l.registry.server}\n  username: ${l.registry.username}\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n`}ssh:
   keys: [${l.ssh.key}]
   keys_only: true
 builder:
-  arch: amd64
-  args:
-    VERSION: <%= ENV["VERSION"] %>
-${opts.yaml}`,
+${opts.builder ?? '  arch: amd64\n  args:\n    VERSION: <%= ENV["VERSION"] %>\n'}${opts.yaml}`,
   );
   mkdirSync(join(dir, '.kamal/hooks'), { recursive: true });
   writeFileSync(join(dir, '.kamal/secrets'), opts.secrets ?? 'KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\n');

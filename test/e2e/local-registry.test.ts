@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet, kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type KamalRun, type LabHost } from './helpers.js';
+import { httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type KamalRun, type LabHost } from './helpers.js';
 
 const SERVICE = 'lreg';
 const HOST = 'lreg.lab.test';
@@ -40,36 +40,12 @@ describe('local registry through SSH tunnels', () => {
       onHost(h, `echo '${l.registry.password}' | docker login ${l.registry.server} -u ${l.registry.username} --password-stdin >/dev/null && docker pull -q ${l.proxyImage.image} >/dev/null; docker logout ${l.registry.server} >/dev/null`);
     }
     execFileSync('docker', ['rm', '-f', 'kamal-docker-registry'], { stdio: 'ignore' });
-    dir = makeProject({ service: SERVICE, yaml: '', secrets: '' });
-    // the project's deploy.yml, with the local registry in place of the lab's
-    execFileSync('sh', [
-      '-c',
-      `cat > config/deploy.yml <<'EOF'
-service: ${SERVICE}
-image: lab/${SERVICE}
-registry:
-  server: localhost:${PORT}
-ssh:
-  keys: [${l.ssh.key}]
-  keys_only: true
-builder:
-  arch: amd64
-  args:
-    VERSION: <%= ENV["VERSION"] %>
-servers:
-  - ${h2.ip}
-  - ${h3.ip}
-proxy:
-  host: ${HOST}
-  app_port: 80
-  healthcheck:
-    interval: 1
-${proxyRunYaml()}
-deploy_timeout: 20
-drain_timeout: 1
-readiness_delay: 0
-EOF`,
-    ], { cwd: dir });
+    dir = makeProject({
+      service: SERVICE,
+      registry: `  server: localhost:${PORT}\n`,
+      yaml: `servers:\n  - ${h2.ip}\n  - ${h3.ip}\n${labProxyYaml(HOST)}`,
+      secrets: '',
+    });
   });
 
   afterAll(async () => {
