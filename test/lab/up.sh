@@ -164,22 +164,26 @@ if ! lab_image_exists "$HOST_IMAGE"; then
 fi
 lab_step "image lab/host" "$t" "$HOST_IMAGE (docker client: ${HOST_CLI:-Debian docker.io})"
 
-# Registry image: busybox root plus Debian's docker-registry
-t=$(lab_now_ms)
-REGISTRY_HASH=$(lab_recipe_hash "registry-v1" "$(sha256sum /usr/bin/docker-registry | cut -c1-64)" "$LAB_SRC/registry/config.yml" "$(lab_busybox_recipe)")
-REGISTRY_IMAGE=lab/registry:$REGISTRY_HASH
-if ! lab_image_exists "$REGISTRY_IMAGE"; then
+# registry_image CONFIG IMAGE: a busybox root with Debian's docker-registry serving CONFIG
+registry_image() {
+  local dir
   dir=$(mktemp -d "$LAB_DIR/build/registry.XXXXXX")
   lab_busybox_root "$dir"
   lab_copy_bin_with_libs /usr/bin/docker-registry "$dir"
   mkdir -p "$dir/etc/docker/registry" "$dir/var/lib/registry" "$dir/auth"
-  cp "$LAB_SRC/registry/config.yml" "$dir/etc/docker/registry/config.yml"
+  cp "$1" "$dir/etc/docker/registry/config.yml"
   tar -C "$dir" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'EXPOSE 5000' \
-    -c 'CMD ["/usr/bin/docker-registry","serve","/etc/docker/registry/config.yml"]' - "$REGISTRY_IMAGE" >/dev/null
+    -c 'CMD ["/usr/bin/docker-registry","serve","/etc/docker/registry/config.yml"]' - "$2" >/dev/null
   rm -rf "$dir"
-fi
+}
+
+# Registry image: busybox root plus Debian's docker-registry
+t=$(lab_now_ms)
+REGISTRY_HASH=$(lab_recipe_hash "registry-v1" "$(sha256sum /usr/bin/docker-registry | cut -c1-64)" "$LAB_SRC/registry/config.yml" "$(lab_busybox_recipe)")
+REGISTRY_IMAGE=lab/registry:$REGISTRY_HASH
+lab_image_exists "$REGISTRY_IMAGE" || registry_image "$LAB_SRC/registry/config.yml" "$REGISTRY_IMAGE"
 lab_step "image lab/registry" "$t" "$REGISTRY_IMAGE"
 
 # Stand-in for `registry:3`, the image Kamal runs as kamal-docker-registry for a local registry
@@ -187,18 +191,7 @@ lab_step "image lab/registry" "$t" "$REGISTRY_IMAGE"
 t=$(lab_now_ms)
 OPEN_REGISTRY_HASH=$(lab_recipe_hash "registry-open-v1" "$(sha256sum /usr/bin/docker-registry | cut -c1-64)" "$LAB_SRC/registry/open.yml" "$(lab_busybox_recipe)")
 OPEN_REGISTRY_IMAGE=lab/registry-open:$OPEN_REGISTRY_HASH
-if ! lab_image_exists "$OPEN_REGISTRY_IMAGE"; then
-  dir=$(mktemp -d "$LAB_DIR/build/registry-open.XXXXXX")
-  lab_busybox_root "$dir"
-  lab_copy_bin_with_libs /usr/bin/docker-registry "$dir"
-  mkdir -p "$dir/etc/docker/registry" "$dir/var/lib/registry"
-  cp "$LAB_SRC/registry/open.yml" "$dir/etc/docker/registry/config.yml"
-  tar -C "$dir" -c . | docker import \
-    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'EXPOSE 5000' \
-    -c 'CMD ["/usr/bin/docker-registry","serve","/etc/docker/registry/config.yml"]' - "$OPEN_REGISTRY_IMAGE" >/dev/null
-  rm -rf "$dir"
-fi
+lab_image_exists "$OPEN_REGISTRY_IMAGE" || registry_image "$LAB_SRC/registry/open.yml" "$OPEN_REGISTRY_IMAGE"
 open_note="registry:3 is this image"
 if ! lab_image_exists registry:3; then
   docker tag "$OPEN_REGISTRY_IMAGE" registry:3
