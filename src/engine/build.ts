@@ -105,9 +105,11 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
 
 /** The SSH host of `builder.remote` (`ssh://user@host:port`), as the pool names hosts. */
 function remoteBuilderHost(remote: string): string {
-  const m = /^ssh:\/\/(?:([^@/]+)@)?([^/:]+|\[[^\]]+\])(?::(\d+))?/.exec(remote);
-  if (!m) throw new DependencyError(`builder/remote: ${remote} is not an ssh:// address, so the local registry cannot be forwarded to it`);
-  return `${m[1] ? `${m[1]}@` : ''}${m[2]}${m[3] ? `:${m[3]}` : ''}`;
+  const url = URL.canParse(remote) ? new URL(remote) : undefined;
+  if (url?.protocol !== 'ssh:' || !url.hostname) {
+    throw new DependencyError(`builder/remote: ${remote} is not an ssh:// address, so the local registry cannot be forwarded to it`);
+  }
+  return `${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.hostname}${url.port ? `:${url.port}` : ''}`;
 }
 
 /** Kamal::Cli::Build::Clone: build from a clean clone of the committed tree. Returns the build directory. */
