@@ -134,6 +134,10 @@ export async function createContext(
     const revision = git(deps.cwd, ['rev-parse', 'HEAD']);
     return root && revision ? { root, revision } : undefined;
   };
+  k.gitFiles = () => {
+    const lines = (args: string[]) => (git(deps.cwd, args) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    return { uncommitted: lines(['ls-files', '--modified']), untracked: lines(['ls-files', '--others']) };
+  };
   k.builderSecretEnv = () => {
     const out: Record<string, string> = {};
     for (const [name, secret] of config.builder.secrets) out[name] = secret.reveal();

@@ -12,6 +12,7 @@ import { proxyBootConfig } from '../engine/proxy-boot-config.js';
 import { PlanRunner } from '../engine/plan-runner.js';
 import { createContext, type ContextDeps, type ContextOptions } from './context.js';
 import { printConfig, printSecrets, init } from './local-commands.js';
+import { extractSecret } from '../config/secrets.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
 
 export interface CliIO extends Omit<ContextDeps, 'reporter'> {
@@ -29,6 +30,13 @@ interface Invocation {
   /** Does not need a configuration (version, init). */
   local?: (io: CliIO) => Promise<void>;
 }
+
+/** A boolean option's optional value as Thor reads it (`--debug true`, `--publish false`). */
+const thorBoolean = (name: string) => (v: string): boolean => {
+  if (['true', 'TRUE', 't', 'T'].includes(v)) return true;
+  if (['false', 'FALSE', 'f', 'F'].includes(v)) return false;
+  throw new UsageError(`--${name} expects true or false, got '${v}'`);
+};
 
 const int = (name: string) => (v: string): number => {
   if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} expects a whole number, got '${v}'`);
@@ -132,6 +140,14 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     undefined,
     (k) => app.removeEverything(k),
   );
+  on(
+    sub(program, 'upgrade', 'Upgrade from Kamal 1.x to 2.0')
+      .option('-y, --confirmed', 'Proceed without confirmation question')
+      .option('--rolling', 'Upgrade one host at a time'),
+    'upgrade',
+    undefined,
+    (k, o) => main.upgrade(k, { rolling: !!o.rolling }),
+  );
   program
     .command('config')
     .description('Show combined config (secrets redacted)')
@@ -201,7 +217,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   );
   on(
     sub(appCmd, 'exec', 'Execute a custom command on servers within the app container')
-      .argument('<cmd...>')
+      .argument('[cmd...]')
       .option('-i, --interactive', 'Execute command over ssh for an interactive shell')
       .option('--reuse', 'Reuse currently running container instead of starting a new one')
       .option('-e, --env <KEY=VALUE>', 'Set environment variables for the command (KEY=VALUE or Kamal\'s KEY:VALUE, several may follow one -e)', collect, [])
@@ -217,6 +233,16 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       }),
   );
   on(sub(appCmd, 'remove', 'Remove app containers and images from servers'), 'app', 'remove', (k) => app.appRemove(k));
+  // hidden in Kamal's help
+  const hidden = (name: string, desc: string): Command => appCmd.command(name, { hidden: true }).description(desc).helpOption('--help', 'Show help');
+  on(hidden('remove_container', 'Remove app container with given version from servers').argument('<version>'), 'app', 'remove_container', (k, _o, a) =>
+    app.appRemoveContainer(k, a[0]!),
+  );
+  on(hidden('remove_containers', 'Remove all app containers from servers'), 'app', 'remove_containers', (k) => app.appRemoveContainers(k));
+  on(hidden('remove_images', 'Remove all app images from servers'), 'app', 'remove_images', (k) => app.appRemoveImages(k));
+  on(hidden('remove_app_directories', 'Remove the app directories from servers'), 'app', 'remove_app_directories', (k) =>
+    app.appRemoveAppDirectories(k),
+  );
   on(sub(appCmd, 'live', 'Set the app to live mode'), 'app', 'live', (k) => app.appLive(k));
   on(
     sub(appCmd, 'maintenance', 'Set the app to maintenance mode')
@@ -240,10 +266,18 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   );
   on(sub(proxyCmd, 'start', 'Start existing proxy container on servers'), 'proxy', 'start', (k) => proxy.proxyStart(k));
   on(sub(proxyCmd, 'stop', 'Stop existing proxy container on servers'), 'proxy', 'stop', (k) => proxy.proxyStop(k));
-  on(sub(proxyCmd, 'restart', 'Restart existing proxy container on servers'), 'proxy', 'restart', async (k) => {
-    await proxy.proxyStop(k);
-    await proxy.proxyStart(k);
-  });
+  on(sub(proxyCmd, 'restart', 'Restart existing proxy container on servers'), 'proxy', 'restart', (k) => proxy.proxyRestart(k));
+  on(
+    proxyCmd
+      .command('upgrade', { hidden: true })
+      .description('Upgrade to kamal-proxy on servers (stop container, remove container, start new container, reboot app)')
+      .helpOption('--help', 'Show help')
+      .option('--rolling', 'Reboot proxy on hosts in sequence, rather than in parallel')
+      .option('-y, --confirmed', 'Proceed without confirmation question'),
+    'proxy',
+    'upgrade',
+    (k, o) => proxy.proxyUpgrade(k, { rolling: !!o.rolling }),
+  );
   on(sub(proxyCmd, 'details', 'Show details about proxy container from servers'), 'proxy', 'details', (k) =>
     proxy.proxyDetails(k),
   );
@@ -252,6 +286,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-s, --since <since>', 'Show logs since timestamp or relative')
       .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
       .option('-g, --grep <grep>', 'Show lines with grep match only')
+      .option('-f, --follow', 'Follow logs on primary server (or specific host set by --hosts)')
       .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
     'proxy',
     'logs',
@@ -261,6 +296,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
         lines: o.lines as number | undefined,
         grep: o.grep as string | undefined,
         timestamps: !o.skipTimestamps,
+        follow: !!o.follow,
       }),
   );
   on(
@@ -272,9 +308,18 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     'remove',
     (k, o) => proxy.proxyRemove(k, { force: !!o.force }),
   );
+  for (const [name, desc, fn] of [
+    ['remove_container', 'Remove proxy container from servers', proxy.proxyRemoveContainer],
+    ['remove_image', 'Remove proxy image from servers', proxy.proxyRemoveImage],
+    ['remove_proxy_directory', 'Remove the proxy directory from servers', proxy.proxyRemoveProxyDirectory],
+  ] as const) {
+    // hidden, as in Kamal
+    on(proxyCmd.command(name, { hidden: true }).description(desc).helpOption('--help', 'Show help'), 'proxy', name, (k) => fn(k));
+  }
   on(
     sub(proxyCmd, 'boot_config', 'Manage kamal-proxy boot configuration (deprecated: use proxy/run in the config)')
       .argument('<subcommand>', 'set, get or reset')
+      .option('--publish [bool]', 'Publish the proxy ports on the host (default true)', thorBoolean('publish'))
       .option('--no-publish', 'Do not publish the proxy ports on the host')
       .option('--publish-host-ip <ip...>', 'Host IP address to bind HTTP/HTTPS traffic to')
       .option('--http-port <port>', 'HTTP port to publish on the host', int('http-port'), 80)
@@ -284,7 +329,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('--repository <repository>', 'Repository for the proxy image')
       .option('--image-version <version>', 'Version of the proxy to run')
       .option('--metrics-port <port>', 'Port to report prometheus metrics on', int('metrics-port'))
-      .option('--debug', 'Whether to run the proxy in debug mode')
+      .option('--debug [bool]', 'Whether to run the proxy in debug mode', thorBoolean('debug'))
       .option('--docker-options <options...>', 'Docker options to pass to the proxy container (option=value)', []),
     'proxy',
     'boot_config',
@@ -333,6 +378,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
       .option('-g, --grep <grep>', 'Show lines with grep match only')
       .option('--grep-options <options>', 'Additional options supplied to grep')
+      .option('-f, --follow', 'Follow logs on primary server (or specific host set by --hosts)')
       .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
     'accessory',
     'logs',
@@ -343,16 +389,42 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
         grep: o.grep as string | undefined,
         grepOptions: o.grepOptions as string | undefined,
         timestamps: !o.skipTimestamps,
+        follow: !!o.follow,
       }),
   );
   on(
     accName(sub(accCmd, 'exec', 'Execute a custom command on servers within the accessory container'))
       .argument('<cmd...>')
-      .option('--reuse', 'Reuse currently running container instead of starting a new one'),
+      .option('-i, --interactive', 'Execute command over ssh for an interactive shell')
+      .option('--reuse', 'Reuse currently running container instead of starting a new one')
+      .option('--raw', 'Output raw, unmodified stdout'),
     'accessory',
     'exec',
-    (k, o, a) => acc.accessoryExec(k, a[0]!, a.slice(1).map((s) => s.trim()).join(' '), { reuse: !!o.reuse }),
+    (k, o, a) =>
+      acc.accessoryExec(k, a[0]!, a.slice(1).map((s) => s.trim()).join(' '), {
+        reuse: !!o.reuse,
+        interactive: !!o.interactive,
+        raw: !!o.raw,
+      }),
   );
+  on(
+    accName(sub(accCmd, 'upgrade', "Upgrade accessories from Kamal 1.x to 2.0 (restart them in 'kamal' network)"))
+      .option('--rolling', 'Upgrade one host at a time')
+      .option('-y, --confirmed', 'Proceed without confirmation question'),
+    'accessory',
+    'upgrade',
+    (k, o, a) => acc.accessoryUpgrade(k, a[0]!, { rolling: !!o.rolling }),
+  );
+  for (const [name, desc, fn] of [
+    ['pull_image', 'Pull accessory image on host', acc.accessoryPullImage],
+    ['remove_container', 'Remove accessory container from host', acc.accessoryRemoveContainer],
+    ['remove_image', 'Remove accessory image from host', acc.accessoryRemoveImage],
+    ['remove_service_directory', 'Remove accessory directory used for uploaded files and data directories from host', acc.accessoryRemoveServiceDirectory],
+  ] as const) {
+    // hidden, as in Kamal
+    const c = accName(accCmd.command(name, { hidden: true }).description(desc).helpOption('--help', 'Show help'));
+    on(c, 'accessory', name, (k, _o, a) => fn(k, a[0]!));
+  }
 
   // ---- build ----
   const buildCmd = sub(program, 'build', 'Build application image');
@@ -371,6 +443,14 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   on(sub(buildCmd, 'create', 'Create a build setup'), 'build', 'create', (k) => build.buildCreate(k));
   on(sub(buildCmd, 'remove', 'Remove build setup'), 'build', 'remove', (k) => build.buildRemove(k));
   on(sub(buildCmd, 'details', 'Show build setup'), 'build', 'details', (k) => build.buildDetails(k));
+  on(
+    sub(buildCmd, 'dev', 'Build using the working directory, tag it as dirty, and push to local image store.')
+      .option('--output <type>', "Exported type for the build result, and may be any exported type supported by 'buildx --output'.", 'docker')
+      .option('--no-cache', "Build without using Docker's build cache"),
+    'build',
+    'dev',
+    (k, o) => build.buildDev(k, { noCache: o.cache === false, output: o.output as string }),
+  );
 
   // ---- registry ----
   const regCmd = sub(program, 'registry', 'Login and -out of the image registry');
@@ -417,8 +497,15 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   // ---- server ----
   const serverCmd = sub(program, 'server', 'Bootstrap servers with curl and Docker');
   on(sub(serverCmd, 'bootstrap', 'Set up Docker to run Kamal apps'), 'server', 'bootstrap', (k) => main.serverBootstrap(k));
-  on(sub(serverCmd, 'exec', 'Run a custom command on the server').argument('<cmd...>'), 'server', 'exec', (k, _o, a) =>
-    main.serverExec(k, a.map((s) => s.trim()).join(' ')),
+  on(
+    sub(serverCmd, 'exec', 'Run a custom command on the server')
+      .argument('<cmd...>')
+      .allowUnknownOption() // `server exec date -j`: -j belongs to the command, as with Kamal
+      .option('-i, --interactive', 'Run the command interactively (use for console/bash)')
+      .option('--raw', 'Output raw, unmodified stdout'),
+    'server',
+    'exec',
+    (k, o, a) => main.serverExec(k, a.map((s) => s.trim()).join(' '), { interactive: !!o.interactive, raw: !!o.raw }),
   );
 
   // ---- secrets ----
@@ -429,6 +516,29 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     'print',
     async (k, o) => printSecrets(k, !!o.reveal),
   );
+  secretsCmd
+    .command('extract')
+    .description('Extract a single secret from the results of a fetch call')
+    .helpOption('--help', 'Show help')
+    .argument('<name>')
+    .argument('<secrets>')
+    .action((name: string, secrets: string, _o, c: Command) => {
+      capture({
+        command: 'secrets',
+        subcommand: 'extract',
+        opts: normalize(c.optsWithGlobals()),
+        run: async () => undefined,
+        local: async (io) => {
+          let value: string;
+          try {
+            value = extractSecret(name, secrets, { file: 'secrets extract', lineNo: 0 });
+          } catch (e) {
+            throw new UsageError((e as Error).message.replace(/^secrets extract: line 0: (kamal secrets extract: )?/, ''));
+          }
+          io.out(`${value}\n`);
+        },
+      });
+    });
 
   return program;
 }
@@ -479,6 +589,7 @@ function normalize(o: Record<string, unknown>): ContextOptions {
  * - `-e`/`--env` takes the KEY=VALUE (or KEY:VALUE) words that follow it, as Kamal's hash
  *   option does, each passed as its own `--env=` so the command words after them stay
  *   the command, wherever the option stands.
+ * - Long options may be written with underscores, as Thor allows (`--skip_push` is `--skip-push`).
  * Words after `--` are left alone.
  */
 export function preprocessArgv(argv: string[]): string[] {
@@ -495,9 +606,34 @@ export function preprocessArgv(argv: string[]): string[] {
       if (out.length === start) out.push(a); // commander reports the missing value
       continue;
     }
-    out.push(a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : a);
+    out.push(a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : dasherize(a));
   }
   return out;
+}
+
+/**
+ * `--skip_push[=x]` → `--skip-push[=x]` when that is one of our options (Thor's normalize_switch);
+ * other words, such as an unknown option of a `server exec` command, are kept as written.
+ */
+function dasherize(word: string): string {
+  const m = /^--([a-z][a-z0-9_-]*)(=.*)?$/s.exec(word);
+  if (!m || !m[1]!.includes('_')) return word;
+  const dashed = `--${m[1]!.replace(/_/g, '-')}`;
+  return knownLongOptions().has(dashed) ? `${dashed}${m[2] ?? ''}` : word;
+}
+
+let longOptions: Set<string> | undefined;
+function knownLongOptions(): Set<string> {
+  if (!longOptions) {
+    const found = new Set<string>();
+    const walk = (c: Command): void => {
+      for (const o of c.options) if (o.long) found.add(o.long);
+      c.commands.forEach(walk);
+    };
+    walk(buildProgram(() => undefined));
+    longOptions = found;
+  }
+  return longOptions;
 }
 
 export interface ParsedInvocation extends Invocation {}

@@ -26,7 +26,7 @@ export interface CliResult {
 }
 
 const KNOWN = new Set([
-  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'remove', 'config', 'init', 'version', 'app', 'proxy',
+  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'remove', 'upgrade', 'config', 'init', 'version', 'app', 'proxy',
   'accessory', 'build', 'registry', 'lock', 'prune', 'server', 'secrets', 'help', 'plan',
 ]);
 

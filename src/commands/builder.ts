@@ -439,8 +439,9 @@ export class HybridBuilder extends RemoteBuilder {
 export class CloudBuilder extends BuilderBase {
   readonly name = 'cloud' as const;
 
+  // Kamal passes the driver unquoted: `--driver cloud <org>/<builder>`, the endpoint being its own argument
   create(): Command {
-    return docker('buildx', 'create', '--driver', this.builderConfig.driver);
+    return docker('buildx', 'create', '--driver', ...this.builderConfig.driver.split(/\s+/).filter(Boolean));
   }
 
   remove(): Command {

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { CommandFailedError } from '../exec/types.js';
+import { CommandFailedError, LOCAL } from '../exec/types.js';
 import { cmd } from '../shell.js';
 import { renderErb } from '../config/erb.js';
 import type { Kamal } from './kamal.js';
@@ -23,8 +23,14 @@ export function ensureAccessory(k: Kamal, name: string, opts: { all?: boolean } 
   if (opts.all !== false && name === 'all') return;
   if (!k.config.accessory(name)) {
     const options = names(k);
-    throw new UsageError(`No accessory by the name of '${name}'${options.length ? ` (options: ${options.join(', ')})` : ''}`);
+    throw new UsageError(`No accessory by the name of '${name}'${options.length ? ` (options: ${toSentence(options)})` : ''}`);
   }
+}
+
+/** ActiveSupport's Array#to_sentence: "a", "a and b", "a, b, and c". */
+function toSentence(items: string[]): string {
+  if (items.length <= 2) return items.join(' and ');
+  return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1]}`;
 }
 
 async function withAccessory(k: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
@@ -141,14 +147,64 @@ export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
       await prepare(k, n);
       await accessoryPullImage(k, n);
       await accessoryStop(k, n);
-      await withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, k.cmds.auditor().record(`Remove ${n} accessory container`));
-          await k.exec(host, accessory.removeContainer());
-        }),
-      );
+      await accessoryRemoveContainer(k, n);
       await accessoryBoot(k, n, { prepare: false });
     }),
+  );
+}
+
+/** `accessory upgrade NAME`: reboots the accessories into the kamal network, all hosts at once or one host at a time (--rolling). */
+export async function accessoryUpgrade(k: Kamal, name: string, opts: { rolling?: boolean } = {}): Promise<void> {
+  ensureAccessory(k, name);
+  if (!(await k.confirm('This will restart all accessories'))) {
+    k.say('Aborted', 'error');
+    return;
+  }
+  await withLock(k, async () => {
+    const all = k.accessoryHosts;
+    const groups = opts.rolling ? all.map((h) => [h]) : [all];
+    for (const hosts of groups) {
+      await k.withSpecificHosts(hosts, async () => {
+        k.say(`Upgrading ${name} accessories on ${hosts.join(',')}...`);
+        await accessoryReboot(k, name);
+        k.say(`Upgraded ${name} accessories on ${hosts.join(',')}...`);
+      });
+    }
+  });
+}
+
+export async function accessoryRemoveContainer(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name, { all: false });
+  await withLock(k, () =>
+    withAccessory(k, name, (accessory, hosts) =>
+      k.on(hosts, async (host) => {
+        await k.exec(host, k.cmds.auditor().record(`Remove ${name} accessory container`));
+        await k.exec(host, accessory.removeContainer());
+      }),
+    ),
+  );
+}
+
+export async function accessoryRemoveImage(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name, { all: false });
+  await withLock(k, () =>
+    withAccessory(k, name, (accessory, hosts) =>
+      k.on(hosts, async (host) => {
+        await k.exec(host, k.cmds.auditor().record(`Removed ${name} accessory image`));
+        await k.exec(host, accessory.removeImage());
+      }),
+    ),
+  );
+}
+
+export async function accessoryRemoveServiceDirectory(k: Kamal, name: string): Promise<void> {
+  ensureAccessory(k, name, { all: false });
+  await withLock(k, () =>
+    withAccessory(k, name, (accessory, hosts) =>
+      k.on(hosts, async (host) => {
+        await k.exec(host, accessory.removeServiceDirectory());
+      }),
+    ),
   );
 }
 
@@ -227,9 +283,19 @@ export async function accessoryDetails(k: Kamal, name: string): Promise<void> {
 export async function accessoryLogs(
   k: Kamal,
   name: string,
-  opts: { since?: string; lines?: number; grep?: string; grepOptions?: string; timestamps?: boolean },
+  opts: { since?: string; lines?: number; grep?: string; grepOptions?: string; timestamps?: boolean; follow?: boolean },
 ): Promise<void> {
   ensureAccessory(k, name, { all: false });
+  if (opts.follow) {
+    await withAccessory(k, name, async (accessory, hosts) => {
+      k.say(`Following logs on ${hosts.join(', ')}...`);
+      await k.exec(LOCAL, accessory.followLogs({ timestamps: opts.timestamps ?? true, grep: opts.grep, grepOptions: opts.grepOptions }), {
+        onStdout: (s) => k.reporter.write(s),
+        onStderr: (s) => k.reporter.write(s),
+      });
+    });
+    return;
+  }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
   await withAccessory(k, name, (accessory, hosts) =>
     k.on(hosts, async (host) => {
@@ -243,17 +309,42 @@ export async function accessoryLogs(
   );
 }
 
-export async function accessoryExec(k: Kamal, name: string, command: string, opts: { reuse?: boolean } = {}): Promise<void> {
+export async function accessoryExec(
+  k: Kamal,
+  name: string,
+  command: string,
+  opts: { reuse?: boolean; interactive?: boolean; raw?: boolean } = {},
+): Promise<void> {
+  if (opts.raw && opts.interactive) throw new UsageError('Raw is not compatible with interactive');
+  const say = (message: string): void => {
+    if (!opts.raw) k.say(message);
+  };
+  await k.preConnect();
   ensureAccessory(k, name, { all: false });
-  await withAccessory(k, name, (accessory, hosts) =>
-    k.on(hosts, async (host) => {
+  await withAccessory(k, name, async (accessory, hosts) => {
+    if (opts.interactive) {
+      const host = accessory.hosts[0]!;
+      const stream = { pty: true, onStdout: (s: string) => k.reporter.write(s), onStderr: (s: string) => k.reporter.write(s) };
+      if (opts.reuse) {
+        say('Launching interactive command via SSH from existing container...');
+        await k.exec(host, accessory.executeInExistingContainer(command, { interactive: true, tty: true }), stream);
+      } else {
+        say('Launching interactive command via SSH from new container...');
+        await k.on(host, async (h) => void (await k.exec(h, k.cmds.registry.login())));
+        await k.exec(host, accessory.executeInNewContainer(command, { interactive: true, tty: true }), stream);
+      }
+      return;
+    }
+    say(opts.reuse ? 'Launching command from existing container...' : 'Launching command from new container...');
+    await k.on(hosts, async (host) => {
       if (!opts.reuse) await k.exec(host, k.cmds.registry.login());
       await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on ${name} accessory`));
       const c = opts.reuse ? accessory.executeInExistingContainer(command) : accessory.executeInNewContainer(command);
       const r = await k.exec(host, c);
-      k.reporter.hostOutput(host, r.stdout.trim(), `Accessory ${name}`);
-    }),
-  );
+      if (opts.raw) k.reporter.write(r.stdout);
+      else k.reporter.hostOutput(host, r.stdout.trim());
+    });
+  });
 }
 
 export async function accessoryRemove(k: Kamal, name: string): Promise<void> {
@@ -265,23 +356,9 @@ export async function accessoryRemove(k: Kamal, name: string): Promise<void> {
   await withLock(k, () =>
     eachName(k, name, async (n) => {
       await accessoryStop(k, n);
-      await withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, k.cmds.auditor().record(`Remove ${n} accessory container`));
-          await k.exec(host, accessory.removeContainer());
-        }),
-      );
-      await withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, k.cmds.auditor().record(`Removed ${n} accessory image`));
-          await k.exec(host, accessory.removeImage());
-        }),
-      );
-      await withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, accessory.removeServiceDirectory());
-        }),
-      );
+      await accessoryRemoveContainer(k, n);
+      await accessoryRemoveImage(k, n);
+      await accessoryRemoveServiceDirectory(k, n);
     }),
   );
 }

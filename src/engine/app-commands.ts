@@ -32,7 +32,7 @@ export async function appStart(k: Kamal): Promise<void> {
           await k.exec(host, app.deploy({ target: endpoint }));
         }
       },
-      k.config.boot.parallelRoles,
+      !!k.config.boot.parallelRoles,
     ),
   );
 }
@@ -55,7 +55,7 @@ export async function appStop(k: Kamal): Promise<void> {
         }
         await k.exec(host, app.stop(), { allowFailure: true });
       },
-      k.config.boot.parallelRoles,
+      !!k.config.boot.parallelRoles,
     ),
   );
 }
@@ -159,21 +159,26 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
     const host = k.primaryHost;
     const role = k.primaryRole!;
     const app = k.cmds.app(role, host);
+    // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
+    const tty = ((k.stdin ?? process.stdin) as { isTTY?: boolean }).isTTY === true;
+    const interactive = { env: o.env, interactive: true, tty };
     if (o.reuse) {
+      if (!k.options.version) k.say('Get current version of running container...');
       const version = k.options.version ?? (await currentRunningVersion(k));
       await usingVersion(k, version, async (v) => {
         k.say(`Launching interactive command with version ${v} via SSH from existing container on ${host}...`);
-        await k.exec(host, app.executeInExistingContainer(command, { env: o.env, interactive: true }), {
+        await k.exec(host, app.executeInExistingContainer(command, interactive), {
           pty: true,
           onStdout: (s) => k.reporter.write(s),
           onStderr: (s) => k.reporter.write(s),
         });
       });
     } else {
+      if (!k.options.version) k.say('Get most recent version available as an image...');
       await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
         k.say(`Launching interactive command with version ${v} via SSH from new container on ${host}...`);
         await k.exec(host, k.cmds.registry.login());
-        await k.exec(host, app.executeInNewContainer(command, { env: o.env, interactive: true }), {
+        await k.exec(host, app.executeInNewContainer(command, interactive), {
           pty: true,
           onStdout: (s) => k.reporter.write(s),
           onStderr: (s) => k.reporter.write(s),
@@ -220,20 +225,51 @@ function hostsRemovingAllRoles(k: Kamal): string[] {
 export async function appRemove(k: Kamal): Promise<void> {
   await withLock(k, async () => {
     await appStop(k);
-    await k.onRoles(k.roles, k.appHosts, async (host, role) => {
+    await appRemoveContainers(k);
+    await appRemoveImages(k);
+    await appRemoveAppDirectories(k);
+  });
+}
+
+/** `kamal app remove_container VERSION` (hidden in Kamal's help). */
+export async function appRemoveContainer(k: Kamal, version: string): Promise<void> {
+  await withLock(k, () =>
+    k.onRoles(k.roles, k.appHosts, async (host, role) => {
+      await k.exec(host, k.cmds.auditor({ role }).record(`Removed app container with version ${version}`));
+      await k.exec(host, k.cmds.app(role, host).removeContainer({ version }));
+    }),
+  );
+}
+
+/** `kamal app remove_containers` (hidden in Kamal's help). */
+export async function appRemoveContainers(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.onRoles(k.roles, k.appHosts, async (host, role) => {
       await k.exec(host, k.cmds.auditor({ role }).record('Removed all app containers'));
       await k.exec(host, k.cmds.app(role, host).removeContainers());
-    });
-    await k.on(hostsRemovingAllRoles(k), async (host) => {
+    }),
+  );
+}
+
+/** `kamal app remove_images` (hidden in Kamal's help): only on hosts where every role of the host is selected. */
+export async function appRemoveImages(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(hostsRemovingAllRoles(k), async (host) => {
       await k.exec(host, k.cmds.auditor().record('Removed all app images'));
       await k.exec(host, k.cmds.app().removeImages());
-    });
-    await k.on(hostsRemovingAllRoles(k), async (host) => {
+    }),
+  );
+}
+
+/** `kamal app remove_app_directories` (hidden in Kamal's help): only on hosts where every role of the host is selected. */
+export async function appRemoveAppDirectories(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(hostsRemovingAllRoles(k), async (host) => {
       await k.exec(host, k.cmds.server.removeAppDirectory(), { allowFailure: true });
       await k.exec(host, k.cmds.auditor().record(`Removed ${k.config.appDirectory}`));
       await k.exec(host, k.cmds.app().removeProxyAppDirectory(), { allowFailure: true });
-    });
-  });
+    }),
+  );
 }
 
 export async function appLive(k: Kamal): Promise<void> {

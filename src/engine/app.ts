@@ -82,7 +82,7 @@ export async function appBoot(k: Kamal, opts: { version?: string } = {}): Promis
         for (const hosts of hostBootGroups(k)) {
           const hostList = hosts.join(',');
           await k.runHook('pre-app-boot', { hosts: hostList });
-          await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), k.config.boot.parallelRoles);
+          await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), !!k.config.boot.parallelRoles);
           await k.runHook('post-app-boot', { hosts: hostList });
           if (k.config.boot.wait) await sleep(k.config.boot.wait * 1000, k.signal);
         }

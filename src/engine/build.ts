@@ -1,9 +1,10 @@
 /** Building and distributing the image (Kamal::Cli::Build). */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DependencyError } from '../errors.js';
 import { CommandFailedError, LOCAL } from '../exec/types.js';
+import { cmd } from '../shell.js';
 import type { Kamal } from './kamal.js';
 
 /** Whether `docker buildx` is available locally; probed once per run. */
@@ -24,7 +25,7 @@ declare module './kamal.js' {
   }
 }
 
-async function ensureDockerInstalled(k: Kamal): Promise<void> {
+export async function ensureDockerInstalled(k: Kamal): Promise<void> {
   const r = await k.exec(LOCAL, k.cmds.builder.dockerVersion(), { allowFailure: true });
   if (r.exitCode !== 0) {
     throw new DependencyError(/not found/.test(r.stderr) ? 'Docker is not installed locally' : `Docker is not usable locally: ${r.stderr.trim()}`);
@@ -77,7 +78,7 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
         if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
           k.say('Missing compatible builder, so creating a new one first', 'warn');
           await k.exec(LOCAL, b.remove(), { allowFailure: true });
-          await k.exec(LOCAL, b.create());
+          await buildCreate(k);
         } else throw e;
       }
       await k.exec(LOCAL, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
@@ -112,38 +113,56 @@ function remoteBuilderHost(remote: string): string {
   return `${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.hostname}${url.port ? `:${url.port}` : ''}`;
 }
 
+/** Kamal::Cli::Build::BuildError: a clone that could not be prepared (retried once from scratch). */
+class CloneError extends Error {}
+
 /** Kamal::Cli::Build::Clone: build from a clean clone of the committed tree. Returns the build directory. */
 async function prepareClone(k: Kamal, git: { root: string; revision: string }): Promise<string> {
   const b = k.config.builder;
   const dirs = { tmpdir: tmpdir(), pwd: k.cwd };
   const cloneDirectory = b.cloneDirectory(dirs);
   const buildDirectory = b.buildDirectory({ ...dirs, gitUsed: true, gitRoot: git.root });
+  const failed = (e: unknown, what: string): never => {
+    if (e instanceof CommandFailedError) throw new CloneError(`${what}: ${e.message}`);
+    throw e;
+  };
   const clone = async (): Promise<void> => {
     k.say(`Cloning repo into build directory \`${buildDirectory}\`...`);
     if (!k.dryRun) mkdirSync(cloneDirectory, { recursive: true });
     await k.exec(LOCAL, k.cmds.builder.clone({ gitRoot: git.root, cloneDirectory }));
   };
   const validate = async (): Promise<void> => {
-    const status = await k.capture(LOCAL, k.cmds.builder.cloneStatus({ buildDirectory }));
-    if (status) throw new Error(`Clone in ${buildDirectory} is dirty, ${status}`);
-    const revision = await k.capture(LOCAL, k.cmds.builder.cloneRevision({ buildDirectory }), { placeholder: git.revision });
-    if (revision !== git.revision) {
-      throw new Error(`Clone in ${buildDirectory} is not on the correct revision, expected \`${git.revision}\` but got \`${revision}\``);
+    let status: string;
+    let revision: string;
+    try {
+      status = await k.capture(LOCAL, k.cmds.builder.cloneStatus({ buildDirectory }));
+      if (!status) revision = await k.capture(LOCAL, k.cmds.builder.cloneRevision({ buildDirectory }), { placeholder: git.revision });
+    } catch (e) {
+      return failed(e, 'Failed to validate clone');
+    }
+    if (status) throw new CloneError(`Clone in ${buildDirectory} is dirty, ${status}`);
+    if (revision! !== git.revision) {
+      throw new CloneError(`Clone in ${buildDirectory} is not on the correct revision, expected \`${git.revision}\` but got \`${revision!}\``);
     }
   };
   try {
     try {
       await clone();
     } catch (e) {
-      if (!(e instanceof CommandFailedError && /already exists and is not an empty directory/.test(e.stderr))) throw e;
+      if (!(e instanceof CommandFailedError && /already exists and is not an empty directory/.test(e.stderr))) failed(e, 'Failed to clone repo');
       k.say(`Resetting local clone as \`${buildDirectory}\` already exists...`);
-      for (const step of k.cmds.builder.cloneResetSteps({ gitRoot: git.root, buildDirectory, revision: git.revision })) {
-        await k.exec(LOCAL, step);
+      try {
+        for (const step of k.cmds.builder.cloneResetSteps({ gitRoot: git.root, buildDirectory, revision: git.revision })) {
+          await k.exec(LOCAL, step);
+        }
+      } catch (e2) {
+        failed(e2, 'Failed to clone repo');
       }
     }
     await validate();
   } catch (e) {
-    k.say(`Error preparing clone: ${(e as Error).message}, deleting and retrying...`, 'error');
+    if (!(e instanceof CloneError)) throw e;
+    k.say(`Error preparing clone: ${e.message}, deleting and retrying...`, 'error');
     if (!k.dryRun) rmSync(cloneDirectory, { recursive: true, force: true });
     await clone();
     await validate();
@@ -201,8 +220,22 @@ export async function buildDeliver(k: Kamal, opts: { noCache?: boolean } = {}): 
   await buildPull(k);
 }
 
-export async function buildCreate(k: Kamal): Promise<void> {
-  await k.exec(LOCAL, k.cmds.builder.create());
+/** Kamal::Cli::Build#create: checks the remote builder host answers over SSH first; a failed create is reported, not raised. */
+export async function buildCreate(k: Kamal): Promise<boolean> {
+  const remote = k.config.builder.remote;
+  if (remote && URL.canParse(remote) && new URL(remote).protocol === 'ssh:') {
+    await k.on([remoteBuilderHost(remote)], async (host) => {
+      await k.exec(host, cmd('true'));
+    });
+  }
+  try {
+    await k.exec(LOCAL, k.cmds.builder.create());
+    return true;
+  } catch (e) {
+    if (!(e instanceof CommandFailedError) || !(e.stderr.trim() || e.stdout.trim())) throw e;
+    k.say(`Couldn't create remote builder: ${(e.stderr.trim() || e.stdout.trim()).split('\n')[0]}`, 'error');
+    return false;
+  }
 }
 
 export async function buildRemove(k: Kamal): Promise<void> {
@@ -213,4 +246,52 @@ export async function buildDetails(k: Kamal): Promise<void> {
   k.reporter.write(`Builder: ${k.cmds.builder.name}\n`);
   const r = await k.exec(LOCAL, k.cmds.builder.info(), { allowFailure: true });
   k.reporter.write(`${r.stdout}`);
+}
+
+/**
+ * Kamal::Cli::Build#dev: builds the working directory (no clone, no hooks, no login) as
+ * `<image>:<version>-dirty` into the local image store, warning about the uncommitted and
+ * untracked files the build context holds.
+ */
+export async function buildDev(k: Kamal, opts: { noCache?: boolean; output?: string } = {}): Promise<void> {
+  await ensureDockerInstalled(k);
+  const buildx = await k.exec(LOCAL, k.cmds.builder.buildxVersion(), { allowFailure: true });
+  if (buildx.exitCode !== 0) throw new DependencyError('Docker buildx plugin is not installed locally');
+  const included = new Set(await dockerIncludedFiles(k));
+  const files = k.gitFiles?.() ?? { uncommitted: [], untracked: [] };
+  for (const [list, title] of [
+    [files.uncommitted, 'WARNING: Files with uncommitted changes will be present in the dev container:'],
+    [files.untracked, 'WARNING: Untracked files will be present in the dev container:'],
+  ] as const) {
+    const present = [...new Set(list)].filter((f) => included.has(f)).sort();
+    if (present.length > 0) k.say([title, ...present.map((f) => `  ${f}`)].join('\n'), 'warn');
+  }
+  await k.exec(LOCAL, k.cmds.builder.push(opts.output ?? 'docker', { tagAsDirty: true, noCache: opts.noCache }), {
+    env: k.builderSecretEnv?.() ?? {},
+    onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
+  });
+}
+
+declare module './kamal.js' {
+  interface Kamal {
+    /** `git ls-files --modified` and `git ls-files --others` of the project (Kamal::Git). */
+    gitFiles?: () => { uncommitted: string[]; untracked: string[] };
+  }
+}
+
+/** Kamal::Docker.included_files: the files a `COPY .` of the build context gets, listed by a throwaway busybox image. */
+async function dockerIncludedFiles(k: Kamal): Promise<string[]> {
+  const tag = 'kamal-local-build-check';
+  const dir = k.dryRun ? tmpdir() : mkdtempSync(join(tmpdir(), 'kamal-build-check-'));
+  const dockerfile = join(dir, 'Dockerfile.kamal-build-check');
+  try {
+    if (!k.dryRun) writeFileSync(dockerfile, 'FROM busybox\nCOPY . app\nWORKDIR app\nCMD find . -type f | sed "s|^\\./||"\n');
+    const built = await k.exec(LOCAL, cmd('docker', 'buildx', 'build', `-t=${tag}`, `-f=${dockerfile}`, '.'), { allowFailure: true });
+    if (built.exitCode !== 0) throw new Error('failed to build check image');
+  } finally {
+    if (!k.dryRun) rmSync(dir, { recursive: true, force: true });
+  }
+  // Kamal tests the Process::Status object itself (always truthy), so a failed run lists no files instead of raising
+  const run = await k.exec(LOCAL, cmd('docker', 'run', '--rm', tag), { allowFailure: true });
+  return run.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }

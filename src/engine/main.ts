@@ -4,9 +4,9 @@ import { cmd, raw } from '../shell.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { appBoot, containerAvailable, staleContainers } from './app.js';
-import { buildDeliver, buildPull } from './build.js';
-import { proxyBoot } from './proxy.js';
-import { accessoryBoot } from './accessory.js';
+import { buildDeliver, buildPull, ensureDockerInstalled } from './build.js';
+import { proxyBoot, proxyUpgrade } from './proxy.js';
+import { accessoryBoot, accessoryUpgrade } from './accessory.js';
 import { UsageError } from '../errors.js';
 import { preflight } from './preflight.js';
 
@@ -99,6 +99,32 @@ export async function setup(k: Kamal, opts: DeployOptions = {}): Promise<void> {
   });
 }
 
+/** `upgrade` from Kamal 1.x: kamal-proxy instead of Traefik on the app hosts, accessories restarted (Kamal::Cli::Main#upgrade). */
+export async function upgrade(k: Kamal, opts: { rolling?: boolean } = {}): Promise<void> {
+  if (!(await k.confirm('This will replace Traefik with kamal-proxy and restart all accessories'))) {
+    k.say('Aborted', 'error');
+    return;
+  }
+  await withLock(k, async () => {
+    k.options.confirmed = true;
+    if (opts.rolling) {
+      for (const host of k.hosts) {
+        await k.withSpecificHosts([host], async () => {
+          k.say(`Upgrading ${host}...`);
+          if (k.appHosts.includes(host)) await proxyUpgrade(k);
+          if (k.accessoryHosts.includes(host)) await accessoryUpgrade(k, 'all');
+          k.say(`Upgraded ${host}`);
+        });
+      }
+    } else {
+      k.say('Upgrading all hosts...');
+      await proxyUpgrade(k);
+      await accessoryUpgrade(k, 'all');
+      k.say('Upgraded all hosts');
+    }
+  });
+}
+
 // ---- prune ----
 
 export async function pruneImages(k: Kamal): Promise<void> {
@@ -143,7 +169,9 @@ export async function serverBootstrap(k: Kamal): Promise<void> {
           await k.exec(host, d.install());
           if (!(await k.test(host, d.root())) && !(await k.test(host, d.inDockerGroup()))) {
             await k.exec(host, d.addToDockerGroup());
-            await k.exec(host, d.refreshSession(), { allowFailure: true });
+            // the refresh ends the session (Kamal rescues the IOError of the closed stream)
+            const refresh = await k.exec(host, d.refreshSession(), { allowFailure: true });
+            if (refresh.exitCode !== 0) k.say('Session refreshed due to group change.');
           }
         } else missing.push(host);
       }),
@@ -157,12 +185,21 @@ export async function serverBootstrap(k: Kamal): Promise<void> {
   });
 }
 
-export async function serverExec(k: Kamal, command: string): Promise<void> {
-  k.say(`Running '${command}' on ${k.hosts.join(', ')}...`);
+export async function serverExec(k: Kamal, command: string, opts: { interactive?: boolean; raw?: boolean } = {}): Promise<void> {
+  if (opts.raw && opts.interactive) throw new UsageError('Raw is not compatible with interactive');
+  await k.preConnect();
+  if (opts.interactive) {
+    const host = k.primaryHost;
+    k.say(`Running '${command}' on ${host} interactively...`);
+    await k.exec(host, cmd(raw(command)), { pty: true, onStdout: (s) => k.reporter.write(s), onStderr: (s) => k.reporter.write(s) });
+    return;
+  }
+  if (!opts.raw) k.say(`Running '${command}' on ${k.hosts.join(', ')}...`);
   await k.on(k.hosts, async (host) => {
     await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on ${host}`));
     const r = await k.exec(host, cmd(raw(command)));
-    k.reporter.hostOutput(host, r.stdout.trim(), 'App');
+    if (opts.raw) k.reporter.write(r.stdout);
+    else k.reporter.hostOutput(host, r.stdout.trim(), 'App');
   });
 }
 
@@ -170,6 +207,7 @@ export async function serverExec(k: Kamal, command: string): Promise<void> {
 
 /** `registry setup`: starts the local registry container, or logs in locally and on every host (Kamal::Cli::Registry). */
 export async function registrySetup(k: Kamal, opts: { skipLocal?: boolean; skipRemote?: boolean } = {}): Promise<void> {
+  if (!opts.skipLocal) await ensureDockerInstalled(k);
   if (k.config.registry.local) {
     if (!opts.skipLocal) await k.exec(LOCAL, k.cmds.registry.setup());
     return;

@@ -30,7 +30,7 @@ export async function proxyBootConfig(k: Kamal, subcommand: string, o: BootConfi
       const image = [o.registry || undefined, o.repository || boot.repositoryName, boot.imageName].filter(Boolean).join('/');
       const runOpts: string[] = [];
       if (o.debug) runOpts.push('--debug');
-      if (o.metricsPort) runOpts.push(`--metrics-port="${o.metricsPort}"`);
+      if (o.metricsPort) runOpts.push(`--metrics-port "${o.metricsPort}"`);
       const runCommand = runOpts.length > 0 ? `kamal-proxy run ${runOpts.join(' ')}` : undefined;
       await k.on(k.proxyHosts, async (host) => {
         const proxy = k.cmds.proxy(host);

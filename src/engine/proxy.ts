@@ -1,8 +1,10 @@
 /** kamal-proxy operations (Kamal::Cli::Proxy). */
 import { UsageError } from '../errors.js';
-import { CommandFailedError } from '../exec/types.js';
+import { CommandFailedError, LOCAL } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
+import { appBoot } from './app.js';
+import { pruneAll } from './main.js';
 
 export const PROXY_MINIMUM_VERSION = 'v0.9.2';
 
@@ -93,6 +95,48 @@ export async function proxyStop(k: Kamal): Promise<void> {
   );
 }
 
+/** `proxy restart`: stop and start under one lock. */
+export async function proxyRestart(k: Kamal): Promise<void> {
+  await withLock(k, async () => {
+    await proxyStop(k);
+    await proxyStart(k);
+  });
+}
+
+/**
+ * `proxy upgrade` (hidden in Kamal): on all hosts (or one at a time), clean up Traefik and the old
+ * kamal-proxy container and image, then boot the proxy, boot the app at the latest tag and prune.
+ */
+export async function proxyUpgrade(k: Kamal, opts: { rolling?: boolean } = {}): Promise<void> {
+  const version = k.options.version || k.config.latestTag;
+  if (!(await k.confirm('This will cause a brief outage on each host. Are you sure?'))) {
+    k.say('Aborted', 'error');
+    return;
+  }
+  const groups = opts.rolling ? k.hosts.map((h) => [h]) : [k.hosts];
+  for (const hosts of groups) {
+    const hostList = hosts.join(',');
+    k.say(`Upgrading proxy on ${hostList}...`);
+    await k.runHook('pre-proxy-reboot', { hosts: hostList });
+    await k.on(hosts, async (host) => {
+      const proxy = k.cmds.proxy(host);
+      await k.exec(host, k.cmds.auditor().record('Rebooted proxy'));
+      await k.exec(host, k.cmds.registry.login());
+      await k.exec(host, proxy.cleanupTraefik());
+      await k.exec(host, proxy.stop(), { allowFailure: true });
+      await k.exec(host, proxy.removeContainer());
+      await k.exec(host, proxy.removeImage());
+    });
+    await k.withSpecificHosts(hosts, async () => {
+      await proxyBoot(k);
+      await appBoot(k, { version });
+      await pruneAll(k);
+    });
+    await k.runHook('post-proxy-reboot', { hosts: hostList });
+    k.say(`Upgraded proxy on ${hostList}`);
+  }
+}
+
 export async function proxyDetails(k: Kamal): Promise<void> {
   await k.on(k.proxyHosts, async (host) => {
     k.reporter.hostOutput(host, await k.capture(host, k.cmds.proxy(host).info(), { allowFailure: true }), 'Proxy');
@@ -101,8 +145,15 @@ export async function proxyDetails(k: Kamal): Promise<void> {
 
 export async function proxyLogs(
   k: Kamal,
-  opts: { since?: string; lines?: number; grep?: string; timestamps?: boolean },
+  opts: { since?: string; lines?: number; grep?: string; timestamps?: boolean; follow?: boolean },
 ): Promise<void> {
+  if (opts.follow) {
+    const host = k.primaryHost;
+    const follow = k.cmds.proxy(host).followLogs({ host, timestamps: opts.timestamps ?? true, grep: opts.grep });
+    k.say(`Following logs on ${host}...`);
+    await k.exec(LOCAL, follow, { onStdout: (s) => k.reporter.write(s), onStderr: (s) => k.reporter.write(s), signal: k.signal });
+    return;
+  }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
   await k.on(k.proxyHosts, async (host) => {
     const r = await k.exec(
@@ -127,16 +178,34 @@ export async function proxyRemove(k: Kamal, opts: { force?: boolean } = {}): Pro
     }
     if (others) k.say('Forcing, so removing the proxy, even though other apps are installed');
     await proxyStop(k);
-    await k.on(k.proxyHosts, async (host) => {
+    await proxyRemoveContainer(k);
+    await proxyRemoveImage(k);
+    await proxyRemoveProxyDirectory(k);
+  });
+}
+
+export async function proxyRemoveContainer(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(k.proxyHosts, async (host) => {
       await k.exec(host, k.cmds.auditor().record('Removed proxy container'));
       await k.exec(host, k.cmds.proxy(host).removeContainer());
-    });
-    await k.on(k.proxyHosts, async (host) => {
+    }),
+  );
+}
+
+export async function proxyRemoveImage(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(k.proxyHosts, async (host) => {
       await k.exec(host, k.cmds.auditor().record('Removed proxy image'));
       await k.exec(host, k.cmds.proxy(host).removeImage());
-    });
-    await k.on(k.proxyHosts, async (host) => {
+    }),
+  );
+}
+
+export async function proxyRemoveProxyDirectory(k: Kamal): Promise<void> {
+  await withLock(k, () =>
+    k.on(k.proxyHosts, async (host) => {
       await k.exec(host, k.cmds.proxy(host).removeProxyDirectory(), { allowFailure: true });
-    });
-  });
+    }),
+  );
 }

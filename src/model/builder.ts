@@ -168,7 +168,9 @@ export class Builder {
   buildDirectory(opts: { tmpdir: string; pwd: string; gitUsed: boolean; gitRoot: string }): string {
     if (!this.isGitClone(opts.gitUsed)) return '.';
     const relative = opts.pwd.startsWith(opts.gitRoot) ? opts.pwd.slice(opts.gitRoot.length) : '';
-    return joinPath(this.cloneDirectory(opts), basename(opts.gitRoot), relative);
+    // Ruby's File.join keeps the trailing separator of an empty last part: `<clone>/<repo>/`
+    const dir = joinPath(this.cloneDirectory(opts), basename(opts.gitRoot), relative);
+    return relative === '' ? `${dir}/` : dir;
   }
 
   get isDockerDriver(): boolean {

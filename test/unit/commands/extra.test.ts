@@ -63,7 +63,7 @@ const cases: [string, () => Command | undefined, string][] = [
   ['builder remote inspect', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).inspectBuilder(), `docker buildx inspect kamal-remote-ssh---app-1-1-1-5 | grep -q Endpoint:.*kamal-remote-ssh---app-1-1-1-5-context && docker context inspect kamal-remote-ssh---app-1-1-1-5-context --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://app@1.1.1.5 || (echo no compatible builder && exit 1)`],
   ['builder remote info', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).info(), 'docker context ls ; docker buildx ls'],
   ['builder local info', () => new Builder(cfg()).info(), 'docker context ls && docker buildx ls'],
-  ['builder cloud create', () => new Builder(cfg({ builder: { arch: 'amd64', driver: 'cloud org/builder' } })).create(), 'docker buildx create --driver "cloud org/builder"'],
+  ['builder cloud create', () => new Builder(cfg({ builder: { arch: 'amd64', driver: 'cloud org/builder' } })).create(), 'docker buildx create --driver cloud org/builder'],
   ['builder cloud remove', () => new Builder(cfg({ builder: { arch: 'amd64', driver: 'cloud org/builder' } })).remove(), 'docker buildx rm cloud-org-builder'],
   ['builder pack info', () => new Builder(cfg({ builder: { arch: 'amd64', pack: { builder: 'heroku/builder:24' } } })).info(), 'pack builder inspect heroku/builder:24'],
   ['builder clean', () => new Builder(cfg()).clean(), 'docker image rm --force dhh/app:999'],
