@@ -53,7 +53,7 @@ function globalOptions(c: Command): Command {
     .option('-r, --roles <roles>', 'Run commands on these roles instead of all (separate by comma, supports wildcards with *)')
     .option('-c, --config-file <file>', 'Path to config file', 'config/deploy.yml')
     .option('-d, --destination <destination>', 'Specify destination to be used for config file (staging -> deploy.staging.yml)')
-    .option('--skip-hooks', "Don't run hooks")
+    .option('-H, --skip-hooks', "Don't run hooks")
     .option('--lock-wait', "Wait for the deploy lock if it's already held instead of failing immediately")
     .option('--lock-wait-timeout <seconds>', 'Maximum seconds to wait for the deploy lock', int('lock-wait-timeout'), 900)
     .option('--lock-wait-interval <seconds>', 'Seconds between deploy lock polls', int('lock-wait-interval'), 15)
@@ -585,7 +585,6 @@ function normalize(o: Record<string, unknown>): ContextOptions {
 
 /**
  * Before commander sees the words:
- * - Kamal accepts `-H` nowhere for hosts, but our docs and users do: map `-H` to `--hosts`.
  * - `-e`/`--env` takes the KEY=VALUE (or KEY:VALUE) words that follow it, as Kamal's hash
  *   option does, each passed as its own `--env=` so the command words after them stay
  *   the command, wherever the option stands.
@@ -606,7 +605,7 @@ export function preprocessArgv(argv: string[]): string[] {
       if (out.length === start) out.push(a); // commander reports the missing value
       continue;
     }
-    out.push(a === '-H' ? '--hosts' : a.startsWith('-H=') ? `--hosts=${a.slice(3)}` : dasherize(a));
+    out.push(dasherize(a));
   }
   return out;
 }

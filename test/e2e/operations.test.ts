@@ -75,7 +75,7 @@ describe('day-two operations on the lab', () => {
         [h3.ip, 'v2'],
       ]);
       expect(byHost(ok(await kamal(dir, ['app', 'version', '-r', 'job'])))).toEqual([[h3.ip, 'v2']]);
-      expect(byHost(ok(await kamal(dir, ['app', 'version', '-H', h2.ip])))).toEqual([[h2.ip, 'v2']]);
+      expect(byHost(ok(await kamal(dir, ['app', 'version', '-h', h2.ip])))).toEqual([[h2.ip, 'v2']]);
       expect(byHost(ok(await kamal(dir, ['app', 'version', '--hosts', `${h1.ip},${h3.ip}`])))).toEqual([
         [h1.ip, 'v2'],
         [h3.ip, 'v2'],
@@ -83,7 +83,7 @@ describe('day-two operations on the lab', () => {
     });
 
     it('app containers, images and details show what each host has', async () => {
-      const containers = ok(await kamal(dir, ['app', 'containers', '-H', h1.ip]));
+      const containers = ok(await kamal(dir, ['app', 'containers', '-h', h1.ip]));
       expect(outputs(containers)).toHaveLength(1);
       const lines = outputs(containers)[0]!.output.split('\n');
       expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND/);
@@ -112,10 +112,10 @@ describe('day-two operations on the lab', () => {
         [h2.ip, 'v2'],
       ]);
       expect(reuse.reporter.messages.map((m) => m.message)).toContain('Launching command with version v2 from existing container...');
-      const hostname = ok(await kamal(dir, ['app', 'exec', '--reuse', '-H', h1.ip, '-r', 'web', 'hostname']));
+      const hostname = ok(await kamal(dir, ['app', 'exec', '--reuse', '-h', h1.ip, '-r', 'web', 'hostname']));
       expect(byHost(hostname)).toEqual([[h1.ip, onHost(h1, 'docker inspect app-web-v2 --format {{.Config.Hostname}}')]]);
 
-      const fresh = ok(await kamal(dir, ['app', 'exec', '-r', 'web', '-H', h1.ip, "sh -c 'cat /srv/app/index.html 2>/dev/null || echo absent; echo $VERSION $APP_TOKEN'"]));
+      const fresh = ok(await kamal(dir, ['app', 'exec', '-r', 'web', '-h', h1.ip, "sh -c 'cat /srv/app/index.html 2>/dev/null || echo absent; echo $VERSION $APP_TOKEN'"]));
       expect(byHost(fresh)).toEqual([[h1.ip, 'absent\nv2 tok-e2e-1234']]);
       const old = ok(await kamal(dir, ['app', 'exec', '-r', 'job', '--version', 'v1', 'sh -c "echo $VERSION"']));
       expect(byHost(old)).toEqual([[h3.ip, 'v1']]);
@@ -165,18 +165,18 @@ describe('day-two operations on the lab', () => {
     });
 
     it('app stop and start on one host, app boot of another version on one host and back', async () => {
-      ok(await kamal(dir, ['app', 'stop', '-r', 'web', '-H', h1.ip]));
+      ok(await kamal(dir, ['app', 'stop', '-r', 'web', '-h', h1.ip]));
       expect(onHost(h1, "docker inspect app-web-v2 --format '{{.State.Status}}'")).toBe('exited');
       expect((await httpGet(h1.ip, '/', HOST)).status).toBe(404);
       expect(await httpGet(h2.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
       expect(names(h3, 'label=service=app', false)).toBe('app-job-v2');
 
       // like Kamal, start takes the version of the container to start (from git, VERSION or --version)
-      ok(await kamal(dir, ['app', 'start', '-r', 'web', '-H', h1.ip, '--version', 'v2']));
+      ok(await kamal(dir, ['app', 'start', '-r', 'web', '-h', h1.ip, '--version', 'v2']));
       expect(onHost(h1, "docker inspect app-web-v2 --format '{{.State.Status}}'")).toBe('running');
       await expect.poll(async () => (await httpGet(h1.ip, '/', HOST)).body, { timeout: 10_000 }).toBe('v2\n');
 
-      ok(await kamal(dir, ['app', 'boot', '-r', 'web', '-H', h1.ip, '--version', 'v1']));
+      ok(await kamal(dir, ['app', 'boot', '-r', 'web', '-h', h1.ip, '--version', 'v1']));
       expect(await httpGet(h1.ip, '/', HOST)).toEqual({ status: 200, body: 'v1\n' });
       expect(await httpGet(h2.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
       expect(byHost(ok(await kamal(dir, ['app', 'version'])))).toEqual([
@@ -184,7 +184,7 @@ describe('day-two operations on the lab', () => {
         [h2.ip, 'v2'],
         [h3.ip, 'v2'],
       ]);
-      ok(await kamal(dir, ['app', 'boot', '-r', 'web', '-H', h1.ip, '--version', 'v2']));
+      ok(await kamal(dir, ['app', 'boot', '-r', 'web', '-h', h1.ip, '--version', 'v2']));
       expect(await httpGet(h1.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
       // booting a version whose container exists renames that container aside first
       expect(names(h1, 'label=role=web', false)).toBe('app-web-v2');
@@ -218,7 +218,7 @@ describe('day-two operations on the lab', () => {
         expect(stopped(h), h.ip).toEqual(before.get(h.ip)!.slice(0, 2));
         expect(names(h, 'label=service=app', false), h.ip).toBe(h.ip === h3.ip ? 'app-job-v2' : 'app-web-v2');
       }
-      ok(await kamal(dir, ['prune', 'containers', '--retain', '1', '-H', h2.ip]));
+      ok(await kamal(dir, ['prune', 'containers', '--retain', '1', '-h', h2.ip]));
       expect(stopped(h2)).toEqual(before.get(h2.ip)!.slice(0, 1));
       expect(stopped(h1)).toHaveLength(2);
       for (const h of [h1, h2]) expect(await httpGet(h.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
@@ -240,7 +240,7 @@ describe('day-two operations on the lab', () => {
     });
 
     it('audit shows the audit log of each host', async () => {
-      const r = ok(await kamal(dir, ['audit', '-H', h3.ip]));
+      const r = ok(await kamal(dir, ['audit', '-h', h3.ip]));
       expect(outputs(r).map((o) => o.host)).toEqual([h3.ip]);
       const log = outputs(r)[0]!.output;
       expect(log).toBe(onHost(h3, 'cat .kamal/app-audit.log'));
@@ -255,7 +255,7 @@ describe('day-two operations on the lab', () => {
         [h2.ip, 'vm2'],
         [h3.ip, 'vm3'],
       ]);
-      const one = ok(await kamal(dir, ['server', 'exec', '-H', h2.ip, 'id -un']));
+      const one = ok(await kamal(dir, ['server', 'exec', '-h', h2.ip, 'id -un']));
       expect(byHost(one)).toEqual([[h2.ip, 'root']]);
       expect(onHost(h2, 'tail -n 1 .kamal/app-audit.log')).toMatch(new RegExp(`Executed cmd 'id -un' on ${h2.ip.replace(/\./g, '\\.')}$`));
     });
@@ -264,7 +264,7 @@ describe('day-two operations on the lab', () => {
       const auths = (h: LabHost) => onHost(h, 'cat /root/.docker/config.json 2>/dev/null || echo "{}"');
       ok(await kamal(dir, ['registry', 'logout', '--skip-local']));
       for (const h of lab().hosts) expect(JSON.parse(auths(h)).auths?.['registry:5000'], h.ip).toBeUndefined();
-      const login = ok(await kamal(dir, ['registry', 'login', '-H', h1.ip]));
+      const login = ok(await kamal(dir, ['registry', 'login', '-h', h1.ip]));
       expect(login.reporter.commands.map((c) => c.host).sort()).toEqual(['127.0.0.2', 'local']);
       expect(JSON.parse(auths(h1)).auths['registry:5000'].auth).toBe(Buffer.from(`lab:${lab().registry.password}`).toString('base64'));
       expect(JSON.parse(auths(h2)).auths?.['registry:5000']).toBeUndefined();
@@ -306,7 +306,7 @@ describe('day-two operations on the lab', () => {
         [h1.ip, 'v2'],
         [h2.ip, 'v2'],
       ]);
-      const one = ok(await kamal(dir, ['web-version', '-H', h2.ip]));
+      const one = ok(await kamal(dir, ['web-version', '-h', h2.ip]));
       expect(byHost(one)).toEqual([[h2.ip, 'v2']]);
     });
   });
@@ -317,8 +317,8 @@ describe('day-two operations on the lab', () => {
       [['app', 'boot', '-r', 'nope'], /No --roles match for nope/],
       [['app', 'exec', '--reuse', '-r', 'nope', 'true'], /No --roles match for nope/],
       [['deploy', '-P', '-r', 'nope'], /No --roles match for nope/],
-      [['proxy', 'reboot', '-y', '-H', '10.9.9.9'], /No --hosts match for 10\.9\.9\.9/],
-      [['app', 'stop', '-H', '10.9.9.*'], /No --hosts match for 10\.9\.9\.\*/],
+      [['proxy', 'reboot', '-y', '-h', '10.9.9.9'], /No --hosts match for 10\.9\.9\.9/],
+      [['app', 'stop', '-h', '10.9.9.*'], /No --hosts match for 10\.9\.9\.\*/],
       [['accessory', 'boot', 'nope'], /No accessory by the name of 'nope'/],
       [['accessory', 'logs', 'nope'], /No accessory by the name of 'nope'/],
       [['accessory', 'boot'], /missing required argument 'name'/],
@@ -406,7 +406,7 @@ proxy:
       expect(get2.reporter.text).toBe(get0.reporter.text);
 
       // back on port 80 with the config's proxy/run
-      ok(await kamal(dir, ['proxy', 'reboot', '-y', '-H', h1.ip]));
+      ok(await kamal(dir, ['proxy', 'reboot', '-y', '-h', h1.ip]));
       expect(onHost(h1, "docker port kamal-proxy 80/tcp | head -n 1")).toBe('0.0.0.0:80');
       expect(await httpGet(h1.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
     });

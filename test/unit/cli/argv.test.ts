@@ -1,12 +1,11 @@
-/** Words the CLI rewrites before commander parses them: `-H` for hosts, `-e` pairs of `app exec`. */
+/** Words the CLI rewrites before commander parses them: `-e` pairs of `app exec`, Thor's underscore spellings. */
 import { describe, expect, it } from 'vitest';
 import { preprocessArgv } from '../../../src/cli/program.js';
 import { plan } from './helpers.js';
 
 describe('preprocessArgv', () => {
-  it('maps -H to --hosts', () => {
-    expect(preprocessArgv(['app', 'version', '-H', '1.1.1.1'])).toEqual(['app', 'version', '--hosts', '1.1.1.1']);
-    expect(preprocessArgv(['app', 'version', '-H=1.1.1.1'])).toEqual(['app', 'version', '--hosts=1.1.1.1']);
+  it('leaves -h and -H to commander (Kamal: -h is --hosts, -H is --skip-hooks)', () => {
+    expect(preprocessArgv(['app', 'version', '-h', '1.1.1.1', '-H'])).toEqual(['app', 'version', '-h', '1.1.1.1', '-H']);
   });
 
   it('gives each KEY=VALUE or KEY:VALUE word after -e/--env its own --env=, and stops at the first other word', () => {

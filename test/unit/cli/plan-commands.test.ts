@@ -384,8 +384,18 @@ describe('plan with a broken config', () => {
 });
 
 describe('Kamal CLI flags', () => {
-  it.todo(
-    "`-H` is Kamal's short flag for --skip-hooks; kamal-action maps `-H` to --hosts (src/cli/program.ts preprocessArgv), " +
-      'so `plan deploy -H` fails with "option \'-h, --hosts <hosts>\' argument missing" and `-H <host>` filters hosts instead of skipping hooks',
-  );
+  it('-H skips the hooks and -h picks the hosts, as in Kamal', async () => {
+    const hooks = ['pre-connect', 'pre-deploy', 'post-deploy'];
+    const withHooks = await plan(['deploy', '--version', 'abc', '--skip-push', '--json'], { hooks });
+    expect(withHooks.exitCode, withHooks.err).toBe(0);
+    expect(withHooks.steps.filter((s) => s.host === 'local' && s.command.includes('/.kamal/hooks/')).length).toBeGreaterThanOrEqual(3);
+
+    const skipped = await plan(['deploy', '--version', 'abc', '--skip-push', '--json', '-H'], { hooks });
+    expect(skipped.exitCode, skipped.err).toBe(0);
+    expect(skipped.steps.filter((s) => s.command.includes('/.kamal/hooks/'))).toEqual([]);
+
+    const one = await plan(['app', 'version', '--json', '-h', DEFAULT.web[1]]);
+    expect(one.exitCode, one.err).toBe(0);
+    expect([...new Set(one.steps.map((s) => s.host))]).toEqual([DEFAULT.web[1]]);
+  });
 });
