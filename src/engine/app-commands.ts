@@ -9,7 +9,8 @@ import { accessoryRemove } from './accessory.js';
 import { registryRemove } from './main.js';
 
 export async function appBootCommand(k: Kamal, version?: string): Promise<void> {
-  await appBoot(k, { version: version ?? k.config.latestTag });
+  // without --version: the latest image (Kamal's version_or_latest)
+  await appBoot(k, { version: version ?? k.config.latestTag, latest: !version });
 }
 
 export async function staleContainersCommand(k: Kamal, stop: boolean): Promise<void> {

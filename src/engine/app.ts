@@ -61,10 +61,10 @@ export function hostBootGroups(k: Kamal): string[][] {
 }
 
 /** `kamal app boot`: start the version on every host and role, primary role first behind a barrier. */
-export async function appBoot(k: Kamal, opts: { version?: string } = {}): Promise<void> {
+export async function appBoot(k: Kamal, opts: { version?: string; latest?: boolean } = {}): Promise<void> {
   preflight(k);
   await withLock(k, async () => {
-    if (!opts.version) k.say('Get most recent version available as an image...');
+    if (!opts.version || opts.latest) k.say('Get most recent version available as an image...');
     await usingVersion(k, opts.version ?? (opts.version === undefined && k.options.version ? k.options.version : undefined), async (version) => {
       k.say(`Start container with version ${version} (or reboot if already running)...`);
 
@@ -150,10 +150,16 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       try {
         await startNewVersion(k, host, role, version, audit);
       } catch (e) {
-        if (gatekeeper && barrier.close()) {
+        const closed = gatekeeper && barrier.close();
+        if (closed) {
           k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
         }
         record.logs = await containerLogs(k, host, role, version);
+        // Kamal's close_barrier also shows the container's health log
+        if (closed && !k.dryRun) {
+          const health = await k.capture(host, app.containerHealthLog({ version }), { allowFailure: true }).catch(() => '');
+          if (health) k.say(health, 'error');
+        }
         await k.exec(host, app.stop({ version }), { allowFailure: true }).catch(() => undefined);
         throw withLogs(e, host, role, record.logs);
       }
