@@ -78,7 +78,13 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
         if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
           k.say('Missing compatible builder, so creating a new one first', 'warn');
           await k.exec(LOCAL, b.remove(), { allowFailure: true });
-          await buildCreate(k);
+          try {
+            await buildCreate(k);
+          } catch (created) {
+            const text = created instanceof CommandFailedError ? created.stderr + created.stdout : '';
+            if (!/(context not found|no builder|does not exist)/.test(text)) throw created;
+            k.say(`Failed to create builder: ${text.trim().split('\n')[0]}`, 'error');
+          }
         } else throw e;
       }
       await k.exec(LOCAL, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
@@ -220,8 +226,12 @@ export async function buildDeliver(k: Kamal, opts: { noCache?: boolean } = {}): 
   await buildPull(k);
 }
 
-/** Kamal::Cli::Build#create: checks the remote builder host answers over SSH first; a failed create is reported, not raised. */
-export async function buildCreate(k: Kamal): Promise<boolean> {
+/**
+ * Kamal::Cli::Build#create: checks the remote builder host answers over SSH first. A failed create
+ * says `Couldn't create remote builder: <stderr>` and fails the run (Kamal's rescue only matches its
+ * own test's message, so a real failure raises there too).
+ */
+export async function buildCreate(k: Kamal): Promise<void> {
   const remote = k.config.builder.remote;
   if (remote && URL.canParse(remote) && new URL(remote).protocol === 'ssh:') {
     await k.on([remoteBuilderHost(remote)], async (host) => {
@@ -230,11 +240,11 @@ export async function buildCreate(k: Kamal): Promise<boolean> {
   }
   try {
     await k.exec(LOCAL, k.cmds.builder.create());
-    return true;
   } catch (e) {
-    if (!(e instanceof CommandFailedError) || !(e.stderr.trim() || e.stdout.trim())) throw e;
-    k.say(`Couldn't create remote builder: ${(e.stderr.trim() || e.stdout.trim()).split('\n')[0]}`, 'error');
-    return false;
+    if (e instanceof CommandFailedError && (e.stderr.trim() || e.stdout.trim())) {
+      k.say(`Couldn't create remote builder: ${(e.stderr.trim() || e.stdout.trim()).split('\n')[0]}`, 'error');
+    }
+    throw e;
   }
 }
 
