@@ -138,12 +138,13 @@ describe('accessories on the lab', () => {
 
     const reuse = await kamal(dir, ['accessory', 'exec', 'db', '--reuse', "sh -c 'hostname; cat /run/db-www/up; wc -l < /var/lib/db/boots'"]);
     expect(reuse.exitCode, reuse.err).toBe(0);
-    expect(reuse.reporter.outputs).toEqual([{ host: h.ip, output: 'db-box\nOK\n2', type: 'Accessory db' }]);
+    // headed like Kamal's puts_by_host, whose default type is App
+    expect(reuse.reporter.outputs).toEqual([{ host: h.ip, output: 'db-box\nOK\n2', type: 'App' }]);
 
     // a new container: same mounts and env, but not the running one (no /run/db-www)
     const fresh = await kamal(dir, ['accessory', 'exec', 'db', "sh -c 'cat /etc/db/db.conf; echo $DB_PASSWORD; test -d /run/db-www && echo live || echo fresh'"]);
     expect(fresh.exitCode, fresh.err).toBe(0);
-    expect(fresh.reporter.outputs).toEqual([{ host: h.ip, output: `${DB_CONF}s3cret-pw\nfresh`, type: 'Accessory db' }]);
+    expect(fresh.reporter.outputs).toEqual([{ host: h.ip, output: `${DB_CONF}s3cret-pw\nfresh`, type: 'App' }]);
     expect(onHost(h, "docker ps -a --format '{{.Names}}' | sort")).toBe(['app-db', 'app-web-v1', 'kamal-proxy'].join('\n'));
   });
 

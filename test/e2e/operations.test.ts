@@ -265,7 +265,8 @@ describe('day-two operations on the lab', () => {
       ok(await kamal(dir, ['registry', 'logout', '--skip-local']));
       for (const h of lab().hosts) expect(JSON.parse(auths(h)).auths?.['registry:5000'], h.ip).toBeUndefined();
       const login = ok(await kamal(dir, ['registry', 'login', '-h', h1.ip]));
-      expect(login.reporter.commands.map((c) => c.host).sort()).toEqual(['127.0.0.2', 'local']);
+      // Kamal checks for a local docker first (verify_local_dependencies), then logs in locally and on the host
+      expect(login.reporter.commands.map((c) => c.host).sort()).toEqual(['127.0.0.2', 'local', 'local']);
       expect(JSON.parse(auths(h1)).auths['registry:5000'].auth).toBe(Buffer.from(`lab:${lab().registry.password}`).toString('base64'));
       expect(JSON.parse(auths(h2)).auths?.['registry:5000']).toBeUndefined();
       ok(await kamal(dir, ['registry', 'login', '--skip-local']));
@@ -323,7 +324,7 @@ describe('day-two operations on the lab', () => {
       [['accessory', 'logs', 'nope'], /No accessory by the name of 'nope'/],
       [['accessory', 'boot'], /missing required argument 'name'/],
       [['rollback'], /missing required argument 'version'/],
-      [['app', 'exec'], /missing required argument 'cmd'/],
+      [['app', 'exec'], /No command provided\. You must specify a command to execute\./],
       [['server', 'exec'], /missing required argument 'cmd'/],
       [['lock', 'acquire'], /required option '-m, --message <message>' not specified/],
       [['proxy', 'boot_config'], /missing required argument 'subcommand'/],
