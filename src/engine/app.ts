@@ -154,7 +154,8 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
         if (closed) {
           k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
         }
-        record.logs = await containerLogs(k, host, role, version);
+        // the barrier's host reads the logs with Kamal's close_barrier command (whole logs); others only their tail
+        record.logs = await containerLogs(k, host, role, version, closed ? undefined : 20);
         // Kamal's close_barrier also shows the container's health log
         if (closed && !k.dryRun) {
           const health = await k.capture(host, app.containerHealthLog({ version }), { allowFailure: true }).catch(() => '');
@@ -236,11 +237,11 @@ async function waitForHealthy(k: Kamal, status: () => Promise<string>): Promise<
   k.say('Container is healthy!');
 }
 
-async function containerLogs(k: Kamal, host: string, role: Role, version: string): Promise<string | undefined> {
+async function containerLogs(k: Kamal, host: string, role: Role, version: string, lines: number | undefined): Promise<string | undefined> {
   if (k.dryRun) return undefined;
   const app = k.cmds.app(role, host);
   try {
-    const r = await k.exec(host, app.logs({ containerId: app.containerIdForVersion(version), lines: 20 }), {
+    const r = await k.exec(host, app.logs({ containerId: app.containerIdForVersion(version), ...(lines ? { lines } : {}) }), {
       allowFailure: true,
     });
     const text = `${r.stdout}${r.stderr}`.trim();

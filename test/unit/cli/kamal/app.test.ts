@@ -621,7 +621,8 @@ describe('kamal app boot (CliAppTest)', () => {
     expect(run.said).toContainEqual(expect.stringMatching(/First web container is unhealthy on 1\.1\.1\.1, not booting any other roles$/));
     inOrder(on(run, '1.1.1.1'), [
       /^docker exec kamal-proxy kamal-proxy deploy app-web /,
-      /^docker container ls --all --filter 'name=\^app-web-latest\$' --quiet \| xargs docker logs --timestamps /,
+      // Kamal's app.logs(container_id:) with no line limit
+      "docker container ls --all --filter 'name=^app-web-latest$' --quiet | xargs docker logs --timestamps 2>&1",
       `${containerIdForVersion('latest')} | xargs docker inspect --format '{{json .State.Health}}'`,
       stopVersion('latest'),
     ]);
