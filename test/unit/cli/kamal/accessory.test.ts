@@ -11,6 +11,7 @@ import { runCli } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
 import { audit, copyFixture, normalize, on, plan, words, type PlanRun } from '../helpers.js';
+import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, NETWORK } from './fixtures.js';
 
 // Kamal's test/fixtures/deploy_with_accessories_with_different_registries.yml, written for this app folder
 const CONFIG = `service: app
@@ -100,10 +101,6 @@ async function accessoryOn(args: string[], respond: Responder = () => undefined)
 // and a username read from secrets, are redacted); Kamal shows `-u [REDACTED]`.
 const LOGIN = 'docker login private.registry -u "user" -p [REDACTED]';
 const LOGIN_OTHER = 'docker login other.registry -u "other_user" -p [REDACTED]';
-const NETWORK = 'docker network create kamal';
-const ENSURE_RUN_DIRECTORY = 'mkdir -p .kamal';
-const LOCK_ACQUIRE = 'mkdir .kamal/lock-app && echo "<details>" > .kamal/lock-app/details';
-const LOCK_RELEASE = 'rm .kamal/lock-app/details && rm -r .kamal/lock-app';
 
 const RUN_MYSQL =
   'docker run --name app-mysql --detach --restart unless-stopped --network kamal --log-opt max-size="10m" --publish 3306:3306 ' +

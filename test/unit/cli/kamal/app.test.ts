@@ -11,6 +11,7 @@ import { runCli, type CliResult } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../src/exec/recording.js';
 import { normalize, words } from '../helpers.js';
+import { WITH_ACCESSORIES, WITH_PROXY, WITH_ROLES } from './fixtures.js';
 
 // Kamal's tests stub `sleep` (Object.any_instance.stubs(:sleep)); the waits are recorded and cut short here.
 const sleeps = vi.hoisted(() => [] as number[]);
@@ -31,47 +32,7 @@ beforeEach(() => {
 
 // ---- configs equivalent to Kamal's test/fixtures ----
 
-/** deploy_with_accessories.yml */
-const WITH_ACCESSORIES = `service: app
-image: dhh/app
-servers:
-  web:
-    - "1.1.1.1"
-    - "1.1.1.2"
-  workers:
-    - "1.1.1.3"
-    - "1.1.1.4"
-registry:
-  username: user
-  password: pw
-builder:
-  arch: amd64
-accessories:
-  mysql:
-    image: mysql:5.7
-    host: 1.1.1.3
-    port: 3306
-    env:
-      clear:
-        MYSQL_ROOT_HOST: '%'
-      secret:
-        - MYSQL_ROOT_PASSWORD
-    files:
-      - config/my.cnf:/etc/mysql/my.cnf
-    directories:
-      - data:/var/lib/mysql
-  redis:
-    image: redis:latest
-    roles:
-      - web
-    port: 6379
-    directories:
-      - data:/data
-readiness_delay: 0
-`;
 
-/** deploy_with_proxy.yml */
-const WITH_PROXY = WITH_ACCESSORIES.replace('readiness_delay: 0\n', 'readiness_delay: 0\ndeploy_timeout: 6\n');
 
 /** deploy_with_proxy_roles.yml */
 const WITH_PROXY_ROLES = `service: app
@@ -119,27 +80,6 @@ readiness_delay: 0
 deploy_timeout: 6
 `;
 
-/** deploy_with_roles.yml */
-const WITH_ROLES = `service: app
-image: dhh/app
-servers:
-  web:
-    - 1.1.1.1
-    - 1.1.1.2
-  workers:
-    hosts:
-      - 1.1.1.3
-      - 1.1.1.4
-env:
-  REDIS_URL: redis://x/y
-registry:
-  server: registry.digitalocean.com
-  username: user
-  password: pw
-builder:
-  arch: amd64
-deploy_timeout: 1
-`;
 
 /** deploy_with_boot_strategy.yml */
 const WITH_BOOT_STRATEGY = `service: app

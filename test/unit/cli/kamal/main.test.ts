@@ -16,6 +16,9 @@ import { LockError } from '../../../../src/errors.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../../../../src/version.js';
 import { renderErb } from '../../../../src/config/erb.js';
 import { normalize } from '../helpers.js';
+import { WITH_ROLES as ROLES, withAccessories } from './fixtures.js';
+
+const WITH_ACCESSORIES = withAccessories({ myCnf: 'config/files/my.cnf' });
 
 // ---- configs equivalent to Kamal's test/fixtures ----
 
@@ -45,27 +48,6 @@ builder:
   arch: amd64
 `;
 
-/** deploy_with_roles.yml */
-const ROLES = `service: app
-image: dhh/app
-servers:
-  web:
-    - 1.1.1.1
-    - 1.1.1.2
-  workers:
-    hosts:
-      - 1.1.1.3
-      - 1.1.1.4
-env:
-  REDIS_URL: redis://x/y
-registry:
-  server: registry.digitalocean.com
-  username: user
-  password: pw
-builder:
-  arch: amd64
-deploy_timeout: 1
-`;
 
 /** deploy_primary_web_role_override.yml */
 const PRIMARY_WEB_ROLE_OVERRIDE = `service: app
@@ -133,46 +115,6 @@ builder:
   arch: amd64
 `;
 
-/** deploy_with_accessories.yml */
-const WITH_ACCESSORIES = `service: app
-image: dhh/app
-servers:
-  web:
-    - "1.1.1.1"
-    - "1.1.1.2"
-  workers:
-    - "1.1.1.3"
-    - "1.1.1.4"
-registry:
-  username: user
-  password: pw
-builder:
-  arch: amd64
-
-accessories:
-  mysql:
-    image: mysql:5.7
-    host: 1.1.1.3
-    port: 3306
-    env:
-      clear:
-        MYSQL_ROOT_HOST: '%'
-      secret:
-        - MYSQL_ROOT_PASSWORD
-    files:
-      - config/files/my.cnf:/etc/mysql/my.cnf
-    directories:
-      - data:/var/lib/mysql
-  redis:
-    image: redis:latest
-    roles:
-      - web
-    port: 6379
-    directories:
-      - data:/data
-
-readiness_delay: 0
-`;
 
 /** deploy_with_aliases.yml */
 const WITH_ALIASES = `service: app

@@ -16,48 +16,9 @@ import { ConfigError } from '../../../../src/errors.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
 import { audit, copyFixture, normalize, testEnv, words } from '../helpers.js';
+import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, NETWORK, WITH_PROXY } from './fixtures.js';
 
 // test/fixtures/deploy_with_proxy.yml: web (proxy) on 1.1.1.1/2, workers on 1.1.1.3/4, two accessories
-const WITH_PROXY = `service: app
-image: dhh/app
-servers:
-  web:
-    - "1.1.1.1"
-    - "1.1.1.2"
-  workers:
-    - "1.1.1.3"
-    - "1.1.1.4"
-registry:
-  username: user
-  password: pw
-builder:
-  arch: amd64
-
-accessories:
-  mysql:
-    image: mysql:5.7
-    host: 1.1.1.3
-    port: 3306
-    env:
-      clear:
-        MYSQL_ROOT_HOST: '%'
-      secret:
-        - MYSQL_ROOT_PASSWORD
-    files:
-      - config/my.cnf:/etc/mysql/my.cnf
-    directories:
-      - data:/var/lib/mysql
-  redis:
-    image: redis:latest
-    roles:
-      - web
-    port: 6379
-    directories:
-      - data:/data
-
-readiness_delay: 0
-deploy_timeout: 6
-`;
 
 // test/fixtures/deploy_with_proxy_run_config.yml: proxy/run for the app, another one for the mysql accessory (1.1.1.3)
 const WITH_PROXY_RUN_CONFIG = WITH_PROXY.replace(
@@ -151,10 +112,6 @@ async function kamal(args: string[], o: { config?: string; respond?: Responder }
 }
 
 const LOGIN = 'docker login -u "user" -p [REDACTED]';
-const ENSURE_RUN_DIRECTORY = 'mkdir -p .kamal';
-const LOCK_ACQUIRE = 'mkdir .kamal/lock-app && echo "<details>" > .kamal/lock-app/details';
-const LOCK_RELEASE = 'rm .kamal/lock-app/details && rm -r .kamal/lock-app';
-const NETWORK = 'docker network create kamal';
 const VERSION = "docker inspect kamal-proxy --format '{{.Config.Image}}' | awk -F: '{print $NF}'";
 const APPS_CONFIG = 'mkdir -p .kamal/proxy/apps-config';
 const BOOT_CONFIG =

@@ -11,47 +11,9 @@ import { DependencyError } from '../../../../src/errors.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
 import { copyFixture, testEnv } from '../helpers.js';
+import { WITH_ACCESSORIES } from './fixtures.js';
 
 // test/fixtures/deploy_with_accessories.yml
-const WITH_ACCESSORIES = `service: app
-image: dhh/app
-servers:
-  web:
-    - "1.1.1.1"
-    - "1.1.1.2"
-  workers:
-    - "1.1.1.3"
-    - "1.1.1.4"
-registry:
-  username: user
-  password: pw
-builder:
-  arch: amd64
-
-accessories:
-  mysql:
-    image: mysql:5.7
-    host: 1.1.1.3
-    port: 3306
-    env:
-      clear:
-        MYSQL_ROOT_HOST: '%'
-      secret:
-        - MYSQL_ROOT_PASSWORD
-    files:
-      - config/my.cnf:/etc/mysql/my.cnf
-    directories:
-      - data:/var/lib/mysql
-  redis:
-    image: redis:latest
-    roles:
-      - web
-    port: 6379
-    directories:
-      - data:/data
-
-readiness_delay: 0
-`;
 
 // test/fixtures/deploy_with_local_registry.yml
 const WITH_LOCAL_REGISTRY = `service: app

@@ -14,53 +14,12 @@ import { RecordingRunner, type Responder } from '../../../../src/exec/recording.
 import { createContext } from '../../../../src/cli/context.js';
 import { accessoryRestart, accessoryStart, accessoryBoot } from '../../../../src/engine/accessory.js';
 import { audit, copyFixture, normalize, on, plan, words, type PlanRun } from '../helpers.js';
+import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, LOCK_STATUS, withAccessories } from './fixtures.js';
 
 // Kamal's test/fixtures/deploy_with_accessories.yml, written for this app folder
-const CONFIG = `service: app
-image: dhh/app
-servers:
-  web:
-    - "1.1.1.1"
-    - "1.1.1.2"
-  workers:
-    - "1.1.1.3"
-    - "1.1.1.4"
-registry:
-  username: user
-  password: pw
-builder:
-  arch: amd64
-
-accessories:
-  mysql:
-    image: mysql:5.7
-    host: 1.1.1.3
-    port: 3306
-    env:
-      clear:
-        MYSQL_ROOT_HOST: '%'
-      secret:
-        - MYSQL_ROOT_PASSWORD
-    files:
-      - config/mysql/my.cnf:/etc/mysql/my.cnf
-    directories:
-      - data:/var/lib/mysql
-  redis:
-    image: redis:latest
-    roles:
-      - web
-    port: 6379
-    directories:
-      - data:/data
-
-readiness_delay: 0
-`;
+const CONFIG = withAccessories({ myCnf: 'config/mysql/my.cnf' });
 
 const HOSTS = ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'];
-const ENSURE_RUN_DIRECTORY = 'mkdir -p .kamal';
-const LOCK_ACQUIRE = 'mkdir .kamal/lock-app && echo "<details>" > .kamal/lock-app/details';
-const LOCK_RELEASE = 'rm .kamal/lock-app/details && rm -r .kamal/lock-app';
-const LOCK_STATUS = 'stat .kamal/lock-app > /dev/null && cat .kamal/lock-app/details | base64 -d';
 
 function prepare(dir: string, secrets = 'MYSQL_ROOT_PASSWORD=secret123\n'): void {
   // only the test's own secrets file, as Kamal's setup_test_secrets
