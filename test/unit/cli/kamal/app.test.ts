@@ -3,15 +3,15 @@
  * `kamal app ...` command line on an equivalent config runs the same commands
  * on the same hosts in the same order. Each `it` names the Kamal test it ports.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli, type CliResult } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../src/exec/recording.js';
 import { normalize, words } from '../helpers.js';
-import { WITH_ACCESSORIES, WITH_PROXY, WITH_ROLES } from './fixtures.js';
+import { WITH_ACCESSORIES, WITH_PROXY, WITH_ROLES, writeApp } from './fixtures.js';
 
 // Kamal's tests stub `sleep` (Object.any_instance.stubs(:sleep)); the waits are recorded and cut short here.
 const sleeps = vi.hoisted(() => [] as number[]);
@@ -275,16 +275,7 @@ function appDir(o: Options): string {
     '.kamal/secrets': 'MYSQL_ROOT_PASSWORD=secret123\nRAILS_MASTER_KEY=123\n',
     ...o.files,
   };
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  for (const hook of o.hooks ?? []) {
-    const file = join(dir, '.kamal/hooks', hook);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, '#!/bin/sh\nexit 0\n');
-    chmodSync(file, 0o755);
-  }
+  writeApp(dir, files, o.hooks);
   return dir;
 }
 

@@ -4,6 +4,22 @@
  * two workers hosts, a mysql accessory on 1.1.1.3 and redis on the web hosts), and the
  * lock commands every locked command runs (lock details normalized to `<details>`).
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Writes an app folder's files (paths relative to it) and empty, executable hooks under .kamal/hooks. */
+export function writeApp(dir: string, files: Record<string, string>, hooks: string[] = []): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  for (const hook of hooks) {
+    const file = join(dir, '.kamal/hooks', hook);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, '#!/bin/sh\nexit 0\n');
+    chmodSync(file, 0o755);
+  }
+}
 
 /** deploy_with_accessories.yml; `myCnf` is the local path of mysql's my.cnf file. */
 export function withAccessories(o: { myCnf?: string } = {}): string {

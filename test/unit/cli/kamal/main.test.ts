@@ -3,9 +3,9 @@
  * command line on an equivalent config runs the same commands on the same
  * hosts in the same order. Each `it` names the Kamal test it ports.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCli, type CliResult } from '../../../../src/cli/run.js';
@@ -16,7 +16,7 @@ import { LockError } from '../../../../src/errors.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../../../../src/version.js';
 import { renderErb } from '../../../../src/config/erb.js';
 import { normalize } from '../helpers.js';
-import { WITH_ROLES as ROLES, withAccessories } from './fixtures.js';
+import { WITH_ROLES as ROLES, withAccessories, writeApp } from './fixtures.js';
 
 const WITH_ACCESSORIES = withAccessories({ myCnf: 'config/files/my.cnf' });
 
@@ -224,18 +224,8 @@ function appDir(o: Options): string {
   if (o.dir) return o.dir;
   const dir = mkdtempSync(join(tmpdir(), 'kamal-main-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
-  const files: Record<string, string> = { 'config/deploy.yml': o.config ?? SIMPLE, ...o.files };
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  for (const hook of o.hooks ?? []) {
-    const file = join(dir, '.kamal/hooks', hook);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, '#!/bin/sh\nexit 0\n');
-    chmodSync(file, 0o755);
-  }
+  const files: Record<string, string> = { Dockerfile: 'FROM scratch\n', 'config/deploy.yml': o.config ?? SIMPLE, ...o.files };
+  writeApp(dir, files, o.hooks);
   return dir;
 }
 
