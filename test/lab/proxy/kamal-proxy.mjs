@@ -876,17 +876,22 @@ class ProxyServer {
     const targetOptions = { ...p.target_options };
     targetOptions.health_check_config = { ...defaultHealthCheck(), ...(targetOptions.health_check_config || {}) };
 
-    return this.router.serialized(p.service, async () => {
-      log('INFO', 'Deploying', { service: p.service, targets: p.targets, hosts: options.hosts, paths: options.path_prefixes });
-      if (!p.force) {
-        const ok = await waitHealthy(targets, targetOptions.health_check_config, p.deployTimeout, p.service);
-        if (!ok) {
-          log('INFO', 'Target failed to become healthy', { service: p.service, targets: p.targets });
-          throw new Error(`target failed to become healthy within configured timeout (${formatDuration(p.deployTimeout)})`);
-        }
-      } else {
-        for (const t of targets) t.state = 'healthy';
+    // As kamal-proxy's Router.DeployService: deploys of one service wait for their targets' health
+    // independently (a pending deploy does not hold up a later one); only installing the new targets
+    // is serialized, and the last to become healthy wins. A target that disappears (its container
+    // stopped: no DNS name, no connection) never becomes healthy, so its deploy fails at the
+    // deploy timeout and the targets in place keep serving.
+    log('INFO', 'Deploying', { service: p.service, targets: p.targets, hosts: options.hosts, paths: options.path_prefixes });
+    if (!p.force) {
+      const ok = await waitHealthy(targets, targetOptions.health_check_config, p.deployTimeout, p.service);
+      if (!ok) {
+        log('INFO', 'Target failed to become healthy', { service: p.service, targets: p.targets });
+        throw new Error(`target failed to become healthy within configured timeout (${formatDuration(p.deployTimeout)})`);
       }
+    } else {
+      for (const t of targets) t.state = 'healthy';
+    }
+    const old = await this.router.serialized(p.service, async () => {
       if (this.router.conflict(p.service, options)) throw new Error('host settings conflict with another service');
 
       let svc = this.router.services.get(p.service);
@@ -902,9 +907,10 @@ class ProxyServer {
       this.router.rebuild();
       this.saveState();
       log('INFO', 'Deployed', { service: p.service, targets: p.targets });
-      await Promise.all(old.map((t) => t.drain(p.drainTimeout)));
-      return null;
+      return old;
     });
+    await Promise.all(old.map((t) => t.drain(p.drainTimeout)));
+    return null;
   }
 
   async remove(p) {
