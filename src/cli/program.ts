@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import type { Kamal } from '../engine/kamal.js';
 import * as main from '../engine/main.js';
 import * as app from '../engine/app-commands.js';
+import { undoBoots } from '../engine/app.js';
+import { parsePendingUndo } from '../engine/cancel.js';
 import * as proxy from '../engine/proxy.js';
 import * as acc from '../engine/accessory.js';
 import * as build from '../engine/build.js';
@@ -11,8 +13,9 @@ import * as lock from '../engine/lock-commands.js';
 import { proxyBootConfig } from '../engine/proxy-boot-config.js';
 import { PlanRunner } from '../engine/plan-runner.js';
 import { createContext, type ContextDeps, type ContextOptions } from './context.js';
-import { printConfig, printSecrets, init } from './local-commands.js';
-import { extractSecret } from '../config/secrets.js';
+import { printConfig, init } from './local-commands.js';
+import { secretsExtract, secretsFetch, secretsPrintLines } from '../secrets/cli.js';
+import type { VendorRunner } from '../secrets/adapters/index.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
 
 export interface CliIO extends Omit<ContextDeps, 'reporter'> {
@@ -51,8 +54,8 @@ function globalOptions(c: Command): Command {
     .option('-p, --primary', 'Run commands only on primary host instead of all')
     .option('-h, --hosts <hosts>', 'Run commands on these hosts instead of all (separate by comma, supports wildcards with *)')
     .option('-r, --roles <roles>', 'Run commands on these roles instead of all (separate by comma, supports wildcards with *)')
-    .option('-c, --config-file <file>', 'Path to config file', 'config/deploy.yml')
-    .option('-d, --destination <destination>', 'Specify destination to be used for config file (staging -> deploy.staging.yml)')
+    .option('-c, --config-file <file>', 'Path to config file (default: KAMAL_ACTION_CONFIG_FILE, else "config/deploy.yml")')
+    .option('-d, --destination <destination>', 'Specify destination to be used for config file (staging -> deploy.staging.yml; default: KAMAL_ACTION_DESTINATION)')
     .option('-H, --skip-hooks', "Don't run hooks")
     .option('--lock-wait', "Wait for the deploy lock if it's already held instead of failing immediately")
     .option('--lock-wait-timeout <seconds>', 'Maximum seconds to wait for the deploy lock', int('lock-wait-timeout'), 900)
@@ -242,6 +245,16 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   on(hidden('remove_images', 'Remove all app images from servers'), 'app', 'remove_images', (k) => app.appRemoveImages(k));
   on(hidden('remove_app_directories', 'Remove the app directories from servers'), 'app', 'remove_app_directories', (k) =>
     app.appRemoveAppDirectories(k),
+  );
+  // not in Kamal: the action's post step finishes the undo of a rollout cancelled mid-way with it
+  on(
+    hidden('undo_boot', 'Put the previous version back where a cancelled rollout started a new one').argument(
+      '<boots>',
+      'JSON list of {host, role, version, previousVersion, phase}',
+    ),
+    'app',
+    'undo_boot',
+    (k, _o, a) => undoBoots(k, parseBootsArgument(a[0]!)),
   );
   on(sub(appCmd, 'live', 'Set the app to live mode'), 'app', 'live', (k) => app.appLive(k));
   on(
@@ -510,35 +523,38 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
 
   // ---- secrets ----
   const secretsCmd = sub(program, 'secrets', 'Helpers for extracting secrets');
+  const secretsLocal = (c: Command, subcommand: string, local: (io: CliIO) => Promise<void>): void =>
+    capture({ command: 'secrets', subcommand, opts: normalize(c.optsWithGlobals()), run: async () => undefined, local });
+  sub(secretsCmd, 'fetch', 'Fetch secrets from a vault')
+    .argument('[secrets...]')
+    .option('-a, --adapter <adapter>', 'Which vault adapter to use')
+    .option('--account <account>', 'The account identifier or username')
+    .option('--from <from>', 'A vault or folder to fetch the secrets from')
+    .addOption(new Option('--inline').hideHelp())
+    .action((names: string[], o: Record<string, unknown>, c: Command) =>
+      secretsLocal(c, 'fetch', async (io) => {
+        if (typeof o.adapter !== 'string') throw new UsageError("No value provided for required options '--adapter'");
+        const args = { adapter: o.adapter, account: o.account as string | undefined, from: o.from as string | undefined, names, inline: !!o.inline };
+        // tests give a recording runner; otherwise the vendor CLIs run through sh
+        io.out(secretsFetch(args, { env: io.env, cwd: io.cwd, run: (io as { vendorRunner?: VendorRunner }).vendorRunner }));
+      }),
+    );
+  sub(secretsCmd, 'extract', 'Extract a single secret from the results of a fetch call')
+    .argument('<name>')
+    .argument('<secrets>')
+    .addOption(new Option('--inline').hideHelp())
+    .action((name: string, secrets: string, o: Record<string, unknown>, c: Command) =>
+      secretsLocal(c, 'extract', async (io) => io.out(secretsExtract(name, secrets, !!o.inline))),
+    );
   on(
     sub(secretsCmd, 'print', 'Print the secrets (redacted unless --reveal)').option('--reveal', 'Print the secret values'),
     'secrets',
     'print',
-    async (k, o) => printSecrets(k, !!o.reveal),
+    async (k, o) => {
+      const store = k.config.secrets;
+      k.reporter.write(secretsPrintLines(store.keys().map((key) => [key, store.get(key)!.reveal()] as [string, string]), !!o.reveal));
+    },
   );
-  secretsCmd
-    .command('extract')
-    .description('Extract a single secret from the results of a fetch call')
-    .helpOption('--help', 'Show help')
-    .argument('<name>')
-    .argument('<secrets>')
-    .action((name: string, secrets: string, _o, c: Command) => {
-      capture({
-        command: 'secrets',
-        subcommand: 'extract',
-        opts: normalize(c.optsWithGlobals()),
-        run: async () => undefined,
-        local: async (io) => {
-          let value: string;
-          try {
-            value = extractSecret(name, secrets, { file: 'secrets extract', lineNo: 0 });
-          } catch (e) {
-            throw new UsageError((e as Error).message.replace(/^secrets extract: line 0: (kamal secrets extract: )?/, ''));
-          }
-          io.out(`${value}\n`);
-        },
-      });
-    });
 
   return program;
 }
@@ -661,3 +677,12 @@ export function parse(argv: string[]): Invocation | { help: string } {
 }
 
 export { PlanRunner };
+
+/** The boots argument of `app undo_boot`; a malformed one is a usage error. */
+function parseBootsArgument(text: string) {
+  try {
+    return parsePendingUndo(text);
+  } catch (e) {
+    throw new UsageError(`app undo_boot: ${(e as Error).message}`);
+  }
+}

@@ -2,12 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BootError } from '../errors.js';
+import { BootError, UsageError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
 import type { Role } from '../model/index.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
-import { throwIfCancelled } from './cancel.js';
+import { CANCEL_STOP_TIMEOUT, throwIfCancelled, undoSteps, type BootPhase, type PendingUndo } from './cancel.js';
 import { preflight } from './preflight.js';
 import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
@@ -22,8 +22,12 @@ export interface BootRecord {
   ok: boolean;
   /** The new container was started (a revert has something to undo). */
   started?: boolean;
+  /** How far the boot got (cancel.ts says what undoing each phase means). */
+  phase?: BootPhase;
   /** Put back to the previous version after a failure elsewhere or a cancel. */
   reverted?: boolean;
+  /** The run is over with this boot and keeps it as it is: nothing left to undo. */
+  settled?: boolean;
   startedAt: number;
   finishedAt?: number;
   error?: string;
@@ -33,7 +37,37 @@ export interface BootRecord {
 declare module './kamal.js' {
   interface Kamal {
     boots?: BootRecord[];
+    /**
+     * Called with the boots a cancel would still have to undo, whenever that list changes (the
+     * action keeps it in its state so its post step can finish the undo if the process is killed).
+     */
+    onUndoChange?: (pending: PendingUndo[]) => void;
   }
+}
+
+/** Boots started by this run that are neither kept nor undone yet. */
+export function pendingUndo(k: Kamal): PendingUndo[] {
+  return (k.boots ?? [])
+    .filter((r) => r.phase && !r.reverted && !r.settled)
+    .map((r) => ({
+      host: r.host,
+      role: r.role,
+      version: r.version,
+      ...(r.previousVersion !== undefined ? { previousVersion: r.previousVersion } : {}),
+      phase: r.phase!,
+    }));
+}
+
+function setPhase(k: Kamal, record: BootRecord | undefined, phase: BootPhase): void {
+  if (!record || record.phase === phase) return;
+  record.phase = phase;
+  if (phase === 'started') record.started = true;
+  k.onUndoChange?.(pendingUndo(k));
+}
+
+function settle(k: Kamal, records: readonly BootRecord[]): void {
+  for (const r of records) r.settled = true;
+  k.onUndoChange?.(pendingUndo(k));
 }
 
 function hex(bytes: number): string {
@@ -78,6 +112,7 @@ export async function appBoot(k: Kamal, opts: { version?: string; latest?: boole
 
       const barrier = new Barrier();
       const firstRecord = k.boots?.length ?? 0;
+      const records = (): BootRecord[] => (k.boots ?? []).slice(firstRecord);
       try {
         for (const hosts of hostBootGroups(k)) {
           const hostList = hosts.join(',');
@@ -89,19 +124,23 @@ export async function appBoot(k: Kamal, opts: { version?: string; latest?: boole
       } catch (e) {
         const cancelled = k.signal?.aborted ?? false;
         if ((cancelled || k.options.allOrNothing) && !k.dryRun) {
-          // after a cancel an in-flight switch may still land, so every started boot is reverted;
+          // after a cancel a pending proxy deploy may still land, so every started boot is undone;
           // otherwise only the boots that switched (a failed boot already stopped its container)
-          const records = (k.boots ?? []).slice(firstRecord).filter((r) => (cancelled ? r.started : r.ok));
+          const undo = records().filter((r) => (cancelled ? r.phase !== undefined : r.ok));
           k.say(
             cancelled
               ? 'Cancelled: putting the previous version back where this run started the new one...'
               : 'All-or-nothing: putting the previous version back on every host...',
             'warn',
           );
-          await revertBoots(k, records);
+          await revertBoots(k, undo, { cancelled });
         }
+        // a cancelled run leaves what it could not undo pending (the action's post step tries again)
+        settle(k, cancelled ? records().filter((r) => r.phase === undefined) : records());
         throw e;
       }
+      // the rollout is complete: a cancel from here on keeps the new version everywhere
+      settle(k, records());
 
       await k.on(k.appHosts, async (host) => {
         await k.exec(host, k.cmds.auditor().record(`Tagging ${k.config.absoluteImage} as the latest image`));
@@ -170,10 +209,12 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       }
 
       if (oldVersion && oldVersion !== version) {
+        setPhase(k, record, 'done');
         await k.exec(host, app.stop({ version: oldVersion }), { allowFailure: true });
         if (role.assets) await k.exec(host, app.cleanUpAssets());
         if (k.config.errorPagesPath) await k.exec(host, app.cleanUpErrorPages());
       }
+      setPhase(k, record, 'done');
       record.ok = true;
     },
     { host, role: role.name },
@@ -198,20 +239,25 @@ async function startNewVersion(
     const hostname = `${host.slice(0, 51).replace(/\.$/, '')}-${hex(6)}`;
     await k.exec(host, app.ensureEnvDirectory());
     await k.upload(host, role.secretsIo(host), role.secretsPath, { mode: '600' });
-    // Counted as started once `docker run` is sent: one stopped mid-way by a cancel may still start the container.
+    // Counted as started once `docker run` is sent. A cancel does not cut it short (it takes a
+    // second or so), so the container's state is known when the undo starts.
     throwIfCancelled(k.signal);
     const record = k.boots?.findLast((r) => r.host === host && r.role === role.name && r.version === version);
-    if (record) record.started = true;
-    await k.exec(host, app.run({ hostname }));
+    setPhase(k, record, 'started');
+    await k.exec(host, app.run({ hostname }), { signal: undefined });
     if (role.runningProxy) {
       const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
+      // once sent, the proxy may switch to the new container even if this command is cut short
+      throwIfCancelled(k.signal);
+      setPhase(k, record, 'deploying');
       await k.exec(host, app.deploy({ target: endpoint }));
+      setPhase(k, record, 'switched');
     } else {
       await waitForHealthy(k, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));
     }
   } catch (e) {
-    k.say(`Failed to boot ${role.name} on ${host}`, 'error');
+    if (!k.signal?.aborted) k.say(`Failed to boot ${role.name} on ${host}`, 'error');
     throw e;
   }
 }
@@ -298,12 +344,13 @@ async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void
 }
 
 /**
- * Puts the previous version back for each record: start the old container
- * (a no-op when it still runs), route the proxy to it again, stop the new
- * one. Runs even after a cancel (cleanup ignores the abort signal) and keeps
- * going past a failing host.
+ * Puts the previous version back for each record, with the steps its phase needs (cancel.ts,
+ * undoSteps): stop the new container, start the old one, route the proxy to it. Runs even after a
+ * cancel (cleanup ignores the abort signal) and keeps going past a failing host; a record whose
+ * undo failed is not marked reverted. After a cancel the new containers get CANCEL_STOP_TIMEOUT
+ * seconds to stop (the role's stop_timeout if shorter) instead of the role's usual stop.
  */
-export async function revertBoots(k: Kamal, records: BootRecord[]): Promise<void> {
+export async function revertBoots(k: Kamal, records: BootRecord[], opts: { cancelled?: boolean } = {}): Promise<void> {
   const saved = k.signal;
   k.signal = undefined;
   try {
@@ -312,18 +359,28 @@ export async function revertBoots(k: Kamal, records: BootRecord[]): Promise<void
         const role = k.config.role(r.role);
         if (!role) return;
         const app = k.cmds.app(role, r.host);
+        const previous = r.previousVersion && r.previousVersion !== r.version ? r.previousVersion : undefined;
+        const phase = r.phase ?? (r.ok ? 'done' : 'started');
         try {
-          if (r.previousVersion && r.previousVersion !== r.version) {
-            await k.exec(r.host, xargs(app.containerIdForVersion(r.previousVersion), cmd('docker', 'start')), { allowFailure: true });
-            if (role.runningProxy) {
-              const target = await k.capture(r.host, app.containerIdForVersion(r.previousVersion, { onlyRunning: true }), {
+          for (const step of undoSteps(phase, { previous: !!previous, proxy: role.runningProxy })) {
+            if (step === 'stop-new') {
+              const seconds = Math.min(role.stopTimeout ?? CANCEL_STOP_TIMEOUT, CANCEL_STOP_TIMEOUT);
+              const stop = opts.cancelled
+                ? xargs(app.containerIdForVersion(r.version), cmd('docker', 'stop', '-t', String(seconds)))
+                : app.stop({ version: r.version });
+              await k.exec(r.host, stop, { allowFailure: true });
+            } else if (step === 'start-old') {
+              await k.exec(r.host, xargs(app.containerIdForVersion(previous!), cmd('docker', 'start')), { allowFailure: true });
+            } else {
+              const target = await k.capture(r.host, app.containerIdForVersion(previous!, { onlyRunning: true }), {
                 placeholder: '<container-id>',
               });
-              if (target) await k.exec(r.host, app.deploy({ target }));
+              if (!target) throw new Error(`no running container of version ${previous} to route the proxy to`);
+              await k.exec(r.host, app.deploy({ target }));
             }
           }
-          await k.exec(r.host, app.stop({ version: r.version }), { allowFailure: true });
           r.reverted = true;
+          k.onUndoChange?.(pendingUndo(k));
           k.say(`Reverted ${r.role} on ${r.host} to ${r.previousVersion ?? 'nothing (first deploy)'}`, 'warn');
         } catch (e) {
           k.say(`Could not revert ${r.role} on ${r.host}: ${e instanceof Error ? e.message : String(e)}`, 'error');
@@ -333,6 +390,37 @@ export async function revertBoots(k: Kamal, records: BootRecord[]): Promise<void
   } finally {
     k.signal = saved;
   }
+}
+
+/**
+ * Finishes the undo of a cancelled rollout whose process was stopped before it could (the action's
+ * post step): each boot is undone as its phase says, under the deploy lock (taken unless this run
+ * still holds it). Hosts and roles must be the configuration's. Fails naming the boots it could
+ * not undo.
+ */
+export async function undoBoots(k: Kamal, pending: readonly PendingUndo[]): Promise<void> {
+  const records: BootRecord[] = pending.map((p) => {
+    const role = k.config.role(p.role);
+    if (!role) throw new UsageError(`No role ${p.role} in the configuration`);
+    if (!role.hosts.includes(p.host)) throw new UsageError(`${p.host} is not a host of role ${p.role}`);
+    return {
+      host: p.host,
+      role: p.role,
+      version: p.version,
+      previousVersion: p.previousVersion,
+      ok: false,
+      started: true,
+      phase: p.phase,
+      startedAt: k.now(),
+    };
+  });
+  if (records.length === 0) return;
+  await withLock(k, async () => {
+    k.say('Putting the previous version back where a cancelled rollout started the new one...', 'warn');
+    await revertBoots(k, records, { cancelled: true });
+  });
+  const left = records.filter((r) => !r.reverted);
+  if (left.length > 0) throw new Error(`Could not put the previous version back for ${left.map((r) => `${r.role} on ${r.host}`).join(', ')}`);
 }
 
 /** `kamal app stale_containers [--stop]` */

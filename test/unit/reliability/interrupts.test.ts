@@ -8,17 +8,27 @@
  *   when the signal came with the very last piece of work, the deploy is
  *   complete and exits 0);
  * - the deploy lock, when it was taken, is released by the last command;
- * - hosts where this run started v2 during the rollout get v1 back (v1
- *   started, the proxy routed to it, v2 stopped: app.ts revertBoots), in
- *   that order and nothing else; a cancel after the rollout keeps v2
- *   everywhere; either way both hosts end on the same version;
+ * - hosts where this run started v2 during the rollout get v1 back with the
+ *   steps the boot's phase needs (src/engine/cancel.ts undoSteps, run by
+ *   app.ts revertBoots) and nothing else: v2 started but the proxy never
+ *   asked to route to it → v2 stopped; the proxy switched (and v1 perhaps
+ *   stopped) → v1 started, the proxy routed to it, v2 stopped; a cancel after
+ *   the rollout keeps v2 everywhere; either way both hosts end on the same
+ *   version;
  * - a second run with a fresh runner then deploys v2.
+ * Then the phase this runner cannot reach by itself, a proxy deploy still
+ * pending when the signal comes (kamal-proxy goes on waiting for the health
+ * check after its client is gone), on a model of the proxy that lets such a
+ * deploy land at the worst moment; and `app undo_boot`, with which the
+ * action's post step finishes an undo when the process was killed first.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
-import { CancelledError } from '../../../src/engine/cancel.js';
+import { CancelledError, undoSteps, type BootPhase } from '../../../src/engine/cancel.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
 import { RecordingRunner, type RecordedCommand } from '../../../src/exec/recording.js';
+import { CommandAbortedError, type RunOptions, type RunResult } from '../../../src/exec/types.js';
+import type { Command } from '../../../src/shell.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, lines, removeDirs, testEnv } from './fleet.js';
 
 const ARGS = ['deploy', '--version', 'v2', '-r', 'web'];
@@ -77,6 +87,8 @@ async function deploy(fleet: Fleet, opts: { abortAt?: number; signal?: 'SIGINT' 
 
 const commandsOn = (t: readonly RecordedCommand[], host: string): string[] => t.filter((c) => c.host === host).map((c) => c.command);
 const stopOf = (version: string): string => `docker container ls --all --filter 'name=^app-web-${version}$' --quiet | xargs docker stop`;
+/** The stop of a container started by a cancelled run: 2 s before SIGKILL (cancel.ts CANCEL_STOP_TIMEOUT). */
+const cancelStopOf = (version: string): string => `${stopOf(version)} -t 2`;
 const startOf = (version: string): string => `docker container ls --all --filter 'name=^app-web-${version}$' --quiet | xargs docker start`;
 const runOf = (version: string) => (c: string): boolean => c.startsWith(`docker run --detach --restart unless-stopped --name app-web-${version} `);
 
@@ -93,17 +105,39 @@ async function reference(previous: string | undefined) {
   return { t, rolloutEnd };
 }
 
-/** What the revert sends to `host`: start the old container, route the proxy to it, stop the new one. */
-function revertOn(host: string, fleet: Fleet, full: readonly RecordedCommand[], previous: string | undefined): string[] {
-  if (!previous) return [stopOf('v2')];
-  const oldId = fleet.host(host).containers.get(`app-web-${previous}`)!.id;
+/** The proxy deploy of `app-web` to the container `id`, as the rollout sends it on `host`. */
+function proxyDeployTo(host: string, full: readonly RecordedCommand[], id: string): string {
   const proxyDeploy = commandsOn(full, host).find((c) => c.startsWith('docker exec kamal-proxy kamal-proxy deploy app-web '))!;
-  return [
-    startOf(previous),
-    `docker container ls --filter 'name=^app-web-${previous}$' --quiet`,
-    proxyDeploy.replace(/--target="[^"]+"/, `--target="${oldId}:3000"`),
-    stopOf('v2'),
-  ];
+  return proxyDeploy.replace(/--target="[^"]+"/, `--target="${id}:3000"`);
+}
+
+/** What the undo sends to `host` at each phase of its boot: the table of src/engine/cancel.ts, spelled out. */
+function revertOn(host: string, fleet: Fleet, full: readonly RecordedCommand[], previous: string | undefined, phase: BootPhase): string[] {
+  if (!previous) return [cancelStopOf('v2')];
+  const oldId = fleet.host(host).containers.get(`app-web-${previous}`)!.id;
+  const start = startOf(previous);
+  const lsOld = `docker container ls --filter 'name=^app-web-${previous}$' --quiet`;
+  const routeOld = proxyDeployTo(host, full, oldId);
+  switch (phase) {
+    case 'started':
+      return [cancelStopOf('v2')];
+    case 'deploying':
+      // the new container first: a deploy to it still pending in the proxy must never pass its health check
+      return [cancelStopOf('v2'), start, lsOld, routeOld];
+    case 'switched':
+    case 'done':
+      // the proxy back first (draining the new container), then the new container
+      return [start, lsOld, routeOld, cancelStopOf('v2')];
+  }
+}
+
+/** How far the boot of v2 on `host` got in `commands` (each of them answered). */
+function phaseOf(commands: readonly string[], previous: string | undefined): BootPhase | undefined {
+  const v2Deploy = commands.some((c) => /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv2:/.test(c));
+  if (previous && commands.includes(stopOf(previous))) return 'done';
+  if (v2Deploy) return 'switched';
+  if (commands.some(runOf('v2'))) return 'started';
+  return undefined;
 }
 
 function checkCancelledRun(r: Run, fleet: Fleet, ref: { t: RecordedCommand[]; rolloutEnd: number }, n: number, previous: string | undefined): void {
@@ -140,8 +174,8 @@ function checkCancelledRun(r: Run, fleet: Fleet, ref: { t: RecordedCommand[]; ro
   const cleanup = after.filter((c) => c.command !== LOCK_RELEASE);
   const reverting = n < ref.rolloutEnd;
   for (const host of HOSTS) {
-    const started = commandsOn(before, host).some(runOf('v2'));
-    const expected = reverting && started ? revertOn(host, fleet, full, previous) : [];
+    const phase = phaseOf(commandsOn(before, host), previous);
+    const expected = reverting && phase ? revertOn(host, fleet, full, previous, phase) : [];
     expect(commandsOn(cleanup, host), `cleanup on ${host} after command ${n}`).toEqual(expected);
     if (expected.length) {
       expect(r.reporter.messages.map((m) => m.message)).toContain(`Reverted web on ${host} to ${previous ?? 'nothing (first deploy)'}`);
