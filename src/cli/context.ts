@@ -104,7 +104,7 @@ export async function createContext(
   if (opts.plan) {
     runner = local = deps.runner ?? new PlanRunner();
   } else {
-    runner = deps.runner ?? sshPoolFor(config, opts, deps.env);
+    runner = deps.runner ?? sshPoolFor(config, opts, deps.env, deps.cwd);
     local = deps.local ?? new LocalRunner({ cwd: deps.cwd, env: deps.env as Record<string, string> });
   }
 

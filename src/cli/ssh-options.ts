@@ -1,6 +1,7 @@
 /** Maps the `ssh:` and `sshkit:` configuration (and CLI/action trust settings) onto the SSH pool. */
 import type { Configuration } from '../model/index.js';
 import { SshPool, type SshPoolOptions } from '../ssh/pool.js';
+import { cachedLookup, localConfigFs, sshConfigFiles, type ConfigFs } from '../ssh/ssh-config.js';
 
 export interface TrustOptions {
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
@@ -11,6 +12,8 @@ export function sshPoolOptions(
   config: Configuration,
   trust: TrustOptions,
   env: Record<string, string | undefined>,
+  /** Where `ssh.config` files are read from: the machine's files (relative paths from `cwd`), or an injected reader. */
+  files: ConfigFs = localConfigFs(process.cwd()),
 ): SshPoolOptions {
   const ssh = config.ssh;
   const proxy = ssh.proxy;
@@ -29,6 +32,7 @@ export function sshPoolOptions(
     forwardAgent: ssh.forwardAgent,
     proxy: proxy?.type === 'jump' ? proxy.jumpProxies : undefined,
     proxyCommand: proxy?.type === 'command' ? proxy.commandLineTemplate : undefined,
+    hostConfig: cachedLookup(sshConfigFiles(ssh.config), files),
     logLevel: ssh.logLevel,
     maxConcurrentStarts: config.sshkit.maxConcurrentStarts,
     idleTimeoutMs: config.sshkit.poolIdleTimeout * 1000,
@@ -38,6 +42,6 @@ export function sshPoolOptions(
   };
 }
 
-export function sshPoolFor(config: Configuration, trust: TrustOptions, env: Record<string, string | undefined>): SshPool {
-  return new SshPool(sshPoolOptions(config, trust, env));
+export function sshPoolFor(config: Configuration, trust: TrustOptions, env: Record<string, string | undefined>, cwd = process.cwd()): SshPool {
+  return new SshPool(sshPoolOptions(config, trust, env, localConfigFs(cwd, env.HOME || undefined)));
 }

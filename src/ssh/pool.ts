@@ -11,7 +11,7 @@
  * Success is decided by the exit code only. Every output text that leaves
  * this module has the command's secret values redacted.
  */
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, userInfo } from 'node:os';
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -28,17 +28,18 @@ import {
   type RunResult,
   type Runner,
 } from '../exec/types.js';
-import { formatTarget, parseHostSpec, type SshTarget } from './host.js';
+import { formatTarget, type SshTarget } from './host.js';
 import { loadIdentities, type LoadedIdentities } from './keys.js';
 import { KnownHosts, type HostKeyChecking, type HostKeyVerdict } from './known-hosts.js';
 import { OutputCollector } from './output.js';
 import { expandProxyCommand, spawnProxyCommand } from './proxy.js';
+import { resolveHost, type HostConfig, type JumpHop } from './ssh-config.js';
 import { Semaphore } from './semaphore.js';
 
 export interface SshPoolOptions {
-  /** Login user when the host string has none. Default `root`. */
+  /** Login user when the host string has none. Default: the ssh config's User, else `root`. */
   user?: string;
-  /** Port when the host string has none. Default 22. */
+  /** Port when the host string has none. Default: the ssh config's Port, else 22. */
   port?: number;
   /** Private key files (`~` is expanded). When neither keys nor keyData is given, OpenSSH's default identity files are tried. */
   keys?: readonly string[];
@@ -59,6 +60,14 @@ export interface SshPoolOptions {
   proxy?: string;
   /** Command whose stdin/stdout carry the connection; `%h`, `%p`, `%r` and `%%` are substituted. Ignored when `proxy` is set. */
   proxyCommand?: string;
+  /**
+   * What OpenSSH client config files say about a host (`ssh.config`): HostName, IdentityFile,
+   * IdentitiesOnly, ProxyJump/ProxyCommand and ConnectTimeout fill in what the options above leave
+   * unset (see ssh-config.ts). Default: no files.
+   */
+  hostConfig?: (host: string) => HostConfig;
+  /** Login name for jump hosts from a config file's ProxyJump that name no user. Default: this process's user. */
+  localUser?: string;
   /** Accepted for configuration compatibility; not used. */
   logLevel?: string;
   /** Limit for TCP connect, key exchange and login together. Default 30000. */
@@ -95,9 +104,14 @@ const DEFAULT_HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
   'ssh-rsa',
 ];
 
-interface Hop {
-  spec: string;
-  target: SshTarget;
+type Hop = JumpHop;
+
+/** Per-connection settings resolved from the options and the ssh config files. */
+interface Route {
+  keys?: readonly string[];
+  keysOnly?: boolean;
+  proxyCommand?: string;
+  connectTimeoutMs?: number;
 }
 
 interface Conn {
@@ -132,7 +146,7 @@ export class SshPool implements Runner {
   readonly knownHosts: KnownHosts;
   readonly #conns = new Map<string, Promise<Conn>>();
   readonly #starts: Semaphore;
-  #identities: Promise<LoadedIdentities> | undefined;
+  readonly #identities = new Map<string, Promise<LoadedIdentities>>();
 
   constructor(options: SshPoolOptions = {}) {
     this.options = { ...options };
@@ -141,17 +155,11 @@ export class SshPool implements Runner {
     this.#starts = new Semaphore(options.maxConcurrentStarts ?? 30);
   }
 
-  get #user(): string {
-    return this.options.user ?? 'root';
-  }
-  get #port(): number {
-    return this.options.port ?? 22;
-  }
   get #connectTimeout(): number {
     return this.options.connectTimeoutMs ?? 30_000;
   }
-  get #agent(): string | undefined {
-    if (this.options.keysOnly || this.options.agent === false) return undefined;
+  #agent(keysOnly = this.options.keysOnly): string | undefined {
+    if (keysOnly || this.options.agent === false) return undefined;
     const a = this.options.agent ?? process.env.SSH_AUTH_SOCK;
     return a ? a : undefined;
   }
@@ -280,37 +288,30 @@ export class SshPool implements Runner {
   #connection(host: string, signal?: AbortSignal): Promise<Conn> {
     let target: SshTarget;
     let hops: Hop[];
+    let route: Route;
     try {
-      target = parseHostSpec(host, { user: this.#user, port: this.#port });
-      hops = this.#hops();
+      const o = this.options;
+      const resolved = resolveHost(
+        host,
+        { user: o.user, port: o.port, keys: o.keys, keysOnly: o.keysOnly, proxy: o.proxy, proxyCommand: o.proxyCommand, connectTimeoutMs: o.connectTimeoutMs },
+        o.hostConfig ?? (() => ({})),
+        { localUser: o.localUser ?? localUserName() },
+      );
+      target = resolved.target;
+      hops = resolved.jumps;
+      route = { keys: resolved.keys, keysOnly: resolved.keysOnly, proxyCommand: resolved.proxyCommand, connectTimeoutMs: resolved.connectTimeoutMs };
     } catch (e) {
       return Promise.reject(new ConnectionError(host, (e as Error).message));
     }
-    return raceAbort(this.#shared(formatTarget(target), host, target, hops), signal);
-  }
-
-  /** The jump hosts of `proxy`, in order (`a,b` reaches b through a, like ssh -J). */
-  #hops(): Hop[] {
-    const proxy = this.options.proxy;
-    if (!proxy) return [];
-    return proxy
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((spec) => {
-        try {
-          return { spec, target: parseHostSpec(spec, { user: 'root', port: 22 }) };
-        } catch (e) {
-          throw new Error(`invalid proxy "${proxy}": ${(e as Error).message}`);
-        }
-      });
+    const key = hops.length ? `${formatTarget(target)} via ${hops.map((h) => formatTarget(h.target)).join(' > ')}` : formatTarget(target);
+    return raceAbort(this.#shared(key, host, target, hops, route), signal);
   }
 
   /** The connection for `key`, opened once and shared. `via` are the jump hosts to go through. */
-  #shared(key: string, label: string, target: SshTarget, via: Hop[]): Promise<Conn> {
+  #shared(key: string, label: string, target: SshTarget, via: Hop[], route: Route): Promise<Conn> {
     let p = this.#conns.get(key);
     if (!p) {
-      p = this.#open(key, label, target, via);
+      p = this.#open(key, label, target, via, route);
       this.#conns.set(key, p);
       const mine = p;
       p.then(
@@ -326,7 +327,7 @@ export class SshPool implements Runner {
     return p;
   }
 
-  async #open(key: string, label: string, target: SshTarget, via: Hop[]): Promise<Conn> {
+  async #open(key: string, label: string, target: SshTarget, via: Hop[], route: Route): Promise<Conn> {
     const onClose: (() => void)[] = [];
     let sock: Duplex | undefined;
     let proxyStderr: (() => string) | undefined;
@@ -342,7 +343,9 @@ export class SshPool implements Runner {
         const jumpKey = `jump ${via.map((h) => formatTarget(h.target)).join(' > ')}`;
         let jump: Conn;
         try {
-          jump = await this.#shared(jumpKey, hop.spec, hop.target, before);
+          // a jump host's own IdentityFile (ssh config) comes before the connection's keys
+          const keys = hop.keys ? [...hop.keys, ...(this.options.keys ?? [])] : this.options.keys;
+          jump = await this.#shared(jumpKey, hop.spec, hop.target, before, { keys });
         } catch (e) {
           throw new ConnectionError(label, `cannot reach jump host: ${(e as Error).message}`, { cause: e });
         }
@@ -361,10 +364,10 @@ export class SshPool implements Runner {
             { cause: e },
           );
         }
-      } else if (!isJump && this.options.proxyCommand && !this.options.proxy) {
+      } else if (!isJump && route.proxyCommand) {
         let line: string;
         try {
-          line = expandProxyCommand(this.options.proxyCommand, target.host, target.port, target.user);
+          line = expandProxyCommand(route.proxyCommand, target.host, target.port, target.user);
         } catch (e) {
           throw new ConnectionError(label, (e as Error).message);
         }
@@ -377,7 +380,7 @@ export class SshPool implements Runner {
       const release = await this.#starts.acquire();
       let client: Client;
       try {
-        client = await this.#login(label, target, sock, proxyStderr);
+        client = await this.#login(label, target, sock, route, proxyStderr);
       } finally {
         release();
       }
@@ -439,21 +442,23 @@ export class SshPool implements Runner {
     conn.idleTimer.unref();
   }
 
-  #identitiesOnce(): Promise<LoadedIdentities> {
-    this.#identities ??= loadIdentities({
-      keys: this.options.keys,
-      keyData: this.options.keyData,
-      passphrase: this.options.passphrase,
-    });
-    return this.#identities;
+  /** The keys of a key list (the options' keys, or a host's IdentityFile from ssh config), loaded once per list. */
+  #identitiesFor(keys: readonly string[] | undefined): Promise<LoadedIdentities> {
+    const cacheKey = JSON.stringify(keys ?? null);
+    let ids = this.#identities.get(cacheKey);
+    if (!ids) {
+      ids = loadIdentities({ keys, keyData: this.options.keyData, passphrase: this.options.passphrase });
+      this.#identities.set(cacheKey, ids);
+    }
+    return ids;
   }
 
-  async #login(label: string, target: SshTarget, sock: Duplex | undefined, proxyStderr?: () => string): Promise<Client> {
-    const ids = await this.#identitiesOnce();
+  async #login(label: string, target: SshTarget, sock: Duplex | undefined, route: Route, proxyStderr?: () => string): Promise<Client> {
+    const ids = await this.#identitiesFor(route.keys ?? this.options.keys);
     const retries = sock ? 0 : (this.options.dnsRetries ?? 3);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#loginOnce(label, target, sock, ids, proxyStderr);
+        return await this.#loginOnce(label, target, sock, ids, route, proxyStderr);
       } catch (e) {
         const code = (e as { cause?: { code?: string } }).cause?.code;
         const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
@@ -470,11 +475,12 @@ export class SshPool implements Runner {
     target: SshTarget,
     sock: Duplex | undefined,
     ids: LoadedIdentities,
+    route: Route,
     proxyStderr?: () => string,
   ): Promise<Client> {
     const where = `${target.host}:${target.port}`;
-    const timeoutMs = this.#connectTimeout;
-    const agent = this.#agent;
+    const timeoutMs = route.connectTimeoutMs ?? this.#connectTimeout;
+    const agent = this.#agent(route.keysOnly);
     const knownHosts = this.knownHosts;
 
     return new Promise<Client>((resolve, reject) => {
@@ -839,6 +845,14 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'root';
+  }
 }
 
 function formatMs(ms: number): string {
