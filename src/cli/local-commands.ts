@@ -1,23 +1,102 @@
 /** Commands that only read or write local files: config, secrets print, init. */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
 import type { Kamal } from '../engine/kamal.js';
 import { REDACTED, Secret } from '../secret.js';
+import { isPresent, kamalEscapeShellValue } from '../model/utils.js';
+import { RubyObject, RubySymbol, toRubyYaml } from './ruby-yaml.js';
 
+const sym = (name: string): RubySymbol => new RubySymbol(name);
+
+/** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]). */
 function plain(value: unknown): unknown {
   if (value instanceof Secret) return REDACTED;
-  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [k, plain(v)]));
+  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, plain(v)]));
   if (Array.isArray(value)) return value.map(plain);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, plain(v)]));
-  }
+  if (value && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
 }
 
-/** `config`: the resolved configuration, secrets redacted. */
+/** Ruby's `value.to_s` for the scalars a config holds. */
+function rubyToS(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return `[${value.map((v) => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'nil' : String(v))).join(', ')}]`;
+  return String(value);
+}
+
+/** Kamal's Utils.argumentize as the text it returns (values escaped with escape_shell_value). */
+function argumentizeText(argument: string, attributes: Record<string, unknown> | string[]): string[] {
+  if (Array.isArray(attributes)) return attributes.flatMap((key) => [argument, rubyToS(key)]);
+  return Object.entries(attributes).flatMap(([key, value]) => {
+    if (isPresent(value)) return [argument, `${key}=${kamalEscapeShellValue(rubyToS(value))}`];
+    if (value === false) return [argument, `${key}=false`];
+    return [argument, key];
+  });
+}
+
+/** Kamal's Configuration::Logging#args as text. */
+function loggingArgsText(k: Kamal): string[] {
+  const { driver, options } = k.config.logging as { driver: unknown; options: unknown };
+  if (isPresent(driver) || isPresent(options)) {
+    const driverArgs = driver === undefined || driver === null ? [] : driver === true ? ['--log-driver'] : ['--log-driver', kamalEscapeShellValue(rubyToS(driver))];
+    return [...driverArgs, ...argumentizeText('--log-opt', options as Record<string, unknown>)];
+  }
+  return argumentizeText('--log-opt', { 'max-size': '10m' });
+}
+
+/** Kamal's Configuration::Ssh#to_h: Net::SSH options without the logger, plus the log level. */
+function sshOptions(k: Kamal): Map<RubySymbol, unknown> {
+  const ssh = k.config.ssh;
+  const raw = ssh.sshConfig;
+  const out = new Map<RubySymbol, unknown>();
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined && value !== null) out.set(sym(key), value);
+  };
+  set('user', ssh.user);
+  set('port', ssh.port);
+  const proxy = ssh.proxy;
+  if (proxy?.type === 'jump') set('proxy', new RubyObject('Net::SSH::Proxy::Jump', [['jump_proxies', proxy.jumpProxies]]));
+  if (proxy?.type === 'command') {
+    set('proxy', new RubyObject('Net::SSH::Proxy::Command', [['command_line_template', proxy.commandLineTemplate], ['command_line', null], ['timeout', 60]]));
+  }
+  set('keepalive', true);
+  set('keepalive_interval', 30);
+  set('keys_only', raw.keys_only);
+  set('keys', plain(raw.keys));
+  // key_data holds private keys: always redacted (Kamal prints them)
+  if (raw.key_data !== undefined && raw.key_data !== null) set('key_data', Array.isArray(raw.key_data) ? raw.key_data.map(() => REDACTED) : REDACTED);
+  set('config', plain(raw.config));
+  set('forward_agent', raw.forward_agent);
+  out.set(sym('log_level'), raw.log_level === undefined || raw.log_level === null ? sym('fatal') : plain(raw.log_level));
+  return out;
+}
+
+/** Kamal's Configuration#to_h (`kamal config`), with Kamal's symbol keys and value types. */
+export function kamalConfigHash(k: Kamal): Map<RubySymbol, unknown> {
+  const c = k.config;
+  const version = c.version;
+  const raw = c.rawConfig;
+  const entries: Array<[string, unknown]> = [
+    ['roles', c.roleNames],
+    ['hosts', c.allHosts],
+    ['primary_host', c.primaryHost],
+    ['version', version],
+    ['repository', c.repository],
+    ['absolute_image', c.absoluteImage],
+    ['service_with_version', c.serviceWithVersion],
+    ['volume_args', isPresent(raw.volumes) ? argumentizeText('--volume', (raw.volumes as unknown[]).map(rubyToS)) : []],
+    ['ssh_options', sshOptions(k)],
+    ['sshkit', plain(c.sshkit.sshkitConfig)],
+    ['builder', plain(c.builder.builderConfig)],
+    ['accessories', plain(raw.accessories)],
+    ['logging', loggingArgsText(k)],
+  ];
+  return new Map(entries.filter(([, v]) => v !== undefined && v !== null).map(([key, v]) => [sym(key), v]));
+}
+
+/** `config`: the resolved configuration as Kamal prints it (YAML of `to_h`), secrets redacted. */
 export function printConfig(k: Kamal): void {
-  k.reporter.write(stringify(plain(k.config.toH()), { lineWidth: 0 }));
+  k.reporter.write(toRubyYaml(kamalConfigHash(k)));
 }
 
 /** `secrets print`: every secret key, value redacted unless asked. */

@@ -781,8 +781,14 @@ describe('CliMainTest: remove, details, audit', () => {
   });
 });
 
-/** The YAML `config` printed (Kamal prints Ruby symbol keys, `:roles:`; ours are plain keys). */
-const printed = (run: Run) => parseYaml(run.reporter.text) as Record<string, unknown>;
+/** The YAML `config` printed, read as Kamal's test reads it (`YAML.load(output)[:roles]`): Ruby symbol keys (`:roles:`) and values (`:fatal`) become plain strings. */
+const unsymbolize = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(unsymbolize)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/^:/, ''), unsymbolize(x)]))
+      : typeof v === 'string' ? v.replace(/^:(?=\w)/, '') : v;
+const printed = (run: Run) => unsymbolize(parseYaml(run.reporter.text)) as Record<string, unknown>;
 
 describe('CliMainTest: config', () => {
   it('config', async () => {
