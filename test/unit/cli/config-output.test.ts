@@ -67,9 +67,9 @@ describe('config prints what Kamal 2.12 prints', () => {
 });
 
 describe('Ruby YAML (Psych 5 on libyaml 0.2.5)', () => {
-  const cases: Array<[string, unknown, string]> = [
+  const yamlCases: Array<[string, unknown, string]> = [
     ['symbol keys and values', new Map([[new RubySymbol('a'), new RubySymbol('fatal')]]), '---\n:a: :fatal\n'],
-    ['empty collections flow', new Map([[new RubySymbol('h'), new Map()], [new RubySymbol('l'), []]]), '---\n:h: {}\n:l: []\n'],
+    ['empty collections flow', new Map<RubySymbol, unknown>([[new RubySymbol('h'), new Map()], [new RubySymbol('l'), []]]), '---\n:h: {}\n:l: []\n'],
     ['nil is empty', { k: null }, '---\nk:\n'],
     ['floats plain', { f: new RubyFloat('1.5') }, '---\nf: 1.5\n'],
     ['float-looking strings single-quoted', { f: '1.5', i: '42', b: 'on', d: '2024-01-01' }, "---\nf: '1.5'\ni: '42'\nb: 'on'\nd: '2024-01-01'\n"],
@@ -92,7 +92,7 @@ describe('Ruby YAML (Psych 5 on libyaml 0.2.5)', () => {
     ],
     ['merge key', { '<<': 1 }, "---\n!!str '<<': 1\n"],
   ];
-  for (const [what, value, yaml] of cases) {
+  for (const [what, value, yaml] of yamlCases) {
     it(what, () => {
       expect(toRubyYaml(value)).toBe(yaml);
     });
