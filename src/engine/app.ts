@@ -190,7 +190,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
         await startNewVersion(k, host, role, version, audit);
       } catch (e) {
         const closed = gatekeeper && barrier.close();
-        if (closed) {
+        if (closed && !k.signal?.aborted) {
           k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
         }
         // the barrier's host reads the logs with Kamal's close_barrier command (whole logs); others only their tail
@@ -209,6 +209,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       }
 
       if (oldVersion && oldVersion !== version) {
+        throwIfCancelled(k.signal);
         setPhase(k, record, 'done');
         await k.exec(host, app.stop({ version: oldVersion }), { allowFailure: true });
         if (role.assets) await k.exec(host, app.cleanUpAssets());

@@ -28,7 +28,7 @@ import { CancelledError, undoSteps, type BootPhase } from '../../../src/engine/c
 import { MemoryReporter } from '../../../src/engine/reporter.js';
 import { RecordingRunner, type RecordedCommand } from '../../../src/exec/recording.js';
 import { CommandAbortedError, type RunOptions, type RunResult } from '../../../src/exec/types.js';
-import type { Command } from '../../../src/shell.js';
+import { display, type Command } from '../../../src/shell.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, lines, removeDirs, testEnv } from './fleet.js';
 
 const ARGS = ['deploy', '--version', 'v2', '-r', 'web'];
@@ -262,4 +262,263 @@ describe('a deploy cancelled at every command', () => {
       expect(routed).toEqual([versions[0]![0], versions[0]![0]]);
     });
   }, 120_000);
+});
+
+/**
+ * kamal-proxy as the rollout meets it when a deploy is still pending: `kamal-proxy deploy` to a v2
+ * container on a host of `hang` does not answer (its health check is still waiting) until the run is
+ * cancelled, and the proxy goes on with it after our client is gone. Such a deploy lands at the worst
+ * moment it can: just before its container is stopped (a container answers health checks during its
+ * stop's grace period), or at the end when its container still runs. Anything else is the Fleet's.
+ */
+class PendingProxy {
+  /** host → the container a pending deploy of `app-web` waits for. */
+  readonly pending = new Map<string, string>();
+  constructor(readonly fleet: Fleet) {}
+
+  readonly respond = (host: string, command: string) => {
+    const stop = /^docker container ls --all --filter 'name=\^(\S+)\$' --quiet \| xargs docker stop\b/.exec(command);
+    const c = stop ? this.fleet.host(host).containers.get(stop[1]!) : undefined;
+    if (c && this.pending.get(host) === c.id) {
+      if (c.running) this.fleet.host(host).routes.set('app-web', c.id);
+      this.pending.delete(host); // stopped: its health check never passes again
+    }
+    return this.fleet.respond(host, command);
+  };
+
+  /** The pending deploys whose container still runs pass their health check. */
+  settle(): void {
+    for (const [host, id] of this.pending) {
+      if ([...this.fleet.host(host).containers.values()].some((c) => c.id === id && c.running)) this.fleet.host(host).routes.set('app-web', id);
+    }
+    this.pending.clear();
+  }
+}
+
+class HangingRunner extends RecordingRunner {
+  constructor(
+    readonly proxy: PendingProxy,
+    readonly hang: ReadonlySet<string>,
+    readonly afterCommand: () => void,
+  ) {
+    super({ respond: proxy.respond });
+  }
+
+  override async run(host: string, command: Command, opts: RunOptions = {}): Promise<RunResult> {
+    const text = display(command);
+    const pending = /^docker exec kamal-proxy kamal-proxy deploy app-web --target="(c\d+webv2):/.exec(text);
+    if (pending && this.hang.has(host)) {
+      this.transcript.push({ host, command: text });
+      this.proxy.pending.set(host, pending[1]!);
+      this.afterCommand();
+      return new Promise((_resolve, reject) => {
+        const abort = () => reject(new CommandAbortedError(host, text, { cause: opts.signal?.reason }));
+        if (opts.signal?.aborted) abort();
+        else opts.signal?.addEventListener('abort', abort, { once: true });
+      });
+    }
+    try {
+      return await super.run(host, command, opts);
+    } finally {
+      this.afterCommand();
+    }
+  }
+
+  override async upload(host: string, content: string | Buffer, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
+    try {
+      await super.upload(host, content, remotePath, opts);
+    } finally {
+      this.afterCommand();
+    }
+  }
+}
+
+/** A deploy of v2 over v1 on both web hosts, cancelled (SIGINT) once `when` holds after a command. */
+async function deployUntil(hang: string[], when: (t: readonly RecordedCommand[], proxy: PendingProxy) => boolean) {
+  const fleet = fleetWith('v1');
+  const proxy = new PendingProxy(fleet);
+  const controller = new AbortController();
+  let cut = -1;
+  const runner: HangingRunner = new HangingRunner(proxy, new Set(hang), () => {
+    if (controller.signal.aborted || !when(runner.transcript, proxy)) return;
+    cut = runner.transcript.length;
+    controller.abort(new CancelledError('Cancelled by SIGINT'));
+  });
+  const reporter = new MemoryReporter();
+  let err = '';
+  const result = await runCli(ARGS, {
+    cwd: dir,
+    env: testEnv(),
+    out: () => undefined,
+    err: (s) => (err += s),
+    runner,
+    local: runner,
+    reporter,
+    signal: controller.signal,
+  });
+  const pendingAtEnd = proxy.pending.size;
+  proxy.settle();
+  const t = runner.transcript;
+  return { fleet, result, err, t, cut, before: t.slice(0, cut), after: t.slice(cut), reporter, pendingAtEnd };
+}
+
+const v2Deploy = /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv2:/;
+
+describe('undo per phase, with proxy deploys pending', () => {
+  const undoOf = async (phase: BootPhase, host: string, fleet: Fleet): Promise<string[]> => {
+    const ref = await reference('v1');
+    return revertOn(host, fleet, ref.t, 'v1', phase);
+  };
+
+  function expectV1Everywhere(r: Awaited<ReturnType<typeof deployUntil>>): void {
+    expect(r.err).toBe('Cancelled: Cancelled by SIGINT\n');
+    expect(r.result.exitCode).toBe(130);
+    expect(r.t.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+    expect(r.fleet.locks.size).toBe(0);
+    for (const host of HOSTS) {
+      expect(r.fleet.routedVersion(host, 'web'), `routed on ${host}`).toBe('v1');
+      expect(r.fleet.runningVersions(host, 'web'), `running on ${host}`).toEqual(['v1']);
+    }
+  }
+
+  it('the table: what undoing a boot means at each phase', () => {
+    const table = (['started', 'deploying', 'switched', 'done'] as const).map((phase) => [
+      phase,
+      undoSteps(phase, { previous: true, proxy: true }).join(', '),
+      undoSteps(phase, { previous: true, proxy: false }).join(', '),
+      undoSteps(phase, { previous: false, proxy: true }).join(', '),
+    ]);
+    expect(table).toEqual([
+      ['started', 'stop-new', 'stop-new', 'stop-new'],
+      ['deploying', 'stop-new, start-old, route-old', 'stop-new', 'stop-new'],
+      ['switched', 'start-old, route-old, stop-new', 'start-old, stop-new', 'stop-new'],
+      ['done', 'start-old, route-old, stop-new', 'start-old, stop-new', 'stop-new'],
+    ]);
+  });
+
+  it('the proxy model catches an undo that routes back before stopping a container with a deploy pending', () => {
+    for (const [order, routed] of [
+      [['route-old', 'stop-new'], undefined],
+      [['stop-new', 'route-old'], 'v1'],
+    ] as const) {
+      const fleet = fleetWith('v1');
+      const proxy = new PendingProxy(fleet);
+      fleet.respond(WEB1, 'docker run --detach --restart unless-stopped --name app-web-v2 --env KAMAL_VERSION="v2" --label role="web"');
+      const v2 = fleet.host(WEB1).containers.get('app-web-v2')!.id;
+      const v1 = fleet.host(WEB1).containers.get('app-web-v1')!.id;
+      proxy.pending.set(WEB1, v2);
+      for (const step of order) {
+        proxy.respond(WEB1, step === 'stop-new' ? cancelStopOf('v2') : `docker exec kamal-proxy kamal-proxy deploy app-web --target="${v1}:3000"`);
+      }
+      proxy.settle();
+      expect(fleet.routedVersion(WEB1, 'web'), order.join(' then ')).toBe(routed);
+    }
+  });
+
+  it('before boot (cancelled as the env file goes up, just before `docker run`): nothing to undo, only the lock released', async () => {
+    const r = await deployUntil([], (t) => t.some((c) => c.host === WEB1 && c.command.startsWith('upload ') && c.command.includes('/env/roles/web')));
+    expect(r.cut).toBeGreaterThan(0);
+    expect(r.after.map((c) => `${c.host}: ${c.command}`)).toEqual([`${WEB1}: ${LOCK_RELEASE}`]);
+    expect(r.t.some((c) => runOf('v2')(c.command))).toBe(false);
+    expectV1Everywhere(r);
+  });
+
+  it('new containers started and proxy deploys pending on both hosts: each new container stopped first, then the proxy sent back to v1', async () => {
+    const r = await deployUntil(HOSTS, (_t, proxy) => proxy.pending.size === 2);
+    expect(r.cut).toBeGreaterThan(0);
+    expect(r.pendingAtEnd).toBe(0);
+    for (const host of HOSTS) {
+      expect(commandsOn(r.after, host).filter((c) => c !== LOCK_RELEASE), `undo on ${host}`).toEqual(await undoOf('deploying', host, r.fleet));
+      expect(r.reporter.messages.map((m) => m.message)).toContain(`Reverted web on ${host} to v1`);
+    }
+    // no failure is reported for the boots the cancel cut short
+    expect(r.reporter.messages.filter((m) => m.level === 'error')).toEqual([]);
+    expectV1Everywhere(r);
+  });
+
+  it('switched and v1 stopped on one host, a deploy pending on the other: each host undone by its own phase', async () => {
+    const r = await deployUntil([WEB2], (t, proxy) => proxy.pending.has(WEB2) && commandsOn(t, WEB1).includes(stopOf('v1')));
+    expect(r.cut).toBeGreaterThan(0);
+    expect(commandsOn(r.before, WEB1).filter((c) => v2Deploy.test(c))).toHaveLength(1);
+    expect(commandsOn(r.after, WEB1).filter((c) => c !== LOCK_RELEASE)).toEqual(await undoOf('done', WEB1, r.fleet));
+    expect(commandsOn(r.after, WEB2)).toEqual(await undoOf('deploying', WEB2, r.fleet));
+    expectV1Everywhere(r);
+  });
+
+  it('switched on one host with v1 still running, a deploy pending on the other', async () => {
+    const r = await deployUntil([WEB2], (t, proxy) => proxy.pending.has(WEB2) && commandsOn(t, WEB1).some((c) => v2Deploy.test(c)));
+    expect(commandsOn(r.before, WEB1)).not.toContain(stopOf('v1'));
+    expect(commandsOn(r.after, WEB1).filter((c) => c !== LOCK_RELEASE)).toEqual(await undoOf('switched', WEB1, r.fleet));
+    expect(commandsOn(r.after, WEB2)).toEqual(await undoOf('deploying', WEB2, r.fleet));
+    expectV1Everywhere(r);
+  });
+});
+
+describe('app undo_boot (the post step finishing an undo)', () => {
+  /** v1 and v2 on both hosts: a deploy of v2 pending on WEB1; on WEB2 switched to v2 and v1 stopped. */
+  function halfway() {
+    const fleet = new Fleet();
+    const proxy = new PendingProxy(fleet);
+    for (const h of HOSTS) fleet.deployed(h, 'web', 'v1').deployed(h, 'web', 'v2');
+    const one = fleet.host(WEB1);
+    one.routes.set('app-web', one.containers.get('app-web-v1')!.id);
+    proxy.pending.set(WEB1, one.containers.get('app-web-v2')!.id);
+    fleet.host(WEB2).containers.get('app-web-v1')!.running = false;
+    return { fleet, proxy };
+  }
+  const boots = JSON.stringify([
+    { host: WEB1, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' },
+    { host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'done' },
+  ]);
+
+  async function undo(argv: string[], env: Record<string, string | undefined> = {}) {
+    const { fleet, proxy } = halfway();
+    const runner = new RecordingRunner({ respond: proxy.respond });
+    let err = '';
+    const result = await runCli(argv, { cwd: dir, env: { ...testEnv(), ...env }, out: () => undefined, err: (s) => (err += s), runner, local: runner, reporter: new MemoryReporter() });
+    proxy.settle();
+    return { fleet, result, err, t: runner.transcript };
+  }
+
+  it('puts v1 back on each host by its phase, under the lock it takes and releases', async () => {
+    const { fleet, result, err, t } = await undo(['app', 'undo_boot', boots, '--version', 'v2']);
+    expect(err).toBe('');
+    expect(result.exitCode).toBe(0);
+    const ref = await reference('v1');
+    const oldId = (h: string) => fleet.host(h).containers.get('app-web-v1')!.id;
+    const route = (h: string) => proxyDeployTo(h, ref.t, oldId(h));
+    const lsOld = `docker container ls --filter 'name=^app-web-v1$' --quiet`;
+    // the lock is taken as Kamal takes it: the run directory on every host first
+    expect(commandsOn(t, WEB2)).toEqual(['mkdir -p .kamal', startOf('v1'), lsOld, route(WEB2), cancelStopOf('v2')]);
+    const web1 = commandsOn(t, WEB1);
+    expect(isLockAcquire(web1.find((c) => c.startsWith('mkdir .kamal/lock-app'))!)).toBe(true);
+    expect(web1.slice(web1.findIndex(isLockAcquire) + 1)).toEqual([cancelStopOf('v2'), startOf('v1'), lsOld, route(WEB1), LOCK_RELEASE]);
+    for (const h of HOSTS) {
+      expect(fleet.routedVersion(h, 'web')).toBe('v1');
+      expect(fleet.runningVersions(h, 'web')).toEqual(['v1']);
+    }
+    expect(fleet.locks.size).toBe(0);
+  });
+
+  it('with the lock still held by the run (KAMAL_LOCK=true): the undo only', async () => {
+    const { result, t } = await undo(['app', 'undo_boot', boots, '--version', 'v2'], { KAMAL_LOCK: 'true' });
+    expect(result.exitCode).toBe(0);
+    expect(t.some((c) => isLockAcquire(c.command) || c.command === LOCK_RELEASE)).toBe(false);
+    expect(t.map((c) => c.host).sort()).toEqual([WEB1, WEB1, WEB1, WEB1, WEB2, WEB2, WEB2, WEB2]);
+    expect(commandsOn(t, WEB1)[0]).toBe(cancelStopOf('v2'));
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['not JSON', '{', /app undo_boot: the boots to undo are not valid JSON\n$/],
+    ['a host of no role', JSON.stringify([{ host: '10.9.9.9', role: 'web', version: 'v2', phase: 'started' }]), /10\.9\.9\.9 is not a host of role web/],
+    ['an unknown role', JSON.stringify([{ host: WEB1, role: 'nope', version: 'v2', phase: 'started' }]), /No role nope in the configuration/],
+    ['a version that is no tag', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2; rm -rf /', phase: 'started' }]), /version must be an image tag/],
+    ['an unknown phase', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2', phase: 'halfway' }]), /phase must be one of started, deploying, switched, done/],
+    ['an extra field', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2', phase: 'started', cmd: 'x' }]), /unknown fields: cmd/],
+  ])('refuses %s before any remote command', async (_name, arg, message) => {
+    const { result, err, t } = await undo(['app', 'undo_boot', arg, '--version', 'v2']);
+    expect(result.exitCode).toBe(1);
+    expect(err).toMatch(message);
+    expect(t.filter((c) => c.host !== 'local')).toEqual([]);
+  });
 });
