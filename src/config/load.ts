@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { UnsafeFileError, readRegularFile } from '../fs-safe.js';
 import { renderErbWithLineMap, type ErbEnv } from './erb.js';
 import { deepMerge, isPlainObject, subExt } from './ruby.js';
 import { parseYaml } from './yaml.js';
@@ -46,24 +47,14 @@ export function kamalEnv(env: ErbEnv | undefined, destination: string | undefine
 export function loadConfigFile(file: string, opts: { cwd?: string; env?: ErbEnv } = {}): Record<string, unknown> {
   const cwd = opts.cwd ?? process.cwd();
   const full = path.resolve(cwd, file);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(full);
-  } catch {
-    throw new ConfigError(`Configuration file not found in ${file}`);
-  }
-  if (stat.isDirectory()) throw new ConfigError(`${file}: is a directory, not a configuration file`);
-  if (stat.size > MAX_CONFIG_FILE_BYTES) {
-    throw new ConfigError(`${file}: file is too large (${stat.size} bytes; the limit is ${MAX_CONFIG_FILE_BYTES})`);
-  }
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(full);
+    bytes = readRegularFile(full, MAX_CONFIG_FILE_BYTES, file);
   } catch (e) {
-    throw new ConfigError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (bytes.length > MAX_CONFIG_FILE_BYTES) {
-    throw new ConfigError(`${file}: file is too large (${bytes.length} bytes; the limit is ${MAX_CONFIG_FILE_BYTES})`);
+    if (!(e instanceof UnsafeFileError)) throw e;
+    if (e.code === 'ENOENT') throw new ConfigError(`Configuration file not found in ${file}`);
+    if (e.code === 'NOT_FILE' && fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new ConfigError(`${file}: is a directory, not a configuration file`);
+    throw new ConfigError(e.message);
   }
   const text = decodeText(bytes, file);
   return parseConfigText(text, { file, env: opts.env ?? process.env });

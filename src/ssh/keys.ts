@@ -1,5 +1,4 @@
 /** Private keys for public key authentication: key files, key data and the default identities. */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import ssh2, { type ParsedKey } from 'ssh2';
@@ -7,6 +6,10 @@ import ssh2, { type ParsedKey } from 'ssh2';
 // ssh2 is CommonJS; Node's ESM loader only sees some of its named exports.
 const { utils } = ssh2;
 import { Secret } from '../secret.js';
+import { UnsafeFileError, readRegularFile } from '../fs-safe.js';
+
+/** Key files larger than this are refused (an OpenSSH RSA 16384-bit key is about 12 KiB). */
+const MAX_KEY_FILE_BYTES = 256 * 1024;
 
 export interface Identity {
   /** How the key is named in messages: a path or `key_data[N]`, never key material. */
@@ -65,11 +68,13 @@ export async function loadIdentities(opts: {
     const path = expandHome(file);
     let data: Buffer;
     try {
-      data = await readFile(path);
+      data = readRegularFile(path, MAX_KEY_FILE_BYTES, file);
     } catch (e) {
       if (explicit) {
-        const code = (e as NodeJS.ErrnoException).code;
-        problems.push(`key file ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}`);
+        const code = e instanceof UnsafeFileError ? e.code : (e as NodeJS.ErrnoException).code;
+        problems.push(
+          `key file ${file} ${code === 'ENOENT' ? 'does not exist' : e instanceof UnsafeFileError ? e.message.slice(file.length + 2) : `cannot be read (${code ?? String(e)})`}`,
+        );
       }
       continue;
     }
