@@ -110,8 +110,8 @@ const CONFIGS: BadCase[] = [
   // ---- ERB ----
   { name: 'ERB fetching a missing env var', files: config(edit('image: acme/app', 'image: <%= ENV.fetch("APP_IMAGE") %>')), err: 'Configuration error: config/deploy.yml:5: key not found: "APP_IMAGE"' },
   { name: 'ERB reading a missing env var (renders empty)', files: config(edit('image: acme/app', 'image: <%= ENV["APP_IMAGE"] %>')), err: 'Configuration error: image: should be a string\nMissing required configuration for image' },
-  { name: 'unsupported ERB (Ruby code)', files: config(edit('image: acme/app', 'image: <%= File.read("IMAGE").strip %>')), err: 'Configuration error: config/deploy.yml:5: unsupported ERB: <%= File.read("IMAGE").strip %> (supported: ENV["X"], ENV.fetch("X"), ENV.fetch("X", "default"))' },
-  { name: 'ERB running a shell command', files: config(edit('image: acme/app', 'image: <%= `cat IMAGE` %>')), err: 'Configuration error: config/deploy.yml:5: unsupported ERB: <%= `cat IMAGE` %> (supported: ENV["X"], ENV.fetch("X"), ENV.fetch("X", "default"))' },
+  { name: 'ERB reading a missing file (Ruby evaluates it)', files: config(edit('image: acme/app', 'image: <%= File.read("IMAGE").strip %>')), err: 'Configuration error: config/deploy.yml:5: No such file or directory @ rb_sysopen - IMAGE (Errno::ENOENT)' },
+  { name: 'ERB running a shell command that prints nothing', files: config(edit('image: acme/app', 'image: <%= `cat IMAGE 2>/dev/null` %>')), err: 'Configuration error: image: should be a string\nMissing required configuration for image' },
   { name: 'unterminated ERB tag', files: config(edit('image: acme/app', 'image: <%= ENV["APP_IMAGE"]')), err: 'Configuration error: config/deploy.yml:5: unterminated ERB tag: <%= ENV["APP_IMAGE"]' },
   {
     name: 'ERB output that breaks the YAML (error at the template line)',
