@@ -92,13 +92,17 @@ export class Accessory extends Base {
     );
   }
 
+  /** Kamal's follow_logs: the local `ssh -t` line running `followLogsOnHost` on the first host. */
   followLogs(opts: { timestamps?: boolean; grep?: string; grepOptions?: CommandWords } = {}): SimpleCommand {
+    return this.runOverSsh(this.followLogsOnHost(opts));
+  }
+
+  /** What follow_logs runs on the host. */
+  followLogsOnHost(opts: { timestamps?: boolean; grep?: string; grepOptions?: CommandWords } = {}): Command {
     const timestamps = opts.timestamps ?? true;
-    return this.runOverSsh(
-      pipe(
-        docker('logs', this.serviceName, timestamps ? '--timestamps' : null, '--tail', '10', '--follow', REDIRECT_STDERR_TO_STDOUT),
-        opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
-      ),
+    return pipe(
+      docker('logs', this.serviceName, timestamps ? '--timestamps' : null, '--tail', '10', '--follow', REDIRECT_STDERR_TO_STDOUT),
+      opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
     );
   }
 

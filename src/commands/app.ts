@@ -320,23 +320,26 @@ export class App extends Base {
     );
   }
 
+  /** Kamal's follow_logs: the local `ssh -t` line running `followLogsOnHost` on the host. */
   followLogs(opts: LogsOptions & { host: string }): SimpleCommand {
+    return this.runOverSsh(this.followLogsOnHost(opts), { host: opts.host });
+  }
+
+  /** What follow_logs runs on the host. */
+  followLogsOnHost(opts: LogsOptions): Command {
     const timestamps = opts.timestamps ?? true;
-    return this.runOverSsh(
-      pipe(
-        this.containerIdCommand(opts.containerId),
-        cmd(
-          'xargs',
-          'docker',
-          'logs',
-          timestamps ? '--timestamps' : null,
-          opts.lines !== undefined && opts.lines !== null ? ['--tail', String(opts.lines)] : null,
-          '--follow',
-          REDIRECT_STDERR_TO_STDOUT,
-        ),
-        opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
+    return pipe(
+      this.containerIdCommand(opts.containerId),
+      cmd(
+        'xargs',
+        'docker',
+        'logs',
+        timestamps ? '--timestamps' : null,
+        opts.lines !== undefined && opts.lines !== null ? ['--tail', String(opts.lines)] : null,
+        '--follow',
+        REDIRECT_STDERR_TO_STDOUT,
       ),
-      { host: opts.host },
+      opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
     );
   }
 

@@ -71,14 +71,17 @@ export class Proxy extends Base {
     );
   }
 
+  /** Kamal's follow_logs: the local `ssh -t` line running `followLogsOnHost` on the host. */
   followLogs(opts: { host: string; timestamps?: boolean; grep?: string; grepOptions?: CommandWords }): SimpleCommand {
+    return this.runOverSsh(this.followLogsOnHost(opts), { host: opts.host });
+  }
+
+  /** What follow_logs runs on the host. */
+  followLogsOnHost(opts: { timestamps?: boolean; grep?: string; grepOptions?: CommandWords } = {}): Command {
     const timestamps = opts.timestamps ?? true;
-    return this.runOverSsh(
-      pipe(
-        docker('logs', this.containerName, timestamps ? '--timestamps' : null, '--tail', '10', '--follow', REDIRECT_STDERR_TO_STDOUT),
-        opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
-      ),
-      { host: opts.host },
+    return pipe(
+      docker('logs', this.containerName, timestamps ? '--timestamps' : null, '--tail', '10', '--follow', REDIRECT_STDERR_TO_STDOUT),
+      opts.grep ? cmd('grep', dq(opts.grep), grepOptionWords(opts.grepOptions)) : null,
     );
   }
 

@@ -2,12 +2,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { CommandFailedError, LOCAL } from '../exec/types.js';
+import { CommandFailedError } from '../exec/types.js';
 import { cmd } from '../shell.js';
 import { renderErb } from '../config/erb.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { preflight } from './preflight.js';
+import { runInteractive, stdinIsTty } from './interactive.js';
 
 type AccessoryCmds = ReturnType<Kamal['cmds']['accessory']>;
 
@@ -289,10 +290,12 @@ export async function accessoryLogs(
   if (opts.follow) {
     await withAccessory(k, name, async (accessory, hosts) => {
       k.say(`Following logs on ${hosts.join(', ')}...`);
-      await k.exec(LOCAL, accessory.followLogs({ timestamps: opts.timestamps ?? true, grep: opts.grep, grepOptions: opts.grepOptions }), {
-        onStdout: (s) => k.reporter.write(s),
-        onStderr: (s) => k.reporter.write(s),
-      });
+      // Kamal's follow_logs runs on the accessory's first host
+      await runInteractive(
+        k,
+        accessory.hosts[0]!,
+        accessory.followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep, grepOptions: opts.grepOptions }),
+      );
     });
     return;
   }
@@ -324,14 +327,15 @@ export async function accessoryExec(
   await withAccessory(k, name, async (accessory, hosts) => {
     if (opts.interactive) {
       const host = accessory.hosts[0]!;
-      const stream = { pty: true, onStdout: (s: string) => k.reporter.write(s), onStderr: (s: string) => k.reporter.write(s) };
+      // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
+      const interactive = { interactive: true, tty: stdinIsTty(k) };
       if (opts.reuse) {
         say('Launching interactive command via SSH from existing container...');
-        await k.exec(host, accessory.executeInExistingContainer(command, { interactive: true, tty: true }), stream);
+        await runInteractive(k, host, accessory.executeInExistingContainer(command, interactive));
       } else {
         say('Launching interactive command via SSH from new container...');
         await k.on(host, async (h) => void (await k.exec(h, k.cmds.registry.login())));
-        await k.exec(host, accessory.executeInNewContainer(command, { interactive: true, tty: true }), stream);
+        await runInteractive(k, host, accessory.executeInNewContainer(command, interactive));
       }
       return;
     }

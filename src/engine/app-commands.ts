@@ -7,6 +7,7 @@ import { appBoot, currentRunningVersion, staleContainers, usingVersion } from '.
 import { proxyRemove } from './proxy.js';
 import { accessoryRemove } from './accessory.js';
 import { registryRemove } from './main.js';
+import { runInteractive, stdinIsTty } from './interactive.js';
 
 export async function appBootCommand(k: Kamal, version?: string): Promise<void> {
   // without --version: the latest image (Kamal's version_or_latest)
@@ -108,17 +109,16 @@ export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
     const role = k.rolesOn(host)[0];
     if (!role) throw new UsageError(`No app role runs on ${host}`);
     k.say(`Following logs on ${host}...`);
-    await k.exec(
-      LOCAL,
-      k.cmds.app(role, host).followLogs({
-        host,
+    await runInteractive(
+      k,
+      host,
+      k.cmds.app(role, host).followLogsOnHost({
         containerId: o.containerId,
         timestamps: o.timestamps ?? true,
         lines,
         grep: o.grep,
         grepOptions: o.grepOptions,
       }),
-      { onStdout: (s) => k.reporter.write(s), onStderr: (s) => k.reporter.write(s), signal: k.signal },
     );
     return;
   }
@@ -161,29 +161,20 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
     const role = k.primaryRole!;
     const app = k.cmds.app(role, host);
     // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
-    const tty = ((k.stdin ?? process.stdin) as { isTTY?: boolean }).isTTY === true;
-    const interactive = { env: o.env, interactive: true, tty };
+    const interactive = { env: o.env, interactive: true, tty: stdinIsTty(k) };
     if (o.reuse) {
       if (!k.options.version) k.say('Get current version of running container...');
       const version = k.options.version ?? (await currentRunningVersion(k));
       await usingVersion(k, version, async (v) => {
         k.say(`Launching interactive command with version ${v} via SSH from existing container on ${host}...`);
-        await k.exec(host, app.executeInExistingContainer(command, interactive), {
-          pty: true,
-          onStdout: (s) => k.reporter.write(s),
-          onStderr: (s) => k.reporter.write(s),
-        });
+        await runInteractive(k, host, app.executeInExistingContainer(command, interactive));
       });
     } else {
       if (!k.options.version) k.say('Get most recent version available as an image...');
       await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
         k.say(`Launching interactive command with version ${v} via SSH from new container on ${host}...`);
         await k.exec(host, k.cmds.registry.login());
-        await k.exec(host, app.executeInNewContainer(command, interactive), {
-          pty: true,
-          onStdout: (s) => k.reporter.write(s),
-          onStderr: (s) => k.reporter.write(s),
-        });
+        await runInteractive(k, host, app.executeInNewContainer(command, interactive));
       });
     }
     return;
@@ -303,13 +294,6 @@ export async function removeEverything(k: Kamal): Promise<void> {
     await accessoryRemove(k, 'all');
     await registryRemove(k, { skipLocal: true });
   });
-}
-
-declare module './kamal.js' {
-  interface Kamal {
-    /** Interactive stdin for `-i` sessions. */
-    stdin?: NodeJS.ReadableStream;
-  }
 }
 
 export { LOCAL };

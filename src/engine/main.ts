@@ -9,6 +9,7 @@ import { proxyBoot, proxyUpgrade } from './proxy.js';
 import { accessoryBoot, accessoryUpgrade } from './accessory.js';
 import { UsageError } from '../errors.js';
 import { preflight } from './preflight.js';
+import { runInteractive } from './interactive.js';
 
 export interface DeployOptions {
   skipPush?: boolean;
@@ -191,7 +192,7 @@ export async function serverExec(k: Kamal, command: string, opts: { interactive?
   if (opts.interactive) {
     const host = k.primaryHost;
     k.say(`Running '${command}' on ${host} interactively...`);
-    await k.exec(host, cmd(raw(command)), { pty: true, onStdout: (s) => k.reporter.write(s), onStderr: (s) => k.reporter.write(s) });
+    await runInteractive(k, host, cmd(raw(command)));
     return;
   }
   if (!opts.raw) k.say(`Running '${command}' on ${k.hosts.join(', ')}...`);

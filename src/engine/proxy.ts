@@ -1,10 +1,11 @@
 /** kamal-proxy operations (Kamal::Cli::Proxy). */
 import { UsageError } from '../errors.js';
-import { CommandFailedError, LOCAL } from '../exec/types.js';
+import { CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { appBoot } from './app.js';
 import { pruneAll } from './main.js';
+import { runInteractive } from './interactive.js';
 
 export const PROXY_MINIMUM_VERSION = 'v0.9.2';
 
@@ -149,9 +150,8 @@ export async function proxyLogs(
 ): Promise<void> {
   if (opts.follow) {
     const host = k.primaryHost;
-    const follow = k.cmds.proxy(host).followLogs({ host, timestamps: opts.timestamps ?? true, grep: opts.grep });
     k.say(`Following logs on ${host}...`);
-    await k.exec(LOCAL, follow, { onStdout: (s) => k.reporter.write(s), onStderr: (s) => k.reporter.write(s), signal: k.signal });
+    await runInteractive(k, host, k.cmds.proxy(host).followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep }));
     return;
   }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);

@@ -21,10 +21,34 @@ export interface RunOptions {
   cwd?: string;
   /** Do not throw on a non-zero exit; return the result instead. */
   allowFailure?: boolean;
-  /** Allocate a pty (interactive exec). */
-  pty?: boolean;
+  /**
+   * Connect the command to this process's terminal or pipes (interactive exec, following logs):
+   * its input comes from the session, its output goes to it unchanged and is not collected.
+   */
+  interactive?: InteractiveSession;
   /** Cancel the command. */
   signal?: AbortSignal;
+}
+
+/** The local end of an interactive command (see src/exec/terminal.ts). */
+export interface InteractiveSession {
+  /** Ask for a pseudo-terminal of this type and size on the remote side (`ssh -t` with a terminal on stdin). */
+  pty?: { term: string; rows: number; cols: number };
+  /**
+   * Called once the command runs. Forward input with `remote.write`, end it with `remote.end` (EOF),
+   * report a new window size with `remote.resize`. Returns the function that stops forwarding,
+   * called when the command has ended.
+   */
+  attach(remote: InteractiveRemote): () => void;
+  /** Output of the command, as it arrives. */
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+}
+
+export interface InteractiveRemote {
+  write(data: Buffer | string): void;
+  end(): void;
+  resize(rows: number, cols: number): void;
 }
 
 export interface RunResult {

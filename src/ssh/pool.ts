@@ -633,7 +633,7 @@ export class SshPool implements Runner {
         if (conn.closed) throw new Error('connection closed');
         // drive() attaches its listeners inside the exec callback: exit status
         // and close can arrive in the same packet batch as the exec reply.
-        running = await openExec(conn.client, line, !!opts.pty, (channel) => {
+        running = await openExec(conn.client, line, opts.interactive?.pty, (channel) => {
           conn.open++;
           if (conn.open > conn.peakOpen) {
             conn.peakOpen = conn.open;
@@ -689,8 +689,17 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
     let stopped: 'timeout' | 'abort' | undefined;
     let finished = false;
 
-    channel.on('data', (d: Buffer) => out.write(d));
-    channel.stderr.on('data', (d: Buffer) => err.write(d));
+    // An interactive command's output goes to the session as it comes, uncollected (a shell or a
+    // log can run for hours); everything else is collected and redacted.
+    const session = opts.interactive;
+    if (session) {
+      channel.on('data', (d: Buffer) => session.stdout(d));
+      channel.stderr.on('data', (d: Buffer) => session.stderr(d));
+    } else {
+      channel.on('data', (d: Buffer) => out.write(d));
+      channel.stderr.on('data', (d: Buffer) => err.write(d));
+    }
+    let detach: (() => void) | undefined;
     channel.on('exit', (code: number | null, sig?: string) => {
       if (typeof code === 'number') exitCode = code;
       else if (sig) {
@@ -722,6 +731,11 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
     channel.on('close', () => {
       if (finished) return;
       finished = true;
+      try {
+        detach?.();
+      } catch {
+        // the session's own clean-up failing must not hide the command's outcome
+      }
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       out.end();
@@ -747,6 +761,20 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
       stop('abort');
       return;
     }
+    if (session) {
+      detach = session.attach({
+        write: (data) => {
+          if (!finished) channel.write(data);
+        },
+        end: () => {
+          if (!finished) channel.end();
+        },
+        resize: (rows, cols) => {
+          if (!finished && session.pty) channel.setWindow(rows, cols, 0, 0);
+        },
+      });
+      return;
+    }
     try {
       if (opts.stdin !== undefined) channel.end(opts.stdin);
       else channel.end();
@@ -764,12 +792,13 @@ function isWritableClient(conn: Conn): boolean {
 function openExec(
   client: Client,
   line: string,
-  pty: boolean,
+  pty: { term: string; rows: number; cols: number } | undefined,
   start: (channel: ClientChannel) => Promise<ExecOutcome>,
 ): Promise<{ outcome: Promise<ExecOutcome> }> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(line, pty ? { pty: true } : {}, (err, stream) => (err ? reject(err) : resolve({ outcome: start(stream) })));
+      const options = pty ? { pty: { term: pty.term, rows: pty.rows, cols: pty.cols, width: 0, height: 0 } } : {};
+      client.exec(line, options, (err, stream) => (err ? reject(err) : resolve({ outcome: start(stream) })));
     } catch (e) {
       reject(e);
     }

@@ -113,11 +113,6 @@ describe('SshPool: commands', () => {
     }
   });
 
-  it('accepts pty: true', async () => {
-    const r = await pool().run(server.address, cmd('echo', 'hi'), { pty: true });
-    expect(r.stdout).toContain('hi');
-  });
-
   it('stops a command at timeoutMs and fails clearly; the connection stays usable', async () => {
     const p = pool();
     const err = await p.run(server.address, cmd('sleep', '30'), { timeoutMs: 300 }).catch((e: unknown) => e);

@@ -61,6 +61,9 @@ export class TestSshServer {
   refusedSessions = 0;
   forwards = 0;
   readonly commands: string[] = [];
+  /** Pseudo-terminal requests and window changes, in order. */
+  readonly ptys: { term: string; rows: number; cols: number }[] = [];
+  readonly windowChanges: { rows: number; cols: number }[] = [];
   readonly children = new Set<ChildProcess>();
   readonly #clients = new Set<Connection>();
 
@@ -134,7 +137,14 @@ export class TestSshServer {
           const session = accept();
           session.on('close', uncount);
           let child: ChildProcess | undefined;
-          session.on('pty', (acc) => acc?.());
+          session.on('pty', (acc, _rej, info) => {
+            this.ptys.push({ term: info.term, rows: info.rows, cols: info.cols });
+            acc?.();
+          });
+          session.on('window-change', (acc, _rej, info) => {
+            this.windowChanges.push({ rows: info.rows, cols: info.cols });
+            acc?.();
+          });
           session.on('env', (acc) => acc?.());
           session.on('auth-agent', (_acc, rej) => rej?.());
           session.on('signal', (acc, _rej, info) => {

@@ -926,16 +926,18 @@ describe('kamal app containers/images/logs/version (CliAppTest)', () => {
     expect(on(grepOptions, '1.1.1.1').map(words)).toEqual([words(`${LOGS_TAIL('')} | grep 'hey' -C 2`)]);
   });
 
-  /** The local `ssh -t root@1.1.1.1 -p 22 '<remote>'` Kamal execs, compared word for word (outer and remote command). */
+  /**
+   * Kamal execs the local `ssh -t root@1.1.1.1 -p 22 '<remote>'`; we run `<remote>` on the host's
+   * pooled connection with the terminal attached (src/commands/DIFFERENCES.md): the remote
+   * command compared word for word.
+   */
   function expectFollow(run: Run, kamalSsh: string): void {
     ok(run);
-    expect(run.remote).toEqual([]);
-    const ssh = run.local.map((c) => c.command).filter((c) => c.startsWith('ssh '));
-    expect(ssh).toHaveLength(1);
-    const ours = words(ssh[0]!);
+    expect(run.local.map((c) => c.command).filter((c) => c.startsWith('ssh '))).toEqual([]);
     const theirs = words(kamalSsh);
-    expect(ours.slice(0, -1)).toEqual(theirs.slice(0, -1));
-    expect(words(ours.at(-1)!)).toEqual(words(theirs.at(-1)!));
+    expect(theirs.slice(0, -1)).toEqual(['ssh', '-t', 'root@1.1.1.1', '-p', '22']);
+    expect(run.remote.map((c) => c.host)).toEqual(['1.1.1.1']);
+    expect(words(run.remote[0]!.command)).toEqual(words(theirs.at(-1)!));
     expect(run.said).toContain('Following logs on 1.1.1.1...');
   }
 

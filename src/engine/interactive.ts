@@ -1,0 +1,39 @@
+/**
+ * Interactive commands on a host (`exec -i`, `logs -f`): run on the host's pooled SSH
+ * connection with this process's terminal or pipes attached (src/exec/terminal.ts). Kamal runs
+ * the local `ssh -t` for these; the remote command and the terminal handling are the same.
+ */
+import type { Command } from '../shell.js';
+import { InteractiveExitError, LocalTerminal, stdinIsTerminal, type TerminalInput, type TerminalOutput } from '../exec/terminal.js';
+import type { Kamal } from './kamal.js';
+
+declare module './kamal.js' {
+  interface Kamal {
+    /** The streams interactive commands use; default this process's. */
+    stdin?: TerminalInput;
+    stdout?: TerminalOutput;
+    stderr?: TerminalOutput;
+  }
+}
+
+/** Kamal's `STDIN.isatty`: `-it` for docker and a pseudo-terminal when true, `-i` and plain pipes when not. */
+export function stdinIsTty(k: Kamal): boolean {
+  return stdinIsTerminal(k.stdin ?? process.stdin);
+}
+
+/** Runs `command` on `host` attached to the terminal; a non-zero exit becomes the run's exit status. */
+export async function runInteractive(k: Kamal, host: string, command: Command): Promise<void> {
+  const terminal = new LocalTerminal({
+    stdin: k.stdin ?? process.stdin,
+    stdout: k.stdout ?? process.stdout,
+    stderr: k.stderr ?? process.stderr,
+    term: k.env.TERM ?? process.env.TERM,
+  });
+  let result;
+  try {
+    result = await k.exec(host, command, { interactive: terminal, allowFailure: true });
+  } finally {
+    terminal.restore();
+  }
+  if (result.exitCode !== 0) throw new InteractiveExitError(result);
+}
