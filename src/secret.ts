@@ -37,34 +37,83 @@ export function isSecret(v: unknown): v is Secret {
   return v instanceof Secret;
 }
 
+/** Values shorter than this are not searched for (they would hide ordinary words). */
+const MIN_SECRET_LENGTH = 3;
+/** Lines of a multi-line value shorter than this are not searched for on their own. */
+const MIN_LINE_LENGTH = 8;
+
+function base64Forms(v: string): string[] {
+  const b64 = Buffer.from(v, 'utf8').toString('base64');
+  const url = Buffer.from(v, 'utf8').toString('base64url');
+  return [b64, b64.replace(/=+$/, ''), url];
+}
+
 /**
- * Replaces every occurrence of the given secret values in `text` with
- * [REDACTED]. Used on anything produced by a remote or local process
- * (stderr tails, logs) before it reaches a user.
+ * Every form in which we or a program we run may print `value`: as is, JSON-escaped,
+ * base64 (padded, unpadded, URL-safe), URL-encoded (%20 and + for spaces), shell-quoted
+ * (single quotes, backslashes), and for a multi-line value each line (trimmed) with the
+ * same forms. Forms equal to the value are not repeated; short forms are left out.
  */
-export function redactText(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  const values = [...new Set([...secrets].filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
-  for (const v of values) {
-    if (out.includes(v)) out = out.split(v).join(REDACTED);
-    // also hide each line of multi-line secrets (PEMs, keys)
-    if (v.includes('\n')) {
-      for (const line of v.split('\n')) {
-        if (line.trim().length >= 8 && out.includes(line)) out = out.split(line).join(REDACTED);
-      }
+export function secretForms(value: string): string[] {
+  const out = new Set<string>();
+  const add = (v: string, min: number): void => {
+    if (v.length < min) return;
+    out.add(v);
+    out.add(JSON.stringify(v).slice(1, -1));
+    for (const b of base64Forms(v)) if (b.length >= min) out.add(b);
+    const url = encodeURIComponent(v);
+    out.add(url);
+    out.add(url.replace(/%20/g, '+'));
+    out.add(url.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+    if (v.includes("'")) out.add(v.replace(/'/g, `'\\''`));
+    const backslashed = v.replace(/[^A-Za-z0-9_\-.,:+/@\n]/g, '\\$&');
+    if (backslashed !== v) out.add(backslashed);
+  };
+  if (value.trim() === '') return [];
+  add(value, MIN_SECRET_LENGTH);
+  if (/[\r\n]/.test(value)) {
+    for (const line of value.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t !== '') add(t, MIN_LINE_LENGTH);
     }
   }
+  return [...out].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+/** Every form of every value, longest first (so a value is replaced before any part of it). */
+function searchList(secrets: Iterable<string>): string[] {
+  const all = new Set<string>();
+  for (const s of secrets) for (const f of secretForms(s)) all.add(f);
+  return [...all].sort((a, b) => b.length - a.length);
+}
+
+function replaceAll(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const f of forms) if (out.includes(f)) out = out.split(f).join(REDACTED);
   return out;
+}
+
+/**
+ * Replaces every occurrence of the given secret values in `text` with
+ * [REDACTED], in each form secretForms gives. Used on anything produced by a
+ * remote or local process (stderr tails, logs) before it reaches a user.
+ */
+export function redactText(text: string, secrets: Iterable<string>): string {
+  return replaceAll(text, searchList(secrets));
 }
 
 /** A registry of every secret value known to this run, for redaction of free text. */
 export class SecretRegistry {
   readonly #values = new Set<string>();
+  #forms: string[] | undefined;
 
   add(value: string | Secret | undefined): void {
     if (value === undefined) return;
     const v = typeof value === 'string' ? value : value.reveal();
-    if (v.length > 0) this.#values.add(v);
+    if (v.length > 0 && !this.#values.has(v)) {
+      this.#values.add(v);
+      this.#forms = undefined;
+    }
   }
 
   values(): string[] {
@@ -72,7 +121,8 @@ export class SecretRegistry {
   }
 
   redact(text: string): string {
-    return redactText(text, this.#values);
+    this.#forms ??= searchList(this.#values);
+    return replaceAll(text, this.#forms);
   }
 }
 

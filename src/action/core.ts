@@ -23,10 +23,11 @@ export interface ActionCore {
   writeSummary(markdown: string): Promise<void>;
 }
 
-export function actionsCore(): ActionCore {
+/** The runner toolkit; inputs and state are read from `env` (a copy of the environment taken at start-up). */
+export function actionsCore(env: Record<string, string | undefined> = process.env): ActionCore {
   return {
-    getInput: (name) => core.getInput(name),
-    getState: (name) => core.getState(name),
+    getInput: (name) => core.getInput(name, env),
+    getState: (name) => core.getState(name, env),
     setSecret: (value) => core.setSecret(value),
     setOutput: (name, value) => core.setOutput(name, value),
     saveState: (name, value) => core.saveState(name, value),

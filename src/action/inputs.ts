@@ -1,6 +1,8 @@
 /** The action's inputs, read and validated in one place. */
+import { isAbsolute, normalize } from 'node:path';
 import { splitShellWords } from '../shell.js';
 import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
+import { unsafeEnvName } from './child-env.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new';
 
@@ -15,6 +17,8 @@ export interface Inputs {
   'ssh-known-hosts': string | undefined;
   'ssh-host-key-checking': HostKeyChecking;
   secrets: Record<string, string>;
+  /** Names from `secrets` exported to child processes even when no file names them. */
+  'secrets-env': string[];
   'github-token': string | undefined;
   environment: string | undefined;
   'environment-url': string | undefined;
@@ -70,6 +74,10 @@ export function getInputs(read: InputReader): Inputs {
   }
   if (command[0] === 'kamal' || command[0] === 'kamal-action') command = command.slice(1);
   if (command.length === 0) throw new InputError('command', 'must name a command (deploy, rollback, app exec ...)');
+  refuseTrustOptions(command);
+  const workingDir = optional(read, 'working-directory') ?? '.';
+  const commandConfig = takeConfigFile(command, workingDir);
+  command = commandConfig.words;
 
   const destination = optional(read, 'destination');
   if (destination !== undefined && !DESTINATION.test(destination)) {
@@ -81,7 +89,11 @@ export function getInputs(read: InputReader): Inputs {
     throw new InputError('version', 'must be a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)');
   }
 
-  const configFile = optional(read, 'config-file') ?? 'config/deploy.yml';
+  const configInput = optional(read, 'config-file') ?? DEFAULT_CONFIG_FILE;
+  if (commandConfig.file !== undefined && configInput !== DEFAULT_CONFIG_FILE && normalize(configInput) !== normalize(commandConfig.file)) {
+    throw new InputError('command', `names the config file '${commandConfig.file}' while the config-file input names '${configInput}': use the config-file input only`);
+  }
+  const configFile = commandConfig.file ?? configInput;
 
   const rawKey = read('ssh-private-key');
   let sshKey: string | undefined;
@@ -118,6 +130,19 @@ export function getInputs(read: InputReader): Inputs {
     if (e instanceof SecretsInputError) throw new InputError('secrets', e.detail);
     throw e;
   }
+  for (const name of Object.keys(secrets)) {
+    const why = unsafeEnvName(name);
+    if (why) throw new InputError('secrets', `cannot set ${why}; leave it out of the secrets or rename it`);
+  }
+  const secretsEnv = read('secrets-env')
+    .split(/[\s,]+/)
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const name of secretsEnv) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError('secrets-env', `must be a comma-separated list of names, got '${name}'`);
+    const why = unsafeEnvName(name);
+    if (why) throw new InputError('secrets-env', `cannot export ${why}`);
+  }
 
   const environment = optional(read, 'environment');
   const environmentUrl = optional(read, 'environment-url');
@@ -147,14 +172,84 @@ export function getInputs(read: InputReader): Inputs {
     'ssh-known-hosts': knownHosts,
     'ssh-host-key-checking': checking,
     secrets,
+    'secrets-env': [...new Set(secretsEnv)],
     'github-token': optional(read, 'github-token'),
     environment,
     'environment-url': environmentUrl,
     'skip-push': skipPush,
     'lock-wait': lockWait,
     'dry-run': dryRun,
-    'working-directory': optional(read, 'working-directory') ?? '.',
+    'working-directory': workingDir,
   };
+}
+
+const DEFAULT_CONFIG_FILE = 'config/deploy.yml';
+
+/** Options of the CLI that weaken host trust or change identity, and the input that sets each instead. */
+const TRUST_OPTIONS: [string, string][] = [
+  ['--host-key-checking', 'ssh-host-key-checking'],
+  ['--known-hosts', 'ssh-known-hosts'],
+  ['--ssh-key', 'ssh-private-key'],
+  ['--identity-file', 'ssh-private-key'],
+  ['--ssh-option', 'ssh-private-key'],
+];
+
+/** Words before `--` (after it everything is an argument). */
+function optionWords(words: string[]): string[] {
+  const end = words.indexOf('--');
+  return end < 0 ? words : words.slice(0, end);
+}
+
+function refuseTrustOptions(words: string[]): void {
+  for (const w of optionWords(words)) {
+    for (const [flag, input] of TRUST_OPTIONS) {
+      if (w === flag || w.startsWith(`${flag}=`)) {
+        throw new InputError('command', `cannot carry ${flag}: host trust and identity come from the inputs; use the ${input} input instead`);
+      }
+    }
+  }
+}
+
+/**
+ * Takes `-c FILE` / `--config-file FILE` out of the command words. The file must be
+ * inside the working directory's tree (relative, not climbing out with `..`).
+ */
+function takeConfigFile(words: string[], workingDir: string): { words: string[]; file?: string } {
+  const out: string[] = [];
+  let file: string | undefined;
+  const limit = optionWords(words).length;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    let value: string | undefined;
+    let matched = false;
+    if (i < limit) {
+      if (w === '--config-file' || w === '-c') {
+        matched = true;
+        value = words[++i];
+      } else if (w.startsWith('--config-file=')) {
+        matched = true;
+        value = w.slice('--config-file='.length);
+      } else if (/^-[A-Za-z]*c/.test(w) && !w.startsWith('--')) {
+        // a cluster of short flags ending in -c (`-vc FILE`) or -c with its value attached (`-cFILE`)
+        const at = w.indexOf('c');
+        const rest = w.slice(at + 1);
+        const before = w.slice(1, at);
+        if (before !== '') out.push(`-${before}`);
+        matched = true;
+        value = rest !== '' ? rest : words[++i];
+      }
+    }
+    if (!matched) {
+      out.push(w);
+      continue;
+    }
+    if (value === undefined || value === '') throw new InputError('command', '-c/--config-file needs a file');
+    if (isAbsolute(value) || normalize(`${workingDir}/${value}`).split(/[\\/]/)[0] === '..') {
+      throw new InputError('command', `cannot use the config file '${value}' outside the workspace; use the config-file input instead`);
+    }
+    file = value;
+  }
+  return { words: out, file };
 }
 
 /** Flags every invocation shares (the run itself, the rollback lookup and the post step's lock release). */

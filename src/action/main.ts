@@ -5,6 +5,7 @@ import { runCli } from '../cli/run.js';
 import { CancelledError } from '../engine/cancel.js';
 import { formatError } from '../cli/errors.js';
 import { actionsCore } from './core.js';
+import { scrubEnv } from './child-env.js';
 import { runMain } from './run-main.js';
 
 const controller = new AbortController();
@@ -23,7 +24,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const r = await runMain({ core: actionsCore(), env: process.env, runCli, signal: controller.signal });
+  // Inputs, state and the runner's tokens are read from a copy: no process started from here sees them.
+  const env = { ...process.env };
+  scrubEnv(process.env);
+  const r = await runMain({ core: actionsCore(env), env, runCli, signal: controller.signal });
   if (r.exitCode !== 0) process.exitCode = 1;
 } catch (e) {
   core.setFailed(formatError(e));

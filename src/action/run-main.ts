@@ -19,6 +19,8 @@ import {
 } from './inputs.js';
 import { maskAll } from './secrets-input.js';
 import { sshEnv, writeSshFiles, type SshFiles } from './ssh-files.js';
+import { GHA_CACHE_VARIABLES, referencedNames, runnerEnv } from './child-env.js';
+import { SignedState, stateBase } from './state.js';
 import { ActionReporter, flatSink } from './reporter.js';
 import { buildReport, redactDeep, type DeployReport } from './report.js';
 import { failureAnnotation, summaryMarkdown } from './summary.js';
@@ -56,26 +58,52 @@ export function secretValues(inputs: Inputs, env: Record<string, string | undefi
   const values = [...Object.values(inputs.secrets)];
   if (inputs['ssh-private-key']) values.push(inputs['ssh-private-key']);
   if (inputs['github-token']) values.push(inputs['github-token']);
-  if (env.ACTIONS_RUNTIME_TOKEN) values.push(env.ACTIONS_RUNTIME_TOKEN);
-  if (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) values.push(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+  for (const name of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'GITHUB_TOKEN']) {
+    const v = env[name];
+    if (v) values.push(v);
+  }
   return values.filter((v) => v.trim() !== '');
 }
 
 /**
- * The environment handed to the engine: the runner's environment (which carries
- * ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL and ACTIONS_CACHE_URL, so buildx
- * `type=gha` caching works), without the raw INPUT_* values, plus every secret
- * (so `.kamal/secrets` lines like `X=$X` resolve) and the SSH settings.
+ * The environment handed to the engine, and through it to every process it starts
+ * (hooks, builds, `.kamal/secrets` shells, docker): the runner's environment
+ * without INPUT_*, STATE_*, the runner's tokens and the github-token, plus the
+ * secrets that the configuration or the secrets files name (`exported`) and the
+ * SSH settings. The build gets the cache service variables separately (gha cache).
  */
 export function engineEnv(
   env: Record<string, string | undefined>,
   inputs: Inputs,
   files: SshFiles | undefined,
+  exported: Record<string, string> = {},
 ): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) if (!k.startsWith('INPUT_') && !k.startsWith('STATE_')) out[k] = v;
-  Object.assign(out, inputs.secrets, sshEnv(files, inputs['ssh-host-key-checking']));
+  const hidden = [inputs['github-token'], inputs['ssh-private-key']].filter((v): v is string => !!v);
+  const out: Record<string, string | undefined> = runnerEnv(env, hidden);
+  Object.assign(out, exported, sshEnv(files, inputs['ssh-host-key-checking']));
   return out;
+}
+
+/** The secrets of the input a run exports: the ones its files name, and the secrets-env list. */
+export function exportedSecrets(inputs: Inputs, cwd: string): Record<string, string> {
+  const names = Object.keys(inputs.secrets);
+  const wanted = referencedNames(names, { cwd, configFile: inputs['config-file'], destination: inputs.destination ?? destinationIn(inputs.command) });
+  for (const n of inputs['secrets-env']) {
+    if (!(n in inputs.secrets)) throw new InputError('secrets-env', `names '${n}', which the secrets input does not set`);
+    wanted.add(n);
+  }
+  return Object.fromEntries(names.filter((n) => wanted.has(n)).map((n) => [n, inputs.secrets[n]!]));
+}
+
+function destinationIn(words: string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '--') return undefined;
+    if (w === '-d' || w === '--destination') return words[i + 1];
+    if (w.startsWith('--destination=')) return w.slice('--destination='.length);
+    if (/^-d./.test(w)) return w.slice(2);
+  }
+  return undefined;
 }
 
 export function workingDirectory(env: Record<string, string | undefined>, inputs: Inputs): string {
@@ -108,7 +136,8 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
 
   // Nothing is printed before every secret is masked.
   const values = secretValues(inputs, env);
-  maskAll(values, (s) => core.setSecret(s));
+  const masked = new Set<string>();
+  maskAll(values, (s) => core.setSecret(s), masked);
   const registry = new SecretRegistry();
   for (const v of values) registry.add(v);
   let kamal: Kamal | undefined;
@@ -116,15 +145,19 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
 
   let cwd: string;
   let files: SshFiles | undefined;
+  let state: SignedState;
+  let exported: Record<string, string>;
   try {
     cwd = workingDirectory(env, inputs);
+    exported = exportedSecrets(inputs, cwd);
+    state = SignedState.create(core, stateBase(env));
     files = writeSshFiles({ key: inputs['ssh-private-key'], knownHosts: inputs['ssh-known-hosts'], base: env.RUNNER_TEMP });
-    if (files) core.saveState(State.SshDir, files.dir);
+    if (files) state.save(State.SshDir, files.dir);
   } catch (e) {
     core.setFailed(redact(e instanceof Error ? e.message : String(e)));
     return { exitCode: 1 };
   }
-  const runEnv = engineEnv(env, inputs, files);
+  const runEnv = engineEnv(env, inputs, files, exported);
   const flags = globalFlags(inputs);
   const name = inputs.command[0]!;
   const rollout = ROLLOUT_COMMANDS.has(name);
@@ -136,11 +169,34 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     verbose: inputs.command.includes('-v') || inputs.command.includes('--verbose'),
     onCommand: (host, command) => {
       if (host === LOCAL && /^docker login\b/.test(command) && kamal && !kamal.dryRun) {
-        core.saveState(State.RegistryLogin, kamal.config.registry.server ?? '');
+        state.save(State.RegistryLogin, kamal.config.registry.server ?? '');
       }
     },
   });
-  const cliBase = { cwd, env: runEnv, extraSecrets: inputs.secrets, signal: deps.signal, confirm: async () => false };
+  // Text the CLI prints itself (errors, `config`, `secrets print`) goes to the log as text, redacted.
+  const print = (text: string) => {
+    const t = redact(text).replace(/\n$/, '');
+    if (t !== '') core.info(t);
+  };
+  const cliBase = { cwd, env: runEnv, extraSecrets: exported, signal: deps.signal, confirm: async () => false, out: print, err: print };
+  /** Every secret the run resolved (files, adapters, inputs) masked, in all its forms, as soon as it is known. */
+  const maskRun = (k: Kamal) => {
+    for (const v of values) k.secrets.add(v);
+    maskAll(k.secrets.values(), (s) => core.setSecret(s), masked);
+  };
+  /** The gha build cache needs the runner's cache service variables: only the build gets them, only then. */
+  const cacheEnv = (k: Kamal) => {
+    let type: string | undefined;
+    try {
+      type = k.config.builder.cacheType;
+    } catch {
+      type = undefined;
+    }
+    if (type !== 'gha' || !k.builderSecretEnv) return;
+    const base = k.builderSecretEnv;
+    const extra = Object.fromEntries(GHA_CACHE_VARIABLES.filter((n) => env[n]).map((n) => [n, env[n]!]));
+    k.builderSecretEnv = () => ({ ...extra, ...base() });
+  };
 
   // Versions on the hosts: needed for a rollback without a version, and for the deployment's payload.
   const ghContext = githubRunContext(env);
@@ -160,6 +216,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
       onHosts = await versionsOnHosts(deps.runCli, lookupVersion ? [...flags, '--version', lookupVersion] : flags, {
         ...cliBase,
         reporter: new ActionReporter({ sink: flatSink(core), redact }),
+        onContext: maskRun,
       });
       core.info(`Running: ${onHosts.running ?? '(none)'}; stopped: ${onHosts.stopped.join(', ') || '(none)'}`);
     } catch (e) {
@@ -203,7 +260,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
           },
           description: isRollback ? `Rollback to ${explicitRollback}` : `kamal-action ${name}`,
         });
-        core.saveState(State.DeploymentId, String(deploymentId));
+        state.save(State.DeploymentId, String(deploymentId));
         core.info(`Created deployment ${deploymentId} for environment ${inputs.environment}`);
         await deployment.setStatus(deploymentId, 'in_progress', { description: `${name} started` });
       }
@@ -220,11 +277,12 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     reporter,
     onContext: (k) => {
       kamal = k;
-      for (const v of values) k.secrets.add(v);
+      maskRun(k);
+      cacheEnv(k);
       reporter.attach(k.timeline);
       if (!k.dryRun) {
-        k.onLockChange = (held) => core.saveState(State.LockHeld, String(held));
-        if (k.holdingLock) core.saveState(State.LockHeld, 'true');
+        k.onLockChange = (held) => state.save(State.LockHeld, String(held));
+        if (k.holdingLock) state.save(State.LockHeld, 'true');
       }
     },
   });
@@ -279,13 +337,13 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
             ? 'Cancelled'
             : redact(firstLine(errorText ?? 'failed')),
       });
-      core.saveState(State.DeploymentDone, 'true');
+      state.save(State.DeploymentDone, 'true');
     } catch (e) {
       core.warning(`Could not update the GitHub deployment ${deploymentId}: ${redact(errorMessage(e))}`);
     }
   }
 
-  core.saveState(State.MainDone, 'true');
+  state.save(State.MainDone, 'true');
   if (error !== undefined) {
     const note = failureAnnotation(report);
     core.error(note?.message ?? errorText ?? 'failed', { title: note?.title });

@@ -9,7 +9,9 @@ import { maskAll } from './secrets-input.js';
 import { removeSshFiles, type SshFiles } from './ssh-files.js';
 import { ActionReporter, flatSink } from './reporter.js';
 import { Deployments, githubRunContext } from './deployments.js';
-import { engineEnv, secretValues, workingDirectory, type DeploymentsClient } from './run-main.js';
+import { engineEnv, exportedSecrets, secretValues, workingDirectory, type DeploymentsClient } from './run-main.js';
+import { runnerEnv } from './child-env.js';
+import { SignedState, stateBase } from './state.js';
 import type { RunCli } from './versions.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,13 +55,13 @@ export interface PostDeps {
   env: Record<string, string | undefined>;
   runCli: RunCli;
   deployments?: (token: string) => DeploymentsClient | undefined;
-  /** Runs `docker logout <server>`. */
-  dockerLogout?: (server: string) => Promise<void>;
+  /** Runs `docker logout <server>` with the given environment. */
+  dockerLogout?: (server: string, env: Record<string, string>) => Promise<void>;
 }
 
-function defaultDockerLogout(server: string): Promise<void> {
+function defaultDockerLogout(server: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('docker', server ? ['logout', server] : ['logout'], { timeout: 30_000 }, (err, _stdout, stderr) => {
+    execFile('docker', server ? ['logout', server] : ['logout'], { timeout: 30_000, env }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`docker logout failed: ${String(stderr).trim() || err.message}`));
       else resolve();
     });
@@ -68,7 +70,15 @@ function defaultDockerLogout(server: string): Promise<void> {
 
 export async function runPost(deps: PostDeps): Promise<void> {
   const { core, env } = deps;
-  const state = readPostState((n) => core.getState(n));
+  // Only state this run's main step saved (and signed) is acted on.
+  const opened = SignedState.open(core, stateBase(env));
+  const signed = opened.state;
+  if (!signed && core.getState(State.LockHeld) + core.getState(State.SshDir) + core.getState(State.RegistryLogin) + core.getState(State.DeploymentId) !== '') {
+    core.warning(`Post step: the saved state is ignored: ${opened.problem ?? 'it cannot be verified'}`);
+  }
+  const tampered = signed ? Object.values(State).filter((n) => signed.tampered(n)) : [];
+  if (tampered.length > 0) core.warning(`Post step: ignoring state this run did not save: ${tampered.join(', ')}`);
+  const state = readPostState((n) => signed?.get(n) ?? '');
 
   let inputs: Inputs | undefined;
   try {
@@ -111,7 +121,8 @@ export async function runPost(deps: PostDeps): Promise<void> {
 
   if (state.registryLogin !== undefined) {
     try {
-      await (deps.dockerLogout ?? defaultDockerLogout)(state.registryLogin);
+      const hidden = [inputs?.['github-token'], inputs?.['ssh-private-key']].filter((v): v is string => !!v);
+      await (deps.dockerLogout ?? defaultDockerLogout)(state.registryLogin, runnerEnv(env, hidden));
       core.info(`Logged out of ${state.registryLogin || 'the registry'}`);
     } catch (e) {
       core.warning(redact(e instanceof Error ? e.message : String(e)));
@@ -125,6 +136,7 @@ export async function runPost(deps: PostDeps): Promise<void> {
       core.warning(`Could not remove the SSH key folder: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  signed?.remove();
 }
 
 async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, redact: (s: string) => string): Promise<void> {
@@ -143,11 +155,18 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
   try {
     // The release does not depend on the version, but a context needs one (no git checkout, no version input).
     const version = inputs.version ?? env.GITHUB_SHA;
+    const exported = exportedSecrets(inputs, cwd);
+    const print = (text: string) => {
+      const t = redact(text).replace(/\n$/, '');
+      if (t !== '') core.info(t);
+    };
     const r = await deps.runCli(['lock', 'release', ...globalFlags(inputs), ...(version ? ['--version', version] : [])], {
       cwd,
-      env: engineEnv(env, inputs, files),
-      extraSecrets: inputs.secrets,
+      env: engineEnv(env, inputs, files, exported),
+      extraSecrets: exported,
       reporter,
+      out: print,
+      err: print,
       confirm: async () => false,
     });
     if (r.exitCode !== 0) throw r.error ?? new Error(`lock release exited with ${r.exitCode}`);

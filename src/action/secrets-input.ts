@@ -1,4 +1,5 @@
 /** The `secrets` input: dotenv text or a JSON object, parsed into a map and masked before anything is printed. */
+import { secretForms } from '../secret.js';
 
 export class SecretsInputError extends Error {
   /** The message without the input name. */
@@ -104,8 +105,9 @@ function unescapeDouble(s: string): string {
 }
 
 /**
- * Every string that must be masked for `value`: the value itself and, for
- * multi-line values (keys, certificates), each non-blank line.
+ * Every string that must be masked for `value`: the value itself, each non-blank line of
+ * a multi-line value (keys, certificates), and the encoded forms we or the programs we run
+ * may print (JSON-escaped, base64, URL-encoded, shell-quoted; see secretForms).
  */
 export function maskableParts(value: string): string[] {
   const parts = new Set<string>();
@@ -117,12 +119,12 @@ export function maskableParts(value: string): string[] {
       if (t !== '') parts.add(t);
     }
   }
+  for (const f of secretForms(value)) parts.add(f);
   return [...parts];
 }
 
-/** Calls `setSecret` for every value and every line of multi-line values. */
-export function maskAll(values: Iterable<string>, setSecret: (s: string) => void): void {
-  const done = new Set<string>();
+/** Calls `setSecret` for every value, every line of multi-line values and their encoded forms; each once. */
+export function maskAll(values: Iterable<string>, setSecret: (s: string) => void, done: Set<string> = new Set()): void {
   for (const value of values) {
     for (const part of maskableParts(value)) {
       if (done.has(part)) continue;

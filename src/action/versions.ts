@@ -43,7 +43,7 @@ export type RunCli = (argv: string[], deps: CliDeps) => Promise<CliResult>;
 export async function versionsOnHosts(
   runCli: RunCli,
   flags: string[],
-  deps: Omit<CliDeps, 'reporter' | 'onContext'> & { reporter?: Reporter },
+  deps: Omit<CliDeps, 'reporter'> & { reporter?: Reporter },
 ): Promise<HostVersions> {
   const memory = new MemoryReporter(deps.reporter);
   let k: Kamal | undefined;
@@ -52,6 +52,7 @@ export async function versionsOnHosts(
     reporter: memory,
     onContext: (kamal) => {
       k = kamal;
+      deps.onContext?.(kamal);
     },
   });
   if (r.exitCode !== 0 || !k) {

@@ -6,7 +6,7 @@
  * compares the two); it exists because loading @actions/core pulls in an HTTP client whose
  * parsing doubled the action's start-up time.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
 
@@ -27,7 +27,34 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/**
+ * Log text is printed between `::stop-commands::<token>` and `::<token>::`, so a line
+ * from a host, a container, a hook or a build that looks like a workflow command
+ * (`::error::`, `::add-mask::`, `::save-state ...`) is shown and never acted on. The
+ * token is random and never printed inside a block, so no text can end the block
+ * early. A block opens before the first line of text and closes before the next
+ * workflow command of our own.
+ */
+let blockToken: string | undefined;
+
+function openBlock(): void {
+  if (blockToken !== undefined) return;
+  blockToken = randomBytes(24).toString('hex');
+  process.stdout.write(`::stop-commands::${blockToken}${EOL}`);
+}
+
+/** Ends the open block of log text, if any (before our own commands and at exit). */
+export function endBlock(): void {
+  if (blockToken === undefined) return;
+  const token = blockToken;
+  blockToken = undefined;
+  process.stdout.write(`::${token}::${EOL}`);
+}
+
+process.on('exit', endBlock);
+
 export function issueCommand(command: string, props: Record<string, string | undefined>, message: unknown): void {
+  endBlock();
   // As @actions/core: a space after the command whenever properties were given, even if all are empty.
   const keys = Object.keys(props);
   const p = keys
@@ -54,12 +81,12 @@ function fileCommand(variable: 'GITHUB_OUTPUT' | 'GITHUB_STATE', name: string, v
   return true;
 }
 
-export function getInput(name: string): string {
-  return (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+export function getInput(name: string, env: Record<string, string | undefined> = process.env): string {
+  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 }
 
-export function getState(name: string): string {
-  return process.env[`STATE_${name}`] ?? '';
+export function getState(name: string, env: Record<string, string | undefined> = process.env): string {
+  return env[`STATE_${name}`] ?? '';
 }
 
 export function setSecret(value: string): void {
@@ -68,6 +95,7 @@ export function setSecret(value: string): void {
 
 export function setOutput(name: string, value: unknown): void {
   if (fileCommand('GITHUB_OUTPUT', name, value)) return;
+  endBlock();
   process.stdout.write(EOL);
   issueCommand('set-output', { name }, toValue(value));
 }
@@ -77,7 +105,9 @@ export function saveState(name: string, value: unknown): void {
   issueCommand('save-state', { name }, toValue(value));
 }
 
+/** A line (or lines) of log text, inside a stop-commands block. */
 export function info(message: string): void {
+  openBlock();
   process.stdout.write(message + EOL);
 }
 

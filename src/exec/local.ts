@@ -23,12 +23,22 @@ import {
 export interface LocalRunnerOptions {
   /** Working directory for commands. Default: the process's. */
   cwd?: string;
-  /** Environment for every command (merged over process.env, under RunOptions.env). */
+  /**
+   * Environment for every command, under RunOptions.env. When given it is the whole
+   * environment (the action hands a cleaned one); without it, process.env.
+   */
   env?: Record<string, string>;
   /** Shell used with `-c`. Default `/bin/sh`. */
   shell?: string;
   /** Grace period between SIGTERM and SIGKILL on timeout or abort. Default 2000 ms. */
   killGraceMs?: number;
+}
+
+/** The environment of a local command: the runner's own (or process.env) with the command's on top; unset values left out. */
+export function childEnv(base: Record<string, string | undefined> | undefined, extra: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base ?? process.env)) if (v !== undefined) out[k] = v;
+  return Object.assign(out, extra);
 }
 
 export class LocalRunner implements Runner {
@@ -50,7 +60,7 @@ export class LocalRunner implements Runner {
     const outcome = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(this.options.shell ?? '/bin/sh', ['-c', render(command)], {
         cwd: opts.cwd ?? this.options.cwd,
-        env: { ...process.env, ...this.options.env, ...opts.env },
+        env: childEnv(this.options.env, opts.env),
         stdio: ['pipe', 'pipe', 'pipe'],
         // With a timeout or an AbortSignal the command gets its own process
         // group, so stopping it stops the whole pipeline. Otherwise it stays in

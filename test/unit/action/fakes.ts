@@ -4,6 +4,7 @@ import type { BootRecord } from '../../../src/engine/app.js';
 import type { TimelineEntry } from '../../../src/engine/reporter.js';
 import { SecretRegistry } from '../../../src/secret.js';
 import type { ActionCore, AnnotationProps } from '../../../src/action/core.js';
+import { SignedState } from '../../../src/action/state.js';
 
 export interface CoreEvent {
   kind: string;
@@ -12,9 +13,17 @@ export interface CoreEvent {
   props?: AnnotationProps;
 }
 
+/** A saved state value without its authentication tag (`v1.<hmac>.value` → `value`). */
+export function untagged(value: string): string {
+  return value.replace(/^v1\.[0-9a-f]{64}\./, '');
+}
+
 export class RecordingCore implements ActionCore {
   readonly events: CoreEvent[] = [];
   readonly outputs: Record<string, string> = {};
+  /** State as saved (tagged), which getState returns. */
+  readonly rawState: Record<string, string> = {};
+  /** State values without their tags, for assertions. */
   readonly state: Record<string, string> = {};
   summary = '';
   failed = false;
@@ -22,13 +31,13 @@ export class RecordingCore implements ActionCore {
     readonly inputs: Record<string, string> = {},
     initialState: Record<string, string> = {},
   ) {
-    Object.assign(this.state, initialState);
+    for (const [k, v] of Object.entries(initialState)) this.saveState(k, v, false);
   }
   getInput(name: string): string {
     return this.inputs[name] ?? '';
   }
   getState(name: string): string {
-    return this.state[name] ?? '';
+    return this.rawState[name] ?? '';
   }
   setSecret(value: string): void {
     this.events.push({ kind: 'mask', value });
@@ -37,9 +46,16 @@ export class RecordingCore implements ActionCore {
     this.outputs[name] = value;
     this.events.push({ kind: 'output', name, value });
   }
-  saveState(name: string, value: string): void {
-    this.state[name] = value;
-    this.events.push({ kind: 'state', name, value });
+  saveState(name: string, value: string, record = true): void {
+    this.rawState[name] = value;
+    this.state[name] = untagged(value);
+    if (record) this.events.push({ kind: 'state', name, value: untagged(value) });
+  }
+  /** Saves `values` as this run's main step would (signed with a new key under `base`). */
+  signState(values: Record<string, string>, base: string): SignedState {
+    const signed = SignedState.create({ getState: (n) => this.getState(n), saveState: (n, v) => this.saveState(n, v, false) }, base);
+    for (const [k, v] of Object.entries(values)) signed.save(k, v);
+    return signed;
   }
   setFailed(message: string): void {
     this.failed = true;

@@ -17,6 +17,7 @@ describe('getInputs: defaults', () => {
       'ssh-known-hosts': undefined,
       'ssh-host-key-checking': 'strict',
       secrets: {},
+      'secrets-env': [],
       'github-token': undefined,
       environment: undefined,
       'environment-url': undefined,

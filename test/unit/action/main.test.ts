@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -263,19 +263,21 @@ describe('runMain: inputs, state and outputs', () => {
   });
 
   it('runs in the working directory with the secrets as extra secrets and env', async () => {
-    const core = new RecordingCore({ secrets: 'KAMAL_REGISTRY_PASSWORD=pw-abc-123', 'ssh-known-hosts': '1.2.3.4 ssh-ed25519 AAAA', 'ssh-host-key-checking': 'accept-new' });
+    mkdirSync(join(workspace, 'config'));
+    writeFileSync(join(workspace, 'config/deploy.yml'), 'registry:\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n');
+    const core = new RecordingCore({
+      secrets: 'KAMAL_REGISTRY_PASSWORD=pw-abc-123\nUNUSED_SECRET=unused-456',
+      'ssh-known-hosts': '1.2.3.4 ssh-ed25519 AAAA',
+      'ssh-host-key-checking': 'accept-new',
+    });
     const { runCli, calls } = fakeCli({});
     await runMain({ core, env: env({ ACTIONS_RESULTS_URL: 'https://results.example/', ACTIONS_CACHE_URL: 'https://cache.example/', ACTIONS_RUNTIME_TOKEN: 'rt-1234' }), runCli });
     const deps = calls[0]!.deps;
     expect(deps.cwd).toBe(workspace);
+    // only the secrets the config names; the runner's cache variables go to a gha-cache build only
     expect(deps.extraSecrets).toEqual({ KAMAL_REGISTRY_PASSWORD: 'pw-abc-123' });
-    expect(deps.env).toMatchObject({
-      KAMAL_REGISTRY_PASSWORD: 'pw-abc-123',
-      ACTIONS_RESULTS_URL: 'https://results.example/',
-      ACTIONS_CACHE_URL: 'https://cache.example/',
-      ACTIONS_RUNTIME_TOKEN: 'rt-1234',
-      KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new',
-    });
+    expect(deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-abc-123', KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new' });
+    for (const name of ['UNUSED_SECRET', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RUNTIME_TOKEN']) expect(deps.env).not.toHaveProperty(name);
     expect(deps.env!.KAMAL_ACTION_KNOWN_HOSTS).toMatch(/known_hosts$/);
     expect(deps.env!.KAMAL_ACTION_SSH_KEY).toBeUndefined();
     expect(core.state['ssh-dir']).toMatch(/kamal-action-ssh-/);
@@ -292,7 +294,8 @@ describe('runMain: inputs, state and outputs', () => {
       },
     });
     await runMain({ core, env: env(), runCli });
-    expect(core.of('state').map((e) => `${e.name}=${e.value}`)).toEqual([
+    expect(core.of('state').map((e) => (e.name === 'state-dir' ? e.name : `${e.name}=${e.value}`))).toEqual([
+      'state-dir',
       'registry-login=registry.example.com',
       'lock-held=true',
       'lock-held=false',

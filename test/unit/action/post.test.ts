@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,13 @@ describe('post-step decisions', () => {
   });
 });
 
+/** A core holding `values` as state saved (and signed) by a main step. */
+function postCore(inputs: Record<string, string>, values: Record<string, string>): RecordingCore {
+  const core = new RecordingCore(inputs);
+  core.signState(values, tmpdir());
+  return core;
+}
+
 describe('runPost', () => {
   let gh: FakeGithub;
   let workspace: string;
@@ -63,10 +70,12 @@ describe('runPost', () => {
 
   it('releases a lock left held, with the same config flags and key, then removes the key', async () => {
     const files = writeSshFiles({ key: KEY, knownHosts: 'h ssh-ed25519 AAAA\n', base: workspace })!;
-    const core = new RecordingCore(
+    const core = postCore(
       { destination: 'staging', 'config-file': 'config/deploy.yml', 'ssh-private-key': KEY, secrets: 'KAMAL_REGISTRY_PASSWORD=pw-0001' },
       { 'lock-held': 'true', 'ssh-dir': files.dir },
     );
+    mkdirSync(join(workspace, 'config'));
+    writeFileSync(join(workspace, 'config/deploy.yml'), 'registry:\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n');
     const { runCli, calls } = cli();
     await runPost({ core, env: env(), runCli });
     expect(calls).toHaveLength(1);
@@ -80,14 +89,14 @@ describe('runPost', () => {
   });
 
   it('does not touch the lock when this run did not leave it held', async () => {
-    const core = new RecordingCore({}, { 'lock-held': 'false', 'main-done': 'true' });
+    const core = postCore({}, { 'lock-held': 'false', 'main-done': 'true' });
     const { runCli, calls } = cli();
     await runPost({ core, env: env(), runCli });
     expect(calls).toEqual([]);
   });
 
   it('a failed release is a warning naming the fix', async () => {
-    const core = new RecordingCore({ secrets: 'X=secret-value-77' }, { 'lock-held': 'true' });
+    const core = postCore({ secrets: 'X=secret-value-77' }, { 'lock-held': 'true' });
     const { runCli } = cli({ exitCode: 1, error: new LockError('cannot reach host with secret-value-77') });
     await expect(runPost({ core, env: env(), runCli })).resolves.toBeUndefined();
     const w = core.of('warning').map((e) => e.value);
@@ -97,7 +106,7 @@ describe('runPost', () => {
   });
 
   it('gives an unfinished deployment its failure status', async () => {
-    const core = new RecordingCore({ 'github-token': 'ghs_post' }, { 'deployment-id': '77' });
+    const core = postCore({ 'github-token': 'ghs_post' }, { 'deployment-id': '77' });
     await runPost({ core, env: env(), runCli: cli().runCli });
     expect(gh.requests).toEqual([
       {
@@ -114,24 +123,24 @@ describe('runPost', () => {
   });
 
   it('leaves a finished deployment alone', async () => {
-    const core = new RecordingCore({ 'github-token': 'ghs_post' }, { 'deployment-id': '77', 'deployment-done': 'true', 'main-done': 'true' });
+    const core = postCore({ 'github-token': 'ghs_post' }, { 'deployment-id': '77', 'deployment-done': 'true', 'main-done': 'true' });
     await runPost({ core, env: env(), runCli: cli().runCli });
     expect(gh.requests).toEqual([]);
   });
 
   it('logs out of the registry it logged in to; failures are warnings', async () => {
     const logouts: string[] = [];
-    const core = new RecordingCore({}, { 'registry-login': 'ghcr.io' });
+    const core = postCore({}, { 'registry-login': 'ghcr.io' });
     await runPost({ core, env: env(), runCli: cli().runCli, dockerLogout: async (s) => void logouts.push(s) });
     expect(logouts).toEqual(['ghcr.io']);
 
-    const core2 = new RecordingCore({}, { 'registry-login': 'ghcr.io' });
+    const core2 = postCore({}, { 'registry-login': 'ghcr.io' });
     await runPost({ core: core2, env: env(), runCli: cli().runCli, dockerLogout: async () => { throw new Error('docker logout failed: no docker'); } });
     expect(core2.of('warning').map((e) => e.value)).toEqual(['docker logout failed: no docker']);
   });
 
   it('bad inputs in the post step are a warning, and a held lock is reported', async () => {
-    const core = new RecordingCore({ 'lock-wait': 'perhaps' }, { 'lock-held': 'true' });
+    const core = postCore({ 'lock-wait': 'perhaps' }, { 'lock-held': 'true' });
     const { runCli, calls } = cli();
     await runPost({ core, env: env(), runCli });
     expect(calls).toEqual([]);
@@ -142,7 +151,7 @@ describe('runPost', () => {
   });
 
   it('only removes folders it created', async () => {
-    const core = new RecordingCore({}, { 'ssh-dir': workspace });
+    const core = postCore({}, { 'ssh-dir': workspace });
     await runPost({ core, env: env(), runCli: cli().runCli });
     expect(existsSync(workspace)).toBe(true);
     expect(core.of('warning')[0]!.value).toContain('not a kamal-action SSH folder');

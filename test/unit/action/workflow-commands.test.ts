@@ -113,7 +113,9 @@ describe('workflow commands match @actions/core', () => {
   it.each([true, false])('with file commands: %s', async (withFiles) => {
     const a = await run('real', withFiles);
     const b = await run('ours', withFiles);
-    expect(b).toEqual(a);
+    ours.endBlock();
+    // Ours puts log text between stop-commands markers; without them the bytes are @actions/core's.
+    expect({ ...b, stdout: withoutBlocks(b.stdout) }).toEqual(a);
     expect(b.exitCode).toBe(1);
     expect(b.stdout).toContain('::add-mask::multi%0Aline%0D%0Avalue\n');
     expect(b.stdout).toContain('::error title=title a%3Ab%2Cc%25d::a:b,c%25d\n');
@@ -126,5 +128,76 @@ describe('workflow commands match @actions/core', () => {
     for (const name of ['ssh-private-key', 'my input', 'missing']) expect(ours.getInput(name)).toBe(real.getInput(name));
     expect(ours.getState('lock-held')).toBe(real.getState('lock-held'));
     expect(ours.getState('nope')).toBe('');
+  });
+});
+
+/** Our output without the stop-commands markers (each must open and close a block in turn). */
+function withoutBlocks(stdout: string): string {
+  const lines = stdout.split('\n');
+  const out: string[] = [];
+  let token: string | undefined;
+  for (const line of lines) {
+    const open = /^::stop-commands::([0-9a-f]{48})$/.exec(line);
+    if (open) {
+      expect(token).toBeUndefined();
+      token = open[1];
+      continue;
+    }
+    if (token !== undefined && line === `::${token}::`) {
+      token = undefined;
+      continue;
+    }
+    out.push(line);
+  }
+  expect(token).toBeUndefined();
+  return out.join('\n');
+}
+
+describe('log text cannot issue workflow commands', () => {
+  let written: string[] = [];
+  beforeEach(() => {
+    written = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write);
+  });
+  afterEach(() => {
+    ours.endBlock();
+    vi.restoreAllMocks();
+  });
+
+  it('prints text inside a stop-commands block and closes it before our own commands', () => {
+    ours.info('::error::pwned');
+    ours.info('::add-mask::x\n::save-state name=lock-held::true');
+    ours.startGroup('deploy');
+    ours.info('::set-output name=x::y');
+    ours.endBlock();
+    const lines = written.join('').split('\n');
+    const t1 = /^::stop-commands::([0-9a-f]{48})$/.exec(lines[0]!)![1]!;
+    const t2 = /^::stop-commands::([0-9a-f]{48})$/.exec(lines[6]!)![1]!;
+    expect(t1).not.toBe(t2);
+    expect(lines).toEqual([
+      `::stop-commands::${t1}`,
+      '::error::pwned',
+      '::add-mask::x',
+      '::save-state name=lock-held::true',
+      `::${t1}::`,
+      '::group::deploy',
+      `::stop-commands::${t2}`,
+      '::set-output name=x::y',
+      `::${t2}::`,
+      '',
+    ]);
+  });
+
+  it('a text line that guesses at ending the block does not end it', () => {
+    ours.info('::stop-commands::abc');
+    ours.info('::abc::');
+    ours.info('::error::still text');
+    ours.endBlock();
+    const lines = written.join('').split('\n');
+    const token = /^::stop-commands::([0-9a-f]{48})$/.exec(lines[0]!)![1]!;
+    expect(lines).toEqual([`::stop-commands::${token}`, '::stop-commands::abc', '::abc::', '::error::still text', `::${token}::`, '']);
   });
 });
