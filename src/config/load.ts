@@ -25,7 +25,9 @@ export interface LoadRawConfigOptions {
   cwd?: string;
   /**
    * The environment ERB sees (default process.env). `KAMAL_DESTINATION` is set
-   * to the destination (or removed), as Kamal does before loading.
+   * to the destination (or removed), as Kamal does before loading. Variables
+   * a template sets in ENV (`Dotenv.load`) are set in it too (in process.env
+   * when none is given), as Kamal's ENV keeps them for the rest of the run.
    */
   env?: ErbEnv;
 }
@@ -57,13 +59,18 @@ export function loadConfigFile(file: string, opts: { cwd?: string; env?: ErbEnv 
     throw new ConfigError(e.message);
   }
   const text = decodeText(bytes, file);
-  return parseConfigText(text, { file, env: opts.env ?? process.env });
+  return parseConfigText(text, { file, env: opts.env ?? process.env, cwd });
 }
 
-/** Renders and parses configuration text (the part of loadConfigFile after reading). */
-export function parseConfigText(text: string, opts: { file?: string; env: ErbEnv }): Record<string, unknown> {
+/**
+ * Renders and parses configuration text (the part of loadConfigFile after reading).
+ * ERB runs in `cwd` (default process.cwd()); variables the template sets in ENV
+ * (`Dotenv.load`, rendered by Ruby) are set in `env`, as Kamal's ENV keeps them.
+ */
+export function parseConfigText(text: string, opts: { file?: string; env: ErbEnv; cwd?: string }): Record<string, unknown> {
   const file = opts.file ?? 'config/deploy.yml';
-  const rendered = renderErbWithLineMap(text, opts.env, file);
+  const rendered = renderErbWithLineMap(text, opts.env, { file, cwd: opts.cwd });
+  applyEnvChanges(opts.env as Record<string, string | undefined>, rendered.envChanges);
   if (Buffer.byteLength(rendered.text) > MAX_RENDERED_BYTES) {
     throw new ConfigError(`${file}: rendered configuration is too large (the limit is ${MAX_RENDERED_BYTES} bytes)`);
   }
@@ -105,8 +112,22 @@ export function loadRawConfig(opts: LoadRawConfigOptions = {}): Record<string, u
   const files = [configFile];
   if (opts.destination) files.push(destinationConfigFile(configFile, opts.destination));
   let config: Record<string, unknown> = {};
+  const before = { ...env };
   for (const file of files) {
     config = deepMerge(config, loadConfigFile(file, { cwd: opts.cwd, env }));
   }
+  // what the ERB set in ENV stays set for the rest of the run (secrets files, commands), as in Kamal
+  const changes: Record<string, string | null> = {};
+  for (const k of new Set([...Object.keys(before), ...Object.keys(env)])) {
+    if (env[k] !== before[k]) changes[k] = env[k] ?? null;
+  }
+  applyEnvChanges((opts.env ?? process.env) as Record<string, string | undefined>, changes);
   return config;
+}
+
+function applyEnvChanges(env: Record<string, string | undefined>, changes: Record<string, string | null>): void {
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete env[k];
+    else env[k] = v;
+  }
 }
