@@ -1,0 +1,74 @@
+/**
+ * `$(kamal secrets ...)` in a `.kamal/secrets` file, as Kamal runs it: not in a shell but
+ * in-process, as `kamal secrets ... --inline`, the result chomped. `fetch --inline` gives the
+ * JSON shell-escaped, so `SECRETS=$(kamal secrets fetch ...)` holds the escaped JSON and
+ * `$(kamal secrets extract NAME $SECRETS)` reads it back through shellsplit.
+ * Synchronous, for the dotenv parser.
+ */
+import { shellsplit } from '../config/ruby.js';
+import type { VendorRunner } from './adapters/types.js';
+import { RubyError } from './adapters/ruby.js';
+import { extractSecretValue, secretsFetch } from './cli.js';
+
+export interface InlineDeps {
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  run?: VendorRunner;
+  interactive?: boolean;
+}
+
+// Kamal's class options that take a value (they are accepted and have no effect here)
+const CLASS_VALUE_OPTIONS = ['-c', '--config-file', '-d', '--destination', '-h', '--hosts', '-r', '--roles', '--version', '--lock-wait-timeout', '--lock-wait-interval'];
+const VALUE_OPTIONS: Record<string, string> = { '-a': 'adapter', '--adapter': 'adapter', '--account': 'account', '--from': 'from' };
+
+/** Does Kamal inline this command (`kamal secrets ...`) rather than run it in a shell? */
+export const isInlineSecretsCommand = (command: string): boolean => /^\s*kamal\s*secrets\s+/.test(command);
+
+/** The value Kamal substitutes for `$(command)`, where `command` is `kamal secrets ...` after `$VAR` substitution. */
+export function inlineSecretsCommand(command: string, deps: InlineDeps): string {
+  let words: string[];
+  try {
+    words = shellsplit(command);
+  } catch (e) {
+    throw new RubyError('ArgumentError', (e as Error).message);
+  }
+  const [, group, sub, ...rest] = words;
+  if (group !== 'secrets') throw new RubyError('Thor::UndefinedCommandError', `Could not find command "${group ?? ''}".`);
+  const options: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i]!;
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const [flag, inlineValue] = eq > 0 ? [word.slice(0, eq), word.slice(eq + 1)] : [word, undefined];
+    if (VALUE_OPTIONS[flag] || CLASS_VALUE_OPTIONS.includes(flag)) {
+      const value = inlineValue ?? rest[++i];
+      if (VALUE_OPTIONS[flag] && value !== undefined) options[VALUE_OPTIONS[flag]!] = value;
+    } else if (flag.startsWith('-') && flag.length > 1) {
+      // boolean options (--inline, -v, -q, ...)
+    } else positional.push(word);
+  }
+
+  if (sub === 'fetch') {
+    if (options.adapter === undefined) throw new RubyError('Thor::RequiredArgumentMissingError', "No value provided for required options '--adapter'");
+    const args = { adapter: options.adapter, account: options.account, from: options.from, names: positional, inline: true };
+    const out = secretsFetch(args, { env: deps.env, cwd: deps.cwd, run: deps.run, interactive: deps.interactive });
+    // Kamal prints the missing --account message and returns nil, which it then chomps
+    if (out.endsWith('\n')) throw new RubyError('NoMethodError', "undefined method 'chomp' for nil");
+    return out;
+  }
+  if (sub === 'extract') {
+    if (positional.length !== 2) {
+      throw new RubyError('Thor::InvocationError', `"kamal secrets extract" was called with ${positional.length === 0 ? 'no arguments' : `arguments ${JSON.stringify(positional)}`}`);
+    }
+    const value = extractSecretValue(positional[0]!, positional[1]!);
+    if (typeof value === 'boolean') throw new RubyError('NoMethodError', `undefined method 'chomp' for ${String(value)}`);
+    if (typeof value !== 'string') {
+      const cls = typeof value === 'number' || typeof value === 'bigint' ? 'Integer' : Array.isArray(value) ? 'Array' : value instanceof Map ? 'Hash' : 'Float';
+      throw new RubyError('NoMethodError', `undefined method 'chomp' for an instance of ${cls}`);
+    }
+    return value.replace(/(\r\n|\n|\r)$/, '');
+  }
+  // `print` prints the secrets and returns them (a Hash), which Kamal then chomps
+  if (sub === 'print') throw new RubyError('NoMethodError', "undefined method 'chomp' for an instance of Hash");
+  throw new RubyError('Thor::UndefinedCommandError', `Could not find command "${sub ?? ''}" in "secrets" namespace.`);
+}
