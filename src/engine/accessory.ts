@@ -5,6 +5,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
 import { cmd } from '../shell.js';
 import { renderErb } from '../config/erb.js';
+import { Secret } from '../secret.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { preflight } from './preflight.js';
@@ -110,7 +111,12 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
             } catch {
               throw new ConfigError([{ path: `accessories/${n}/files`, message: `Missing file: ${file.local}` }]);
             }
-            if (file.dynamic) content = Buffer.from(renderErb(content.toString('utf8'), k.env, file.local));
+            if (file.dynamic) {
+              // Kamal: ERB.new(text).result (no trim mode), with the accessory's env set in ENV
+              const env: Record<string, string | undefined> = { ...k.env };
+              for (const [key, v] of accessory.accessoryConfig.env.toH()) env[key] = v instanceof Secret ? v.reveal() : String(v);
+              content = Buffer.from(renderErb(content.toString('utf8'), env, { file: file.local, cwd: k.cwd, trimMode: null }));
+            }
             await k.exec(host, accessory.makeDirectoryFor(file.hostPath));
             await k.upload(host, content, file.hostPath);
             await k.exec(host, cmd('chmod', file.mode, file.hostPath));
