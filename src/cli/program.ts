@@ -14,6 +14,7 @@ import { proxyBootConfig } from '../engine/proxy-boot-config.js';
 import { PlanRunner } from '../engine/plan-runner.js';
 import { createContext, type ContextDeps, type ContextOptions } from './context.js';
 import { printConfig, init } from './local-commands.js';
+import { docsText } from './docs.js';
 import { secretsExtract, secretsFetch, secretsPrintLines } from '../secrets/cli.js';
 import type { VendorRunner } from '../secrets/adapters/index.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
@@ -163,8 +164,23 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     .command('init')
     .description('Create config stub in config/deploy.yml and secrets stub in .kamal')
     .helpOption('--help', 'Show help')
-    .action((_o, c: Command) => {
+    .option('--bundle', "Kamal's: add the kamal gem to the Gemfile (refused: kamal-action is not a gem)")
+    .action((o: { bundle?: boolean }, c: Command) => {
+      if (o.bundle) {
+        throw new UsageError(
+          'init --bundle adds the kamal gem to a Gemfile and a bin/kamal binstub; kamal-action is not a Ruby gem. ' +
+            'Run `kamal-action init` without --bundle (in a workflow, use the action; from a terminal, run bin/kamal-action)',
+        );
+      }
       capture({ command: 'init', opts: normalize(c.optsWithGlobals()), run: async () => undefined, local: (io) => init(io) });
+    });
+  program
+    .command('docs')
+    .description('Show configuration documentation (a summary of each section and a link to its page)')
+    .helpOption('--help', 'Show help')
+    .argument('[section]')
+    .action((section: string | undefined, _o, c: Command) => {
+      capture({ command: 'docs', opts: normalize(c.optsWithGlobals()), run: async () => undefined, local: async (io) => io.out(docsText(section).text) });
     });
   program
     .command('version')
@@ -202,7 +218,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-n, --lines <lines>', 'Number of lines to show from each server', int('lines'))
       .option('-g, --grep <grep>', 'Show lines with grep match only')
       .option('--grep-options <options>', 'Additional options supplied to grep')
-      .option('-f, --follow', 'Follow log on primary server (or specific host set by --hosts)')
+      .option('-f, --follow [follow]', 'Follow log on primary server (or specific host set by --hosts)')
       .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output')
       .option('--container-id <id>', 'Docker container ID to fetch logs'),
     'app',
@@ -224,7 +240,8 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-i, --interactive', 'Execute command over ssh for an interactive shell')
       .option('--reuse', 'Reuse currently running container instead of starting a new one')
       .option('-e, --env <KEY=VALUE>', 'Set environment variables for the command (KEY=VALUE or Kamal\'s KEY:VALUE, several may follow one -e)', collect, [])
-      .option('--detach', 'Execute command in a detached container'),
+      .option('--detach', 'Execute command in a detached container')
+      .option('--raw', 'Output raw, unmodified stdout'),
     'app',
     'exec',
     (k, o, a) =>
@@ -232,6 +249,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
         interactive: !!o.interactive,
         reuse: !!o.reuse,
         detach: !!o.detach,
+        raw: !!o.raw,
         env: parseEnv(o.env as string[] | undefined),
       }),
   );
@@ -299,7 +317,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-s, --since <since>', 'Show logs since timestamp or relative')
       .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
       .option('-g, --grep <grep>', 'Show lines with grep match only')
-      .option('-f, --follow', 'Follow logs on primary server (or specific host set by --hosts)')
+      .option('-f, --follow [follow]', 'Follow logs on primary server (or specific host set by --hosts)')
       .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
     'proxy',
     'logs',
@@ -391,7 +409,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('-n, --lines <lines>', 'Number of log lines to pull from each server', int('lines'))
       .option('-g, --grep <grep>', 'Show lines with grep match only')
       .option('--grep-options <options>', 'Additional options supplied to grep')
-      .option('-f, --follow', 'Follow logs on primary server (or specific host set by --hosts)')
+      .option('-f, --follow [follow]', 'Follow logs on primary server (or specific host set by --hosts)')
       .option('-T, --skip-timestamps', 'Skip appending timestamps to logging output'),
     'accessory',
     'logs',
@@ -605,6 +623,8 @@ function normalize(o: Record<string, unknown>): ContextOptions {
  *   option does, each passed as its own `--env=` so the command words after them stay
  *   the command, wherever the option stands.
  * - Long options may be written with underscores, as Thor allows (`--skip_push` is `--skip-push`).
+ * - Thor's `--no-NAME` and `--skip-NAME` of a boolean option NAME set it false: the word (and
+ *   any `--NAME` before it) is dropped, our booleans being false unless given.
  * Words after `--` are left alone.
  */
 export function preprocessArgv(argv: string[]): string[] {
@@ -621,9 +641,49 @@ export function preprocessArgv(argv: string[]): string[] {
       if (out.length === start) out.push(a); // commander reports the missing value
       continue;
     }
-    out.push(dasherize(a));
+    const word = dasherize(a);
+    const negated = thorNegated(word);
+    if (negated) {
+      for (let j = out.length - 1; j >= 0; j--) if (out[j] === negated.positive) out.splice(j, 1);
+      if (negated.replacement) out.push(negated.replacement);
+      continue;
+    }
+    out.push(word);
   }
   return out;
+}
+
+/**
+ * Thor's negations: `--no-verbose` / `--skip-verbose` drop `--verbose` (false unless given),
+ * `--skip-publish` is our `--no-publish`, `--no-debug` of a `--debug [bool]` is `--debug=false`.
+ * Words that are options of their own (`--no-cache`, `--skip-push`) are left alone.
+ */
+function thorNegated(word: string): { positive: string; replacement?: string } | undefined {
+  const m = /^--(?:no|skip)-([a-z][a-z0-9-]*)$/.exec(word);
+  if (!m || knownLongOptions().has(word)) return undefined;
+  const positive = `--${m[1]}`;
+  if (knownLongOptions().has(`--no-${m[1]}`)) return { positive, replacement: `--no-${m[1]}` };
+  const kind = knownBooleanOptions().get(positive);
+  if (kind === 'flag') return { positive };
+  if (kind === 'optional') return { positive, replacement: `${positive}=false` };
+  return undefined;
+}
+
+let booleanOptions: Map<string, 'flag' | 'optional'> | undefined;
+function knownBooleanOptions(): Map<string, 'flag' | 'optional'> {
+  if (!booleanOptions) {
+    const found = new Map<string, 'flag' | 'optional'>();
+    const walk = (c: Command): void => {
+      for (const o of c.options) {
+        if (!o.long || o.required || o.negate || (o.optional && !o.flags.endsWith('[bool]'))) continue;
+        found.set(o.long, o.optional ? 'optional' : 'flag');
+      }
+      c.commands.forEach(walk);
+    };
+    walk(buildProgram(() => undefined));
+    booleanOptions = found;
+  }
+  return booleanOptions;
 }
 
 /**

@@ -145,6 +145,8 @@ export interface ExecOptions {
   interactive?: boolean;
   reuse?: boolean;
   detach?: boolean;
+  /** Print only the command's output, unmodified (no messages, no host heading). */
+  raw?: boolean;
   env?: Record<string, string>;
 }
 
@@ -152,7 +154,18 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
   if (o.detach && (o.interactive || o.reuse)) {
     throw new UsageError(`Detach is not compatible with ${[o.interactive && 'interactive', o.reuse && 'reuse'].filter(Boolean).join(' or ')}`);
   }
+  if (o.raw && (o.interactive || o.detach)) {
+    throw new UsageError(`Raw is not compatible with ${[o.interactive && 'interactive', o.detach && 'detach'].filter(Boolean).join(' or ')}`);
+  }
   if (args.length === 0) throw new UsageError('No command provided. You must specify a command to execute.');
+  // --raw: only the command's own output, unmodified (Kamal's with_raw_output)
+  const say = (message: string): void => {
+    if (!o.raw) k.say(message);
+  };
+  const print = (host: string, stdout: string): void => {
+    if (o.raw) k.reporter.write(stdout);
+    else k.reporter.hostOutput(host, stdout.trim());
+  };
   const command = args.map((a) => a.trim()).join(' ');
   await k.preConnect();
 
@@ -163,16 +176,16 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
     // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
     const interactive = { env: o.env, interactive: true, tty: stdinIsTty(k) };
     if (o.reuse) {
-      if (!k.options.version) k.say('Get current version of running container...');
+      if (!k.options.version) say('Get current version of running container...');
       const version = k.options.version ?? (await currentRunningVersion(k));
       await usingVersion(k, version, async (v) => {
-        k.say(`Launching interactive command with version ${v} via SSH from existing container on ${host}...`);
+        say(`Launching interactive command with version ${v} via SSH from existing container on ${host}...`);
         await runInteractive(k, host, app.executeInExistingContainer(command, interactive));
       });
     } else {
-      if (!k.options.version) k.say('Get most recent version available as an image...');
+      if (!k.options.version) say('Get most recent version available as an image...');
       await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
-        k.say(`Launching interactive command with version ${v} via SSH from new container on ${host}...`);
+        say(`Launching interactive command with version ${v} via SSH from new container on ${host}...`);
         await k.exec(host, k.cmds.registry.login());
         await runInteractive(k, host, app.executeInNewContainer(command, interactive));
       });
@@ -181,27 +194,27 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
   }
 
   if (o.reuse) {
-    if (!k.options.version) k.say('Get current version of running container...');
+    if (!k.options.version) say('Get current version of running container...');
     const version = k.options.version ?? (await currentRunningVersion(k));
     await usingVersion(k, version, async (v) => {
-      k.say(`Launching command with version ${v} from existing container...`);
+      say(`Launching command with version ${v} from existing container...`);
       await k.onRoles(k.roles, k.appHosts, async (host, role) => {
         await k.exec(host, k.cmds.auditor({ role }).record(`Executed cmd '${command}' on app version ${v}`));
         const r = await k.exec(host, k.cmds.app(role, host).executeInExistingContainer(command, { env: o.env }));
-        k.reporter.hostOutput(host, r.stdout.trim());
+        print(host, r.stdout);
       });
     });
     return;
   }
 
-  if (!k.options.version) k.say('Get most recent version available as an image...');
+  if (!k.options.version) say('Get most recent version available as an image...');
   await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
-    k.say(`Launching command with version ${v} from new container...`);
+    say(`Launching command with version ${v} from new container...`);
     await k.on(k.appHosts, async (host) => void (await k.exec(host, k.cmds.registry.login())));
     await k.onRoles(k.roles, k.appHosts, async (host, role) => {
       await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on app version ${v}`));
       const r = await k.exec(host, k.cmds.app(role, host).executeInNewContainer(command, { env: o.env, detach: o.detach }));
-      k.reporter.hostOutput(host, r.stdout.trim());
+      print(host, r.stdout);
     });
   });
 }

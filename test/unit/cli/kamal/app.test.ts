@@ -866,6 +866,23 @@ describe('kamal app exec (CliAppTest)', () => {
     inOrder(on(run, '1.1.1.1'), [currentRunningVersion(), 'docker exec app-web-999 ruby -v']);
   });
 
+  it('exec raw prints only the output, unmodified', async () => {
+    const run = await app(['exec', '--raw', '--reuse', 'ruby -v'], { respond: (_h, c) => (c.startsWith('docker exec') ? { stdout: '  ruby 3.4\n' } : undefined) });
+    ok(run);
+    expect(run.said.filter((m) => m.startsWith('Launching') || m.startsWith('Get current'))).toEqual([]);
+    expect(run.outputs).toEqual([]);
+    inOrder(on(run, '1.1.1.1'), ['docker exec app-web-999 ruby -v']);
+  });
+
+  it('exec raw with interactive or detach', async () => {
+    for (const [flag, what] of [['--interactive', 'interactive'], ['--detach', 'detach']] as const) {
+      const run = await app(['exec', '--raw', flag, 'ruby -v']);
+      expect(run.exitCode).toBe(1);
+      expect(run.err).toContain(`Raw is not compatible with ${what}`);
+      expect(run.remote).toEqual([]);
+    }
+  });
+
   const terminal = (isTTY: boolean) => (k: NonNullable<CliResult['kamal']>) => {
     k.stdin = { isTTY } as unknown as NodeJS.ReadableStream;
   };
