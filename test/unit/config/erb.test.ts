@@ -38,6 +38,18 @@ function rubySays(code: string): string {
   return execFileSync(RUBY!, ['-e', `begin; ${code}; rescue NameError => e; print e.message; end`]).toString().split('\n')[0]!;
 }
 
+/** A `ruby` that behaves as one without the library `lib` (its require raises LoadError). */
+function hidingRuby(lib: string): string {
+  const dir = tmp();
+  writeFileSync(
+    join(dir, 'hide.rb'),
+    `module Kernel\n  alias_method :kamal_test_require, :require\n  def require(name)\n    raise LoadError, "cannot load such file -- #{name}" if name == ${JSON.stringify(lib)} || name.start_with?(${JSON.stringify(lib + '/')})\n    kamal_test_require(name)\n  end\n  private :require\nend\n`,
+  );
+  writeFileSync(join(dir, 'ruby'), `#!/bin/sh\nexec ${RUBY} -r${join(dir, 'hide.rb')} "$@"\n`);
+  chmodSync(join(dir, 'ruby'), 0o755);
+  return join(dir, 'ruby');
+}
+
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'kamal-erb-'));
 }
@@ -315,6 +327,15 @@ describe('renderErb: templates evaluated by Ruby', () => {
     expect(configError(() => renderErb(template, { PATH })).message).toMatch(/^config\/deploy\.yml:2: [^\n]*end[^\n]* \(SyntaxError\)$/);
   });
 
+  it('a Ruby without ActiveSupport: a method it would add is named as missing, and why', () => {
+    const r = hidingRuby('active_support');
+    expect(configError(() => renderErb('a: 1\nb: <%= "x".inquiry.x? %>', { PATH }, { ruby: r })).message).toMatch(
+      new RegExp(`^config/deploy\\.yml:2: undefined method .inquiry' for [^\\n]+ \\(NoMethodError\\); Kamal's own process has ActiveSupport loaded, this Ruby \\(${r}\\) lacks the activesupport gem: install it \\(gem install activesupport\\)$`),
+    );
+    // the built-in evaluator has blank?/present? of its own
+    expect(renderErb('a: <%= ENV["NOPE"].blank? %>', { PATH }, { ruby: r })).toBe('a: true');
+  });
+
   it('a gem Kamal has and this Ruby lacks is named', () => {
     expect(configError(() => renderErb('<% require "sshkit/not-a-file" %>', { PATH })).message).toBe(
       `config/deploy.yml:1: cannot load such file -- sshkit/not-a-file (LoadError); Kamal's own process has the sshkit gem, this Ruby (${RUBY}) does not: install it (gem install sshkit, or the distribution's ruby-sshkit package)`,
@@ -338,6 +359,13 @@ describe('renderErb: dotenv, as Kamal 2 configs load .env', () => {
     const t = '<% require "dotenv"; Dotenv.load(".env") %>\ndb: <%= ENV["DB_HOST"] %>\nx: <%= ENV["X"] %>\n';
     const r = renderErbWithLineMap(t, { PATH, X: 'kept' }, { cwd });
     expect([r.engine, r.text, r.envChanges]).toEqual(['ruby', '\ndb: db.internal\nx: kept\n', { DB_HOST: 'db.internal' }]);
+  });
+
+  it('a Ruby without the dotenv gem: the error names the gem and how to install it', () => {
+    const r = hidingRuby('dotenv');
+    expect(configError(() => renderErb('a: 1\n<% require "dotenv"; Dotenv.load(".env") %>\n', { PATH }, { ruby: r })).message).toBe(
+      `config/deploy.yml:2: cannot load such file -- dotenv (LoadError); Kamal's own process has the dotenv gem, this Ruby (${r}) does not: install it (gem install dotenv, or the distribution's ruby-dotenv package)`,
+    );
   });
 
   it('without Ruby the error says so', () => {
