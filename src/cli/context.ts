@@ -14,6 +14,7 @@ import { SecretRegistry } from '../secret.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Runner } from '../exec/types.js';
 import { sshPoolFor } from './ssh-options.js';
+import { KamalShim, SHIM_ENV, shimSettings } from './kamal-shim.js';
 
 export interface ContextOptions extends GlobalOptions {
   /** Record commands instead of running them. */
@@ -72,14 +73,25 @@ export async function createContext(
   command: string,
   subcommand?: string,
 ): Promise<Kamal> {
+  // Defaults for -c and -d from a `kamal` of ours (a hook's, a secrets shell's or a later workflow step's).
+  opts = {
+    ...opts,
+    configFile: opts.configFile ?? (deps.env[SHIM_ENV.configFile] || undefined),
+    destination: opts.destination ?? (deps.env[SHIM_ENV.destination] || undefined),
+  };
   const env = { ...deps.env };
+  // As Kamal's Configuration.create_from: ENV["KAMAL_DESTINATION"] = destination (nil removes it).
   if (opts.destination) env.KAMAL_DESTINATION = opts.destination;
+  else delete env.KAMAL_DESTINATION;
+  // `kamal` for hooks and `.kamal/secrets` shells: this CLI with this run's config, destination and SSH settings.
+  const shim = new KamalShim(shimSettings(opts, deps.env, deps.cwd));
   const loaded = await loadConfig({
     configFile: opts.configFile ?? 'config/deploy.yml',
     destination: opts.destination,
     cwd: deps.cwd,
     env,
     extraSecrets: deps.extraSecrets,
+    kamal: shim,
   });
   // Kamal's version: --version, then VERSION, then the git commit, worked out when first needed.
   const config: Configuration = new Configuration(loaded.raw, {
@@ -126,8 +138,10 @@ export async function createContext(
     source: lazySource(deps.cwd),
   });
   installHookRunner(k, {
+    kamal: shim,
     secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),
   });
+  k.kamalShim = shim;
   k.gitStatus = () => git(deps.cwd, ['status', '--porcelain']) || undefined;
   k.gitInfo = () => {
     const root = git(deps.cwd, ['rev-parse', '--show-toplevel']);
@@ -149,6 +163,8 @@ export async function createContext(
 declare module '../engine/kamal.js' {
   interface Kamal {
     gitStatus?: () => string | undefined;
+    /** Our `kamal` for hooks and secrets shells; its folder is removed when the run ends. */
+    kamalShim?: KamalShim;
     builderSecretEnv?: () => Record<string, string>;
   }
 }

@@ -35,8 +35,8 @@ function expandAlias(argv: string[], cwd: string, env: Record<string, string | u
   const first = argv.findIndex((a) => !a.startsWith('-'));
   if (first < 0 || KNOWN.has(argv[first]!)) return argv;
   const name = argv[first]!;
-  const configFile = flagValue(argv, ['-c', '--config-file']) ?? 'config/deploy.yml';
-  const destination = flagValue(argv, ['-d', '--destination']);
+  const configFile = flagValue(argv, ['-c', '--config-file']) ?? (env.KAMAL_ACTION_CONFIG_FILE || 'config/deploy.yml');
+  const destination = flagValue(argv, ['-d', '--destination']) ?? (env.KAMAL_ACTION_DESTINATION || undefined);
   let aliases: Record<string, unknown> | undefined;
   try {
     const raw = loadRawConfig({ configFile, destination, cwd, env });
@@ -118,6 +118,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     } finally {
       if (!planMode) await kamal.runner.close().catch(() => undefined);
       if (kamal.localRunner !== kamal.runner) await kamal.localRunner.close().catch(() => undefined);
+      kamal.kamalShim?.dispose();
     }
     if (planRunner) {
       if (json) out(`${JSON.stringify(planRunner.steps, null, 2)}\n`);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadRawConfig } from './load.js';
-import { FileSecretStore, type CommandRunner } from './secrets.js';
+import { FileSecretStore, type CommandRunner, type KamalCommand } from './secrets.js';
 import { validateConfig, withoutExtensions } from './validate.js';
 
 export { loadRawConfig, parseConfigText, destinationConfigFile } from './load.js';
@@ -24,6 +24,8 @@ export interface LoadConfigOptions {
   extraSecrets?: Record<string, string>;
   /** Runs `$(command)` in secrets files (tests). */
   run?: CommandRunner;
+  /** The `kamal` that `$(kamal ...)` in secrets files runs (first on the PATH of their shells). */
+  kamal?: KamalCommand;
   /** Local Docker architecture for the builder checks. */
   localArch?: string;
 }
@@ -50,6 +52,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
     env: opts.env,
     extra: opts.extraSecrets,
     run: opts.run,
+    kamal: opts.kamal,
   });
   return { raw: withoutExtensions(raw), secrets };
 }

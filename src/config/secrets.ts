@@ -1,28 +1,47 @@
 /**
  * `.kamal/secrets*` resolved the way Kamal::Secrets does: `<secrets_path>-common`
  * first, then `<secrets_path>` or `<secrets_path>.<destination>`, each parsed as
- * dotenv on its own (later files override earlier keys), with `$VAR` / `${VAR}`
- * expanded from earlier keys of the same file and then the environment, and
- * `$(command)` run locally.
+ * dotenv 3 on its own (later files override earlier keys), with `$VAR` / `${VAR}`
+ * expanded from earlier keys of the same file and then the environment (not from an
+ * earlier file's keys), and `$(command)` run through `sh` with the run's environment
+ * and our `kamal` first on PATH. `$(kamal secrets ...)` is Kamal's inline command:
+ * `extract` answered here, `fetch` run by our CLI with its JSON shell-escaped.
+ * Deliberate differences: a command's output is not expanded again (dotenv runs its
+ * variable pass over it, so a `$word` inside a fetched password is lost), and a
+ * failing command stops the run naming the file, line and exit code (Kamal takes
+ * its output and goes on).
  * Values are Secret objects: they never render in logs or error text.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Secret, redactText, type SecretStore } from '../secret.js';
 import { shellsplit } from './ruby.js';
+import { quote } from '../shell.js';
+import { KamalShim, pathWith } from '../cli/kamal-shim.js';
 
 /** Secrets files larger than this are refused. */
 export const MAX_SECRETS_FILE_BYTES = 1024 * 1024;
 
 export type CommandRunner = (command: string, env: Record<string, string | undefined>) => string;
+/** Runs `kamal ARGS` (this project's CLI) without a shell; returns its stdout. */
+export type KamalRunner = (args: string[], env: Record<string, string | undefined>) => string;
+
+/** Where our `kamal` is: a folder holding the executable, put first on the PATH of `$(...)` shells. */
+export interface KamalCommand {
+  dir(): string;
+}
 
 export interface DotenvOptions {
   /** The environment `$VAR` falls back to and `$(command)` runs with. */
   env: Record<string, string | undefined>;
   /** Runs `$(command)`; returns its stdout. Defaults to /bin/sh on this machine. */
   run?: CommandRunner;
+  /** Runs an inline `$(kamal secrets ...)`. Defaults to our `kamal`, or to `run` when that is given. */
+  runKamal?: KamalRunner;
+  /** Our `kamal`, first on the PATH of the shells. */
+  kamal?: KamalCommand;
   /** Keys whose line is not evaluated (given from outside, e.g. action inputs). */
   skip?: ReadonlySet<string>;
   /** The file name for messages. */
@@ -156,17 +175,40 @@ function matchingParen(s: string, open: number): number {
 }
 
 function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
-  const words = /^\s*kamal\s*secrets\s+/.test(command) ? safeSplit(command) : undefined;
-  if (words) return inlineSecretsCommand(words.slice(2), ctx).replace(/\n$/, '');
-  const run = ctx.opts.run ?? shellRunner;
+  const words = /^\s*kamal\s*secrets\s+/.test(command) ? plainWords(command) : undefined;
+  if (words) return inlineSecretsCommand(words.slice(1), ctx);
+  const run = ctx.opts.run ?? shellRunner(ctx.opts.kamal ?? defaultKamal());
   try {
-    return run(command, ctx.opts.env).replace(/\n$/, '');
+    return chomp(run(command, ctx.opts.env));
   } catch (e) {
     throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: the command substitution failed: ${(e as Error).message}`);
   }
 }
 
-function safeSplit(command: string): string[] | undefined {
+/** Ruby's String#chomp: one trailing line break off. */
+function chomp(s: string): string {
+  return s.replace(/\r?\n$|\r$/, '');
+}
+
+/**
+ * The words of a `kamal secrets ...` command that Kamal would shellsplit and run in-process;
+ * undefined when the command uses the shell (an unquoted `|`, `;`, `&`, `<`, `>`, `(`, `)`,
+ * a backtick or `$(`), which then runs through `sh` with our `kamal` first on its PATH.
+ * (Kamal passes such words on as arguments, so `kamal secrets fetch ... | jq` fails there.)
+ */
+export function plainWords(command: string): string[] | undefined {
+  let quote: string | undefined;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+    } else if (quote === '"') {
+      if (c === '\\') i++;
+      else if (c === '"') quote = undefined;
+    } else if (c === '\\') i++;
+    else if (c === "'" || c === '"') quote = c;
+    else if ('|&;<>()`'.includes(c) || (c === '$' && command[i + 1] === '(')) return undefined;
+  }
   try {
     return shellsplit(command);
   } catch {
@@ -174,19 +216,35 @@ function safeSplit(command: string): string[] | undefined {
   }
 }
 
-/** `$(kamal secrets extract NAME JSON)` and `$(kamal secrets print)`-free inline helpers, run in-process. */
-function inlineSecretsCommand(args: string[], ctx: { file: string; lineNo: number }): string {
-  const [verb, ...rest] = args;
+/**
+ * Kamal's inline `kamal secrets ...` (Kamal::Cli::Main.start(words + ["--inline"]).chomp):
+ * `extract` is answered here; every other command runs our CLI with `--inline`, so `fetch`
+ * returns its JSON shell-escaped and `$(kamal secrets extract NAME $SECRETS)` gets it as one word.
+ */
+function inlineSecretsCommand(args: string[], ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
+  const verb = args[1];
   if (verb === 'extract') {
-    const positional = rest.filter((a) => !a.startsWith('--'));
+    const positional = args.slice(2).filter((a) => !a.startsWith('--'));
     const [name, json] = positional;
     if (!name || json === undefined) throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: kamal secrets extract needs a NAME and the fetched secrets`);
     return extractSecret(name, json, ctx);
   }
-  throw new ConfigError(
-    `${ctx.file}: line ${ctx.lineNo}: \`kamal secrets ${verb ?? ''}\` (a password manager adapter) is not available here; ` +
-      'give the value through the environment or the action\'s secrets input instead',
-  );
+  const run = ctx.opts.runKamal ?? (ctx.opts.run ? viaShell(ctx.opts.run) : kamalRunner(ctx.opts.kamal ?? defaultKamal()));
+  const failed = (why: string) => new ConfigError(`${ctx.file}: line ${ctx.lineNo}: \`kamal ${args.slice(0, 2).join(' ')}\` failed: ${why}`);
+  let out: string;
+  try {
+    out = chomp(run([...args, '--inline'], ctx.opts.env));
+  } catch (e) {
+    throw failed((e as Error).message);
+  }
+  // Kamal's fetch prints this and returns nothing, so its inline call fails rather than give the message as a value.
+  if (verb === 'fetch' && out.startsWith('No value provided for required options')) throw failed(out);
+  return out;
+}
+
+/** A command runner given `kamal ARGS` as a command line (tests inject one runner for both). */
+function viaShell(run: CommandRunner): KamalRunner {
+  return (args, env) => run(['kamal', ...args].map(quote).join(' '), env);
 }
 
 /** Kamal's `secrets extract`: the value under NAME, or under a key ending in `/NAME`. */
@@ -206,20 +264,58 @@ export function extractSecret(name: string, json: string, ctx: { file: string; l
   throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: Could not find secret ${name}`);
 }
 
-/** `$(command)` through /bin/sh, as Ruby backticks do; a failing command is an error naming its exit code. */
-export const shellRunner: CommandRunner = (command, env) => {
-  const r = spawnSync('/bin/sh', ['-c', command], {
-    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (r.error) throw new Error(r.error.message);
-  if (r.status !== 0) {
-    const tail = r.stderr.toString().trim().split('\n').slice(-3).join(' / ');
-    throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
-  }
-  return r.stdout.toString();
-};
+function definedEnv(env: Record<string, string | undefined>, kamal: KamalCommand): Record<string, string> {
+  const out = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  out.PATH = pathWith(kamal.dir(), env.PATH);
+  return out;
+}
+
+/**
+ * `$(command)` through /bin/sh, as Ruby backticks do, with the environment given and our
+ * `kamal` first on PATH. A failing command is an error naming its exit code and stderr's tail
+ * (Kamal takes whatever it printed and goes on).
+ */
+export function shellRunner(kamal: KamalCommand): CommandRunner {
+  return (command, env) => {
+    const r = spawnSync('/bin/sh', ['-c', command], {
+      env: definedEnv(env, kamal),
+      stdio: ['inherit', 'pipe', 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (r.error) throw new Error(r.error.message);
+    if (r.status !== 0) {
+      const tail = r.stderr.toString().trim().split('\n').slice(-3).join(' / ');
+      throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
+    }
+    return r.stdout.toString();
+  };
+}
+
+/**
+ * Runs our `kamal` with ARGS, no shell. On a terminal its stderr is ours (a password manager
+ * may prompt there); elsewhere it is kept for the error's last lines.
+ */
+export function kamalRunner(kamal: KamalCommand, interactive: boolean = process.stdin.isTTY === true): KamalRunner {
+  return (args, env) => {
+    const r = spawnSync(join(kamal.dir(), 'kamal'), args, {
+      env: definedEnv(env, kamal),
+      stdio: ['inherit', 'pipe', interactive ? 'inherit' : 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (r.error) throw new Error(r.error.message);
+    if (r.status !== 0) {
+      const tail = r.stderr ? r.stderr.toString().trim().split('\n').slice(-3).join(' / ') : '';
+      throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
+    }
+    return r.stdout.toString();
+  };
+}
+
+let fallbackKamal: KamalShim | undefined;
+/** Without a run's `kamal` (a store made outside the CLI), one without settings. */
+function defaultKamal(): KamalCommand {
+  return (fallbackKamal ??= new KamalShim({}));
+}
 
 export interface LoadSecretsOptions {
   /** `secrets_path` from the config (default `.kamal/secrets`). */
@@ -230,6 +326,9 @@ export interface LoadSecretsOptions {
   /** Values given from outside (action inputs): they win over the files, whose lines for them are not run. */
   extra?: Record<string, string>;
   run?: CommandRunner;
+  runKamal?: KamalRunner;
+  /** Our `kamal` for `$(kamal ...)` and first on the PATH of the shells. */
+  kamal?: KamalCommand;
 }
 
 /** The secrets of a run, resolved once, on first use (as Kamal resolves them lazily). */
@@ -282,7 +381,7 @@ export class FileSecretStore implements SecretStore {
       if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
       const bytes = readFileSync(full);
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
-      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
+      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, runKamal: o.runKamal, kamal: o.kamal, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
       known = { ...known, ...parsed };
     }
     const values = new Map<string, Secret>();

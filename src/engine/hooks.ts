@@ -1,4 +1,8 @@
-/** Runs `.kamal/hooks/<name>` locally with Kamal's KAMAL_* environment. */
+/**
+ * Runs `.kamal/hooks/<name>` locally with Kamal's KAMAL_* environment, and with our `kamal`
+ * first on PATH: a hook's `kamal ...` is the tool running it (as with Kamal), even where
+ * another `kamal` is installed, with the run's config file, destination and SSH settings.
+ */
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { cmd } from '../shell.js';
@@ -7,6 +11,7 @@ import { UnsafeFileError, assertRegularFile } from '../fs-safe.js';
 import { join } from 'node:path';
 import { LOCAL, CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
+import { pathWith } from '../cli/kamal-shim.js';
 
 export interface HookOptions {
   /** Secret values given to pre-/post-deploy hooks (Kamal merges config.secrets). */
@@ -14,6 +19,8 @@ export interface HookOptions {
   /** Who performs the deploy (git email, else the OS user). */
   performer?: string;
   now?: () => Date;
+  /** The folder holding our `kamal`, put first on the hooks' PATH. */
+  kamal?: { dir(): string };
 }
 
 /** Kamal's performer: the git user's email, else the OS user. */
@@ -65,6 +72,7 @@ export function installHookRunner(k: Kamal, opts: HookOptions = {}): void {
       ...(withSecrets && opts.secretEnv ? opts.secretEnv() : {}),
       ...hookEnv(k, details, opts),
     };
+    if (opts.kamal && !k.dryRun) env.PATH = pathWith(opts.kamal.dir(), k.env.PATH ?? process.env.PATH);
     k.say(`Running the ${hook} hook...`);
     try {
       assertRegularFile(k.hookFile(hook), join(k.config.hooksPath, hook));

@@ -3,8 +3,20 @@
 // substitution for `$(...)`. The first block ports every test in Kamal's
 // test/secrets_test.rb (v2.12.0); with_test_secrets becomes a temp directory
 // passed as cwd, ENV an explicit env.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { extractSecret, FileSecretStore, parseDotenv, type CommandRunner, type LoadSecretsOptions } from '../../../src/config/secrets.js';
+import {
+  extractSecret,
+  FileSecretStore,
+  parseDotenv,
+  plainWords,
+  type CommandRunner,
+  type KamalCommand,
+  type KamalRunner,
+  type LoadSecretsOptions,
+} from '../../../src/config/secrets.js';
 import { configError, project, removeProjects } from './helpers.js';
 
 afterAll(removeProjects);
@@ -344,11 +356,6 @@ describe('kamal secrets extract (inline)', () => {
     ['an inherited name', "A=$(kamal secrets extract constructor '{}')", '.kamal/secrets: line 1: Could not find secret constructor'],
     ['JSON that lost its quotes to shellsplit', 'A=$(kamal secrets extract DB {"DB":"pw"})', '.kamal/secrets: line 1: kamal secrets extract: the fetched secrets are not JSON'],
     ['no JSON', 'A=$(kamal secrets extract DB)', '.kamal/secrets: line 1: kamal secrets extract needs a NAME and the fetched secrets'],
-    [
-      'a password manager adapter',
-      'X=1\nA=$(kamal secrets fetch --adapter 1password --account acme DB)',
-      ".kamal/secrets: line 2: `kamal secrets fetch` (a password manager adapter) is not available here; give the value through the environment or the action's secrets input instead",
-    ],
   ])('refuses %s', (_n, text, message) => {
     expect(configError(() => parseDotenv(text, { env: {} })).message).toBe(message);
   });
@@ -357,5 +364,105 @@ describe('kamal secrets extract (inline)', () => {
     expect(extractSecret('B', '{"a/B":"1","B":"2"}')).toBe('2');
     expect(extractSecret('B', '{"a/B":"1"}')).toBe('1');
     expect(configError(() => extractSecret('B', '[1]')).message).toBe('secrets: line 0: Could not find secret B');
+  });
+});
+
+describe('plainWords: which `kamal secrets ...` lines are Kamal\'s inline command, which go through sh', () => {
+  it.each<[string, string[] | undefined]>([
+    ['kamal secrets fetch -a op --from vault A B', ['kamal', 'secrets', 'fetch', '-a', 'op', '--from', 'vault', 'A', 'B']],
+    ['kamal secrets extract A \\{\\"a\\":\\"x\\|y\\;z\\"\\}', ['kamal', 'secrets', 'extract', 'A', '{"a":"x|y;z"}']],
+    ["kamal secrets fetch -a op 'a|b' \"c;d\" \"e(f)\"", ['kamal', 'secrets', 'fetch', '-a', 'op', 'a|b', 'c;d', 'e(f)']],
+    ['kamal secrets fetch -a op A | jq -r .A', undefined],
+    ['kamal secrets fetch -a op A && echo', undefined],
+    ['kamal secrets fetch -a op A; echo', undefined],
+    ['kamal secrets fetch -a op A > /tmp/x', undefined],
+    ['kamal secrets extract A $(cat f)', undefined],
+    ['kamal secrets extract A `cat f`', undefined],
+    ['kamal secrets fetch "unterminated', undefined],
+  ])('%s', (command, words) => {
+    expect(plainWords(command)).toEqual(words);
+  });
+});
+
+describe('sh with our kamal first on PATH', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'kamal-secrets-sh-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const script = (dir: string, body: string): string => {
+    const file = join(dir, 'kamal');
+    writeFileSync(file, `#!/bin/sh\n${body}`);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  // Our CLI, as far as these lines need it: `secrets fetch` prints the JSON (with --inline
+  // shell-escaped, as Kamal's inline fetch returns it), `-a broken` fails, `-a op` without
+  // --account answers as Kamal does; anything else says who it is.
+  const ours = join(tmp, 'ours');
+  const other = join(tmp, 'other');
+  for (const d of [ours, other]) mkdirSync(d);
+  script(
+    ours,
+    `case "$1 $2 $3 $4" in
+  "secrets fetch -a broken"*) echo "1Password CLI is not installed" >&2; exit 1 ;;
+  "secrets fetch -a noacct"*) echo "No value provided for required options '--account'"; exit 0 ;;
+  "secrets fetch"*)
+    for a in "$@"; do [ "$a" = --inline ] && { printf '%s\\n' '\\{\\"vault/DB\\":\\"p\\ w\\$x\\",\\"vault/API\\":\\"a\\|b\\"\\}'; exit 0; }; done
+    printf '%s\\n' '{"vault/DB":"p w$x","vault/API":"a|b"}' ;;
+  *) echo "ours: $*" ;;
+esac
+`,
+  );
+  script(other, 'echo "another kamal"\n');
+  const kamal: KamalCommand = { dir: () => ours };
+  const env = { PATH: `${other}:${process.env.PATH}`, E1: 'env1', KAMAL_DESTINATION: 'staging' };
+
+  const parse = (text: string, extra: Partial<Parameters<typeof parseDotenv>[1]> = {}) => parseDotenv(text, { env, kamal, ...extra });
+
+  it.each<[string, string, Record<string, string>]>([
+    ['kamal is ours, before another one on PATH', 'WHO=$(kamal version)\nWHERE=$(command -v kamal)', { WHO: 'ours: version', WHERE: join(ours, 'kamal') }],
+    [
+      'inline fetch keeps the shell-escaped JSON; extract takes a value from it',
+      'SECRETS=$(kamal secrets fetch -a op --account acme --from vault DB API)\nDB=$(kamal secrets extract DB $SECRETS)\nAPI=$(kamal secrets extract API ${SECRETS})',
+      { SECRETS: '\\{\\"vault/DB\\":\\"p\\ w\\$x\\",\\"vault/API\\":\\"a\\|b\\"\\}', DB: 'p w$x', API: 'a|b' },
+    ],
+    ['a pipe after kamal secrets fetch runs through sh', `DB=$(kamal secrets fetch -a op --account acme DB | sed -e 's/.*"vault.DB":"//' -e 's/".*//')`, { DB: 'p w$x' }],
+    ['nested $(...)', 'A=$(echo $(echo inner))', { A: 'inner' }],
+    ['parentheses inside quotes', `A=$(printf '%s' "(a) (b)")`, { A: '(a) (b)' }],
+    ['quoting inside the command', `A=$(printf '%s|' "a b" 'c  d')`, { A: 'a b|c  d|' }],
+    ['an escaped \\$( is not run', 'A=\\$(echo no)\nB="\\$(echo no)"', { A: '$(echo no)', B: '$(echo no)' }],
+    ['single quotes: neither run nor expanded', "A='$(echo no) $E1'", { A: '$(echo no) $E1' }],
+    ['earlier keys of the same file in the command', 'A=one\nB=$(echo $A-${E1})', { A: 'one', B: 'one-env1' }],
+    ['the shell sees the run\'s environment, KAMAL_DESTINATION included', 'D=$(printenv KAMAL_DESTINATION)\nV=[$KAMAL_DESTINATION]', { D: 'staging', V: '[staging]' }],
+    ['$VAR in a command is dotenv\'s, quotes or not', "A=$(echo 'pa$E1')", { A: 'paenv1' }],
+    ['$ in a command\'s output stays as it is (dotenv would expand it)', "A=$(printf 'pa%sE1' '$')", { A: 'pa$E1' }],
+  ])('%s', (_n, text, expected) => {
+    expect(parse(text)).toEqual(expected);
+  });
+
+  it('an earlier file\'s keys are not seen by $VAR or the shell (Dotenv.parse per file)', () => {
+    const cwd = withTestSecrets({ 'secrets-common': 'C=common', secrets: 'A=[$C]\nB=[$(printenv C || true)]' });
+    const s = store(cwd, { env, kamal });
+    expect([fetch(s, 'A'), fetch(s, 'B'), fetch(s, 'C')]).toEqual(['[]', '[]', 'common']);
+  });
+
+  it.each<[string, string, string]>([
+    ['a failing command', 'OK=1\nF=$(echo bad >&2; exit 4)', '.kamal/secrets: line 2: the command substitution failed: exit code 4 (bad)'],
+    ['a command that is not installed', 'F=$(no-such-tool-here get x)', '.kamal/secrets: line 1: the command substitution failed: exit code 127 (/bin/sh: 1: no-such-tool-here: not found)'],
+    ['a failing inline fetch', 'S=$(kamal secrets fetch -a broken x)', '.kamal/secrets: line 1: `kamal secrets fetch` failed: exit code 1 (1Password CLI is not installed)'],
+    [
+      'an inline fetch without a required --account',
+      'S=$(kamal secrets fetch -a noacct x)',
+      ".kamal/secrets: line 1: `kamal secrets fetch` failed: No value provided for required options '--account'",
+    ],
+  ])('stops at %s', (_n, text, message) => {
+    expect(configError(() => parse(text)).message).toBe(message);
+  });
+
+  it('the inline command gets --inline and the run\'s environment; an injected runner sees the words', () => {
+    const runKamal = vi.fn<KamalRunner>(() => 'out\n');
+    expect(parse('A=$(kamal secrets fetch -a op --account "my acct" x)', { runKamal })).toEqual({ A: 'out' });
+    expect(runKamal).toHaveBeenCalledWith(['secrets', 'fetch', '-a', 'op', '--account', 'my acct', 'x', '--inline'], env);
+    const run = vi.fn<CommandRunner>(() => 'ran\n');
+    expect(parseDotenv('A=$(kamal secrets fetch -a op --account "my acct" x)', { env: {}, run })).toEqual({ A: 'ran' });
+    expect(run).toHaveBeenCalledWith("kamal secrets fetch -a op --account 'my acct' x --inline", {});
   });
 });

@@ -163,10 +163,9 @@ const SECRETS: BadCase[] = [
     err: 'Configuration error: .kamal/secrets: line 1: the command substitution failed: exit code 3 (login failed for [REDACTED])',
   },
   {
-    name: 'a `kamal secrets fetch` adapter line',
+    name: 'a `kamal secrets fetch` adapter line whose password manager CLI is not installed',
     files: { '.kamal/secrets-common': bad('secrets-adapter') },
-    err:
-      "Configuration error: .kamal/secrets-common: line 2: `kamal secrets fetch` (a password manager adapter) is not available here; give the value through the environment or the action's secrets input instead",
+    err: 'Configuration error: .kamal/secrets-common: line 2: `kamal secrets fetch` failed: exit code 1 (Error: 1Password CLI is not installed)',
   },
   { name: 'kamal secrets extract of text that is not JSON', files: { '.kamal/secrets': 'DB_PASSWORD=$(kamal secrets extract DB_PASSWORD not-json)\n' }, err: 'Configuration error: .kamal/secrets: line 1: kamal secrets extract: the fetched secrets are not JSON' },
   { name: 'kamal secrets extract of a missing key', files: { '.kamal/secrets': `DB_PASSWORD=$(kamal secrets extract DB_PASSWORD '{"Deploy/app/OTHER":"x"}')\n` }, err: 'Configuration error: .kamal/secrets: line 1: Could not find secret DB_PASSWORD' },
