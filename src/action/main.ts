@@ -10,15 +10,16 @@ import { runMain } from './run-main.js';
 
 const controller = new AbortController();
 // The runner sends SIGINT on cancel, SIGTERM 7.5 s later and kills 2.5 s after that.
-// Both stop the run after the current step; the engine then releases the lock, and
-// the post step releases it if the process was killed first.
+// The first cuts the commands in flight short; the engine then undoes what the rollout
+// started (the previous version serving again) and releases the lock. If the process
+// is killed first, the post step finishes the undo and releases the lock.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (controller.signal.aborted) {
-      core.info(`Received ${sig}: still stopping and releasing the deploy lock...`);
+      core.info(`Received ${sig}: still putting the previous version back and releasing the deploy lock...`);
       return;
     }
-    core.info(`Received ${sig}: stopping after the current step and releasing the deploy lock...`);
+    core.info(`Received ${sig}: cancelling, putting the previous version back where the rollout started the new one and releasing the deploy lock...`);
     controller.abort(new CancelledError(`Cancelled by ${sig}`));
   });
 }
