@@ -12,6 +12,7 @@ import { preflight } from './preflight.js';
 import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
 import { cmd, xargs } from '../shell.js';
+import { explainProxyConflict } from './proxy-conflict.js';
 
 /** What happened on one host for one role; collected for reports. */
 export interface BootRecord {
@@ -252,7 +253,7 @@ async function startNewVersion(
       // once sent, the proxy may switch to the new container even if this command is cut short
       throwIfCancelled(k.signal);
       setPhase(k, record, 'deploying');
-      await k.exec(host, app.deploy({ target: endpoint }));
+      await k.exec(host, app.deploy({ target: endpoint })).catch((e: unknown) => explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e));
       setPhase(k, record, 'switched');
     } else {
       await waitForHealthy(k, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));

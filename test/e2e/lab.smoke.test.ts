@@ -166,6 +166,21 @@ describe('kamal-proxy stand-in (local, no docker)', () => {
     expect(r.stdout).toMatch(/api\s+app.test\s+\/api/);
   });
 
+  it('request buffering: a body over --max-request-body gets 413 without reaching the target, one under it passes', async () => {
+    const r = await cli('deploy', 'buffered', `--target=127.0.0.1:${a.port}`, '--host=buf.test', '--buffer-requests', '--max-request-body=1024', '--buffer-memory=2048');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const seen = a.seen.length;
+    const post = (bytes: number) => httpGet('127.0.0.1', '/upload', { port: httpPort, host: 'buf.test', method: 'POST', body: Buffer.alloc(bytes, 'x') });
+    const over = await post(4096);
+    expect(over.status).toBe(413);
+    expect(over.body).toContain('Request Entity Too Large');
+    expect(a.seen.length).toBe(seen);
+    const under = await post(512);
+    expect(under.status).toBe(200);
+    expect(under.body).toBe('A /upload');
+    expect((await cli('remove', 'buffered')).code).toBe(0);
+  });
+
   it('keeps the old target when the new one never becomes healthy', async () => {
     b.healthy = false;
     const started = Date.now();

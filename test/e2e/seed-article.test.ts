@@ -7,11 +7,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureArticleLab, waitFor, type ArticleLabInfo } from '../lab/lab.js';
+import { ensureArticleLab, httpGet as labHttp, waitFor, type ArticleLabInfo } from '../lab/lab.js';
 import { httpGet, kamal, lab, onHost, ROOT, Traffic, type KamalRun, type LabHost } from './helpers.js';
 
 const SERVICE = 'article';
@@ -82,6 +82,12 @@ readiness_delay: 0
 `;
 }
 
+/** boot_config options for the lab's proxy image: Kamal names it <registry>/<repository>/kamal-proxy:<version>. */
+function bootImage(): string[] {
+  const p = lab().proxyImage;
+  return ['--registry', p.registry, '--repository', p.repository.replace(/\/kamal-proxy$/, ''), '--image_version', p.version];
+}
+
 /** The CLI in this process, trusting the article's hosts too (vm9). */
 function run(dir: string, args: string[], env: Record<string, string> = {}): Promise<KamalRun> {
   return kamal(dir, args, { KAMAL_ACTION_KNOWN_HOSTS: art.knownHosts, ...env });
@@ -100,7 +106,7 @@ function shown(r: KamalRun): string {
 
 /** The CLI as its own process (for a terminal or a signal), from the source with tsx. */
 function cliArgv(args: string[]): string[] {
-  return [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args];
+  return [process.execPath, '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), ...args];
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
@@ -144,22 +150,9 @@ function inPty(dir: string, args: string[], steps: PtyStep[], timeoutS = 60): Pr
   });
 }
 
+/** A POST of `bytes` bytes through the proxy. */
 function post(ip: string, path: string, hostHeader: string, bytes: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const body = Buffer.alloc(bytes, 'x');
-    const req = request(
-      { host: ip, port: 80, path, method: 'POST', headers: { host: hostHeader, 'content-type': 'text/plain', 'content-length': bytes }, timeout: 10_000 },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return labHttp(ip, path, { host: hostHeader, method: 'POST', body: Buffer.alloc(bytes, 'x'), timeoutMs: 10_000 });
 }
 
 function sql(h: LabHost, query: string): string {
@@ -393,7 +386,7 @@ describe('Non-root user: the whole deploy as deploy (docker group)', () => {
     await ok(dir, ['deploy', '-P', '--version', 'v2']);
     const t = await traffic.stop();
     figures.push(`deploy as deploy: ${t.served} served, ${t.failed} failed`);
-    expect(t.failed, t.failures.join('\n')).toBe(0);
+    expect(t.failed, traffic.failures.join('\n')).toBe(0);
     expect((await httpGet(vm3.ip, '/', 'deploy-user.article.test')).body.trim()).toBe('v2');
     expect(onHost(vm3, `ls /home/deploy/.kamal/apps/${SERVICE}/env/roles`)).toContain('web.env');
     expect(onHost(vm3, `stat -c %U /home/deploy/.kamal/apps/${SERVICE}/env/roles/web.env`)).toBe('deploy');
@@ -410,8 +403,7 @@ describe('Proxy tuning: buffering with max_request_body, boot_config with the ar
     dir = project({
       yaml: `servers:\n  web:\n    hosts: [${vm1.ip}]\n${proxyYaml(HOST, '  buffering:\n    requests: true\n    responses: true\n    max_request_body: 1024\n    memory: 2048\n', false)}`,
     });
-    const p = lab().proxyImage;
-    await ok(dir, ['proxy', 'boot_config', 'set', '--registry', p.registry, '--repository', p.repository, '--image_version', p.version]);
+    await ok(dir, ['proxy', 'boot_config', 'set', ...bootImage()]);
     await ok(dir, ['deploy', '-P', '--version', 'v1']);
   });
 
@@ -424,10 +416,9 @@ describe('Proxy tuning: buffering with max_request_body, boot_config with the ar
   });
 
   it('proxy boot_config set with ports, --docker-options (syslog driver, userns=host) and --log-max-size="", then proxy reboot: the proxy runs with exactly those options', async () => {
-    const p = lab().proxyImage;
     await ok(dir, [
       'proxy', 'boot_config', 'set',
-      '--registry', p.registry, '--repository', p.repository, '--image_version', p.version,
+      ...bootImage(),
       '--http-port', '80', '--https-port', '443',
       '--docker-options', 'log-driver=syslog', `log-opt=syslog-address=${art.syslog.address}`, 'log-opt=tag=kamal-proxy', 'userns=host',
       '--log-max-size=',
@@ -459,7 +450,7 @@ describe('userns-remap host (vm9)', () => {
   let dir: string;
 
   function usernsProject(role = 'web'): string {
-    return project({ yaml: `servers:\n  ${role}:\n    hosts: [${vm9.ip}]\n${proxyYaml(HOST, '', false)}` });
+    return project({ yaml: `${role === 'web' ? '' : `primary_role: ${role}\n`}servers:\n  ${role}:\n    hosts: [${vm9.ip}]\n${proxyYaml(HOST, '', false)}` });
   }
 
   beforeAll(() => {
@@ -472,8 +463,7 @@ describe('userns-remap host (vm9)', () => {
   });
 
   it('proxy without userns=host runs in the remapped namespace; with --docker-options userns=host it runs in the host namespace and the deploy serves', async () => {
-    const p = lab().proxyImage;
-    const base = ['--registry', p.registry, '--repository', p.repository, '--image_version', p.version];
+    const base = bootImage();
     await ok(dir, ['proxy', 'boot_config', 'set', ...base]);
     await ok(dir, ['deploy', '-P', '--version', 'v1']);
     const remapped = onHost(vm9, 'docker exec kamal-proxy cat /proc/self/uid_map').trim().split(/\s+/);
@@ -549,7 +539,7 @@ describe('Day-two commands under live traffic', () => {
     await ok(dir, ['app', 'boot', '--version', 'v1']);
     const t = await traffic.stop();
     figures.push(`app boot --version (rollback): ${t.served} served, ${t.failed} failed`);
-    expect(t.failed, t.failures.join('\n')).toBe(0);
+    expect(t.failed, traffic.failures.join('\n')).toBe(0);
     expect((await httpGet(vm1.ip, '/', HOST)).body.trim()).toBe('v1');
   });
 

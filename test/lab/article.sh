@@ -28,7 +28,7 @@ build_push() {
   fi
   local ctx; ctx=$(mktemp -d "$LAB_DIR/build/article.XXXXXX")
   cp -a "$SRC/." "$ctx/"
-  cp "$LAB_SRC/app/start.sh" "$ctx/start.sh"
+  cp "$LAB_SRC/app/start.sh" "$LAB_SRC/app/slow.cgi" "$ctx/"
   lab_docker_build -f "$ctx/$dockerfile" --build-arg "BASE=$DEBIAN_IMAGE" --label "lab.recipe=$recipe" "$@" -t "$image" "$ctx"
   rm -rf "$ctx"
   lab_push "$image"
@@ -43,7 +43,7 @@ lab_step "image lab/mariadb" "$t" "$note"
 t=$(lab_now_ms)
 notes=()
 for v in v1 v2; do
-  recipe=$(lab_recipe_hash article-app-v1 "$DEBIAN_IMAGE" "$SRC/app.Dockerfile" "$SRC/crontab" "$SRC/job.sh" "$LAB_SRC/app/start.sh" "$v")
+  recipe=$(lab_recipe_hash article-app-v1 "$DEBIAN_IMAGE" "$SRC/app.Dockerfile" "$SRC/crontab" "$SRC/job.sh" "$LAB_SRC/app/start.sh" "$LAB_SRC/app/slow.cgi" "$v")
   notes+=("$v:$(build_push "$REGISTRY_SERVER/lab/article:$v" app.Dockerfile "$recipe" --label service=article --build-arg "VERSION=$v")")
 done
 lab_step "image lab/article" "$t" "${notes[*]}"

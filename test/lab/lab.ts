@@ -506,7 +506,8 @@ export function httpGet(
     headers = {},
     timeoutMs = 5000,
     method = 'GET',
-  }: { host?: string; port?: number; headers?: Record<string, string>; timeoutMs?: number; method?: string } = {},
+    body: requestBody,
+  }: { host?: string; port?: number; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer } = {},
 ): Promise<HttpResult> {
   if (!/^127\./.test(ip) && ip !== 'localhost') {
     return Promise.reject(new Error(`lab traffic goes to 127.0.0.0/8 only (got ${ip})`));
@@ -521,9 +522,9 @@ export function httpGet(
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on('error', reject);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: GET http://${ip}:${port}${urlPath}`)));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} http://${ip}:${port}${urlPath}`)));
     req.on('error', reject);
-    req.end();
+    req.end(requestBody);
   });
 }
 
@@ -543,4 +544,32 @@ export function sshListening(ip: string, port: number, timeoutMs = 1000): Promis
     });
     sock.once('error', () => done(false));
   });
+}
+
+// ------------------------------------------------------------------ the article's additions
+
+export interface ArticleLabInfo {
+  mariadbImage: string;
+  appRepo: string;
+  appVersions: string[];
+  syslog: { container: string; address: string; file: string };
+  usernsHost: LabHost;
+  knownHosts: string;
+}
+
+/** Runs test/lab/article.sh (idempotent: images cached, containers kept) and returns article.json. */
+export async function ensureArticleLab(): Promise<ArticleLabInfo> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [path.join(LAB_SRC, 'article.sh')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAB_DIR } });
+    let tail = '';
+    const onData = (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-4000);
+      process.stderr.write(d);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`test/lab/article.sh failed (exit ${code}):\n${tail}`))));
+  });
+  return JSON.parse(fs.readFileSync(path.join(LAB_DIR, 'article.json'), 'utf8')) as ArticleLabInfo;
 }

@@ -10,6 +10,7 @@ ARG VERSION=dev
 ENV VERSION=$VERSION PORT=80 FAIL_HEALTH=0
 WORKDIR /app
 COPY start.sh /usr/local/bin/app-start
+COPY slow.cgi /srv/app/cgi-bin/slow
 COPY crontab /app/config/crontab
 COPY job.sh /app/bin/job
 EXPOSE 80
