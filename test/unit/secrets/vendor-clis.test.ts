@@ -84,7 +84,8 @@ esac`,
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('secrets fetch with vendor CLIs on PATH', () => {
+// each test starts node with tsx once or twice; on a busy machine that takes seconds
+describe('secrets fetch with vendor CLIs on PATH', { timeout: 60_000 }, () => {
   it('1password: sign-in check, one `op item get` per item, keys vault/item/section/field', () => {
     const r = kamal(['fetch', '--adapter', '1password', '--account', 'my.1password.com', '--from', 'op://Prod Vault/myitem', 's/A', 's/B']);
     expect(r.stderr).toBe('');
