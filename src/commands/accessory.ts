@@ -1,5 +1,6 @@
 /** Accessory container commands (Kamal::Commands::Accessory). */
-import type { Accessory as AccessoryConfig } from '../model/accessory.js';
+import type { Accessory as AccessoryConfig, AccessoryDirectory, AccessoryFile } from '../model/accessory.js';
+import { hostPathWord } from '../model/utils.js';
 import type { Configuration } from '../model/configuration.js';
 import { cat, cmd, dq, pipe, type Command, type SimpleCommand, type WordInput } from '../shell.js';
 import { Base, REDIRECT_STDERR_TO_STDOUT, docker, dockerInteractiveArgs } from './base.js';
@@ -140,6 +141,32 @@ export class Accessory extends Base {
 
   pullImage(): SimpleCommand {
     return docker('image', 'pull', this.image);
+  }
+
+  /**
+   * A `directories:` entry created on the host as Kamal creates it: relative ones under
+   * `$PWD/<service>/` (the login directory, expanded by the host's shell), absolute ones as written.
+   */
+  makeDataDirectory(dir: AccessoryDirectory): SimpleCommand {
+    return this.makeDirectory(dir.path);
+  }
+
+  /** Its mode and owner when the entry sets them (`chmod MODE $PWD/<service>/<dir>`, `chown OWNER ...`). */
+  dataDirectoryPermissions(dir: AccessoryDirectory): SimpleCommand[] {
+    return [
+      ...(dir.mode ? [cmd('chmod', dir.mode, hostPathWord(dir.path))] : []),
+      ...(dir.owner ? [cmd('chown', dir.owner, hostPathWord(dir.path))] : []),
+    ];
+  }
+
+  /** The folder an uploaded `files:` entry goes in (`mkdir -p <service>/<dir of remote>`). */
+  makeFileDirectory(file: AccessoryFile): SimpleCommand {
+    return this.makeDirectoryFor(file.hostPath);
+  }
+
+  /** Mode and owner of an uploaded file (`chmod 755 <service>/<remote>`, `chown OWNER ...`). */
+  filePermissions(file: AccessoryFile): SimpleCommand[] {
+    return [cmd('chmod', file.mode, file.hostPath), ...(file.owner ? [cmd('chown', file.owner, file.hostPath)] : [])];
   }
 
   removeServiceDirectory(): SimpleCommand {

@@ -117,10 +117,9 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
               for (const [key, v] of accessory.accessoryConfig.env.toH()) env[key] = v instanceof Secret ? v.reveal() : String(v);
               content = Buffer.from(renderErb(content.toString('utf8'), env, { file: file.local, cwd: k.cwd, trimMode: null }));
             }
-            await k.exec(host, accessory.makeDirectoryFor(file.hostPath));
+            await k.exec(host, accessory.makeFileDirectory(file));
             await k.upload(host, content, file.hostPath);
-            await k.exec(host, cmd('chmod', file.mode, file.hostPath));
-            if (file.owner) await k.exec(host, cmd('chown', file.owner, file.hostPath));
+            for (const c of accessory.filePermissions(file)) await k.exec(host, c);
           }
         }),
       ),
@@ -135,9 +134,8 @@ export async function accessoryDirectories(k: Kamal, name: string): Promise<void
       withAccessory(k, n, (accessory, hosts) =>
         k.on(hosts, async (host) => {
           for (const dir of accessory.directories) {
-            await k.exec(host, accessory.makeDirectory(dir.hostPath));
-            if (dir.mode) await k.exec(host, cmd('chmod', dir.mode, dir.hostPath));
-            if (dir.owner) await k.exec(host, cmd('chown', dir.owner, dir.hostPath));
+            await k.exec(host, accessory.makeDataDirectory(dir));
+            for (const c of accessory.dataDirectoryPermissions(dir)) await k.exec(host, c);
           }
         }),
       ),

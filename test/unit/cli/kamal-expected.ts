@@ -135,7 +135,7 @@ export function kamal(d: Destination, version = 'abc') {
     // Kamal::Cli::Accessory#boot for mysql
     accessory: {
       info: 'docker ps -a -q --filter label=service=app-mysql',
-      directories: ['mkdir -p app-mysql/data'],
+      directories: ['mkdir -p $PWD/app-mysql/data'],
       files: [
         'mkdir -p app-mysql/etc/mysql',
         'upload app-mysql/etc/mysql/my.cnf',

@@ -75,5 +75,25 @@ export const accessoryCases: KamalCase[] = [
   { test: "remove image", run: () => newCommand('mysql').removeImage(), expected: "docker image rm --force private.registry/mysql:8.0" },
   { test: "deploy", run: () => newCommand('busybox').deploy({ target: '172.1.0.2' }), expected: "docker exec kamal-proxy kamal-proxy deploy custom-busybox --target=\"172.1.0.2:80\" --host=\"busybox.example.com\" --deploy-timeout=\"30s\" --drain-timeout=\"30s\" --buffer-requests --buffer-responses --log-request-header=\"Cache-Control\" --log-request-header=\"Last-Modified\" --log-request-header=\"User-Agent\"" },
   { test: "remove", run: () => newCommand('busybox').remove(), expected: "docker exec kamal-proxy kamal-proxy remove custom-busybox" },
+  // Kamal 2.12's CLI (Kamal::Cli::Accessory#directories and #upload, test/cli/accessory_test.rb "directories")
+  { test: "make data directory", run: () => withPaths().makeDataDirectory(withPaths().directories[0]!), expected: "mkdir -p $PWD/app-mysql/data" },
+  { test: "make data directory absolute", run: () => withPaths().makeDataDirectory(withPaths().directories[1]!), expected: "mkdir -p /var/backups" },
+  { test: "data directory without mode or owner", run: () => withPaths().dataDirectoryPermissions(withPaths().directories[0]!).length, expected: 0 },
+  { test: "data directory mode", run: () => withPaths().dataDirectoryPermissions(withPaths().directories[2]!)[0]!, expected: "chmod 0700 $PWD/app-mysql/logs" },
+  { test: "data directory owner", run: () => withPaths().dataDirectoryPermissions(withPaths().directories[2]!)[1]!, expected: "chown 999:999 $PWD/app-mysql/logs" },
+  { test: "make file directory", run: () => withPaths().makeFileDirectory(withPaths().files[0]!), expected: "mkdir -p app-mysql/etc/mysql" },
+  { test: "file mode", run: () => withPaths().filePermissions(withPaths().files[0]!)[0]!, expected: "chmod 755 app-mysql/etc/mysql/my.cnf" },
+  { test: "file mode and owner", run: () => withPaths().filePermissions(withPaths().files[1]!).map((c) => render(c)), expected: ["chmod 0644 app-mysql/docker-entrypoint-initdb.d/setup.sql", "chown 999:999 app-mysql/docker-entrypoint-initdb.d/setup.sql"] },
 ];
+
+/** mysql with files and directories in each form Kamal accepts. */
+function withPaths(): Accessory {
+  return newCommand('mysql', (c) => {
+    c.accessories.mysql.files = [
+      'config/mysql/my.cnf:/etc/mysql/my.cnf',
+      { local: 'db/setup.sql', remote: '/docker-entrypoint-initdb.d/setup.sql', mode: '0644', owner: '999:999' },
+    ];
+    c.accessories.mysql.directories = ['data:/var/lib/mysql', '/var/backups:/backups', { local: 'logs', remote: '/var/log/mysql', mode: '0700', owner: '999:999' }];
+  });
+}
 

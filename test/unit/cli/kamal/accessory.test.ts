@@ -125,9 +125,9 @@ function bootOn(name: string, service: string, run: string, opts: { directories?
     run,
   ];
 }
-const MYSQL_DIRECTORIES = ['mkdir -p app-mysql/data'];
+const MYSQL_DIRECTORIES = ['mkdir -p $PWD/app-mysql/data'];
 const MYSQL_FILES = ['mkdir -p app-mysql/etc/mysql', 'upload app-mysql/etc/mysql/my.cnf', 'chmod 755 app-mysql/etc/mysql/my.cnf'];
-const REDIS_DIRECTORIES = ['mkdir -p app-redis/data'];
+const REDIS_DIRECTORIES = ['mkdir -p $PWD/app-redis/data'];
 const bootMysql = bootOn('mysql', 'app-mysql', RUN_MYSQL, { directories: MYSQL_DIRECTORIES, files: MYSQL_FILES });
 const bootRedis = (host: string) => bootOn('redis', 'app-redis', runRedis(host), { directories: REDIS_DIRECTORIES });
 const bootBusybox = bootOn('busybox', 'custom-box', RUN_BUSYBOX);
@@ -196,9 +196,9 @@ describe('Kamal CliAccessoryTest', () => {
 
   it('directories', async () => {
     const run = await accessory('directories', 'mysql');
-    expect(on(run.steps, '1.1.1.3')).toEqual([ENSURE_RUN_DIRECTORY, 'mkdir -p app-mysql/data']);
-    // Kamal shows the directory as `$PWD/app-mysql/data`: the same directory, relative to the login directory
-    expect(run.steps.filter((s) => s.command.startsWith('mkdir -p app-mysql')).map((s) => s.host)).toEqual(['1.1.1.3']);
+    // Kamal: assert_match "mkdir -p $PWD/app-mysql/data", run_command("directories", "mysql")
+    expect(on(run.steps, '1.1.1.3')).toEqual([ENSURE_RUN_DIRECTORY, 'mkdir -p $PWD/app-mysql/data']);
+    expect(run.steps.filter((s) => s.command.startsWith('mkdir -p $PWD/app-mysql')).map((s) => s.host)).toEqual(['1.1.1.3']);
   });
 
   it('reboot', async () => {
