@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
-import { Configuration } from '../model/index.js';
+import { Configuration, KAMAL_VERSION } from '../model/index.js';
 import { Kamal, type GlobalOptions } from '../engine/kamal.js';
 import { PlanRunner } from '../engine/plan-runner.js';
 import type { Reporter } from '../engine/reporter.js';
@@ -14,6 +14,7 @@ import { SecretRegistry } from '../secret.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Runner } from '../exec/types.js';
 import { sshPoolFor } from './ssh-options.js';
+import { runOutputFor } from '../output/run-output.js';
 import { KamalShim, SHIM_ENV, shimSettings } from './kamal-shim.js';
 
 export interface ContextOptions extends GlobalOptions {
@@ -119,12 +120,21 @@ export async function createContext(
     runner = deps.runner ?? sshPoolFor(config, opts, deps.env, deps.cwd);
     local = deps.local ?? new LocalRunner({ cwd: deps.cwd, env: deps.env as Record<string, string> });
   }
+  // `output:` (file, OTel): the run's log beside the reporter
+  const output = opts.plan
+    ? undefined
+    : runOutputFor(config, { cwd: deps.cwd, reporter: deps.reporter, redact: (t) => registry.redact(t), performer: () => performer(deps.cwd), kamalVersion: KAMAL_VERSION });
+  if (output) {
+    const same = local === runner;
+    runner = output.runner(runner);
+    local = same ? runner : output.runner(local);
+  }
 
   const k = new Kamal({
     config,
     runner,
     local,
-    reporter: deps.reporter,
+    reporter: output ? output.reporter(deps.reporter) : deps.reporter,
     // --all-or-nothing, or KAMAL_ACTION_ALL_OR_NOTHING=true in the run's environment
     options: { ...opts, allOrNothing: !!opts.allOrNothing || env.KAMAL_ACTION_ALL_OR_NOTHING === 'true' },
     dryRun: opts.plan,
@@ -137,6 +147,7 @@ export async function createContext(
     subcommand,
     source: lazySource(deps.cwd),
   });
+  k.output = output;
   installHookRunner(k, {
     kamal: shim,
     secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),

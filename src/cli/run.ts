@@ -9,6 +9,7 @@ import { splitShellWords } from '../shell.js';
 import { createContext, type ContextDeps } from './context.js';
 import { parse } from './program.js';
 import { formatError } from './errors.js';
+import { withRunOutput } from '../output/run-output.js';
 
 export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
   out?: (s: string) => void;
@@ -114,8 +115,9 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     );
     deps.onContext?.(kamal);
     try {
-      await inv.run(kamal);
+      await withRunOutput(kamal, inv.command, inv.subcommand, { stop: args.includes('--stop') || args.includes('-s') }, () => inv.run(kamal!));
     } finally {
+      await kamal.output?.close();
       if (!planMode) await kamal.runner.close().catch(() => undefined);
       if (kamal.localRunner !== kamal.runner) await kamal.localRunner.close().catch(() => undefined);
       kamal.kamalShim?.dispose();
