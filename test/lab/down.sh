@@ -55,5 +55,5 @@ if [ "$purge" = 1 ]; then
   fi
   rm -rf "$LAB_DIR"
 fi
-rm -f "$LAB_DIR/lab.json"
+rm -f "$LAB_DIR/lab.json" "$LAB_DIR/article.json"
 if [ "$purge" = 1 ]; then lab_log "lab is down (purged)"; else lab_log "lab is down"; fi
