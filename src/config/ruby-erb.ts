@@ -12,6 +12,9 @@
  * line it came from (for the YAML error line map), and the variables the
  * template changed in ENV (`Dotenv.load`), which later files see as in Kamal.
  * What the template prints itself goes to stderr.
+ *
+ * Line numbers are Ruby's: after a multi-line `<%# %>` comment, the ERB of
+ * Ruby 3.1 counts the lines that follow as if the comment were one line.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
@@ -80,8 +83,15 @@ def kamal_action_render(out, trim)
 rescue Exception => e
   where = e.is_a?(SyntaxError) ? e.message : (e.backtrace || []).join("\n")
   line = where[/^\(erb\):(\d+)/, 1] || e.message[/\(erb\):(\d+)/, 1]
+  message = e.message
+  if e.is_a?(NoMethodError) && message.start_with?("undefined method")
+    # Ruby 3.4's wording, which never shows the receiver's value (it may be a secret)
+    r = e.receiver
+    message = "undefined method '#{e.name}' for " +
+      (r.nil? || r == true || r == false ? r.inspect : r.is_a?(Module) ? r.inspect : "an instance of #{r.class}")
+  end
   out.write(JSON.generate({ "error" => {
-    "class" => e.class.name, "message" => KamalActionErbOutput.utf8(e.message), "line" => line&.to_i,
+    "class" => e.class.name, "message" => KamalActionErbOutput.utf8(message.to_s), "line" => line&.to_i,
     "active_support" => $kamal_action_active_support,
   } }))
 end
