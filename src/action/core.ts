@@ -21,6 +21,8 @@ export interface ActionCore {
   startGroup(title: string): void;
   endGroup(): void;
   writeSummary(markdown: string): Promise<void>;
+  /** Puts a folder first on PATH for the job's later steps (the runner's PATH file). */
+  addPath?(dir: string): void;
 }
 
 /** The runner toolkit; inputs and state are read from `env` (a copy of the environment taken at start-up). */
@@ -43,5 +45,6 @@ export function actionsCore(env: Record<string, string | undefined> = process.en
     writeSummary: async (markdown) => {
       core.appendSummary(markdown);
     },
+    addPath: (dir) => core.addPath(dir),
   };
 }

@@ -26,6 +26,7 @@ import { buildReport, redactDeep, type DeployReport } from './report.js';
 import { failureAnnotation, summaryMarkdown } from './summary.js';
 import { Deployments, githubRunContext, type DeploymentState } from './deployments.js';
 import { versionsOnHosts, type HostVersions, type RunCli } from './versions.js';
+import { addKamalToPath, laterStepSettings } from './kamal-path.js';
 
 /** What the deployments client must do (tests pass a recorder or point GITHUB_API_URL at a local server). */
 export interface DeploymentsClient {
@@ -158,6 +159,12 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     return { exitCode: 1 };
   }
   const runEnv = engineEnv(env, inputs, files, exported);
+  // `kamal` (or `kamal-action` beside a real Kamal) for the job's later steps.
+  try {
+    addKamalToPath(core, env, laterStepSettings(inputs, cwd, files));
+  } catch (e) {
+    core.warning(`Could not put kamal on PATH for later steps: ${redact(errorMessage(e))}`);
+  }
   const flags = globalFlags(inputs);
   const name = inputs.command[0]!;
   const rollout = ROLLOUT_COMMANDS.has(name);

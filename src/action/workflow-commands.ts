@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
+import { delimiter } from 'node:path';
 
 export interface CommandProps {
   title?: string;
@@ -137,4 +138,16 @@ export function appendSummary(markdown: string): void {
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (!file) throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
   appendFileSync(file, markdown, { encoding: 'utf8' });
+}
+
+/** Puts a folder first on PATH for this step and the job's later ones (GITHUB_PATH), as @actions/core's addPath. */
+export function addPath(dir: string): void {
+  const file = process.env.GITHUB_PATH;
+  if (file) {
+    if (!existsSync(file)) throw new Error(`Missing file at path: ${file}`);
+    appendFileSync(file, `${dir}${EOL}`, { encoding: 'utf8' });
+  } else {
+    issueCommand('add-path', {}, dir);
+  }
+  process.env.PATH = `${dir}${delimiter}${process.env.PATH}`;
 }
