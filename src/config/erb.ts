@@ -262,6 +262,7 @@ function tokenize(expr: string): Token[] {
     if (/[0-9]/.test(ch)) {
       const m = /^[0-9](?:_?[0-9])*/.exec(expr.slice(i))!;
       if (/^[0-9a-zA-Z_]|^\.[0-9]/.test(expr.slice(i + m[0].length))) throw new Unsupported();
+      if (m[0].length > 1 && m[0].startsWith('0')) throw new Unsupported(); // octal
       toks.push({ t: 'int', v: Number(m[0].replace(/_/g, '')) });
       i += m[0].length;
       continue;
@@ -414,28 +415,33 @@ class Parser {
   }
 
   private andExpr(): Node {
-    let n = this.notExpr();
+    let n = this.cmpExpr();
     while (this.isPunct('&&')) {
       this.pos++;
-      n = { k: 'and', left: n, right: this.notExpr() };
+      n = { k: 'and', left: n, right: this.cmpExpr() };
     }
     return n;
   }
 
-  private notExpr(): Node {
-    if (this.isPunct('!')) {
-      this.pos++;
-      return { k: 'not', arg: this.notExpr() };
-    }
-    const left = this.postfix();
+  private cmpExpr(): Node {
+    const left = this.unary();
     if (this.isPunct('==') || this.isPunct('!=')) {
       const op = this.peek()!.v === '==' ? 'eq' : 'ne';
       this.pos++;
-      const right = this.postfix();
+      const right = this.unary();
       if (this.isPunct('==') || this.isPunct('!=')) throw new Unsupported(); // a == b == c
       return { k: op, left, right };
     }
     return left;
+  }
+
+  /** `!` binds tighter than `==`, as in Ruby: `!a == b` is `(!a) == b`. */
+  private unary(): Node {
+    if (this.isPunct('!')) {
+      this.pos++;
+      return { k: 'not', arg: this.unary() };
+    }
+    return this.postfix();
   }
 
   private postfix(): Node {
