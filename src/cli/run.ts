@@ -10,6 +10,7 @@ import { createContext, type ContextDeps } from './context.js';
 import { parse } from './program.js';
 import { formatError } from './errors.js';
 import { withRunOutput } from '../output/run-output.js';
+import { InteractiveExitError } from '../exec/terminal.js';
 
 export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
   out?: (s: string) => void;
@@ -131,6 +132,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
   } catch (e) {
     // A cancel met on several hosts at once, or as commands stopped mid-way, is reported once, as the cancel.
     const error = isCancellation(e) ? cancelReason(deps.signal, e) : e;
+    // An interactive command's own exit status is the run's, without a message (Kamal exec's ssh).
+    if (error instanceof InteractiveExitError) return { exitCode: error.exitCode, error, kamal };
     err(`${formatError(error, kamal?.secrets)}\n`);
     const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
     return { exitCode: cancelled ? 130 : 1, error, kamal };

@@ -8,6 +8,7 @@
  * The terminal is put back in the mode it had when the command ends, fails or is stopped, and
  * if the process exits in between.
  */
+import { spawnSync } from 'node:child_process';
 import { CommandFailedError, type InteractiveRemote, type InteractiveSession } from './types.js';
 
 export interface TerminalInput extends NodeJS.ReadableStream {
@@ -33,6 +34,22 @@ export interface TerminalStreams {
 /** The exit hook that puts terminals back when the process ends mid-session. */
 type ExitHook = { on(event: 'exit', listener: () => void): unknown; removeListener(event: 'exit', listener: () => void): unknown };
 
+/**
+ * Turns the terminal's output processing off (`stty -opost`) or on again. Node's raw mode keeps
+ * it on, so a remote `\n` would reach the screen as `\r\n` and full-screen programs would draw
+ * in the wrong places; `ssh -t` turns it off too.
+ */
+export type OutputProcessing = (on: boolean) => void;
+
+/** `stty [-]opost` on this process's stdin (fd 0), when that is the terminal; failures are ignored. */
+export function sttyOutputProcessing(on: boolean): void {
+  try {
+    spawnSync('stty', [on ? 'opost' : '-opost'], { stdio: [0, 'ignore', 'ignore'], timeout: 5000 });
+  } catch {
+    // no stty: the output keeps its carriage returns
+  }
+}
+
 /** Whether a pseudo-terminal is asked for (and `-it` given to docker): stdin is a terminal, as Kamal's `STDIN.isatty`. */
 export function stdinIsTerminal(stdin: { isTTY?: boolean } | undefined): boolean {
   return stdin?.isTTY === true;
@@ -42,11 +59,17 @@ export class LocalTerminal implements InteractiveSession {
   readonly pty: InteractiveSession['pty'];
   readonly #io: TerminalStreams;
   readonly #exitHook: ExitHook;
+  readonly #outputProcessing: OutputProcessing | undefined;
   #restore: (() => void) | undefined;
 
-  constructor(io: TerminalStreams, exitHook: ExitHook = process) {
+  /**
+   * `outputProcessing` defaults to `stty` on fd 0 when `io.stdin` is this process's stdin, and
+   * to nothing otherwise.
+   */
+  constructor(io: TerminalStreams, opts: { exitHook?: ExitHook; outputProcessing?: OutputProcessing } = {}) {
     this.#io = io;
-    this.#exitHook = exitHook;
+    this.#exitHook = opts.exitHook ?? process;
+    this.#outputProcessing = opts.outputProcessing ?? (io.stdin === process.stdin ? sttyOutputProcessing : undefined);
     if (stdinIsTerminal(io.stdin)) {
       const { rows, cols } = this.#size();
       this.pty = { term: io.term || 'xterm', rows, cols };
@@ -84,7 +107,9 @@ export class LocalTerminal implements InteractiveSession {
       this.#exitHook.removeListener('exit', restore);
       if (raw) {
         try {
+          // leaving raw mode puts back the modes the terminal had before the first raw mode, output processing included
           stdin.setRawMode!(wasRaw);
+          if (wasRaw) this.#outputProcessing?.(true);
         } catch {
           // the terminal is gone
         }
@@ -96,6 +121,7 @@ export class LocalTerminal implements InteractiveSession {
     if (raw) {
       this.#exitHook.on('exit', restore);
       stdin.setRawMode!(true);
+      this.#outputProcessing?.(false);
     }
     for (const s of resizers) s.on('resize', onResize);
     stdin.on('data', onData);

@@ -122,7 +122,7 @@ describe('SshPool: interactive commands', () => {
   it('piped stdin: no pty; the input reaches the command, its end is EOF; output byte for byte; the exit status is returned', async () => {
     const io = streams(false);
     const exitHook = new FakeProcess();
-    const terminal = new LocalTerminal(io, exitHook);
+    const terminal = new LocalTerminal(io, { exitHook });
     const running = pool().run(server.address, cmd('sh', '-c', 'cat; printf "\\377\\000A"; echo oops >&2; exit 3'), {
       interactive: terminal,
       allowFailure: true,
@@ -145,7 +145,8 @@ describe('SshPool: interactive commands', () => {
     const io = streams(true, [30, 100]);
     const exitHook = new FakeProcess();
     const before = server.ptys.length;
-    const terminal = new LocalTerminal(io, exitHook);
+    const opost: boolean[] = [];
+    const terminal = new LocalTerminal(io, { exitHook, outputProcessing: (on) => opost.push(on) });
     // reads one line, reports it, then exits with the number of bytes of a second line
     const running = pool().run(
       server.address,
@@ -155,6 +156,8 @@ describe('SshPool: interactive commands', () => {
     io.stdin.write('first\n');
     await io.stdout.until('got:first');
     expect(io.stdin.modes).toEqual([true]);
+    // output processing off, as ssh -t does (leaving raw mode puts it back)
+    expect(opost).toEqual([false]);
     expect(exitHook.listenerCount('exit')).toBe(1);
     expect(server.ptys.slice(before)).toEqual([{ term: 'xterm-256color', rows: 30, cols: 100 }]);
 
@@ -174,16 +177,19 @@ describe('SshPool: interactive commands', () => {
   it('keeps a terminal that was already raw in raw mode afterwards', async () => {
     const io = streams(true);
     io.stdin.isRaw = true;
-    const r = await pool().run(server.address, cmd('true'), { interactive: new LocalTerminal(io, new FakeProcess()) });
+    const opost: boolean[] = [];
+    const terminal = new LocalTerminal(io, { exitHook: new FakeProcess(), outputProcessing: (on) => opost.push(on) });
+    const r = await pool().run(server.address, cmd('true'), { interactive: terminal });
     expect(r.exitCode).toBe(0);
     expect(io.stdin.modes).toEqual([true, true]);
+    expect(opost).toEqual([false, true]);
   });
 
   it('puts the terminal back when the command is cancelled', async () => {
     const io = streams(true);
     const ac = new AbortController();
     const running = pool().run(server.address, cmd('sh', '-c', raw(`'echo started; sleep 30'`)), {
-      interactive: new LocalTerminal(io, new FakeProcess()),
+      interactive: new LocalTerminal(io, { exitHook: new FakeProcess() }),
       signal: ac.signal,
     });
     await io.stdout.until('started');
@@ -195,7 +201,7 @@ describe('SshPool: interactive commands', () => {
   it('puts the terminal back when the connection drops', async () => {
     const io = streams(true);
     const running = pool().run(server.address, cmd('sh', '-c', raw(`'echo started; sleep 30'`)), {
-      interactive: new LocalTerminal(io, new FakeProcess()),
+      interactive: new LocalTerminal(io, { exitHook: new FakeProcess() }),
     });
     await io.stdout.until('started');
     server.dropClients();
@@ -206,7 +212,7 @@ describe('SshPool: interactive commands', () => {
   it('puts the terminal back if the process exits while the command runs', async () => {
     const io = streams(true);
     const exitHook = new FakeProcess();
-    const terminal = new LocalTerminal(io, exitHook);
+    const terminal = new LocalTerminal(io, { exitHook });
     const ac = new AbortController();
     const running = pool().run(server.address, cmd('sh', '-c', raw(`'echo started; sleep 30'`)), { interactive: terminal, signal: ac.signal });
     await io.stdout.until('started');
