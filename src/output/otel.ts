@@ -97,7 +97,9 @@ export interface OtelShipperOptions {
 
 export class OtelShipper {
   readonly runId: string;
-  readonly url: URL;
+  /** Where records go; undefined when the endpoint is not a URL (every sending then fails, reported once). */
+  readonly url: URL | undefined;
+  readonly #urlError: Error | undefined;
   readonly resourceAttributes: KeyValue[];
   readonly #version: string;
   readonly #now: () => string;
@@ -110,7 +112,15 @@ export class OtelShipper {
   #failureReported = false;
 
   constructor(o: OtelShipperOptions) {
-    this.url = new URL(`${o.endpoint.replace(/\/$/, '')}/v1/logs`);
+    let url: URL | undefined;
+    try {
+      url = new URL(`${o.endpoint.replace(/\/$/, '')}/v1/logs`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+    } catch (e) {
+      this.#urlError = Object.assign(new Error(`${(e as Error).message}: ${o.endpoint}`), { code: 'InvalidURIError' });
+      url = undefined;
+    }
+    this.url = url;
     this.runId = o.runId ?? randomUUID();
     this.#version = o.version;
     this.#now = o.now ?? realtimeNanos;
@@ -188,7 +198,12 @@ export class OtelShipper {
 
   async #ship(records: LogRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const https = this.url.protocol === 'https:';
+    if (!this.url) {
+      this.#reportFailure(this.#urlError!);
+      return;
+    }
+    const url = this.url;
+    const https = url.protocol === 'https:';
     const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let i = 0; i < records.length; i += BATCH_SIZE) {
@@ -200,21 +215,23 @@ export class OtelShipper {
             },
           ],
         };
-        const { status, message } = await post(this.url, JSON.stringify(payload), agent);
+        const { status, message } = await post(url, JSON.stringify(payload), agent);
         if ((status < 200 || status > 299) && !this.#failureReported) {
           this.#failureReported = true;
           this.#warn(`OTel log shipping failed: HTTP ${status} ${message}`);
         }
       }
     } catch (e) {
-      if (!this.#failureReported) {
-        this.#failureReported = true;
-        const err = e as Error & { code?: string };
-        this.#warn(`OTel log shipping failed: ${err.code ?? err.name}: ${err.message}`);
-      }
+      this.#reportFailure(e as Error);
     } finally {
       agent.destroy();
     }
+  }
+
+  #reportFailure(err: Error & { code?: string }): void {
+    if (this.#failureReported) return;
+    this.#failureReported = true;
+    this.#warn(`OTel log shipping failed: ${err.code ?? err.name}: ${err.message}`);
   }
 }
 

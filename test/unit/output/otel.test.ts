@@ -297,6 +297,15 @@ describe('failures', () => {
     expect(s.warnings).toEqual(['OTel log shipping failed: HTTP 500 Internal Server Error']);
   });
 
+  it('an endpoint that is not a URL never stops the run: the first sending reports it', async () => {
+    const s = shipper({ endpoint: 'otel-gateway:4318' });
+    s.append('x\n');
+    await s.flush();
+    s.append('y\n');
+    await s.shutdown();
+    expect(s.warnings).toEqual(['OTel log shipping failed: InvalidURIError: unsupported protocol otel-gateway:: otel-gateway:4318']);
+  });
+
   it('a refused connection is reported once, by its error', async () => {
     const port = await new Promise<number>((resolve) => {
       const srv = createServer();
