@@ -4,13 +4,15 @@
  * User and Port are wrong on purpose: Kamal always passes its own user and port (root and 22), which
  * win over the file's, so the deploy still reaches sshd on port 22 as root.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type KamalRun, type LabHost } from './helpers.js';
+import { Receiver } from '../unit/output/receiver.js';
 
 const HOST = 'sshcfg.lab.test';
+const SERVICE = 'sshcfg';
 
 function ok(r: KamalRun): KamalRun {
   expect(r.exitCode, r.err).toBe(0);
@@ -18,9 +20,9 @@ function ok(r: KamalRun): KamalRun {
 }
 
 /** A project whose ssh section names only the config file (no keys). */
-function project(servers: string[], sshConfig: string): string {
+function project(servers: string[], sshConfig: string, extraYaml = ''): string {
   const l = lab();
-  const dir = makeProject({ service: 'app', yaml: `servers:\n${servers.map((s) => `  - ${s}`).join('\n')}\n${labProxyYaml(HOST)}` });
+  const dir = makeProject({ service: SERVICE, yaml: `servers:\n${servers.map((s) => `  - ${s}`).join('\n')}\n${labProxyYaml(HOST)}${extraYaml}` });
   const file = join(dir, 'config/deploy.yml');
   const yml = readFileSync(file, 'utf8');
   const preamble = `ssh:\n  keys: [${l.ssh.key}]\n  keys_only: true\n`;
@@ -44,7 +46,8 @@ describe('ssh.config: hosts reached through aliases of an OpenSSH config file', 
     resetHosts([h1, h2]);
   });
 
-  it('deploys to `web-alias`: HostName and IdentityFile from the file, user and port from Kamal', async () => {
+  it('deploys to `web-alias`: HostName and IdentityFile from the file, user and port from Kamal; the run is logged to a file and OTel', async () => {
+    const receiver = await Receiver.start();
     const dir = project(
       ['web-alias'],
       [
@@ -55,16 +58,33 @@ describe('ssh.config: hosts reached through aliases of an OpenSSH config file', 
         `  IdentityFile ${lab().ssh.key}`,
         '',
       ].join('\n'),
+      `output:\n  file:\n    path: log/kamal\n  otel:\n    endpoint: ${receiver.endpoint}\n`,
     );
-    const r = ok(await kamal(dir, ['deploy', '--skip-push', '--version', 'v1']));
+    const r = ok(await kamal(dir, ['deploy', '--version', 'sc1'], { VERSION: 'sc1' }));
+    // output: one file for the deploy, with the commands run over SSH on the alias; start and complete events
+    const logs = readdirSync(join(dir, 'log/kamal'));
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d_deploy\.log$/);
+    const log = readFileSync(join(dir, 'log/kamal', logs[0]!), 'utf8');
+    expect(log).toMatch(/^Build and push app image\.\.\.$/m);
+    expect(log).toMatch(/^ {2}INFO \[[0-9a-f]{8}\] Running docker .* as \S+@localhost$/m);
+    expect(log).toMatch(/^ {2}INFO \[[0-9a-f]{8}\] Running docker .* on web-alias$/m);
+    expect(log).toMatch(/# Completed in \d+\.\ds\n$/);
+    expect(log).not.toContain(lab().registry.password);
+    expect(r.reporter.text).toContain(`Logs written to log/kamal/${logs[0]}\n`);
+    await receiver.close();
+    const events = receiver.records.filter((x) => x.eventName).map((x) => x.eventName);
+    expect(events).toEqual(['kamal.start', 'kamal.complete']);
+    expect(receiver.records.some((x) => (x.attributes as { value: { stringValue: string } }[] | undefined)?.[0]?.value.stringValue === 'web-alias')).toBe(true);
+    expect(JSON.stringify(receiver.requests)).not.toContain(lab().registry.password);
     expect(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host)).toEqual(
       expect.arrayContaining(['web-alias']),
     );
     expect(new Set(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host))).toEqual(new Set(['web-alias']));
-    expect((await httpGet(h1.ip, '/', HOST)).body).toBe('v1\n');
-    expect(onHost(h1, "docker ps --filter label=service=app --filter label=role=web --format '{{.Names}}'")).toBe('app-web-v1');
+    expect((await httpGet(h1.ip, '/', HOST)).body).toBe('sc1\n');
+    expect(onHost(h1, `docker ps --filter label=service=${SERVICE} --filter label=role=web --format '{{.Names}}'`)).toBe(`${SERVICE}-web-sc1`);
     // the run's files on the host are root's: Kamal's user, not the file's User
-    expect(onHost(h1, 'stat -c %U /root/.kamal/apps/app')).toBe('root');
+    expect(onHost(h1, `stat -c %U /root/.kamal/apps/${SERVICE}`)).toBe('root');
   });
 
   it('without the file the alias does not resolve and the run names the host', async () => {
@@ -91,9 +111,10 @@ describe('ssh.config: hosts reached through aliases of an OpenSSH config file', 
         '',
       ].join('\n'),
     );
-    const r = ok(await kamal(dir, ['deploy', '--skip-push', '--version', 'v2']));
+    // the image of the first test, pulled from the registry
+    const r = ok(await kamal(dir, ['deploy', '--skip-push', '--version', 'sc1']));
     expect(new Set(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host))).toEqual(new Set(['behind-alias']));
-    expect((await httpGet(h2.ip, '/', HOST)).body).toBe('v2\n');
+    expect((await httpGet(h2.ip, '/', HOST)).body).toBe('sc1\n');
     // the SSH session on vm2 came from the jump host's address on the lab network, not from this machine
     const jumpAddress = onHost(h1, "hostname -i | awk '{print $1}'");
     const from = (await kamal(dir, ['server', 'exec', 'echo $SSH_CLIENT'])).reporter.outputs.map((o) => o.output.trim().split(' ')[0]);
