@@ -6,8 +6,9 @@
  * container and on a host (`server exec -i`): arithmetic, `tty`, `stty size` before and after a
  * resize, Ctrl-C interrupting a remote `sleep`, Ctrl-D ending the shell, `exit N` becoming our
  * exit status, and the local terminal back in its modes afterwards. `app logs -f` streams a
- * request's log line, then Ctrl-C ends it. With stdin piped instead of a terminal: `docker exec -i`
- * without `-t`, no pty, and the piped input reaches the command.
+ * request's log line, then Ctrl-C ends it; `accessory logs -f` and `proxy logs -f` likewise.
+ * With stdin piped instead of a terminal: `docker exec -i` without `-t`, no pty, and the piped
+ * input reaches the command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -363,6 +364,27 @@ accessories:
     expectCooked(modes);
     expect(t.output).not.toMatch(/Error|Command failed|Cancelled/);
     expect(onHost(h, "grep -l 'docke[r].logs' /proc/[0-9]*/cmdline 2>/dev/null | wc -l")).toBe('0');
+  });
+
+  it('accessory logs -f and proxy logs -f follow on their host until Ctrl-C ends them', async () => {
+    const acc = open(['accessory', 'logs', 'db', '-f', '-T']);
+    await acc.expect(/Following logs on 127\.0\.0\.2\.\.\./);
+    await acc.expect(/db starting port=5432 /);
+    acc.type('\x03');
+    const a = await acc.modesAfterExit();
+    expect(a.exit).toBeGreaterThan(128);
+    expectCooked(a.modes);
+
+    const path = `/proxied-${randomBytes(4).toString('hex')}`;
+    const proxy = open(['proxy', 'logs', '-f', '-T', '--grep', path]);
+    await proxy.expect(/Following logs on 127\.0\.0\.2\.\.\./);
+    expect((await httpGet(h.ip, path, HOST)).status).toBe(404);
+    await proxy.expect(new RegExp(`"msg":"Request".*"path":"${path}"`));
+    proxy.type('\x03');
+    const p = await proxy.modesAfterExit();
+    expect(p.exit).toBeGreaterThan(128);
+    expectCooked(p.modes);
+    expect(acc.output + proxy.output).not.toMatch(/Error|Command failed|Cancelled/);
   });
 
   it('app exec -i --reuse: docker exec -i without -t, no pty, the piped input reaches the command, its status is ours', async () => {
