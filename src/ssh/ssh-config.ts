@@ -195,7 +195,13 @@ function loadFile(path: string, host: string, into: Settings, fs: ConfigFs, base
     } else put(settings, key, value, false);
   };
 
-  for (const line of parse(text)) {
+  let lines: Line[];
+  try {
+    lines = parse(text);
+  } catch (e) {
+    throw new Error(`cannot read ssh config ${file}: ${(e as Error).message}`);
+  }
+  for (const line of lines) {
     if (line.type !== 1) continue;
     const param = line.param.toLowerCase();
     if ((param === 'host' || param === 'match') && 'config' in line) {

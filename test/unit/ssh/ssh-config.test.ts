@@ -189,6 +189,12 @@ describe('ssh.config: what a host gets', () => {
     expect(hostConfig(host, [USER_CONFIG], memFs(files))).toEqual(expected);
   });
 
+  it('a file that cannot be parsed is named in the error', () => {
+    expect(() => hostConfig('a', [USER_CONFIG], memFs({ [USER_CONFIG]: 'Host "unterminated\n  Port 2\n' }))).toThrow(
+      /^cannot read ssh config \/home\/me\/\.ssh\/config: Unexpected line break/,
+    );
+  });
+
   it('across files, the first file that sets a key wins', () => {
     const fs = memFs({
       '/a': 'Host web\n  Port 1111\n',
