@@ -42,10 +42,23 @@ const MIN_SECRET_LENGTH = 3;
 /** Lines of a multi-line value shorter than this are not searched for on their own. */
 const MIN_LINE_LENGTH = 8;
 
+/**
+ * Base64 of the value on its own (padded, unpadded, URL-safe), and the characters that
+ * encode only the value's bits when it sits at any offset inside a longer base64 text
+ * (`printf 'user:%s' "$PASSWORD" | base64`).
+ */
 function base64Forms(v: string): string[] {
-  const b64 = Buffer.from(v, 'utf8').toString('base64');
-  const url = Buffer.from(v, 'utf8').toString('base64url');
-  return [b64, b64.replace(/=+$/, ''), url];
+  const bytes = Buffer.from(v, 'utf8');
+  const b64 = bytes.toString('base64');
+  const out = [b64, b64.replace(/=+$/, ''), bytes.toString('base64url')];
+  for (let k = 0; k < 3; k++) {
+    const padded = Buffer.concat([Buffer.alloc(k), bytes, Buffer.alloc(3)]).toString('base64');
+    const first = Math.ceil((8 * k) / 6);
+    const last = Math.floor((8 * (k + bytes.length)) / 6);
+    const inner = padded.slice(first, last);
+    if (inner.length >= 6) out.push(inner, inner.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
 }
 
 /**

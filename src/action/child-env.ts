@@ -99,8 +99,8 @@ export function referencedNames(
       // reported by the run
     }
   }
-  const secretFiles = [`${secretsPath}-common`, secretsPath];
-  if (opts.destination) secretFiles.push(`${secretsPath}.${opts.destination}`);
+  // as Kamal reads them: the common file, then the destination's file or the plain one
+  const secretFiles = [`${secretsPath}-common`, opts.destination ? `${secretsPath}.${opts.destination}` : secretsPath];
   for (const file of secretFiles) for (const w of words(resolve(opts.cwd, file))) seen.add(w);
   return new Set(names.filter((n) => seen.has(n)));
 }
