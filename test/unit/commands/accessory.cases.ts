@@ -75,7 +75,14 @@ export const accessoryCases: KamalCase[] = [
   { test: "remove image", run: () => newCommand('mysql').removeImage(), expected: "docker image rm --force private.registry/mysql:8.0" },
   { test: "deploy", run: () => newCommand('busybox').deploy({ target: '172.1.0.2' }), expected: "docker exec kamal-proxy kamal-proxy deploy custom-busybox --target=\"172.1.0.2:80\" --host=\"busybox.example.com\" --deploy-timeout=\"30s\" --drain-timeout=\"30s\" --buffer-requests --buffer-responses --log-request-header=\"Cache-Control\" --log-request-header=\"Last-Modified\" --log-request-header=\"User-Agent\"" },
   { test: "remove", run: () => newCommand('busybox').remove(), expected: "docker exec kamal-proxy kamal-proxy remove custom-busybox" },
-  // Kamal 2.12's CLI (Kamal::Cli::Accessory#directories and #upload, test/cli/accessory_test.rb "directories")
+];
+
+/**
+ * The commands of Kamal 2.12's CLI for accessory files and directories (Kamal::Cli::Accessory#upload
+ * and #directories; test/cli/accessory_test.rb "directories": `mkdir -p $PWD/app-mysql/data`).
+ * Kept apart from the ported command tests, which the parity count matches against Kamal's.
+ */
+export const accessoryPathCases: KamalCase[] = [
   { test: "make data directory", run: () => withPaths().makeDataDirectory(withPaths().directories[0]!), expected: "mkdir -p $PWD/app-mysql/data" },
   { test: "make data directory absolute", run: () => withPaths().makeDataDirectory(withPaths().directories[1]!), expected: "mkdir -p /var/backups" },
   { test: "data directory without mode or owner", run: () => withPaths().dataDirectoryPermissions(withPaths().directories[0]!).length, expected: 0 },
