@@ -168,10 +168,11 @@ function findOpen(src: string, from: number, trimMode: TrimMode): OpenTag | unde
   const next = src[k + 2];
   if (next === '%') return { textEnd: k, tagStart: k, openLen: 3, kind: 'escape' };
   if (next === '-' && trimMode === '-') {
-    // `<%-` at the start of a line (after spaces/tabs only) eats that indentation
+    // `<%-` eats the spaces/tabs before it at the start of a line, or right after
+    // the previous tag (where Ruby's scanner resumes)
     let s = k;
     while (s > from && (src[s - 1] === ' ' || src[s - 1] === '\t')) s--;
-    const atLineStart = s === 0 || src[s - 1] === '\n';
+    const atLineStart = s === from || s === 0 || src[s - 1] === '\n';
     return { textEnd: atLineStart ? s : k, tagStart: k, openLen: 3, kind: 'code' };
   }
   if (next === '=') return { textEnd: k, tagStart: k, openLen: 3, kind: 'expr' };
@@ -494,6 +495,7 @@ class Parser {
       if (paren) this.pos++;
       const key = this.stringArg();
       if (paren) this.expectPunct(')');
+      else this.endOfCommandCall();
       return { k: 'key?', key };
     }
     if (m.v !== 'fetch') throw new Unsupported();
@@ -513,6 +515,8 @@ class Parser {
         this.pos++;
         fallback = this.postfix();
       }
+      this.endOfCommandCall();
+      return { k: 'fetch', key, fallback };
     }
     let block: Node | undefined;
     if (this.isPunct('{')) {
@@ -522,6 +526,16 @@ class Parser {
       this.expectPunct('}');
     }
     return { k: 'fetch', key, fallback, block };
+  }
+
+  /**
+   * A call without parentheses takes everything after it as its arguments
+   * (`ENV.fetch "X".strip` is `ENV.fetch("X".strip)`): only the end of the
+   * tag, a modifier or a closing parenthesis may follow here.
+   */
+  private endOfCommandCall(): void {
+    if (this.done || this.isId('if') || this.isId('unless') || this.isId('then') || this.isPunct(')') || this.isPunct('}')) return;
+    throw new Unsupported();
   }
 
   private stringArg(): string {

@@ -136,7 +136,8 @@ export function renderWithRuby(template: string, opts: RubyErbOptions): RubyErbO
   try {
     reply = JSON.parse(raw) as RubyReply;
   } catch {
-    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`;
+    // a Ruby that exits before reading the template also fails the write to its stdin (EPIPE): its exit code says more
+    const why = r.signal ? `killed by ${r.signal}` : typeof r.status === 'number' ? `exit code ${r.status}` : (r.error?.message ?? 'no output');
     throw new ConfigError(`${opts.file}: Ruby could not render the ERB (${opts.ruby}: ${why})`);
   }
   if (reply.error) throw new ConfigError(rubyErrorMessage(reply.error, opts));

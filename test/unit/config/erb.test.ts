@@ -117,6 +117,7 @@ const BUILTIN_FORMS: [string, string, string][] = [
   ['-%> drops \\r\\n too', 'a: <%= ENV["X"] -%>\r\nb: 1', 'a: exb: 1'],
   ['<%- at the start of a line drops its indentation', 'a: 1\n  <%- -%>\nb: 2', 'a: 1\nb: 2'],
   ['<%- in the middle of a line keeps the text before it', 'a: x <%- -%>y', 'a: x y'],
+  ['<%- right after a tag drops the spaces between them', 'a: <%= ENV["X"] %>  <%- -%>\nb: <% %> \t<%- %>1', 'a: exb: 1'],
   ['a plain %> keeps the newline', 'k:\n  <%- %>\n  v: 1', 'k:\n\n  v: 1'],
   ['ENV["constructor"] is nil, as in Ruby', 'a: "<%= ENV["constructor"] %>|<%= ENV["toString"] || "d" %>"', 'a: "|d"'],
   ['ENV.fetch("__proto__") uses the default', 'a: <%= ENV.fetch("__proto__", "d") %>', 'a: d'],
