@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
 import { loadRawConfig } from '../../../src/config/load.js';
 import { findRuby } from '../../../src/config/ruby-erb.js';
 import { configError, project, removeProjects } from './helpers.js';
@@ -180,6 +181,16 @@ describe('real-world ERB: what the templates leave behind', () => {
     const env: Record<string, string | undefined> = { PATH: WITH_RUBY, KEPT: 'from-the-run' };
     loadRawConfig({ cwd, env });
     expect(env).toEqual({ PATH: WITH_RUBY, KEPT: 'from-the-run', REGISTRY_TOKEN: 'from-dotenv' });
+  });
+
+  it('.kamal/secrets sees what Dotenv.load set in deploy.yml', async () => {
+    const cwd = project({
+      'config/deploy.yml': `<% require "dotenv"; Dotenv.load %>\n${BASE}servers: [10.0.0.1]\nregistry:\n  username: u\n  password: [REGISTRY_TOKEN]\nbuilder:\n  arch: amd64\n`,
+      '.env': 'TOKEN_FROM_DOTENV=tok-123\n',
+      '.kamal/secrets': 'REGISTRY_TOKEN=$TOKEN_FROM_DOTENV\n',
+    });
+    const { secrets } = await loadConfig({ cwd, env: { PATH: WITH_RUBY } });
+    expect(secrets.load().get('REGISTRY_TOKEN')?.reveal()).toBe('tok-123');
   });
 
   it('KAMAL_DESTINATION is not left in the environment of the run', () => {
