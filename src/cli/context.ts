@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
 import { Configuration, KAMAL_VERSION } from '../model/index.js';
 import { Kamal, type GlobalOptions } from '../engine/kamal.js';
@@ -68,12 +68,34 @@ function lazySource(cwd: string): { readonly performer: string; readonly lockedB
   };
 }
 
+/** Names and tags given on the command line, checked before any of them is used (files, commands). */
+const CLI_VALUES: { key: keyof ContextOptions; flag: string; list: boolean; pattern: RegExp; what: string }[] = [
+  { key: 'destination', flag: '--destination', list: false, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, what: "a destination name (letters, digits, '.', '_', '-'; no path separators)" },
+  { key: 'version', flag: '--version', list: false, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, what: "an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')" },
+  { key: 'hosts', flag: '--hosts', list: true, pattern: /^(?:[A-Za-z0-9_.*-]+|\[[0-9A-Fa-f:.*]+\]|[0-9A-Fa-f:.*]+)$/, what: "a host name or address (letters, digits, '.', '-', '_', ':' and the wildcard '*')" },
+  { key: 'roles', flag: '--roles', list: true, pattern: /^[A-Za-z0-9_*][A-Za-z0-9_.*-]*$/, what: "a role name (letters, digits, '_', '.', '-' and the wildcard '*')" },
+];
+
+/** Throws a UsageError naming the flag for a destination, version, host or role that is not well formed. */
+export function validateCliValues(opts: ContextOptions): void {
+  for (const v of CLI_VALUES) {
+    const value = opts[v.key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') throw new UsageError(`${v.flag}: must be text`);
+    const items = v.list ? value.split(',').map((s) => s.trim()) : [value];
+    for (const item of items) {
+      if (!v.pattern.test(item)) throw new UsageError(`${v.flag}: ${JSON.stringify(item)} is not ${v.what}`);
+    }
+  }
+}
+
 export async function createContext(
   opts: ContextOptions,
   deps: ContextDeps,
   command: string,
   subcommand?: string,
 ): Promise<Kamal> {
+  validateCliValues(opts);
   // Defaults for -c and -d from a `kamal` of ours (a hook's, a secrets shell's or a later workflow step's).
   opts = {
     ...opts,
