@@ -1,19 +1,69 @@
 /** Commands that only read or write local files: config, secrets print, init. */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isAlias, isScalar, parseDocument, Scalar, type Document } from 'yaml';
 import type { Kamal } from '../engine/kamal.js';
 import { REDACTED, Secret } from '../secret.js';
 import { isPresent, kamalEscapeShellValue } from '../model/utils.js';
-import { RubyObject, RubySymbol, toRubyYaml } from './ruby-yaml.js';
+import { RubyFloat, RubyObject, RubySymbol, toRubyYaml } from './ruby-yaml.js';
+import { destinationConfigFile } from '../config/load.js';
 
 const sym = (name: string): RubySymbol => new RubySymbol(name);
 
-/** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]). */
-function plain(value: unknown): unknown {
+type Path = ReadonlyArray<string | number>;
+/** What Ruby loaded a plain scalar as, where that is not what our config model keeps (a string). */
+type ScalarType = 'float' | 'symbol';
+
+/** Psych's float and symbol scalars (ScalarScanner#tokenize), written plain. */
+function plainScalarType(source: string): ScalarType | undefined {
+  if (/^:./.test(source)) return 'symbol';
+  if (/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(source)) return 'float';
+  if (/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}\.[0-9_]*$/.test(source)) return 'float';
+  if (/^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/.test(source) && !/^[-+]?\.$/.test(source)) return 'float';
+  return undefined;
+}
+
+/**
+ * The loaded configuration keeps floats and symbols as strings; Kamal's `config` prints them as
+ * Ruby does (`3.4`, `:debug`). The files are read again, as YAML only, to find which values were
+ * written as plain floats or symbols; files with ERB are left out (their text depends on the render).
+ */
+function scalarTypes(k: Kamal): (path: Path) => ScalarType | undefined {
+  const configFile = k.options.configFile ?? 'config/deploy.yml';
+  const files = [configFile, ...(k.options.destination ? [destinationConfigFile(configFile, k.options.destination)] : [])];
+  const docs: Document[] = [];
+  for (const file of files) {
+    try {
+      const text = readFileSync(resolve(k.cwd, file), 'utf8');
+      if (!text.includes('<%')) docs.unshift(parseDocument(text, { schema: 'failsafe', uniqueKeys: false }));
+    } catch {
+      // unreadable here: the values print as the strings the model holds
+    }
+  }
+  return (path) => {
+    for (const doc of docs) {
+      let node = doc.getIn(path, true) as unknown;
+      if (isAlias(node)) node = node.resolve(doc);
+      if (node === undefined) continue;
+      if (!isScalar(node) || node.type !== Scalar.PLAIN || node.tag) return undefined;
+      return plainScalarType(String(node.source ?? node.value));
+    }
+    return undefined;
+  };
+}
+
+/** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]), with Ruby's floats and symbols. */
+function plain(value: unknown, path: Path = [], types?: (path: Path) => ScalarType | undefined): unknown {
   if (value instanceof Secret) return REDACTED;
-  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, plain(v)]));
-  if (Array.isArray(value)) return value.map(plain);
-  if (value && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, plain(v, [...path, k], types)]));
+  if (Array.isArray(value)) return value.map((v, i) => plain(v, [...path, i], types));
+  if (value && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, plain(v, [...path, k], types)]));
+  if (typeof value === 'string' && types && path.length > 0) {
+    const type = types(path);
+    // Psych writes Float::INFINITY and NaN as .inf, -.inf and .nan (Float#to_s says Infinity)
+    if (type === 'float') return new RubyFloat({ Infinity: '.inf', '-Infinity': '-.inf', NaN: '.nan' }[value] ?? value);
+    if (type === 'symbol') return new RubySymbol(value);
+  }
   return value;
 }
 
@@ -45,7 +95,7 @@ function loggingArgsText(k: Kamal): string[] {
 }
 
 /** Kamal's Configuration::Ssh#to_h: Net::SSH options without the logger, plus the log level. */
-function sshOptions(k: Kamal): Map<RubySymbol, unknown> {
+function sshOptions(k: Kamal, types: (path: Path) => ScalarType | undefined): Map<RubySymbol, unknown> {
   const ssh = k.config.ssh;
   const raw = ssh.sshConfig;
   const out = new Map<RubySymbol, unknown>();
@@ -62,12 +112,12 @@ function sshOptions(k: Kamal): Map<RubySymbol, unknown> {
   set('keepalive', true);
   set('keepalive_interval', 30);
   set('keys_only', raw.keys_only);
-  set('keys', plain(raw.keys));
+  set('keys', plain(raw.keys, ['ssh', 'keys'], types));
   // key_data holds private keys: always redacted (Kamal prints them)
   if (raw.key_data !== undefined && raw.key_data !== null) set('key_data', Array.isArray(raw.key_data) ? raw.key_data.map(() => REDACTED) : REDACTED);
-  set('config', plain(raw.config));
+  set('config', plain(raw.config, ['ssh', 'config'], types));
   set('forward_agent', raw.forward_agent);
-  out.set(sym('log_level'), raw.log_level === undefined || raw.log_level === null ? sym('fatal') : plain(raw.log_level));
+  out.set(sym('log_level'), raw.log_level === undefined || raw.log_level === null ? sym('fatal') : plain(raw.log_level, ['ssh', 'log_level'], types));
   return out;
 }
 
@@ -76,6 +126,7 @@ export function kamalConfigHash(k: Kamal): Map<RubySymbol, unknown> {
   const c = k.config;
   const version = c.version;
   const raw = c.rawConfig;
+  const types = scalarTypes(k);
   const entries: Array<[string, unknown]> = [
     ['roles', c.roleNames],
     ['hosts', c.allHosts],
@@ -85,10 +136,10 @@ export function kamalConfigHash(k: Kamal): Map<RubySymbol, unknown> {
     ['absolute_image', c.absoluteImage],
     ['service_with_version', c.serviceWithVersion],
     ['volume_args', isPresent(raw.volumes) ? argumentizeText('--volume', (raw.volumes as unknown[]).map(rubyToS)) : []],
-    ['ssh_options', sshOptions(k)],
-    ['sshkit', plain(c.sshkit.sshkitConfig)],
-    ['builder', plain(c.builder.builderConfig)],
-    ['accessories', plain(raw.accessories)],
+    ['ssh_options', sshOptions(k, types)],
+    ['sshkit', plain(c.sshkit.sshkitConfig, ['sshkit'], types)],
+    ['builder', plain(c.builder.builderConfig, ['builder'], types)],
+    ['accessories', plain(raw.accessories, ['accessories'], types)],
     ['logging', loggingArgsText(k)],
   ];
   return new Map(entries.filter(([, v]) => v !== undefined && v !== null).map(([key, v]) => [sym(key), v]));
