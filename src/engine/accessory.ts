@@ -299,6 +299,7 @@ export async function accessoryLogs(
         k,
         accessory.hosts[0]!,
         accessory.followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep, grepOptions: opts.grepOptions }),
+        { announce: true },
       );
     });
     return;

@@ -119,6 +119,7 @@ export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
         grep: o.grep,
         grepOptions: o.grepOptions,
       }),
+      { announce: true },
     );
     return;
   }

@@ -3,7 +3,7 @@
  * connection with this process's terminal or pipes attached (src/exec/terminal.ts). Kamal runs
  * the local `ssh -t` for these; the remote command and the terminal handling are the same.
  */
-import type { Command } from '../shell.js';
+import { display, type Command } from '../shell.js';
 import { InteractiveExitError, LocalTerminal, stdinIsTerminal, type TerminalInput, type TerminalOutput } from '../exec/terminal.js';
 import type { Kamal } from './kamal.js';
 
@@ -21,8 +21,12 @@ export function stdinIsTty(k: Kamal): boolean {
   return stdinIsTerminal(k.stdin ?? process.stdin);
 }
 
-/** Runs `command` on `host` attached to the terminal; a non-zero exit becomes the run's exit status. */
-export async function runInteractive(k: Kamal, host: string, command: Command): Promise<void> {
+/**
+ * Runs `command` on `host` attached to the terminal; a non-zero exit becomes the run's exit status.
+ * `announce` says the command first, as Kamal's `logs -f` prints the `ssh` line it runs.
+ */
+export async function runInteractive(k: Kamal, host: string, command: Command, opts: { announce?: boolean } = {}): Promise<void> {
+  if (opts.announce) k.say(display(command));
   const terminal = new LocalTerminal({
     stdin: k.stdin ?? process.stdin,
     stdout: k.stdout ?? process.stdout,

@@ -151,7 +151,7 @@ export async function proxyLogs(
   if (opts.follow) {
     const host = k.primaryHost;
     k.say(`Following logs on ${host}...`);
-    await runInteractive(k, host, k.cmds.proxy(host).followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep }));
+    await runInteractive(k, host, k.cmds.proxy(host).followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep }), { announce: true });
     return;
   }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);

@@ -140,14 +140,34 @@ describe('interactive commands: what runs attached, where, -it or -i', () => {
   }
 
   it.each([
-    ['server exec -i', ['server', 'exec', '-i', 'bash'], '10.0.0.1', 'bash'],
-    ['app logs -f', ['app', 'logs', '-f', '-T', '--container-id', 'abc'], '10.0.0.1', "sh -c 'echo abc' | xargs docker logs --tail 10 --follow 2>&1"],
-    ['proxy logs -f', ['proxy', 'logs', '-f', '--grep', 'GET'], '10.0.0.1', 'docker logs kamal-proxy --timestamps --tail 10 --follow 2>&1 | grep "GET"'],
-    ['accessory logs -f', ['accessory', 'logs', 'mysql', '-f'], '10.0.0.4', 'docker logs app-mysql --timestamps --tail 10 --follow 2>&1'],
-  ])('%s: runs on %s attached to the terminal, with a pty when stdin is one', async (_name, argv, host, command) => {
+    ['server exec -i', ['server', 'exec', '-i', 'bash'], '10.0.0.1', 'bash', ["Running 'bash' on 10.0.0.1 interactively..."]],
+    [
+      'app logs -f',
+      ['app', 'logs', '-f', '-T', '--container-id', 'abc'],
+      '10.0.0.1',
+      "sh -c 'echo abc' | xargs docker logs --tail 10 --follow 2>&1",
+      ['Following logs on 10.0.0.1...', "sh -c 'echo abc' | xargs docker logs --tail 10 --follow 2>&1"],
+    ],
+    [
+      'proxy logs -f',
+      ['proxy', 'logs', '-f', '--grep', 'GET'],
+      '10.0.0.1',
+      'docker logs kamal-proxy --timestamps --tail 10 --follow 2>&1 | grep "GET"',
+      ['Following logs on 10.0.0.1...', 'docker logs kamal-proxy --timestamps --tail 10 --follow 2>&1 | grep "GET"'],
+    ],
+    [
+      'accessory logs -f',
+      ['accessory', 'logs', 'mysql', '-f'],
+      '10.0.0.4',
+      'docker logs app-mysql --timestamps --tail 10 --follow 2>&1',
+      ['Following logs on 10.0.0.4...', 'docker logs app-mysql --timestamps --tail 10 --follow 2>&1'],
+    ],
+  ])('%s: runs attached to the terminal on its host, with a pty when stdin is one', async (_name, argv, host, command, said) => {
     for (const tty of [true, false]) {
       const run = await cli(argv, { tty });
       expect(run.result.exitCode, run.err).toBe(0);
+      // Kamal says what logs -f runs (its ssh line); exec -i only says where
+      expect(run.said).toEqual(said);
       expect(run.runner.attached).toEqual([{ host, command, pty: tty ? { term: 'xterm-256color', rows: 30, cols: 100 } : undefined, input: '' }]);
       // nothing runs locally: no `ssh -t`
       expect(run.runner.transcript.filter((t) => t.host === 'local')).toEqual([]);
