@@ -13,8 +13,9 @@
  * template changed in ENV (`Dotenv.load`), which later files see as in Kamal.
  * What the template prints itself goes to stderr.
  *
- * Line numbers are Ruby's: after a multi-line `<%# %>` comment, the ERB of
- * Ruby 3.1 counts the lines that follow as if the comment were one line.
+ * Where the ERB of this Ruby loses the line breaks of a multi-line `<%# %>`
+ * comment in its compiled code (Ruby 3.1's does), they are kept, so the line
+ * numbers of errors and of the output stay the template's.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
@@ -61,7 +62,21 @@ class KamalActionErbOutput
   end
 end
 
+# Some ERB versions drop the line breaks inside a <%# %> comment from the compiled
+# code, so every line after it is numbered too low; this compiler keeps them.
+class KamalActionErbCompiler < ERB::Compiler
+  def compile_content(stag, out)
+    super
+    content.count("\n").times { out.cr } if stag == "<%#"
+  end
+end
+$kamal_action_comment_lines_lost = ERB.new("<%#\n%><%= __LINE__ %>").result == "1"
+
 class KamalActionERB < ERB
+  def make_compiler(trim_mode)
+    $kamal_action_comment_lines_lost ? KamalActionErbCompiler.new(trim_mode) : super
+  end
+
   def set_eoutvar(compiler, eoutvar = "_erbout")
     super
     compiler.put_cmd = "#{eoutvar}.kamal_text"

@@ -139,6 +139,7 @@ describe('renderErb: forms evaluated without Ruby', () => {
       'a: <%= ENV["MULTI"] %>\nb: 1\n<%# x %>\nc: 2',
       '<% if ENV["ONE"] == "1" %>\na: 1\n<% else %>\na: 3\n<% end %>\nb: 1\nc: <%= %x(printf "1\\n2") %>\nd: 1',
       '<%- unless ENV["NOPE"] -%>\n  a: 1\n<%- end -%>\nb: 1\n',
+      'a: <%= ENV["MULTI"] %>\nb: 1\n<%# x\ny\nz %>\nc: 2\n<%# q -%>\nd: <%= 1 %>\n',
     ]) {
       expect(renderErbWithLineMap(t, ENV, { ruby: null }).lineMap).toEqual(ruby(t).lineMap);
     }
@@ -315,6 +316,7 @@ describe('renderErb: templates evaluated by Ruby', () => {
     ['an unknown name', 'a: 1\nb: <%= nope %>', `config/deploy.yml:2: ${rubySays('nope')} (NameError)`],
     ['a missing ENV.fetch key', 'a: <%= ENV.fetch("NOPE") + "x" %>', 'config/deploy.yml:1: key not found: "NOPE"'],
     ['a raise', 'a: 1\n\n<% raise "boom" %>', 'config/deploy.yml:3: boom (RuntimeError)'],
+    ['a raise after a multi-line comment', 'a: 1\n<%# one\ntwo\n%>\n<% raise "boom" %>', 'config/deploy.yml:5: boom (RuntimeError)'],
     ['abort', '<% abort "stop here" if true %>', 'config/deploy.yml:1: stop here (SystemExit)'],
     ['a missing file', 'a: 1\nb: <%= File.read("kamal-erb-missing") %>', 'config/deploy.yml:2: No such file or directory @ rb_sysopen - kamal-erb-missing (Errno::ENOENT)'],
     ['ERB in a YAML comment', '# image: <%= ENV.fetch("OLD_IMAGE").upcase %>\na: 1', 'config/deploy.yml:1: key not found: "OLD_IMAGE"'],
