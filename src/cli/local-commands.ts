@@ -1,12 +1,13 @@
 /** Commands that only read or write local files: config, secrets print, init. */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isAlias, isScalar, parseDocument, Scalar, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, parseDocument, Scalar, type Document } from 'yaml';
 import type { Kamal } from '../engine/kamal.js';
 import { REDACTED, Secret } from '../secret.js';
 import { isPresent, kamalEscapeShellValue } from '../model/utils.js';
 import { RubyFloat, RubyObject, RubySymbol, toRubyYaml } from './ruby-yaml.js';
 import { destinationConfigFile } from '../config/load.js';
+import { tokenize } from '../config/yaml.js';
 
 const sym = (name: string): RubySymbol => new RubySymbol(name);
 
@@ -23,43 +24,107 @@ function plainScalarType(source: string): ScalarType | undefined {
   return undefined;
 }
 
+/** What the config files say of a value that the loaded configuration does not keep. */
+interface Source {
+  /** A float or symbol written plain at this path. */
+  type(path: Path): ScalarType | undefined;
+  /** The keys of the mapping at this path in the order Ruby keeps them (base file, then the destination's new keys). */
+  keyOrder(path: Path): string[] | undefined;
+  /** Keys of that mapping written as plain integers or booleans (Ruby keeps them as such, `7:`, `true:`). */
+  typedKeys(path: Path): Map<string, number | boolean>;
+}
+
 /**
- * The loaded configuration keeps floats and symbols as strings; Kamal's `config` prints them as
- * Ruby does (`3.4`, `:debug`). The files are read again, as YAML only, to find which values were
- * written as plain floats or symbols; files with ERB are left out (their text depends on the render).
+ * The loaded configuration keeps floats and symbols as strings, and puts keys that are whole
+ * numbers first (JavaScript objects); Kamal's `config` prints them as Ruby has them (`3.4`,
+ * `:debug`, keys in file order). The files are read again, as YAML only, to find those; files with
+ * ERB are left out (their text depends on the render).
  */
-function scalarTypes(k: Kamal): (path: Path) => ScalarType | undefined {
+function configSource(k: Kamal): Source {
   const configFile = k.options.configFile ?? 'config/deploy.yml';
   const files = [configFile, ...(k.options.destination ? [destinationConfigFile(configFile, k.options.destination)] : [])];
+  /** Base file first. */
   const docs: Document[] = [];
   for (const file of files) {
     try {
       const text = readFileSync(resolve(k.cwd, file), 'utf8');
-      if (!text.includes('<%')) docs.unshift(parseDocument(text, { schema: 'failsafe', uniqueKeys: false }));
+      if (!text.includes('<%')) docs.push(parseDocument(text, { schema: 'failsafe', uniqueKeys: false }));
     } catch {
-      // unreadable here: the values print as the strings the model holds
+      // unreadable here: the values print as the model holds them
     }
   }
-  return (path) => {
-    for (const doc of docs) {
-      let node = doc.getIn(path, true) as unknown;
-      if (isAlias(node)) node = node.resolve(doc);
-      if (node === undefined) continue;
-      if (!isScalar(node) || node.type !== Scalar.PLAIN || node.tag) return undefined;
-      return plainScalarType(String(node.source ?? node.value));
-    }
-    return undefined;
+  const nodeAt = (doc: Document, path: Path): unknown => {
+    const node = doc.getIn(path, true) as unknown;
+    return isAlias(node) ? node.resolve(doc) : node;
+  };
+  return {
+    type(path) {
+      for (const doc of [...docs].reverse()) {
+        const node = nodeAt(doc, path);
+        if (node === undefined) continue;
+        if (!isScalar(node) || node.type !== Scalar.PLAIN || node.tag) return undefined;
+        return plainScalarType(String(node.source ?? node.value));
+      }
+      return undefined;
+    },
+    keyOrder(path) {
+      const order: string[] = [];
+      for (const doc of docs) {
+        const node = nodeAt(doc, path);
+        if (!isMap(node)) continue;
+        for (const pair of node.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key !== undefined && !order.includes(key)) order.push(key);
+        }
+      }
+      return order.length > 0 ? order : undefined;
+    },
+    typedKeys(path) {
+      const out = new Map<string, number | boolean>();
+      for (const doc of docs) {
+        const node = nodeAt(doc, path);
+        if (!isMap(node)) continue;
+        for (const pair of node.items) {
+          if (!isScalar(pair.key) || pair.key.type !== Scalar.PLAIN || pair.key.tag) continue;
+          const text = String(pair.key.source ?? pair.key.value);
+          const loaded = tokenize(text);
+          if (typeof loaded === 'number' || typeof loaded === 'boolean') out.set(String(loaded), loaded);
+        }
+      }
+      return out;
+    },
   };
 }
 
-/** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]), with Ruby's floats and symbols. */
-function plain(value: unknown, path: Path = [], types?: (path: Path) => ScalarType | undefined): unknown {
+/** Keys JavaScript objects put first (array indexes). */
+const INDEX_KEY = /^(0|[1-9]\d*)$/;
+
+/** An object's entries in the order Ruby's Hash has them. */
+function rubyEntries(value: Record<string, unknown>, path: Path, source?: Source): Array<[string, unknown]> {
+  const entries = Object.entries(value);
+  if (!source || !entries.some(([key]) => INDEX_KEY.test(key))) return entries;
+  const order = source.keyOrder(path);
+  if (!order) return entries;
+  const rank = (key: string) => {
+    const i = order.indexOf(key);
+    return i < 0 ? order.length : i;
+  };
+  return entries.map((e, i) => [e, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([e]) => e);
+}
+
+/** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]), with Ruby's floats, symbols and key order. */
+function plain(value: unknown, path: Path = [], source?: Source): unknown {
   if (value instanceof Secret) return REDACTED;
-  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, plain(v, [...path, k], types)]));
-  if (Array.isArray(value)) return value.map((v, i) => plain(v, [...path, i], types));
-  if (value && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, plain(v, [...path, k], types)]));
-  if (typeof value === 'string' && types && path.length > 0) {
-    const type = types(path);
+  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, plain(v, [...path, k], source)]));
+  if (Array.isArray(value)) return value.map((v, i) => plain(v, [...path, i], source));
+  if (value && typeof value === 'object') {
+    const typed = source?.typedKeys(path);
+    return new Map(
+      rubyEntries(value as Record<string, unknown>, path, source).map(([k, v]) => [typed?.get(k) ?? k, plain(v, [...path, k], source)]),
+    );
+  }
+  if (typeof value === 'string' && source && path.length > 0) {
+    const type = source.type(path);
     // Psych writes Float::INFINITY and NaN as .inf, -.inf and .nan (Float#to_s says Infinity)
     if (type === 'float') return new RubyFloat({ Infinity: '.inf', '-Infinity': '-.inf', NaN: '.nan' }[value] ?? value);
     if (type === 'symbol') return new RubySymbol(value);
@@ -95,7 +160,7 @@ function loggingArgsText(k: Kamal): string[] {
 }
 
 /** Kamal's Configuration::Ssh#to_h: Net::SSH options without the logger, plus the log level. */
-function sshOptions(k: Kamal, types: (path: Path) => ScalarType | undefined): Map<RubySymbol, unknown> {
+function sshOptions(k: Kamal, types: Source): Map<RubySymbol, unknown> {
   const ssh = k.config.ssh;
   const raw = ssh.sshConfig;
   const out = new Map<RubySymbol, unknown>();
@@ -126,7 +191,7 @@ export function kamalConfigHash(k: Kamal): Map<RubySymbol, unknown> {
   const c = k.config;
   const version = c.version;
   const raw = c.rawConfig;
-  const types = scalarTypes(k);
+  const types = configSource(k);
   const entries: Array<[string, unknown]> = [
     ['roles', c.roleNames],
     ['hosts', c.allHosts],
