@@ -1,10 +1,12 @@
 // `kamal` for the job's later steps: the scripts written into RUNNER_TEMP, the runner's PATH
 // file, a real Kamal left first on PATH, and the settings the main step hands on.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import * as real from '@actions/core';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import * as ours from '../../../src/action/workflow-commands.js';
 import { addKamalToPath, laterStepSettings } from '../../../src/action/kamal-path.js';
 import { getInputs } from '../../../src/action/inputs.js';
 import { runMain } from '../../../src/action/run-main.js';
@@ -129,5 +131,34 @@ describe('runMain', () => {
     expect(script).toContain(`export KAMAL_ACTION_SSH_KEY=${join(sshDir, 'id_key')}\n`);
     expect(script).not.toContain('KEY-TEXT');
     expect(existsSync(join(sshDir, 'id_key'))).toBe(true);
+  });
+});
+
+describe('addPath (workflow commands)', () => {
+  it('writes what @actions/core writes: the PATH file line, or ::add-path:: without one, and PATH for this process', () => {
+    const saved = { PATH: process.env.PATH, GITHUB_PATH: process.env.GITHUB_PATH };
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const results = [ours.addPath, real.addPath].map((addPath) => {
+        const file = join(mkdtempSync(join(tmp, 'gp-')), 'path');
+        writeFileSync(file, 'earlier\n');
+        Object.assign(process.env, { PATH: '/usr/bin', GITHUB_PATH: file });
+        addPath('/rt/kamal-action-bin-x');
+        const withFile = { file: readFileSync(file, 'utf8'), PATH: process.env.PATH };
+        delete process.env.GITHUB_PATH;
+        process.env.PATH = '/usr/bin';
+        write.mockClear();
+        addPath('/rt/b');
+        return { withFile, stdout: write.mock.calls.map((c) => String(c[0])).join(''), PATH: process.env.PATH };
+      });
+      expect(results[0]).toEqual(results[1]);
+      expect(results[0]!.withFile).toEqual({ file: 'earlier\n/rt/kamal-action-bin-x\n', PATH: '/rt/kamal-action-bin-x:/usr/bin' });
+      expect(results[0]!.stdout).toBe('::add-path::/rt/b\n');
+    } finally {
+      write.mockRestore();
+      process.env.PATH = saved.PATH;
+      if (saved.GITHUB_PATH === undefined) delete process.env.GITHUB_PATH;
+      else process.env.GITHUB_PATH = saved.GITHUB_PATH;
+    }
   });
 });
