@@ -7,7 +7,7 @@ import { CommandFailedError } from '../exec/types.js';
 import type { Role } from '../model/index.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
-import { CANCEL_STOP_TIMEOUT, throwIfCancelled, undoSteps, type BootPhase, type PendingUndo } from './cancel.js';
+import { CANCEL_STOP_TIMEOUT, throwIfCancelled, undoSteps, unlessCancelled, type BootPhase, type PendingUndo } from './cancel.js';
 import { preflight } from './preflight.js';
 import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
@@ -250,10 +250,11 @@ async function startNewVersion(
     if (role.runningProxy) {
       const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-      // once sent, the proxy may switch to the new container even if this command is cut short
+      // once sent, the proxy may switch to the new container even if this command is cut short; a
+      // cancel does not wait for the proxy's answer (it comes when the health check passes or times out)
       throwIfCancelled(k.signal);
       setPhase(k, record, 'deploying');
-      await k.exec(host, app.deploy({ target: endpoint })).catch((e: unknown) => explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e));
+      await unlessCancelled(k.exec(host, app.deploy({ target: endpoint })), k.signal).catch((e: unknown) => explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e));
       setPhase(k, record, 'switched');
     } else {
       await waitForHealthy(k, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));

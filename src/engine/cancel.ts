@@ -26,6 +26,45 @@ export function isCancellation(e: unknown): boolean {
 }
 
 /**
+ * Settles like `work`, or rejects once `signal` aborts without waiting for `work` (an answer that
+ * arrives in the same turn as the signal still wins: it was already on its way). An aborted
+ * SSH command only settles once its remote process has exited (OpenSSH ignores the signal request
+ * and keeps a session open while its process runs), and `kamal-proxy deploy` runs until the proxy
+ * has finished waiting for the health check: up to the deploy timeout. The cancel must not wait
+ * for that; `work` is left to finish on its own and its outcome is ignored.
+ */
+export function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => {
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        reject(signal.reason instanceof Error ? signal.reason : new CancelledError());
+      });
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * Seconds that a container started by a cancelled rollout gets between SIGTERM and SIGKILL
  * (`docker stop -t`), unless the role's own stop_timeout is shorter. A CI runner kills a cancelled
  * job 10 s after its first signal (SIGINT, SIGTERM at 7.5 s, SIGKILL at 10 s), and an app that
