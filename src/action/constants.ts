@@ -13,6 +13,8 @@ export enum State {
   DeploymentDone = 'deployment-done',
   /** "true" once the main step finished (not killed). */
   MainDone = 'main-done',
+  /** Boots a cancelled rollout has yet to undo (JSON, cancel-undo.ts); empty when none. */
+  PendingUndo = 'pending-undo',
 }
 
 export enum Outputs {

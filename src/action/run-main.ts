@@ -21,6 +21,7 @@ import { maskAll } from './secrets-input.js';
 import { sshEnv, writeSshFiles, type SshFiles } from './ssh-files.js';
 import { GHA_CACHE_VARIABLES, referencedNames, runnerEnv } from './child-env.js';
 import { SignedState, stateBase } from './state.js';
+import { pendingUndoState } from './cancel-undo.js';
 import { ActionReporter, flatSink } from './reporter.js';
 import { buildReport, redactDeep, type DeployReport } from './report.js';
 import { failureAnnotation, summaryMarkdown } from './summary.js';
@@ -289,6 +290,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
       reporter.attach(k.timeline);
       if (!k.dryRun) {
         k.onLockChange = (held) => state.save(State.LockHeld, String(held));
+        k.onUndoChange = (pending) => state.save(State.PendingUndo, pendingUndoState(pending));
         if (k.holdingLock) state.save(State.LockHeld, 'true');
       }
     },

@@ -12,6 +12,7 @@ import { Deployments, githubRunContext } from './deployments.js';
 import { engineEnv, exportedSecrets, secretValues, workingDirectory, type DeploymentsClient } from './run-main.js';
 import { runnerEnv } from './child-env.js';
 import { SignedState, stateBase } from './state.js';
+import { UNDO_BY_HAND, readPendingUndo, undoRun, type PostCliRun } from './cancel-undo.js';
 import type { RunCli } from './versions.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ export interface PostState {
   deploymentId?: number;
   deploymentDone: boolean;
   mainDone: boolean;
+  /** Boots a cancelled rollout left to undo (JSON, checked by cancel-undo.ts). */
+  pendingUndo?: string;
 }
 
 export function readPostState(getState: (name: string) => string): PostState {
@@ -34,6 +37,7 @@ export function readPostState(getState: (name: string) => string): PostState {
     deploymentId: Number.isInteger(id) && id > 0 ? id : undefined,
     deploymentDone: getState(State.DeploymentDone) === 'true',
     mainDone: getState(State.MainDone) === 'true',
+    pendingUndo: getState(State.PendingUndo) || undefined,
   };
 }
 
@@ -94,6 +98,22 @@ export async function runPost(deps: PostDeps): Promise<void> {
   }
   const redact = (s: string) => registry.redact(s);
 
+  // A cancelled rollout whose main step was killed before it undid what it started: the previous
+  // version is put back first, under the lock this run still holds (KAMAL_LOCK), else its own.
+  const undo = readPendingUndo(state.pendingUndo);
+  if (undo.problem) core.warning(`Post step: ${undo.problem}`);
+  if (undo.pending.length > 0) {
+    if (!inputs) core.warning(UNDO_BY_HAND);
+    else {
+      try {
+        const undoEnv = state.lockHeld ? { ...env, KAMAL_LOCK: 'true' } : env;
+        await releaseLock({ ...deps, env: undoEnv }, inputs, state, redact, undoRun(undo.pending));
+      } catch (e) {
+        core.warning(`Could not put the previous version back on every host: ${redact(formatError(e))}. ${UNDO_BY_HAND}`);
+      }
+    }
+  }
+
   if (shouldReleaseLock(state)) {
     if (!inputs) {
       core.warning('The deploy lock taken by this run may still be held: run `kamal-action lock release`');
@@ -139,7 +159,13 @@ export async function runPost(deps: PostDeps): Promise<void> {
   signed?.remove();
 }
 
-async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, redact: (s: string) => string): Promise<void> {
+const LOCK_RELEASE: PostCliRun = {
+  title: 'Releasing the deploy lock left by this run',
+  argv: (flags, version) => ['lock', 'release', ...flags, ...(version ? ['--version', version] : [])],
+};
+
+/** Runs a CLI command for the post step (by default the lock release) with the main step's config, key and secrets. */
+async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, redact: (s: string) => string, run = LOCK_RELEASE): Promise<void> {
   const { core, env } = deps;
   const cwd = workingDirectory(env, inputs);
   // The key files are still there: they are removed after this.
@@ -150,7 +176,7 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
         knownHosts: existsSync(join(state.sshDir, 'known_hosts')) ? join(state.sshDir, 'known_hosts') : undefined,
       }
     : undefined;
-  core.startGroup('Releasing the deploy lock left by this run');
+  core.startGroup(run.title);
   const reporter = new ActionReporter({ sink: flatSink(core), redact });
   try {
     // The release does not depend on the version, but a context needs one (no git checkout, no version input).
@@ -160,7 +186,7 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
       const t = redact(text).replace(/\n$/, '');
       if (t !== '') core.info(t);
     };
-    const r = await deps.runCli(['lock', 'release', ...globalFlags(inputs), ...(version ? ['--version', version] : [])], {
+    const r = await deps.runCli(run.argv(globalFlags(inputs), version), {
       cwd,
       env: engineEnv(env, inputs, files, exported),
       extraSecrets: exported,
@@ -169,7 +195,7 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
       err: print,
       confirm: async () => false,
     });
-    if (r.exitCode !== 0) throw r.error ?? new Error(`lock release exited with ${r.exitCode}`);
+    if (r.exitCode !== 0) throw r.error ?? new Error(`${run.argv([], undefined).slice(0, 2).join(' ')} exited with ${r.exitCode}`);
   } finally {
     core.endGroup();
   }

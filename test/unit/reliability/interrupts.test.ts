@@ -22,7 +22,12 @@
  * deploy land at the worst moment; and `app undo_boot`, with which the
  * action's post step finishes an undo when the process was killed first.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runPost } from '../../../src/action/run-post.js';
+import { RecordingCore } from '../action/fakes.js';
 import { runCli } from '../../../src/cli/run.js';
 import { CancelledError, undoSteps, type BootPhase } from '../../../src/engine/cancel.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
@@ -454,23 +459,23 @@ describe('undo per phase, with proxy deploys pending', () => {
   });
 });
 
-describe('app undo_boot (the post step finishing an undo)', () => {
-  /** v1 and v2 on both hosts: a deploy of v2 pending on WEB1; on WEB2 switched to v2 and v1 stopped. */
-  function halfway() {
-    const fleet = new Fleet();
-    const proxy = new PendingProxy(fleet);
-    for (const h of HOSTS) fleet.deployed(h, 'web', 'v1').deployed(h, 'web', 'v2');
-    const one = fleet.host(WEB1);
-    one.routes.set('app-web', one.containers.get('app-web-v1')!.id);
-    proxy.pending.set(WEB1, one.containers.get('app-web-v2')!.id);
-    fleet.host(WEB2).containers.get('app-web-v1')!.running = false;
-    return { fleet, proxy };
-  }
-  const boots = JSON.stringify([
-    { host: WEB1, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' },
-    { host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'done' },
-  ]);
+/** v1 and v2 on both hosts: a deploy of v2 pending on WEB1; on WEB2 switched to v2 and v1 stopped. */
+function halfway() {
+  const fleet = new Fleet();
+  const proxy = new PendingProxy(fleet);
+  for (const h of HOSTS) fleet.deployed(h, 'web', 'v1').deployed(h, 'web', 'v2');
+  const one = fleet.host(WEB1);
+  one.routes.set('app-web', one.containers.get('app-web-v1')!.id);
+  proxy.pending.set(WEB1, one.containers.get('app-web-v2')!.id);
+  fleet.host(WEB2).containers.get('app-web-v1')!.running = false;
+  return { fleet, proxy };
+}
+const boots = JSON.stringify([
+  { host: WEB1, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' },
+  { host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'done' },
+]);
 
+describe('app undo_boot (the post step finishing an undo)', () => {
   async function undo(argv: string[], env: Record<string, string | undefined> = {}) {
     const { fleet, proxy } = halfway();
     const runner = new RecordingRunner({ respond: proxy.respond });
@@ -520,5 +525,70 @@ describe('app undo_boot (the post step finishing an undo)', () => {
     expect(result.exitCode).toBe(1);
     expect(err).toMatch(message);
     expect(t.filter((c) => c.host !== 'local')).toEqual([]);
+  });
+});
+
+describe('the action\'s post step after a main step killed mid-rollout', () => {
+  const base = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'post-state-'));
+    dirs.push(d);
+    return d;
+  };
+
+  async function post(state: (core: RecordingCore, temp: string) => void) {
+    const { fleet, proxy } = halfway();
+    fleet.leaveLock(WEB1, 'Locked by: the killed run');
+    const runner = new RecordingRunner({ respond: proxy.respond });
+    const temp = base();
+    const core = new RecordingCore({});
+    state(core, temp);
+    const calls: string[][] = [];
+    await runPost({
+      core,
+      env: { ...testEnv(), GITHUB_WORKSPACE: dir, RUNNER_TEMP: temp, GITHUB_SHA: 'abc' },
+      runCli: (argv, deps) => {
+        calls.push(argv);
+        return runCli(argv, { ...deps, runner, local: runner });
+      },
+    });
+    proxy.settle();
+    return { fleet, core, calls, t: runner.transcript };
+  }
+
+  it('undoes the boots the main step left, under the lock it still holds, then releases the lock', async () => {
+    const { fleet, core, calls, t } = await post((c, temp) => c.signState({ 'lock-held': 'true', 'pending-undo': boots }, temp));
+    expect(core.of('warning').map((w) => w.value)).toEqual([
+      'Putting the previous version back where a cancelled rollout started the new one...',
+      `Reverted web on ${WEB1} to v1`,
+      `Reverted web on ${WEB2} to v1`,
+    ]);
+    expect(calls.map((a) => a.slice(0, 2).join(' '))).toEqual(['app undo_boot', 'lock release']);
+    expect(calls[0]).toEqual(['app', 'undo_boot', boots, '--config-file', 'config/deploy.yml', '--version', 'v2']);
+    // the undo does not take the lock: this run holds it; the release comes last
+    expect(t.filter((c) => isLockAcquire(c.command))).toEqual([]);
+    expect(commandsOn(t, WEB1).slice(0, 4)).toEqual([cancelStopOf('v2'), startOf('v1'), `docker container ls --filter 'name=^app-web-v1$' --quiet`, expect.stringContaining('kamal-proxy deploy app-web --target="c1webv1:3000"')]);
+    expect(t.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+    for (const h of HOSTS) {
+      expect(fleet.routedVersion(h, 'web')).toBe('v1');
+      expect(fleet.runningVersions(h, 'web')).toEqual(['v1']);
+    }
+    expect(fleet.locks.size).toBe(0);
+  });
+
+  it('boots to undo that the main step did not sign are ignored, with a warning', async () => {
+    const { core, calls, t } = await post((c, temp) => {
+      c.signState({ 'lock-held': 'true' }, temp);
+      c.saveState('pending-undo', boots);
+    });
+    expect(calls.map((a) => a.slice(0, 2).join(' '))).toEqual(['lock release']);
+    expect(t.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
+    expect(t.some((c) => c.command.includes('docker'))).toBe(false);
+    expect(core.of('warning').map((w) => w.value)).toEqual([expect.stringContaining('pending-undo')]);
+  });
+
+  it('a signed but malformed list is reported and never run', async () => {
+    const { core, calls } = await post((c, temp) => c.signState({ 'lock-held': 'true', 'pending-undo': '[{"host":"10.0.0.1"}]' }, temp));
+    expect(calls.map((a) => a.slice(0, 2).join(' '))).toEqual(['lock release']);
+    expect(core.of('warning').map((w) => w.value)).toEqual([expect.stringMatching(/^Post step: the boots to undo in the saved state are ignored: boot 1: role must be a role name$/)]);
   });
 });
