@@ -12,7 +12,7 @@ import { FileSecretStore, type CommandRunner, type KamalCommand } from './secret
 import { validateConfig, withoutExtensions } from './validate.js';
 
 export { loadRawConfig, parseConfigText, destinationConfigFile } from './load.js';
-export { FileSecretStore, parseDotenv, extractSecret } from './secrets.js';
+export { FileSecretStore, parseDotenv } from './secrets.js';
 export { validateConfig, parseConfig, formatIssue, KAMAL_VERSION } from './validate.js';
 
 export interface LoadConfigOptions {

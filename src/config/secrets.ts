@@ -4,29 +4,30 @@
  * dotenv 3 on its own (later files override earlier keys), with `$VAR` / `${VAR}`
  * expanded from earlier keys of the same file and then the environment (not from an
  * earlier file's keys), and `$(command)` run through `sh` with the run's environment
- * and our `kamal` first on PATH. `$(kamal secrets ...)` is Kamal's inline command:
- * `extract` answered here, `fetch` run by our CLI with its JSON shell-escaped.
+ * and our `kamal` first on PATH. `$(kamal secrets ...)` is Kamal's inline command, run
+ * in-process as Kamal runs it (src/secrets/inline.ts): `fetch` gives its JSON shell-escaped,
+ * `extract` reads it back, and a failure stops the run with Kamal's own message.
  * Deliberate differences: a command's output is not expanded again (dotenv runs its
  * variable pass over it, so a `$word` inside a fetched password is lost), and a
- * failing command stops the run naming the file, line and exit code (Kamal takes
+ * failing shell command stops the run naming the file, line and exit code (Kamal takes
  * its output and goes on).
  * Values are Secret objects: they never render in logs or error text.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Secret, redactText, type SecretStore } from '../secret.js';
 import { shellsplit } from './ruby.js';
-import { quote } from '../shell.js';
 import { KamalShim, pathWith } from '../cli/kamal-shim.js';
+import { inlineSecretsCommand as runInlineSecretsCommand } from '../secrets/inline.js';
+import { RubyError } from '../secrets/adapters/ruby.js';
+import type { VendorRunner } from '../secrets/adapters/types.js';
 
 /** Secrets files larger than this are refused. */
 export const MAX_SECRETS_FILE_BYTES = 1024 * 1024;
 
 export type CommandRunner = (command: string, env: Record<string, string | undefined>) => string;
-/** Runs `kamal ARGS` (this project's CLI) without a shell; returns its stdout. */
-export type KamalRunner = (args: string[], env: Record<string, string | undefined>) => string;
 
 /** Where our `kamal` is: a folder holding the executable, put first on the PATH of `$(...)` shells. */
 export interface KamalCommand {
@@ -38,8 +39,10 @@ export interface DotenvOptions {
   env: Record<string, string | undefined>;
   /** Runs `$(command)`; returns its stdout. Defaults to /bin/sh on this machine. */
   run?: CommandRunner;
-  /** Runs an inline `$(kamal secrets ...)`. Defaults to our `kamal`, or to `run` when that is given. */
-  runKamal?: KamalRunner;
+  /** Runs the vendor CLIs of an inline `$(kamal secrets fetch ...)`. Default: through `sh`, in `cwd`, with `env`. */
+  vendorRun?: VendorRunner;
+  /** The folder the vendor CLIs run in (default: this process's). */
+  cwd?: string;
   /** Our `kamal`, first on the PATH of the shells. */
   kamal?: KamalCommand;
   /** Keys whose line is not evaluated (given from outside, e.g. action inputs). */
@@ -175,13 +178,26 @@ function matchingParen(s: string, open: number): number {
 }
 
 function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
-  const words = /^\s*kamal\s*secrets\s+/.test(command) ? plainWords(command) : undefined;
-  if (words) return inlineSecretsCommand(words.slice(1), ctx);
+  if (/^\s*kamal\s*secrets\s+/.test(command) && plainWords(command)) return inlineSecretsCommand(command, ctx.opts);
   const run = ctx.opts.run ?? shellRunner(ctx.opts.kamal ?? defaultKamal());
   try {
     return chomp(run(command, ctx.opts.env));
   } catch (e) {
     throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: the command substitution failed: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Kamal's inline `kamal secrets ...` (Kamal::Cli::Main.start(words + ["--inline"]).chomp), in-process:
+ * `fetch` runs the vendor CLI and gives the JSON shell-escaped, so `$(kamal secrets extract NAME $SECRETS)`
+ * gets it as one word. A failure stops the run with Kamal's message, bare, as Kamal prints it.
+ */
+function inlineSecretsCommand(command: string, opts: DotenvOptions): string {
+  try {
+    return runInlineSecretsCommand(command, { env: opts.env, cwd: opts.cwd, run: opts.vendorRun });
+  } catch (e) {
+    if (e instanceof RubyError) throw new ConfigError(e.message);
+    throw e;
   }
 }
 
@@ -216,54 +232,6 @@ export function plainWords(command: string): string[] | undefined {
   }
 }
 
-/**
- * Kamal's inline `kamal secrets ...` (Kamal::Cli::Main.start(words + ["--inline"]).chomp):
- * `extract` is answered here; every other command runs our CLI with `--inline`, so `fetch`
- * returns its JSON shell-escaped and `$(kamal secrets extract NAME $SECRETS)` gets it as one word.
- */
-function inlineSecretsCommand(args: string[], ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
-  const verb = args[1];
-  if (verb === 'extract') {
-    const positional = args.slice(2).filter((a) => !a.startsWith('--'));
-    const [name, json] = positional;
-    if (!name || json === undefined) throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: kamal secrets extract needs a NAME and the fetched secrets`);
-    return extractSecret(name, json, ctx);
-  }
-  const run = ctx.opts.runKamal ?? (ctx.opts.run ? viaShell(ctx.opts.run) : kamalRunner(ctx.opts.kamal ?? defaultKamal()));
-  const failed = (why: string) => new ConfigError(`${ctx.file}: line ${ctx.lineNo}: \`kamal ${args.slice(0, 2).join(' ')}\` failed: ${why}`);
-  let out: string;
-  try {
-    out = chomp(run([...args, '--inline'], ctx.opts.env));
-  } catch (e) {
-    throw failed((e as Error).message);
-  }
-  // Kamal's fetch prints this and returns nothing, so its inline call fails rather than give the message as a value.
-  if (verb === 'fetch' && out.startsWith('No value provided for required options')) throw failed(out);
-  return out;
-}
-
-/** A command runner given `kamal ARGS` as a command line (tests inject one runner for both). */
-function viaShell(run: CommandRunner): KamalRunner {
-  return (args, env) => run(['kamal', ...args].map(quote).join(' '), env);
-}
-
-/** Kamal's `secrets extract`: the value under NAME, or under a key ending in `/NAME`. */
-export function extractSecret(name: string, json: string, ctx: { file: string; lineNo: number } = { file: 'secrets', lineNo: 0 }): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: kamal secrets extract: the fetched secrets are not JSON`);
-  }
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    const map = parsed as Record<string, unknown>;
-    const exact = Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
-    const value = exact ?? Object.entries(map).find(([k]) => k.endsWith(`/${name}`))?.[1];
-    if (value !== undefined && value !== null) return String(value);
-  }
-  throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: Could not find secret ${name}`);
-}
-
 function definedEnv(env: Record<string, string | undefined>, kamal: KamalCommand): Record<string, string> {
   const out = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
   out.PATH = pathWith(kamal.dir(), env.PATH);
@@ -273,7 +241,7 @@ function definedEnv(env: Record<string, string | undefined>, kamal: KamalCommand
 /**
  * `$(command)` through /bin/sh, as Ruby backticks do, with the environment given and our
  * `kamal` first on PATH. A failing command is an error naming its exit code and stderr's tail
- * (Kamal takes whatever it printed and goes on).
+ * (Kamal takes whatever it printed and goes on); a command that succeeds has its stderr shown.
  */
 export function shellRunner(kamal: KamalCommand): CommandRunner {
   return (command, env) => {
@@ -287,26 +255,8 @@ export function shellRunner(kamal: KamalCommand): CommandRunner {
       const tail = r.stderr.toString().trim().split('\n').slice(-3).join(' / ');
       throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
     }
-    return r.stdout.toString();
-  };
-}
-
-/**
- * Runs our `kamal` with ARGS, no shell. On a terminal its stderr is ours (a password manager
- * may prompt there); elsewhere it is kept for the error's last lines.
- */
-export function kamalRunner(kamal: KamalCommand, interactive: boolean = process.stdin.isTTY === true): KamalRunner {
-  return (args, env) => {
-    const r = spawnSync(join(kamal.dir(), 'kamal'), args, {
-      env: definedEnv(env, kamal),
-      stdio: ['inherit', 'pipe', interactive ? 'inherit' : 'pipe'],
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    if (r.error) throw new Error(r.error.message);
-    if (r.status !== 0) {
-      const tail = r.stderr ? r.stderr.toString().trim().split('\n').slice(-3).join(' / ') : '';
-      throw new Error(`exit code ${r.status ?? `signal ${r.signal}`}${tail ? ` (${tail})` : ''}`);
-    }
+    // what the command printed on stderr is shown, as Ruby's backticks leave it on the terminal
+    if (r.stderr.length > 0) process.stderr.write(r.stderr);
     return r.stdout.toString();
   };
 }
@@ -326,7 +276,7 @@ export interface LoadSecretsOptions {
   /** Values given from outside (action inputs): they win over the files, whose lines for them are not run. */
   extra?: Record<string, string>;
   run?: CommandRunner;
-  runKamal?: KamalRunner;
+  vendorRun?: VendorRunner;
   /** Our `kamal` for `$(kamal ...)` and first on the PATH of the shells. */
   kamal?: KamalCommand;
 }
@@ -381,7 +331,7 @@ export class FileSecretStore implements SecretStore {
       if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
       const bytes = readFileSync(full);
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
-      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, runKamal: o.runKamal, kamal: o.kamal, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
+      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, vendorRun: o.vendorRun, cwd: o.cwd, kamal: o.kamal, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
       known = { ...known, ...parsed };
     }
     const values = new Map<string, Secret>();

@@ -7,7 +7,7 @@
  */
 import { shellsplit } from '../config/ruby.js';
 import type { VendorRunner } from './adapters/types.js';
-import { RubyError } from './adapters/ruby.js';
+import { RubyError, rubyInspect } from './adapters/ruby.js';
 import { extractSecretValue, secretsFetch } from './cli.js';
 
 export interface InlineDeps {
@@ -15,6 +15,8 @@ export interface InlineDeps {
   cwd?: string;
   run?: VendorRunner;
   interactive?: boolean;
+  /** Where Kamal's `puts` inside the inline command goes (the missing `--account` message). Default: stdout. */
+  out?: (text: string) => void;
 }
 
 // Kamal's class options that take a value (they are accepted and have no effect here)
@@ -40,9 +42,10 @@ export function inlineSecretsCommand(command: string, deps: InlineDeps): string 
     const word = rest[i]!;
     const eq = word.startsWith('--') ? word.indexOf('=') : -1;
     const [flag, inlineValue] = eq > 0 ? [word.slice(0, eq), word.slice(eq + 1)] : [word, undefined];
-    if (VALUE_OPTIONS[flag] || CLASS_VALUE_OPTIONS.includes(flag)) {
+    const option = Object.hasOwn(VALUE_OPTIONS, flag) ? VALUE_OPTIONS[flag] : undefined;
+    if (option || CLASS_VALUE_OPTIONS.includes(flag)) {
       const value = inlineValue ?? rest[++i];
-      if (VALUE_OPTIONS[flag] && value !== undefined) options[VALUE_OPTIONS[flag]!] = value;
+      if (option && value !== undefined) options[option] = value;
     } else if (flag.startsWith('-') && flag.length > 1) {
       // boolean options (--inline, -v, -q, ...)
     } else positional.push(word);
@@ -53,13 +56,14 @@ export function inlineSecretsCommand(command: string, deps: InlineDeps): string 
     const args = { adapter: options.adapter, account: options.account, from: options.from, names: positional, inline: true };
     const out = secretsFetch(args, { env: deps.env, cwd: deps.cwd, run: deps.run, interactive: deps.interactive });
     // Kamal prints the missing --account message and returns nil, which it then chomps
-    if (out.endsWith('\n')) throw new RubyError('NoMethodError', "undefined method 'chomp' for nil");
+    if (out.endsWith('\n')) {
+      (deps.out ?? ((text: string) => void process.stdout.write(text)))(out);
+      throw new RubyError('NoMethodError', "undefined method 'chomp' for nil");
+    }
     return out;
   }
   if (sub === 'extract') {
-    if (positional.length !== 2) {
-      throw new RubyError('Thor::InvocationError', `"kamal secrets extract" was called with ${positional.length === 0 ? 'no arguments' : `arguments ${JSON.stringify(positional)}`}`);
-    }
+    if (positional.length !== 2) throw invocationError('extract', positional);
     const value = extractSecretValue(positional[0]!, positional[1]!);
     if (typeof value === 'boolean') throw new RubyError('NoMethodError', `undefined method 'chomp' for ${String(value)}`);
     if (typeof value !== 'string') {
@@ -68,7 +72,13 @@ export function inlineSecretsCommand(command: string, deps: InlineDeps): string 
     }
     return value.replace(/(\r\n|\n|\r)$/, '');
   }
-  // `print` prints the secrets and returns them (a Hash), which Kamal then chomps
-  if (sub === 'print') throw new RubyError('NoMethodError', "undefined method 'chomp' for an instance of Hash");
-  throw new RubyError('Thor::UndefinedCommandError', `Could not find command "${sub ?? ''}" in "secrets" namespace.`);
+  // `print` takes no option `--inline`, so Thor reads it as an argument, and `print` takes none
+  if (sub === 'print') throw invocationError('print', [...positional, '--inline']);
+  throw new RubyError('Thor::UndefinedCommandError', `Could not find command "${sub ?? ''}".`);
+}
+
+/** Thor's text for a command called with the wrong number of arguments (it prints this on stderr and exits 1). */
+function invocationError(command: string, args: string[]): RubyError {
+  const called = args.length === 0 ? 'no arguments' : `arguments [${args.map(rubyInspect).join(', ')}]`;
+  return new RubyError('Thor::InvocationError', `ERROR: "kamal secrets ${command}" was called with ${called}\nUsage: "kamal secrets ${command}"`);
 }

@@ -8,15 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
-  extractSecret,
   FileSecretStore,
   parseDotenv,
   plainWords,
   type CommandRunner,
   type KamalCommand,
-  type KamalRunner,
   type LoadSecretsOptions,
 } from '../../../src/config/secrets.js';
+import type { VendorRunner } from '../../../src/secrets/adapters/index.js';
 import { configError, project, removeProjects } from './helpers.js';
 
 afterAll(removeProjects);
@@ -189,9 +188,9 @@ describe('FileSecretStore', () => {
     });
   });
 
-  it('load() surfaces a parse error as a ConfigError naming the file and line', () => {
+  it('load() surfaces an inline command\'s failure as a ConfigError with Kamal\'s message', () => {
     const cwd = withTestSecrets({ secrets: 'A=1\nB=$(kamal secrets extract B \'{"A":"x"}\')' });
-    expect(configError(() => store(cwd).load()).message).toBe('.kamal/secrets: line 2: Could not find secret B');
+    expect(configError(() => store(cwd).load()).message).toBe('Could not find secret B');
   });
 
   it('refuses a binary secrets file', () => {
@@ -352,18 +351,17 @@ describe('kamal secrets extract (inline)', () => {
   });
 
   it.each<[string, string, string]>([
-    ['a missing name', "A=$(kamal secrets extract NOPE '{\"DB\":\"pw\"}')", '.kamal/secrets: line 1: Could not find secret NOPE'],
-    ['an inherited name', "A=$(kamal secrets extract constructor '{}')", '.kamal/secrets: line 1: Could not find secret constructor'],
-    ['JSON that lost its quotes to shellsplit', 'A=$(kamal secrets extract DB {"DB":"pw"})', '.kamal/secrets: line 1: kamal secrets extract: the fetched secrets are not JSON'],
-    ['no JSON', 'A=$(kamal secrets extract DB)', '.kamal/secrets: line 1: kamal secrets extract needs a NAME and the fetched secrets'],
+    ['a missing name', "A=$(kamal secrets extract NOPE '{\"DB\":\"pw\"}')", 'Could not find secret NOPE'],
+    ['an inherited name', "A=$(kamal secrets extract constructor '{}')", 'Could not find secret constructor'],
+    ['a false value', "A=$(kamal secrets extract A '{\"A\":false}')", 'Could not find secret A'],
+    ['JSON that lost its quotes to shellsplit', 'A=$(kamal secrets extract DB {"DB":"pw"})', "expected object key, got 'DB:pw}' at line 1 column 2"],
+    ['no JSON', 'A=$(kamal secrets extract DB)', 'ERROR: "kamal secrets extract" was called with arguments ["DB"]\nUsage: "kamal secrets extract"'],
   ])('refuses %s', (_n, text, message) => {
     expect(configError(() => parseDotenv(text, { env: {} })).message).toBe(message);
   });
 
-  it('extractSecret directly', () => {
-    expect(extractSecret('B', '{"a/B":"1","B":"2"}')).toBe('2');
-    expect(extractSecret('B', '{"a/B":"1"}')).toBe('1');
-    expect(configError(() => extractSecret('B', '[1]')).message).toBe('secrets: line 0: Could not find secret B');
+  it('a false value gives way to a key ending in /NAME, as in Kamal', () => {
+    expect(parseDotenv('A=$(kamal secrets extract A \'{"A":false,"x/A":"y"}\')', { env: {} })).toEqual({ A: 'y' });
   });
 });
 
@@ -421,8 +419,8 @@ esac
     ['kamal is ours, before another one on PATH', 'WHO=$(kamal version)\nWHERE=$(command -v kamal)', { WHO: 'ours: version', WHERE: join(ours, 'kamal') }],
     [
       'inline fetch keeps the shell-escaped JSON; extract takes a value from it',
-      'SECRETS=$(kamal secrets fetch -a op --account acme --from vault DB API)\nDB=$(kamal secrets extract DB $SECRETS)\nAPI=$(kamal secrets extract API ${SECRETS})',
-      { SECRETS: '\\{\\"vault/DB\\":\\"p\\ w\\$x\\",\\"vault/API\\":\\"a\\|b\\"\\}', DB: 'p w$x', API: 'a|b' },
+      'SECRETS=$(kamal secrets fetch -a test --account acme --from vault DB API)\nDB=$(kamal secrets extract DB $SECRETS)\nAPI=$(kamal secrets extract API ${SECRETS})',
+      { SECRETS: '\\{\\"vault/DB\\":\\"BD/tluav\\",\\"vault/API\\":\\"IPA/tluav\\"\\}', DB: 'BD/tluav', API: 'IPA/tluav' },
     ],
     ['a pipe after kamal secrets fetch runs through sh', `DB=$(kamal secrets fetch -a op --account acme DB | sed -e 's/.*"vault.DB":"//' -e 's/".*//')`, { DB: 'p w$x' }],
     ['nested $(...)', 'A=$(echo $(echo inner))', { A: 'inner' }],
@@ -447,22 +445,22 @@ esac
   it.each<[string, string, string]>([
     ['a failing command', 'OK=1\nF=$(echo bad >&2; exit 4)', '.kamal/secrets: line 2: the command substitution failed: exit code 4 (bad)'],
     ['a command that is not installed', 'F=$(no-such-tool-here get x)', '.kamal/secrets: line 1: the command substitution failed: exit code 127 (/bin/sh: 1: no-such-tool-here: not found)'],
-    ['a failing inline fetch', 'S=$(kamal secrets fetch -a broken x)', '.kamal/secrets: line 1: `kamal secrets fetch` failed: exit code 1 (1Password CLI is not installed)'],
-    [
-      'an inline fetch without a required --account',
-      'S=$(kamal secrets fetch -a noacct x)',
-      ".kamal/secrets: line 1: `kamal secrets fetch` failed: No value provided for required options '--account'",
-    ],
+    ['a failing inline fetch, with Kamal\'s message', 'S=$(kamal secrets fetch -a broken x)', 'Unknown secrets adapter: broken'],
   ])('stops at %s', (_n, text, message) => {
     expect(configError(() => parse(text)).message).toBe(message);
   });
 
-  it('the inline command gets --inline and the run\'s environment; an injected runner sees the words', () => {
-    const runKamal = vi.fn<KamalRunner>(() => 'out\n');
-    expect(parse('A=$(kamal secrets fetch -a op --account "my acct" x)', { runKamal })).toEqual({ A: 'out' });
-    expect(runKamal).toHaveBeenCalledWith(['secrets', 'fetch', '-a', 'op', '--account', 'my acct', 'x', '--inline'], env);
+  it('the inline command runs in-process: no shell, the vendor CLI gets the words', () => {
     const run = vi.fn<CommandRunner>(() => 'ran\n');
-    expect(parseDotenv('A=$(kamal secrets fetch -a op --account "my acct" x)', { env: {}, run })).toEqual({ A: 'ran' });
-    expect(run).toHaveBeenCalledWith("kamal secrets fetch -a op --account 'my acct' x --inline", {});
+    const vendorRun = vi.fn<VendorRunner>((call) => ({
+      stdout: call.argv[1] === '--version' ? 'aws-cli/2.17.0\n' : '{"SecretValues":[{"Name":"my id","SecretString":"v"}],"Errors":[]}\n',
+      success: true,
+    }));
+    expect(parseDotenv('A=$(kamal secrets fetch -a aws_secrets_manager "my id")', { env: {}, run, vendorRun })).toEqual({ A: '\\{\\"my\\ id\\":\\"v\\"\\}' });
+    expect(run).not.toHaveBeenCalled();
+    expect(vendorRun.mock.calls.map(([c]) => c.argv)).toEqual([
+      ['aws', '--version'],
+      ['aws', 'secretsmanager', 'batch-get-secret-value', '--secret-id-list', 'my id', '--output', 'json'],
+    ]);
   });
 });
