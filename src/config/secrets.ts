@@ -246,6 +246,7 @@ function definedEnv(env: Record<string, string | undefined>, kamal: KamalCommand
 export function shellRunner(kamal: KamalCommand): CommandRunner {
   return (command, env) => {
     const r = spawnSync('/bin/sh', ['-c', command], {
+      argv0: 'sh',
       env: definedEnv(env, kamal),
       stdio: ['inherit', 'pipe', 'pipe'],
       maxBuffer: 16 * 1024 * 1024,
