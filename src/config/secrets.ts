@@ -6,7 +6,8 @@
  * earlier file's keys), and `$(command)` run through `sh` with the run's environment
  * and our `kamal` first on PATH. `$(kamal secrets ...)` is Kamal's inline command, run
  * in-process as Kamal runs it (src/secrets/inline.ts): `fetch` gives its JSON shell-escaped,
- * `extract` reads it back, and a failure stops the run with Kamal's own message.
+ * `extract` reads it back, and a failure stops the run with Kamal's own message, after the
+ * file and line.
  * Deliberate differences: a command's output is not expanded again (dotenv runs its
  * variable pass over it, so a `$word` inside a fetched password is lost), and a
  * failing shell command stops the run naming the file, line and exit code (Kamal takes
@@ -178,7 +179,7 @@ function matchingParen(s: string, open: number): number {
 }
 
 function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
-  if (/^\s*kamal\s*secrets\s+/.test(command) && plainWords(command)) return inlineSecretsCommand(command, ctx.opts);
+  if (/^\s*kamal\s*secrets\s+/.test(command) && plainWords(command)) return inlineSecretsCommand(command, ctx);
   const run = ctx.opts.run ?? shellRunner(ctx.opts.kamal ?? defaultKamal());
   try {
     return chomp(run(command, ctx.opts.env));
@@ -190,13 +191,13 @@ function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; l
 /**
  * Kamal's inline `kamal secrets ...` (Kamal::Cli::Main.start(words + ["--inline"]).chomp), in-process:
  * `fetch` runs the vendor CLI and gives the JSON shell-escaped, so `$(kamal secrets extract NAME $SECRETS)`
- * gets it as one word. A failure stops the run with Kamal's message, bare, as Kamal prints it.
+ * gets it as one word. A failure stops the run with Kamal's message after the file and line.
  */
-function inlineSecretsCommand(command: string, opts: DotenvOptions): string {
+function inlineSecretsCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
   try {
-    return runInlineSecretsCommand(command, { env: opts.env, cwd: opts.cwd, run: opts.vendorRun });
+    return runInlineSecretsCommand(command, { env: ctx.opts.env, cwd: ctx.opts.cwd, run: ctx.opts.vendorRun });
   } catch (e) {
-    if (e instanceof RubyError) throw new ConfigError(e.message);
+    if (e instanceof RubyError) throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: ${e.message}`);
     throw e;
   }
 }

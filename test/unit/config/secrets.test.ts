@@ -188,9 +188,9 @@ describe('FileSecretStore', () => {
     });
   });
 
-  it('load() surfaces an inline command\'s failure as a ConfigError with Kamal\'s message', () => {
+  it('load() surfaces an inline command\'s failure as a ConfigError: file, line and Kamal\'s message', () => {
     const cwd = withTestSecrets({ secrets: 'A=1\nB=$(kamal secrets extract B \'{"A":"x"}\')' });
-    expect(configError(() => store(cwd).load()).message).toBe('Could not find secret B');
+    expect(configError(() => store(cwd).load()).message).toBe('.kamal/secrets: line 2: Could not find secret B');
   });
 
   it('refuses a binary secrets file', () => {
@@ -357,7 +357,7 @@ describe('kamal secrets extract (inline)', () => {
     ['JSON that lost its quotes to shellsplit', 'A=$(kamal secrets extract DB {"DB":"pw"})', "expected object key, got 'DB:pw}' at line 1 column 2"],
     ['no JSON', 'A=$(kamal secrets extract DB)', 'ERROR: "kamal secrets extract" was called with arguments ["DB"]\nUsage: "kamal secrets extract"'],
   ])('refuses %s', (_n, text, message) => {
-    expect(configError(() => parseDotenv(text, { env: {} })).message).toBe(message);
+    expect(configError(() => parseDotenv(text, { env: {} })).message).toBe(`.kamal/secrets: line 1: ${message}`);
   });
 
   it('a false value gives way to a key ending in /NAME, as in Kamal', () => {
@@ -444,8 +444,8 @@ esac
 
   it.each<[string, string, string]>([
     ['a failing command', 'OK=1\nF=$(echo bad >&2; exit 4)', '.kamal/secrets: line 2: the command substitution failed: exit code 4 (bad)'],
-    ['a command that is not installed', 'F=$(no-such-tool-here get x)', '.kamal/secrets: line 1: the command substitution failed: exit code 127 (/bin/sh: 1: no-such-tool-here: not found)'],
-    ['a failing inline fetch, with Kamal\'s message', 'S=$(kamal secrets fetch -a broken x)', 'Unknown secrets adapter: broken'],
+    ['a command that is not installed', 'F=$(no-such-tool-here get x)', '.kamal/secrets: line 1: the command substitution failed: exit code 127 (sh: 1: no-such-tool-here: not found)'],
+    ['a failing inline fetch, with Kamal\'s message', 'S=$(kamal secrets fetch -a broken x)', '.kamal/secrets: line 1: Unknown secrets adapter: broken'],
   ])('stops at %s', (_n, text, message) => {
     expect(configError(() => parse(text)).message).toBe(message);
   });
