@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, parse } from '../../../src/cli/program.js';
+import { buildProgram, parse, preprocessArgv } from '../../../src/cli/program.js';
 import { runCli } from '../../../src/cli/run.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/kamal-help', import.meta.url));
@@ -180,5 +180,28 @@ describe('commands of Kamal with a meaning of their own here', () => {
     expect(r.err).toContain('kamal-action is not a Ruby gem. Run `kamal-action init` without --bundle');
     const again = await run(['init', '--no-bundle', '--help']);
     expect(again.exitCode).toBe(0);
+  });
+});
+
+describe("Thor's negated booleans mean false", () => {
+  const opts = (words: string[]) => (parse(words) as { opts: Record<string, unknown> }).opts;
+
+  it('--no-NAME and --skip-NAME turn off a flag given before them', () => {
+    expect(opts(['deploy', '--verbose', '--no-verbose']).verbose).toBe(false);
+    expect(opts(['deploy', '-v']).verbose).toBe(true);
+    expect(opts(['deploy', '--skip-quiet']).quiet).toBe(false);
+    expect(opts(['remove', '--no-confirmed']).confirmed).toBe(false);
+  });
+
+  it('a negation that is an option of its own is left alone', () => {
+    expect(preprocessArgv(['deploy', '--no-cache', '--skip-push'])).toEqual(['deploy', '--no-cache', '--skip-push']);
+  });
+
+  it('--skip-publish is --no-publish; --no-debug of `--debug [bool]` is --debug=false', () => {
+    expect(preprocessArgv(['proxy', 'boot_config', 'set', '--skip-publish', '--no-debug'])).toEqual(['proxy', 'boot_config', 'set', '--no-publish', '--debug=false']);
+  });
+
+  it('words that are not negations of our booleans are kept (a command of server exec)', () => {
+    expect(preprocessArgv(['server', 'exec', 'ls', '--no-color'])).toEqual(['server', 'exec', 'ls', '--no-color']);
   });
 });
