@@ -184,7 +184,7 @@ describe('commands of Kamal with a meaning of their own here', () => {
 });
 
 describe("Thor's negated booleans mean false", () => {
-  const opts = (words: string[]) => (parse(words) as { opts: Record<string, unknown> }).opts;
+  const opts = (words: string[]) => (parse(words) as unknown as { opts: Record<string, unknown> }).opts;
 
   it('--no-NAME and --skip-NAME turn off a flag given before them', () => {
     expect(opts(['deploy', '--verbose', '--no-verbose']).verbose).toBe(false);
