@@ -16,6 +16,8 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, parse, preprocessArgv } from '../../../src/cli/program.js';
 import { runCli } from '../../../src/cli/run.js';
+import { docsText } from '../../../src/cli/docs.js';
+import { deployConfigShape } from '../../../src/config/schema.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/kamal-help', import.meta.url));
 
@@ -203,5 +205,12 @@ describe("Thor's negated booleans mean false", () => {
 
   it('words that are not negations of our booleans are kept (a command of server exec)', () => {
     expect(preprocessArgv(['server', 'exec', 'ls', '--no-color'])).toEqual(['server', 'exec', 'ls', '--no-color']);
+  });
+});
+
+describe('docs names every key of the configuration', () => {
+  it('each top-level key of config/deploy.yml is listed in `docs`', () => {
+    const text = docsText().text;
+    for (const key of Object.keys(deployConfigShape)) expect(text, key).toMatch(new RegExp(`\\b${key}\\b`));
   });
 });
