@@ -5,14 +5,19 @@
  *   from those boot_config files and serves;
  * - `.kamal/secrets` fetches through stub `op` and `bw` CLIs (answering Kamal's calls as in
  *   Kamal's adapter tests) with `kamal secrets fetch` / `extract` and a pipe to jq, and the
- *   values reach the containers' environment.
+ *   values reach the containers' environment;
+ * - the action bundle (`node dist/main/index.js`, as a runner starts it) adds a folder to the
+ *   runner's PATH file whose `kamal` a later step runs with nothing but that PATH: it reaches
+ *   the hosts with the step's key and known_hosts files. A `kamal` already on PATH stays first.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type KamalRun, type LabHost } from './helpers.js';
+import { parse } from 'yaml';
+import { ROOT, httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type KamalRun, type LabHost } from './helpers.js';
 
 const HOST = 'path.lab.test';
 
@@ -177,5 +182,55 @@ BW_PIPED=$(kamal secrets fetch --adapter bitwarden --account ci@example.com myit
     for (const v of ['op-p@ss w$rd!1', 'bw-secret123', 'bw-token-9', l.registry.password]) {
       expect(r.reporter.text + r.out + r.err).not.toContain(v);
     }
+  });
+
+  it("the action's kamal runs in a later step with only the PATH the action added; a kamal already on PATH stays first", () => {
+    const main = join(ROOT, 'dist/main/index.js');
+    if (!existsSync(main)) throw new Error('dist/main/index.js is missing: run npm run build');
+    const l = lab();
+    const dir = makeProject({ service: 'later', yaml: `servers:\n  web:\n    hosts:\n      - ${h.ip}\n${labProxyYaml(HOST)}` });
+    // the key and known_hosts come from the action's inputs only, as in a workflow
+    writeFileSync(join(dir, 'config/deploy.yml'), readFileSync(join(dir, 'config/deploy.yml'), 'utf8').replace(/^ssh:\n(  .*\n)+/m, ''));
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+    const step = (path: string, inputs: Record<string, string>) => {
+      const runnerTemp = mkdtempSync(join(tmpdir(), 'kamal-path-runner-'));
+      const files = Object.fromEntries(['GITHUB_PATH', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((n) => [n, join(runnerTemp, n)]));
+      for (const f of Object.values(files)) writeFileSync(f, '');
+      const env: Record<string, string> = { PATH: path, HOME: process.env.HOME ?? '', GITHUB_WORKSPACE: dir, RUNNER_TEMP: runnerTemp, ...files };
+      for (const [name, spec] of Object.entries(action.inputs)) env[`INPUT_${name.toUpperCase()}`] = inputs[name] ?? spec.default ?? '';
+      const r = spawnSync(process.execPath, [main], { env, encoding: 'utf8' });
+      return { ...r, added: readFileSync(files.GITHUB_PATH, 'utf8').split('\n').filter(Boolean) };
+    };
+    const inputs = {
+      command: 'lock status',
+      'ssh-private-key': readFileSync(l.ssh.key, 'utf8'),
+      'ssh-known-hosts': readFileSync(l.ssh.knownHosts, 'utf8'),
+      secrets: JSON.stringify({ KAMAL_REGISTRY_PASSWORD: l.registry.password }),
+    };
+    const first = step(process.env.PATH ?? '', inputs);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    expect(first.added).toHaveLength(1);
+    const bin = first.added[0]!;
+    expect(readdirSync(bin).sort()).toEqual(['kamal', 'kamal-action']);
+    expect(first.stdout).toContain('Later steps of this job can run kamal');
+
+    // a later `run:` step: the runner's PATH with the added folder first, the step's own env, no KAMAL_ACTION_*
+    const later = spawnSync('sh', ['-c', 'command -v kamal && kamal lock status && kamal-action version'], {
+      cwd: dir,
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME ?? '', LAB_REGISTRY_PASSWORD: l.registry.password },
+      encoding: 'utf8',
+    });
+    expect(later.status, later.stdout + later.stderr).toBe(0);
+    expect(later.stdout).toContain(`${bin}/kamal\n`);
+    expect(later.stdout).toContain('There is no deploy lock');
+    expect(later.stdout).toMatch(/\(compatible with Kamal 2\.12\.0\)/);
+
+    // with a real kamal first on PATH, only kamal-action is added and the log says so
+    const gems = mkdtempSync(join(tmpdir(), 'kamal-path-gems-'));
+    tool(gems, 'kamal', 'echo "the real kamal"\n');
+    const second = step(`${gems}:${process.env.PATH}`, inputs);
+    expect(second.status, second.stdout + second.stderr).toBe(0);
+    expect(readdirSync(second.added[0]!)).toEqual(['kamal-action']);
+    expect(second.stdout).toContain(`kamal is already on PATH (${gems}/kamal), so later steps keep running it; this action's CLI is on PATH for them as kamal-action`);
   });
 });
