@@ -169,8 +169,11 @@ describe('the bundle: output from a hook (untrusted text) against the runner log
 
   it('no line of the hook is acted on: only our own masks, groups and the final annotation', () => {
     expect(view.closed).toBe(true);
-    const names = new Set(view.commands.map((c) => c.name));
-    for (const n of names) expect(['add-mask', 'group', 'endgroup', 'error', 'warning']).toContain(n);
+    // ours: masks, groups, annotations, and the PATH entry for `kamal` in later steps (a folder of RUNNER_TEMP)
+    for (const c of view.commands) {
+      const own = ['add-mask', 'group', 'endgroup', 'error', 'warning'].includes(c.name) || (c.name === 'add-path' && c.value.startsWith(main.runnerTemp));
+      expect(own, c.line).toBe(true);
+    }
     expect(view.commands.filter((c) => /pwned/.test(c.value))).toEqual([]);
     expect(view.commands.filter((c) => c.name === 'add-mask' && c.value === 'x')).toEqual([]);
     expect(view.commands.filter((c) => ['save-state', 'set-output'].includes(c.name))).toEqual([]);
