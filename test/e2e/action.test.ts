@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT, httpGet, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
 import { startFakeGithub, type FakeGithub, type RecordedRequest } from '../unit/action/github-server.js';
+import { cancelLikeRunner, hostSh, proxyDeployPending, runningContainers, tally, waitUntil, watchServing, stateValue, type Cancel, type Served } from './cancel-helpers.js';
 
 const HOST = 'action.lab.test';
 const SERVICE = 'actapp';
@@ -285,9 +286,10 @@ retain_containers: 5
     expect(calls[2]!.body).toMatchObject({ environment_url: `http://${HOST}/`, log_url: 'https://github.example/acme/shop/actions/runs/4242' });
 
     // The post step had nothing to release and removed the key.
-    expect(r.main.state['lock-held']).toBe('false');
-    expect(r.main.state['ssh-dir']).toBeTruthy();
-    expect(existsSync(r.main.state['ssh-dir']!)).toBe(false);
+    // (state values carry the main step's signature)
+    expect(stateValue(r.main.state, 'lock-held')).toBe('false');
+    expect(stateValue(r.main.state, 'ssh-dir')).toBeTruthy();
+    expect(existsSync(stateValue(r.main.state, 'ssh-dir')!)).toBe(false);
     expect(lockDirs()).toBe('');
   });
 
@@ -330,41 +332,95 @@ retain_containers: 5
     expect(lockDirs()).toBe('');
   });
 
-  it('SIGINT mid-deploy, then SIGTERM 7.5 s later: the old version keeps serving and the lock is released', async () => {
-    let interruptedAt = 0;
-    let signalled = false;
+  it('SIGINT with the proxy deploy pending on both hosts, SIGTERM 7.5 s and SIGKILL 10 s later as the runner does: every request served by the old version, the new containers stopped, the lock released', async () => {
+    // v3 boots slowly: the rollout waits in kamal-proxy's health check, and the proxy would switch
+    // to v3 BOOT_DELAY s after it started, well inside the deploy timeout, were it left to go on.
+    const bootDelay = 8;
+    const deployTimeout = 15;
+    let cancel: Cancel | undefined;
+    let waiting: Promise<void> | undefined;
+    let watching: Promise<Served> | undefined;
     const r = await action(
       { version: 'v3' },
-      { VERSION: 'v3', BOOT_DELAY: '15', DEPLOY_TIMEOUT: '40' },
+      { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) },
       (soFar, child) => {
-        if (signalled || !soFar.includes('::group::boot web')) return;
-        signalled = true;
-        // As the runner cancels a job: SIGINT, SIGTERM 7.5 s later, then kill 2.5 s after that.
-        setTimeout(() => {
-          interruptedAt = Date.now();
-          child.kill('SIGINT');
-          setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'), 7500);
-          setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 10_000);
-        }, 1000);
+        if (waiting || !soFar.includes('::group::boot web')) return;
+        // the known point: on every host the v3 container runs and the proxy's deploy to it is pending
+        waiting = waitUntil('v3 running with a pending proxy deploy on both hosts', async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean), {
+          timeoutMs: 20_000,
+          alive: () => child.exitCode === null,
+        }).then(() => {
+          // every request from the signal until the interrupted deploy's timeout has passed
+          watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
+          cancel = cancelLikeRunner(child);
+        });
       },
     );
-    expect(signalled, explain(r.main)).toBe(true);
+    await waiting;
+    expect(cancel, explain(r.main)).toBeDefined();
+    const exitedAfterMs = await cancel!.exited;
+    // the main step undid the rollout and released the lock itself, before the runner would kill it
+    expect(r.main.signal, `${explain(r.main)}\nsignals: ${JSON.stringify(cancel!.sent)}`).toBeNull();
     expect(r.main.exitCode, explain(r.main)).not.toBe(0);
     expect(r.post.exitCode, explain(r.post)).toBe(0);
     expect(r.main.stdout).toContain('Received SIGINT');
+    for (const h of web()) expect(r.main.stdout, explain(r.main)).toContain(`Reverted web on ${h.ip} to v2`);
     expect(r.post.stdout).not.toMatch(/^::warning::/m);
+    process.stderr.write(`[cancel] main exited ${exitedAfterMs} ms after SIGINT; signals ${JSON.stringify(cancel!.sent)}\n`);
 
-    // The lock is gone, released by the engine or by the post step.
+    // The lock is gone, the deployment got its final status.
     expect(lockDirs()).toBe('');
-    // The deployment got its final status from main or post.
-    const id = Number(r.main.state['deployment-id']);
+    const id = Number(stateValue(r.main.state, 'deployment-id'));
     expect(statusesOf(id).at(-1)!.body).toMatchObject({ state: 'failure' });
+    // nothing was left for the post step to undo
+    expect(stateValue(r.main.state, 'pending-undo')).toBe('');
 
-    expect(await serving()).toEqual(['v2', 'v2']);
-    // Still v2 once the interrupted container would have become healthy.
-    const wait = interruptedAt + 20_000 - Date.now();
-    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-    expect(await serving()).toEqual(['v2', 'v2']);
+    // ... is served by v2.
+    const served = (await watching)!;
+    expect(served.requests).toBeGreaterThan(20);
+    expect(tally(served)).toEqual(Object.fromEntries(web().map((h) => [h.ip, { v2: served.answers.get(h.ip)!.length }])));
+    for (const h of web()) expect(await runningContainers(h, `${SERVICE}-web-v3`), `v3 still running on ${h.ip}`).toBe('');
+    for (const h of web()) expect(await hostSh(h, `docker ps -a -q --filter name=^${SERVICE}-web-v3$`), `no v3 container on ${h.ip}`).not.toBe('');
+  });
+
+  it('SIGINT, then the main step killed 0.3 s later, mid-undo: the post step finishes the undo before releasing the lock, and the old version keeps serving', async () => {
+    const bootDelay = 8;
+    const deployTimeout = 15;
+    let cancel: Cancel | undefined;
+    let waiting: Promise<void> | undefined;
+    let watching: Promise<Served> | undefined;
+    const r = await action(
+      { version: 'v3' },
+      { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) },
+      (soFar, child) => {
+        if (waiting || !soFar.includes('::group::boot web')) return;
+        waiting = waitUntil('v3 running with a pending proxy deploy on both hosts', async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean), {
+          timeoutMs: 20_000,
+          alive: () => child.exitCode === null,
+        }).then(() => {
+          watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
+          cancel = cancelLikeRunner(child, { killAfterMs: 300 });
+        });
+      },
+    );
+    await waiting;
+    expect(cancel, explain(r.main)).toBeDefined();
+    expect(r.main.signal, explain(r.main)).toBe('SIGKILL');
+    // the state the killed main step left: the lock held, both boots still to undo
+    expect(stateValue(r.main.state, 'lock-held')).toBe('true');
+    expect(JSON.parse(stateValue(r.main.state, 'pending-undo')!)).toEqual(
+      web().map((h) => ({ host: h.ip, role: 'web', version: 'v3', previousVersion: 'v2', phase: 'deploying' })),
+    );
+    expect(r.post.exitCode, explain(r.post)).toBe(0);
+    expect(r.post.stdout).toContain('::group::Putting the previous version back where the cancelled rollout started the new one');
+    for (const h of web()) expect(r.post.stdout, explain(r.post)).toContain(`Reverted web on ${h.ip} to v2`);
+    expect(r.post.stdout).not.toMatch(/^::warning::(Could not|Post step)/m);
+    expect(lockDirs()).toBe('');
+
+    const served = (await watching)!;
+    expect(served.requests).toBeGreaterThan(20);
+    expect(tally(served)).toEqual(Object.fromEntries(web().map((h) => [h.ip, { v2: served.answers.get(h.ip)!.length }])));
+    for (const h of web()) expect(await runningContainers(h, `${SERVICE}-web-v3`), `v3 still running on ${h.ip}`).toBe('');
   });
 
   it('the post step logged out of the registry the build logged in to', () => {
