@@ -62,6 +62,17 @@ const VARIABLE = /(\\)?\$(?!\()\{?([A-Za-z0-9_]+)?\}?/g;
 
 /** Parses dotenv text into a map, as `Dotenv.parse(file, overwrite: true)` does. */
 export function parseDotenv(text: string, opts: DotenvOptions): Record<string, string> {
+  if (opts.kamal) return parseText(text, { ...opts, kamal: opts.kamal });
+  // without a run's `kamal` (a parse outside the CLI), one without settings, for this parse only
+  const kamal = new KamalShim({});
+  try {
+    return parseText(text, { ...opts, kamal });
+  } finally {
+    kamal.dispose();
+  }
+}
+
+function parseText(text: string, opts: DotenvOptions & { kamal: KamalCommand }): Record<string, string> {
   const hash: Record<string, string> = Object.create(null) as Record<string, string>;
   const file = opts.file ?? '.kamal/secrets';
   const lookup = (key: string): string => hash[key] ?? own(opts.env, key) ?? '';
@@ -180,7 +191,7 @@ function matchingParen(s: string, open: number): number {
 
 function runCommand(command: string, ctx: { opts: DotenvOptions; file: string; lineNo: number }): string {
   if (/^\s*kamal\s*secrets\s+/.test(command) && plainWords(command)) return inlineSecretsCommand(command, ctx);
-  const run = ctx.opts.run ?? shellRunner(ctx.opts.kamal ?? defaultKamal());
+  const run = ctx.opts.run ?? shellRunner(ctx.opts.kamal!);
   try {
     return chomp(run(command, ctx.opts.env));
   } catch (e) {
@@ -261,12 +272,6 @@ export function shellRunner(kamal: KamalCommand): CommandRunner {
     if (r.stderr.length > 0) process.stderr.write(r.stderr);
     return r.stdout.toString();
   };
-}
-
-let fallbackKamal: KamalShim | undefined;
-/** Without a run's `kamal` (a store made outside the CLI), one without settings. */
-function defaultKamal(): KamalCommand {
-  return (fallbackKamal ??= new KamalShim({}));
 }
 
 export interface LoadSecretsOptions {
