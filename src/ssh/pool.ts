@@ -693,8 +693,12 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
     // log can run for hours); everything else is collected and redacted.
     const session = opts.interactive;
     if (session) {
-      channel.on('data', (d: Buffer) => session.stdout(d));
-      channel.stderr.on('data', (d: Buffer) => session.stderr(d));
+      channel.on('data', (d: Buffer) => {
+        if (!finished) session.stdout(d);
+      });
+      channel.stderr.on('data', (d: Buffer) => {
+        if (!finished) session.stderr(d);
+      });
     } else {
       channel.on('data', (d: Buffer) => out.write(d));
       channel.stderr.on('data', (d: Buffer) => err.write(d));
@@ -723,12 +727,16 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
       } catch {
         // already closed
       }
+      // OpenSSH ignores the signal and keeps a session without a pty open until its command
+      // exits; an interactive session ends here at once, as `ssh` does when interrupted (the
+      // remote command then meets its closed output).
+      if (session) finish();
     };
     const timer = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
     const onAbort = (): void => stop('abort');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    channel.on('close', () => {
+    const finish = (): void => {
       if (finished) return;
       finished = true;
       try {
@@ -755,7 +763,8 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
       }
       if (exitSignal && !stderr) return resolve({ exitCode, stdout, stderr: `killed by signal ${exitSignal}` });
       resolve({ exitCode, stdout, stderr });
-    });
+    };
+    channel.on('close', finish);
 
     if (opts.signal?.aborted) {
       stop('abort');

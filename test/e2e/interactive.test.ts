@@ -395,6 +395,40 @@ accessories:
     expect(r.code).toBe(4);
   });
 
+  it('app logs -f with stdin piped: no pty; SIGINT (as from a CI cancel) stops it at once', async () => {
+    const child = spawn(CLI[0]!, [...CLI.slice(1), 'app', 'logs', '-f'], { cwd: dir, env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const path = `/piped-${randomBytes(4).toString('hex')}`;
+    await new Promise<void>((resolve, reject) => {
+      let asked = false;
+      const giveUp = setTimeout(() => reject(new Error(`url:${path} never showed up:\n${stdout}\n${stderr}`)), GIVE_UP_MS);
+      child.on('close', () => reject(new Error(`the CLI exited:\n${stdout}\n${stderr}`)));
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        stdout += s;
+        if (!asked && stdout.includes('Following logs on')) {
+          asked = true;
+          void httpGet(h.ip, path, HOST);
+        }
+        if (stdout.includes(`url:${path}`)) {
+          clearTimeout(giveUp);
+          resolve();
+        }
+      });
+    });
+    // OpenSSH keeps a session without a pty until its command exits, and refuses to signal it:
+    // we stop at once all the same, as `ssh` does (the remote follower meets its closed output)
+    child.kill('SIGINT');
+    const stuck = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
+    expect(await closed).toBe(130);
+    clearTimeout(stuck);
+    expect(stderr).toContain('Received SIGINT');
+    expect(stderr).toContain('Cancelled');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('server exec -i: the input reaches the host command, and its end is the end of input there', async () => {
     const r = await piped(dir, ['server', 'exec', '-i', "sh -c 'tty; wc -l'"], 'a\nb\nc\n');
     expect(r.stdout).toContain('not a tty\n3\n');
