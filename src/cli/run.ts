@@ -3,7 +3,8 @@ import { ConfigError, UsageError } from '../errors.js';
 import { ConsoleReporter, type Reporter } from '../engine/reporter.js';
 import { PlanRunner, type PlannedStep } from '../engine/plan-runner.js';
 import type { Kamal } from '../engine/kamal.js';
-import { CancelledError, isCancellation } from '../engine/cancel.js';
+import { CancelledError, isCancellation, type PendingUndo } from '../engine/cancel.js';
+import { pendingUndo } from '../engine/app.js';
 import { loadRawConfig } from '../config/load.js';
 import { splitShellWords } from '../shell.js';
 import { createContext, type ContextDeps } from './context.js';
@@ -136,8 +137,21 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     if (error instanceof InteractiveExitError) return { exitCode: error.exitCode, error, kamal };
     err(`${formatError(error, kamal?.secrets)}\n`);
     const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
+    // boots a cancel could not undo: the command that finishes the undo
+    const left = cancelled && kamal && !kamal.dryRun ? pendingUndo(kamal) : [];
+    if (left.length > 0) err(undoHint(left, args));
     return { exitCode: cancelled ? 130 : 1, error, kamal };
   }
+}
+
+function undoHint(left: PendingUndo[], args: string[]): string {
+  const config = flagValue(args, ['-c', '--config-file']);
+  const destination = flagValue(args, ['-d', '--destination']);
+  const flags = [...(config ? [` -c ${config}`] : []), ...(destination ? [` -d ${destination}`] : [])].join('');
+  return (
+    `The previous version is not back for ${left.map((b) => `${b.role} on ${b.host}`).join(', ')}; finish with:\n` +
+    `  kamal-action app undo_boot '${JSON.stringify(left)}' --version ${left[0]!.version}${flags}\n`
+  );
 }
 
 function cancelReason(signal: AbortSignal | undefined, e: unknown): unknown {

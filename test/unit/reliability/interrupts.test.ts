@@ -31,7 +31,7 @@ import { RecordingCore } from '../action/fakes.js';
 import { runCli } from '../../../src/cli/run.js';
 import { CancelledError, undoSteps, type BootPhase } from '../../../src/engine/cancel.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand } from '../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand, type Responder } from '../../../src/exec/recording.js';
 import { CommandAbortedError, type RunOptions, type RunResult } from '../../../src/exec/types.js';
 import { display, type Command } from '../../../src/shell.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, lines, removeDirs, testEnv } from './fleet.js';
@@ -339,7 +339,11 @@ class HangingRunner extends RecordingRunner {
 }
 
 /** A deploy of v2 over v1 on both web hosts, cancelled (SIGINT) once `when` holds after a command. */
-async function deployUntil(hang: string[], when: (t: readonly RecordedCommand[], proxy: PendingProxy) => boolean) {
+async function deployUntil(
+  hang: string[],
+  when: (t: readonly RecordedCommand[], proxy: PendingProxy) => boolean,
+  wrap?: (respond: Responder) => Responder,
+) {
   const fleet = fleetWith('v1');
   const proxy = new PendingProxy(fleet);
   const controller = new AbortController();
@@ -349,6 +353,7 @@ async function deployUntil(hang: string[], when: (t: readonly RecordedCommand[],
     cut = runner.transcript.length;
     controller.abort(new CancelledError('Cancelled by SIGINT'));
   });
+  if (wrap) runner.respond = wrap(runner.respond);
   const reporter = new MemoryReporter();
   let err = '';
   const result = await runCli(ARGS, {
@@ -364,7 +369,7 @@ async function deployUntil(hang: string[], when: (t: readonly RecordedCommand[],
   const pendingAtEnd = proxy.pending.size;
   proxy.settle();
   const t = runner.transcript;
-  return { fleet, result, err, t, cut, before: t.slice(0, cut), after: t.slice(cut), reporter, pendingAtEnd };
+  return { fleet, proxy, result, err, t, cut, before: t.slice(0, cut), after: t.slice(cut), reporter, pendingAtEnd };
 }
 
 const v2Deploy = /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv2:/;
@@ -474,6 +479,44 @@ const boots = JSON.stringify([
   { host: WEB1, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' },
   { host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'done' },
 ]);
+
+describe('a cancel that cannot undo everything', () => {
+  it('names the boots left and the command that finishes the undo; that command does', async () => {
+    let failed = false;
+    const r = await deployUntil(HOSTS, (_t, proxy) => proxy.pending.size === 2, (inner) => (host, command) => {
+      // the proxy on WEB2 refuses the deploy back to v1 once
+      if (!failed && host === WEB2 && /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv1:/.test(command)) {
+        failed = true;
+        return { exitCode: 1, stderr: 'Error: target failed to become healthy within configured timeout (30s)' };
+      }
+      return inner(host, command);
+    });
+    expect(r.result.exitCode).toBe(130);
+    const left = [{ host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' }];
+    expect(r.err).toBe(
+      'Cancelled: Cancelled by SIGINT\n' +
+        `The previous version is not back for web on ${WEB2}; finish with:\n` +
+        `  kamal-action app undo_boot '${JSON.stringify(left)}' --version v2\n`,
+    );
+    expect(r.reporter.messages.map((m) => m.message)).toContain(`Reverted web on ${WEB1} to v1`);
+    expect(r.fleet.locks.size).toBe(0);
+    // WEB2: v2 stopped, but the proxy still points at it
+    expect(r.fleet.routedVersion(WEB2, 'web')).toBeUndefined();
+
+    const runner = new RecordingRunner({ respond: r.proxy.respond });
+    let err = '';
+    const again = await runCli(['app', 'undo_boot', JSON.stringify(left), '--version', 'v2'], {
+      cwd: dir, env: testEnv(), out: () => undefined, err: (x) => (err += x), runner, local: runner, reporter: new MemoryReporter(),
+    });
+    expect(err).toBe('');
+    expect(again.exitCode).toBe(0);
+    for (const h of HOSTS) {
+      expect(r.fleet.routedVersion(h, 'web')).toBe('v1');
+      expect(r.fleet.runningVersions(h, 'web')).toEqual(['v1']);
+    }
+    expect(r.fleet.locks.size).toBe(0);
+  });
+});
 
 describe('app undo_boot (the post step finishing an undo)', () => {
   async function undo(argv: string[], env: Record<string, string | undefined> = {}) {
