@@ -128,12 +128,14 @@ export async function appBoot(k: Kamal, opts: { version?: string; latest?: boole
           // after a cancel a pending proxy deploy may still land, so every started boot is undone;
           // otherwise only the boots that switched (a failed boot already stopped its container)
           const undo = records().filter((r) => (cancelled ? r.phase !== undefined : r.ok));
-          k.say(
-            cancelled
-              ? 'Cancelled: putting the previous version back where this run started the new one...'
-              : 'All-or-nothing: putting the previous version back on every host...',
-            'warn',
-          );
+          if (undo.length > 0 || !cancelled) {
+            k.say(
+              cancelled
+                ? 'Cancelled: putting the previous version back where this run started the new one...'
+                : 'All-or-nothing: putting the previous version back on every host...',
+              'warn',
+            );
+          }
           await revertBoots(k, undo, { cancelled });
         }
         // a cancelled run leaves what it could not undo pending (the action's post step tries again)

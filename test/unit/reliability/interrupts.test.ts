@@ -430,6 +430,7 @@ describe('undo per phase, with proxy deploys pending', () => {
     expect(r.cut).toBeGreaterThan(0);
     expect(r.after.map((c) => `${c.host}: ${c.command}`)).toEqual([`${WEB1}: ${LOCK_RELEASE}`]);
     expect(r.t.some((c) => runOf('v2')(c.command))).toBe(false);
+    expect(r.reporter.messages.filter((m) => m.level === 'warn')).toEqual([]);
     expectV1Everywhere(r);
   });
 
