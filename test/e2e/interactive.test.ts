@@ -182,8 +182,12 @@ class Terminal {
    * message to sshd, and for a container through docker to its tty, each a moment later.
    */
   async sizeBecomes(rows: number, cols: number): Promise<string> {
-    let size = '';
-    for (let i = 0; i < 50 && size !== `${rows} ${cols}`; i++) size = await this.run('stty size');
+    const started = Date.now();
+    let size = await this.run('stty size');
+    while (size !== `${rows} ${cols}` && Date.now() - started < GIVE_UP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      size = await this.run('stty size');
+    }
     return size;
   }
 
