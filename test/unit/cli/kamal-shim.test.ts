@@ -206,6 +206,19 @@ describe('the CLI reads the settings back as defaults', () => {
     expect(moved.err).toMatch(/Configuration file not found in \/nowhere\/deploy\.yml/);
   });
 
+  it("aliases are looked up in KAMAL_ACTION_CONFIG_FILE's config", async () => {
+    const dir = copyFixture();
+    mkdirSync(join(dir, 'deploy'));
+    writeFileSync(join(dir, 'deploy/other.yml'), `${readFileSync(join(dir, 'config/deploy.yml'), 'utf8')}\naliases:\n  cfg: config --version v9\n`);
+    rmSync(join(dir, 'config/deploy.yml'));
+    let err = '';
+    const reporter = new MemoryReporter();
+    const r = await runCli(['cfg'], { cwd: dir, env: { ...testEnv(), KAMAL_ACTION_CONFIG_FILE: join(dir, 'deploy/other.yml') }, err: (s) => (err += s), reporter });
+    expect(err).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(reporter.text).toContain(':version: v9');
+  });
+
   it('flags win', async () => {
     const r = await run(['config', '--version', 'v1', '-d', 'production', '-c', 'config/deploy.yml'], { KAMAL_ACTION_DESTINATION: 'staging', KAMAL_ACTION_CONFIG_FILE: '/nowhere/deploy.yml' });
     expect(r.err).toBe('');
