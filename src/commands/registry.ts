@@ -3,18 +3,23 @@ import type { Registry as RegistryConfig } from '../model/registry.js';
 import { Secret } from '../secret.js';
 import { any, combine, dq, type Command, type SimpleCommand, type Word } from '../shell.js';
 import { Base, docker } from './base.js';
+import { stdinWord } from '../exec/stdin.js';
 
 export const LOCAL_REGISTRY_CONTAINER = 'kamal-docker-registry';
 export const LOCAL_REGISTRY_IMAGE = 'registry:3';
 
 export class Registry extends Base {
-  /** `docker login <server> -u <user> -p <password>`; nothing for a local registry. The password displays as [REDACTED]. */
+  /**
+   * `docker login <server> -u <user> --password-stdin`, the password given on the command's
+   * stdin (over the SSH channel on a host), never in an argv; nothing for a local registry.
+   * Kamal passes `-p <password>`.
+   */
   login(registryConfig?: RegistryConfig): SimpleCommand | undefined {
     const rc = registryConfig ?? this.config.registry;
     if (rc.local) return undefined;
     const username = rc.username;
     const user: Word = username instanceof Secret ? username : dq(username ?? '');
-    return docker('login', rc.server ?? null, '-u', user, '-p', rc.password ?? new Secret(''));
+    return docker('login', rc.server ?? null, '-u', user, stdinWord('--password-stdin', rc.password ?? new Secret('')));
   }
 
   logout(registryConfig?: RegistryConfig): SimpleCommand {

@@ -4,6 +4,7 @@
  * lock and hook state, cancellation and the rollout timeline.
  */
 import { existsSync } from 'node:fs';
+import { stdinOf } from '../exec/stdin.js';
 import { join, resolve } from 'node:path';
 import type { Command } from '../shell.js';
 import { display } from '../shell.js';
@@ -206,7 +207,8 @@ export class Kamal {
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
     this.reporter.command(host, display(command));
-    const result = await this.runnerFor(host).run(host, command, { signal: this.signal, ...opts });
+    const stdin = stdinOf(command);
+    const result = await this.runnerFor(host).run(host, command, { signal: this.signal, ...(stdin ? { stdin: stdin.reveal() } : {}), ...opts });
     if (this.dryRun) return { ...result, exitCode: 0 };
     return result;
   }

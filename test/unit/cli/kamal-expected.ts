@@ -53,7 +53,7 @@ export function kamal(d: Destination, version = 'abc') {
   return {
     image,
     latest,
-    login: 'docker login registry.example.com -u "deployer" -p [REDACTED]',
+    login: 'docker login registry.example.com -u "deployer" --password-stdin',
     // Kamal::Commands::Builder (local docker-container builder, arch amd64)
     inspectBuilder: 'docker buildx inspect kamal-local-docker-container',
     build: `docker buildx build --output=type=registry --platform linux/amd64 --builder kamal-local-docker-container -t ${image} -t ${latest} --label service="app" --file Dockerfile . 2>&1`,

@@ -269,7 +269,7 @@ describe.each([
     ].join('\n');
     for (const value of SECRET_VALUES) expect(everything).not.toContain(value);
     // the registry password is shown redacted; secret env goes in the uploaded env file, not the command line
-    expect(run.out).toContain('-p [REDACTED]');
+    expect(run.out).toContain('--password-stdin');
     expect(run.out).not.toMatch(/DB_PASSWORD|MYSQL_ROOT_PASSWORD|RAILS_MASTER_KEY/);
   });
 });

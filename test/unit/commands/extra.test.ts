@@ -79,8 +79,8 @@ const cases: [string, () => Command | undefined, string][] = [
   ['builder remote without buildx: login through the context', () => {
     const c = cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' }, registry: { server: 'ghcr.io', username: 'dhh', password: ['PW'] } });
     return new Builder(c).fallbackLogin(new Registry(c).login()!);
-  }, 'docker --context kamal-remote-ssh---app-1-1-1-5-context login ghcr.io -u "dhh" -p "pw"'],
-  ['builder local without buildx: login as is', () => new Builder(cfg()).fallbackLogin(new Registry(cfg()).login()!), 'docker login -u "dhh" -p "secret"'],
+  }, 'docker --context kamal-remote-ssh---app-1-1-1-5-context login ghcr.io -u "dhh" --password-stdin'],
+  ['builder local without buildx: login as is', () => new Builder(cfg()).fallbackLogin(new Registry(cfg()).login()!), 'docker login -u "dhh" --password-stdin'],
 ];
 
 describe('commands beyond Kamal tests', () => {
@@ -131,6 +131,6 @@ describe('commands beyond Kamal tests', () => {
 
   it('registry login displays no credentials', () => {
     const login = new Registry(cfg({ registry: { server: 'ghcr.io', username: 'dhh', password: ['PW'] } })).login()!;
-    expect(display(login)).toBe('docker login ghcr.io -u "dhh" -p [REDACTED]');
+    expect(display(login)).toBe('docker login ghcr.io -u "dhh" --password-stdin');
   });
 });

@@ -70,7 +70,6 @@ const SITES: Site[] = [
       }).run(),
     word: (v) => `PW=${v}`,
   },
-  { name: 'registry password', build: (v) => new Registry(newConfig({ registry: { username: 'dhh', password: ['PW'] } }, { PW: v })).login()!, word: (v) => v },
   { name: 'build arg', build: (v) => new Builder(newConfig({ builder: { arch: 'amd64', args: { ARG: v } } })).push(), word: (v) => `ARG=${v}` },
 ];
 
@@ -102,7 +101,8 @@ describe('hostile values', () => {
 
   it('secrets never show in the displayed command', () => {
     const command = new Registry(newConfig({ registry: { username: ['USER'], password: ['PW'] } }, { USER: 'me', PW: `p'a"s$s` })).login()!;
-    expect(display(command)).toBe('docker login -u [REDACTED] -p [REDACTED]');
-    expect(render(command)).toContain(`'p'\\''a"s$s'`);
+    expect(display(command)).toBe('docker login -u [REDACTED] --password-stdin');
+    // the password goes on stdin (test/unit/commands/login-stdin.test.ts), not in the command
+    expect(render(command)).not.toContain('s$s');
   });
 });

@@ -51,7 +51,7 @@ describe('build push without buildx', () => {
     expect(r.commands).toEqual([
       'docker version',
       'docker buildx version',
-      'docker login registry.example.com -u "deployer" -p [REDACTED]',
+      'docker login registry.example.com -u "deployer" --password-stdin',
       `docker build --platform linux/amd64 -t ${IMAGE}:v9 -t ${IMAGE}:latest --label service="app" --build-arg RUBY_VERSION="[REDACTED]" --file Dockerfile --target production . && docker push ${IMAGE}:v9 && docker push ${IMAGE}:latest`,
     ]);
     expect(r.envs[3]).not.toHaveProperty('DOCKER_BUILDKIT');
@@ -91,7 +91,7 @@ describe('build push without buildx', () => {
       'docker buildx version',
       `docker context inspect ${REMOTE_CONTEXT} --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://deploy@10.0.0.9`,
       `docker context create ${REMOTE_CONTEXT} --description 'kamal-remote-ssh---deploy-10-0-0-9 host' --docker host=ssh://deploy@10.0.0.9`,
-      `docker --context ${REMOTE_CONTEXT} login registry.example.com -u "deployer" -p [REDACTED]`,
+      `docker --context ${REMOTE_CONTEXT} login registry.example.com -u "deployer" --password-stdin`,
       `docker --context ${REMOTE_CONTEXT} build --platform linux/amd64 -t ${IMAGE}:v9 -t ${IMAGE}:latest --label service="app" --file Dockerfile . && docker --context ${REMOTE_CONTEXT} push ${IMAGE}:v9 && docker --context ${REMOTE_CONTEXT} push ${IMAGE}:latest`,
     ]);
   });

@@ -99,8 +99,8 @@ async function accessoryOn(args: string[], respond: Responder = () => undefined)
 
 // The registry username is a literal of the config, shown as is (src/commands/DIFFERENCES.md: only the password,
 // and a username read from secrets, are redacted); Kamal shows `-u [REDACTED]`.
-const LOGIN = 'docker login private.registry -u "user" -p [REDACTED]';
-const LOGIN_OTHER = 'docker login other.registry -u "other_user" -p [REDACTED]';
+const LOGIN = 'docker login private.registry -u "user" --password-stdin';
+const LOGIN_OTHER = 'docker login other.registry -u "other_user" --password-stdin';
 
 const RUN_MYSQL =
   'docker run --name app-mysql --detach --restart unless-stopped --network kamal --log-opt max-size="10m" --publish 3306:3306 ' +

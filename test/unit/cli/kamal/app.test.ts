@@ -809,7 +809,7 @@ describe('kamal app exec (CliAppTest)', () => {
     new RegExp(
       `^docker run ${flag} --name app-web-exec-latest-[0-9a-f]{6} --network kamal --env-file \\.kamal/apps/app/env/roles/web\\.env --log-opt max-size="10m" dhh/app:latest ruby -v$`,
     );
-  const LOGIN = ['docker', 'login', '-u', 'user', '-p', '[REDACTED]'];
+  const LOGIN = ['docker', 'login', '-u', 'user', '--password-stdin'];
 
   it('exec', async () => {
     const run = await app(['exec', 'ruby -v']);

@@ -197,7 +197,7 @@ const envOf = (r: Run, command: string) => r.transcript.find((c) => c.host === '
 
 /** Kamal: `docker --version && docker buildx version`; we check both separately, to fall back without buildx (the todo in plan-deploy.test.ts). */
 const DOCKER_CHECK = ['docker version', 'docker buildx version'];
-const LOGIN = 'docker login -u "user" -p [REDACTED]';
+const LOGIN = 'docker login -u "user" --password-stdin';
 const LOCAL_REGISTRY_SETUP = 'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3';
 const MIRROR = "docker info --format '{{index .RegistryConfig.Mirrors 0}}'";
 const VALIDATE = "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -x app || (echo \"Image dhh/app:999 is missing the 'service' label\" && exit 1)";

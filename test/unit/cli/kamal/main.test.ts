@@ -442,7 +442,7 @@ describe('CliMainTest', () => {
     expect(preDeploy).toBeLessThan(at(run, '1.1.1.1', 'docker network create kamal'));
     expect(run.all.at(-1)).toEqual({ host: 'local', command: hook('post-deploy') });
     expect(run.all.at(-2)).toEqual({ host: '1.1.1.1', command: LOCK_RELEASE });
-    expect(at(run, 'local', 'docker login -u "user" -p [REDACTED]')).toBeLessThan(at(run, 'local', BUILD));
+    expect(at(run, 'local', 'docker login -u "user" --password-stdin')).toBeLessThan(at(run, 'local', BUILD));
     expectDeploySequence(run);
   });
 
@@ -451,7 +451,7 @@ describe('CliMainTest', () => {
     ok(run);
     saidInOrder(run, ['Pull app image...', 'Acquiring the deploy lock...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...', 'Releasing the deploy lock...']);
     expect(run.local).toEqual([]);
-    for (const host of ['1.1.1.1', '1.1.1.2']) expect(on(run, host)[0]).toBe('docker login -u "user" -p [REDACTED]');
+    for (const host of ['1.1.1.1', '1.1.1.2']) expect(on(run, host)[0]).toBe('docker login -u "user" --password-stdin');
     expectDeploySequence(run);
   });
 

@@ -111,7 +111,7 @@ async function kamal(args: string[], o: { config?: string; respond?: Responder }
   };
 }
 
-const LOGIN = 'docker login -u "user" -p [REDACTED]';
+const LOGIN = 'docker login -u "user" --password-stdin';
 const VERSION = "docker inspect kamal-proxy --format '{{.Config.Image}}' | awk -F: '{print $NF}'";
 const APPS_CONFIG = 'mkdir -p .kamal/proxy/apps-config';
 const BOOT_CONFIG =

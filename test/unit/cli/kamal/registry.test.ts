@@ -29,7 +29,7 @@ builder:
 `;
 
 const HOSTS = ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'];
-const LOGIN = 'docker login -u "user" -p [REDACTED]';
+const LOGIN = 'docker login -u "user" --password-stdin';
 const LOGOUT = 'docker logout';
 /** Kamal's ensure_docker_installed (`docker --version && docker buildx version`); ours asks `docker version`, buildx being optional. */
 const DOCKER_CHECK = 'docker version';
