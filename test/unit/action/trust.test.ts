@@ -12,7 +12,8 @@ import { SignedState } from '../../../src/action/state.js';
 import { readPostState } from '../../../src/action/run-post.js';
 import { REDACTED, SecretRegistry, redactText } from '../../../src/secret.js';
 import { LocalRunner } from '../../../src/exec/local.js';
-import { cmd } from '../../../src/shell.js';
+import { cmd, render } from '../../../src/shell.js';
+import { uploadCommand } from '../../../src/ssh/pool.js';
 import { RecordingCore } from './fakes.js';
 
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
@@ -222,5 +223,16 @@ describe('state the post step accepts', () => {
     const core2 = new RecordingCore({}, { 'state-dir': fake });
     expect(SignedState.open(core2, dir)).toEqual({ problem: `the saved state folder is not a private folder of this user: ${fake}` });
     expect(SignedState.open(new RecordingCore(), dir)).toEqual({ problem: 'no state was saved by the main step' });
+  });
+});
+
+describe('files with secrets on the hosts', () => {
+  it.each([
+    ['the TLS private key (Kamal mode 644)', '/root/.kamal/proxy/apps-config/app/tls/web/key.pem', '644'],
+    ['a role env file', '.kamal/apps/app/env/roles/web.env', '600'],
+  ])('%s: content goes to a file created under umask 077, which gets its mode, then is renamed into place', (_name, path, mode) => {
+    const rendered = render(uploadCommand(path, mode));
+    const tmp = /cat > (\S+)/.exec(rendered)![1]!;
+    expect(rendered).toBe(`(umask 077 && cat > ${tmp} && chmod ${mode} ${tmp} && mv -f ${tmp} ${path}) || (rm -f ${tmp} && false)`);
   });
 });
