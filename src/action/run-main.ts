@@ -263,7 +263,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
           task: isRollback ? 'deploy:rollback' : 'deploy',
           payload: {
             version: (isRollback ? explicitRollback : inputs.version) ?? ghContext.ref,
-            command: argv.join(' '),
+            command: redact(argv.join(' ')),
             previous: onHosts?.running ?? null,
           },
           description: isRollback ? `Rollback to ${explicitRollback}` : `kamal-action ${name}`,

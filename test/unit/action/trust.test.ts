@@ -14,7 +14,9 @@ import { REDACTED, SecretRegistry, redactText } from '../../../src/secret.js';
 import { LocalRunner } from '../../../src/exec/local.js';
 import { cmd, render } from '../../../src/shell.js';
 import { uploadCommand } from '../../../src/ssh/pool.js';
-import { RecordingCore } from './fakes.js';
+import { RecordingCore, fakeKamal } from './fakes.js';
+import { startFakeGithub } from './github-server.js';
+import { runMain } from '../../../src/action/run-main.js';
 
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
@@ -234,5 +236,31 @@ describe('files with secrets on the hosts', () => {
     const rendered = render(uploadCommand(path, mode));
     const tmp = /cat > (\S+)/.exec(rendered)![1]!;
     expect(rendered).toBe(`(umask 077 && cat > ${tmp} && chmod ${mode} ${tmp} && mv -f ${tmp} ${path}) || (rm -f ${tmp} && false)`);
+  });
+});
+
+describe('the deployment payload', () => {
+  it('is redacted: a secret in the command line does not reach the GitHub API', async () => {
+    const gh = await startFakeGithub({ firstDeploymentId: 7 });
+    try {
+      const ws = mkdtempSync(join(tmpdir(), 'trust-payload-'));
+      // a secret in a word of the command line (here the version)
+      const core = new RecordingCore({ command: 'deploy -v --version tok-in-argv-123', secrets: 'TOKEN_FOR_APP=tok-in-argv-123', environment: 'prod', 'github-token': 'ghs_x1' });
+      const runCli = async (_argv: string[], deps: { onContext?: (k: ReturnType<typeof fakeKamal>) => void }) => {
+        const k = fakeKamal();
+        deps.onContext?.(k);
+        return { exitCode: 0, kamal: k };
+      };
+      await runMain({
+        core,
+        env: { GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'a'.repeat(40), GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: '1' },
+        runCli: runCli as never,
+      });
+      const created = gh.requests.find((r) => r.path === '/repos/acme/shop/deployments')!;
+      expect((created.body as { payload: { command: string } }).payload.command).toBe('deploy -v --version [REDACTED] --config-file config/deploy.yml');
+      expect(JSON.stringify(gh.requests)).not.toContain('tok-in-argv-123');
+    } finally {
+      await gh.close();
+    }
   });
 });
