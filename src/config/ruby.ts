@@ -90,25 +90,38 @@ export function rubyToS(v: string | number | boolean | null | undefined): string
   return rubyFloatToS(v);
 }
 
-/** Ruby `String#inspect` (close enough for messages). */
+/**
+ * The escape Ruby's `String#inspect` and `String#dump` write for a character below U+0080 other
+ * than `"` and `\` (`next` is the character after it): `#` before `{`, `$` or `@`, the named
+ * control characters, `\xNN` for the others and DEL. Undefined for a character written as it is.
+ */
+export function rubyAsciiEscape(ch: string, next: string | undefined): string | undefined {
+  const c = ch.codePointAt(0)!;
+  if (ch === '#') return next === '{' || next === '$' || next === '@' ? '\\#' : undefined;
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  if (ch === '\f') return '\\f';
+  if (ch === '\v') return '\\v';
+  if (ch === '\x07') return '\\a';
+  if (ch === '\b') return '\\b';
+  if (ch === '\x1b') return '\\e';
+  if (c < 0x20 || c === 0x7f) return `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+  return undefined;
+}
+
+/** Ruby 3.4 `String#inspect` of a UTF-8 string. */
 export function rubyInspect(s: string): string {
   let out = '"';
-  for (const ch of s) {
+  const chars = [...s];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
     const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\f') out += '\\f';
-    else if (ch === '\v') out += '\\v';
-    else if (ch === '\x07') out += '\\a';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\x1b') out += '\\e';
-    else if (ch === '#') out += '#';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).toUpperCase().padStart(2, '0');
-    else out += ch;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if ((c >= 0x80 && c < 0xa0) || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c < 0xe000)) out += `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
+    else out += rubyAsciiEscape(ch, chars[i + 1]) ?? ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /** Ruby `Pathname#sub_ext`: replaces the file's extension (or appends when there is none). */

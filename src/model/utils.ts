@@ -5,6 +5,7 @@
  */
 import { cat, dq, raw, type Word } from '../shell.js';
 import { Secret } from '../secret.js';
+import { rubyAsciiEscape } from '../config/ruby.js';
 
 export type Plain = string | number | boolean | null | undefined;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -157,46 +158,7 @@ export function rubyDump(value: string): string {
   let out = '"';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i]!;
-    const code = ch.charCodeAt(0);
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\x1b':
-        out += '\\e';
-        continue;
-      case '#': {
-        const next = value[i + 1];
-        out += next === '{' || next === '$' || next === '@' ? '\\#' : '#';
-        continue;
-      }
-    }
-    if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
+    out += ch === '"' || ch === '\\' ? `\\${ch}` : (rubyAsciiEscape(ch, value[i + 1]) ?? ch);
   }
   return out + '"';
 }

@@ -5,7 +5,7 @@
 import { REDACTED } from '../secret.js';
 import { fetchSecretsJson, type FetchSecretsOptions } from './adapters/index.js';
 import { isObject, rubyJsonParse, RubyFloat, type JsonValue } from './adapters/ruby-json.js';
-import { isBlank, noMethodForNil, RubyError, rubyInspect, runtimeError, shellescape, truthy } from './adapters/ruby.js';
+import { isBlank, noMethodForNil, RubyError, rubyInspect, runtimeError, shellescape, isTruthy } from './adapters/ruby.js';
 import { lookupAdapter } from './adapters/index.js';
 
 /** Ruby `puts`: a newline unless the text already ends with one; an array prints one line per element. */
@@ -63,7 +63,7 @@ export function extractSecretValue(name: string, secrets: string): JsonValue {
   let value: JsonValue | undefined;
   if (isObject(parsed)) {
     value = parsed.get(name);
-    if (!truthy(value)) value = [...parsed].find(([k]) => k.endsWith(`/${name}`))?.[1];
+    if (!isTruthy(value)) value = [...parsed].find(([k]) => k.endsWith(`/${name}`))?.[1];
   } else if (parsed === null || typeof parsed === 'boolean') {
     throw parsed === null ? noMethodForNil('[]') : new RubyError('NoMethodError', `undefined method '[]' for ${String(parsed)}`);
   } else if (Array.isArray(parsed) || typeof parsed === 'number' || typeof parsed === 'bigint') {

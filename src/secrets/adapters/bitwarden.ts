@@ -1,6 +1,6 @@
 /** Kamal's Bitwarden adapter (`--adapter bitwarden`): the `bw` CLI. */
 import { isObject, rubyJsonParse, type JsonObject, type JsonValue } from './ruby-json.js';
-import { isBlank, noMethodForNil, RubyError, rubySplit, runtimeError, truthy } from './ruby.js';
+import { isBlank, noMethodForNil, RubyError, rubySplit, runtimeError, isTruthy } from './ruby.js';
 import { cliInstalled, prefixedSecrets, type Adapter, type AdapterContext, type SecretValues } from './types.js';
 
 interface Result {
@@ -10,7 +10,7 @@ interface Result {
 
 /** `[BW_SESSION=<session>] bw <words>`, output stripped. */
 function bw(ctx: AdapterContext, words: string[], session?: string | null): Result {
-  const r = ctx.run({ argv: ['bw', ...words], ...(truthy(session) ? { env: { BW_SESSION: session! } } : {}) });
+  const r = ctx.run({ argv: ['bw', ...words], ...(isTruthy(session) ? { env: { BW_SESSION: session! } } : {}) });
   return { text: r.stdout.trim(), success: r.success };
 }
 
@@ -83,7 +83,7 @@ export const bitwarden: Adapter = {
       const password = isObject(login) ? login.get('password') : undefined;
       const listed = json.get('fields');
       if (fields.some((f) => f !== undefined)) fromFields(fields, item, json, results);
-      else if (truthy(password)) results.set(item, password!);
+      else if (isTruthy(password)) results.set(item, password!);
       else if (Array.isArray(listed) && listed.length > 0) {
         const names = listed.map((f) => (isObject(f) ? f.get('name') : undefined));
         fromFields(names.map((n) => (typeof n === 'string' ? n : undefined)), item, json, results);

@@ -4,7 +4,7 @@
  * `ITEM/LABEL` only that one.
  */
 import { isObject, rubyJsonParse } from './ruby-json.js';
-import { isBlank, noMethodForNil, RubyError, runtimeError, truthy } from './ruby.js';
+import { isBlank, noMethodForNil, RubyError, runtimeError, isTruthy } from './ruby.js';
 import { cliInstalled, type Adapter, type SecretValues } from './types.js';
 
 /** `secret.rpartition("/")`: the item title is what stands before the last slash, or the whole name. */
@@ -37,15 +37,15 @@ export const enpass: Adapter = {
       const t = item.get('title');
       const label = item.get('label');
       const password = item.get('password');
-      const present = typeof password === 'string' ? !isBlank(password) : truthy(password);
-      if (!truthy(t) || !present) continue;
+      const present = typeof password === 'string' ? !isBlank(password) : isTruthy(password);
+      if (!isTruthy(t) || !present) continue;
       const key = [t, label]
         .filter((x) => x !== null && x !== undefined)
         .map((x) => String(x))
         .filter((x) => x !== '')
         .join('/');
       if (secrets.includes(t as string) || secrets.includes(key)) {
-        if (truthy(results.get(key))) throw runtimeError(`${key} is present more than once`);
+        if (isTruthy(results.get(key))) throw runtimeError(`${key} is present more than once`);
         results.set(key, password!);
       }
     }

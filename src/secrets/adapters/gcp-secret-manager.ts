@@ -5,12 +5,12 @@
  * `PROJECT/NAME/VERSION` (`default` project, `latest` version).
  */
 import { isObject, rubyJsonParse, type JsonValue } from './ruby-json.js';
-import { noMethodForNil, RubyError, rubySplit, runtimeError, truthy } from './ruby.js';
+import { noMethodForNil, RubyError, rubySplit, runtimeError, isTruthy } from './ruby.js';
 import { cliInstalled, prefixedSecrets, type Adapter, type AdapterContext, type SecretValues } from './types.js';
 
 function loggedIn(ctx: AdapterContext): boolean {
   const list = rubyJsonParse(ctx.run({ argv: ['gcloud', 'auth', 'list', '--format=json'] }).stdout);
-  if (Array.isArray(list)) return list.some(truthy);
+  if (Array.isArray(list)) return list.some(isTruthy);
   if (isObject(list)) return list.size > 0;
   throw new RubyError('NoMethodError', `undefined method 'any?' for ${list === null ? 'nil' : 'an instance of String'}`);
 }
