@@ -439,6 +439,21 @@ class Emitter {
     this.popIndent();
   }
 
+  /** A line break in a plain or single-quoted scalar: the first of a run written twice, as folding reads one as a space. */
+  writeFoldedBreak(c: string, afterBreak: boolean): void {
+    if (!afterBreak && c === '\n') this.putBreak();
+    this.writeBreak(c);
+    this.indention = true;
+  }
+
+  /** A scalar's character other than a space or break (with its escape): after a break, the indentation first. */
+  writeScalarChar(c: string, afterBreak: boolean, escape = ''): void {
+    if (afterBreak) this.writeIndent();
+    if (escape) this.put(escape);
+    this.write(c);
+    this.indention = false;
+  }
+
   writePlain(value: string, allowBreaks: boolean): void {
     const chars = [...value];
     let spaces = false;
@@ -451,14 +466,10 @@ class Emitter {
         else this.write(c);
         spaces = true;
       } else if (isBreak(c)) {
-        if (!breaks && c === '\n') this.putBreak();
-        this.writeBreak(c);
-        this.indention = true;
+        this.writeFoldedBreak(c, breaks);
         breaks = true;
       } else {
-        if (breaks) this.writeIndent();
-        this.write(c);
-        this.indention = false;
+        this.writeScalarChar(c, breaks);
         spaces = false;
         breaks = false;
       }
@@ -480,15 +491,10 @@ class Emitter {
         } else this.write(c);
         spaces = true;
       } else if (isBreak(c)) {
-        if (!breaks && c === '\n') this.putBreak();
-        this.writeBreak(c);
-        this.indention = true;
+        this.writeFoldedBreak(c, breaks);
         breaks = true;
       } else {
-        if (breaks) this.writeIndent();
-        if (c === "'") this.put("'");
-        this.write(c);
-        this.indention = false;
+        this.writeScalarChar(c, breaks, c === "'" ? "'" : '');
         spaces = false;
         breaks = false;
       }
@@ -567,9 +573,7 @@ class Emitter {
         this.indention = true;
         breaks = true;
       } else {
-        if (breaks) this.writeIndent();
-        this.write(c);
-        this.indention = false;
+        this.writeScalarChar(c, breaks);
         breaks = false;
       }
     }
