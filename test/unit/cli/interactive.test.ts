@@ -7,7 +7,6 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
@@ -15,36 +14,9 @@ import { RecordingRunner } from '../../../src/exec/recording.js';
 import type { InteractiveSession, RunOptions, RunResult } from '../../../src/exec/types.js';
 import type { Command } from '../../../src/shell.js';
 import { display } from '../../../src/shell.js';
+import { FakeOut, FakeStdin } from '../exec/fake-terminal.js';
 import { newKeyPair, tempDir, TestSshServer, writeKnownHosts, type KeyPair } from '../ssh/test-server.js';
 import { copyFixture, testEnv } from './helpers.js';
-
-class FakeStdin extends PassThrough {
-  isRaw = false;
-  readonly modes: boolean[] = [];
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  setRawMode(mode: boolean): this {
-    this.isRaw = mode;
-    this.modes.push(mode);
-    return this;
-  }
-}
-
-class FakeOut extends Writable {
-  text = '';
-  constructor(
-    readonly isTTY: boolean,
-    readonly rows = 30,
-    readonly columns = 100,
-  ) {
-    super();
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 interface Attached {
   host: string;
@@ -88,8 +60,8 @@ async function cli(argv: string[], o: { tty: boolean; exitCode?: number; input?:
   const dir = copyFixture();
   const runner = new InteractiveRecorder(o.exitCode);
   const stdin = new FakeStdin(o.tty);
-  const stdout = new FakeOut(o.tty);
-  const stderr = new FakeOut(o.tty);
+  const stdout = new FakeOut(o.tty, 30, 100);
+  const stderr = new FakeOut(o.tty, 30, 100);
   let err = '';
   const reporter = new MemoryReporter();
   const running = runCli(argv, {
