@@ -15,7 +15,8 @@
  * Values are Secret objects: they never render in logs or error text.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFile, UnsafeFileError } from '../fs-safe.js';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Secret, redactText, type SecretStore } from '../secret.js';
@@ -334,9 +335,13 @@ export class FileSecretStore implements SecretStore {
     // above it in the same file, then the environment (not an earlier file's keys).
     for (const file of this.files) {
       const full = resolve(o.cwd, file);
-      const size = statSync(full).size;
-      if (size > MAX_SECRETS_FILE_BYTES) throw new ConfigError(`${file}: file is too large (${size} bytes; the limit is ${MAX_SECRETS_FILE_BYTES})`);
-      const bytes = readFileSync(full);
+      let bytes: Buffer;
+      try {
+        bytes = readRegularFile(full, MAX_SECRETS_FILE_BYTES, file);
+      } catch (e) {
+        if (e instanceof UnsafeFileError) throw new ConfigError(e.message);
+        throw e;
+      }
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
       const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, vendorRun: o.vendorRun, cwd: o.cwd, kamal: o.kamal, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
       known = { ...known, ...parsed };

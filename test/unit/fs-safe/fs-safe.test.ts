@@ -93,6 +93,24 @@ describe('loaders refuse what is not a regular file, at once', () => {
     expect(r.stdout.trim()).toBe(`ConfigError: ${message}`);
   });
 
+  it.each<['fifo' | 'zero', string]>([
+    ['fifo', '.kamal/secrets: is a named pipe (FIFO), not a regular file'],
+    ['zero', '.kamal/secrets: is a device, not a regular file'],
+  ])('.kamal/secrets as a %s: a ConfigError naming the file', (kind, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-safe-secrets-'));
+    mkdirSync(join(dir, '.kamal'));
+    if (kind === 'fifo') fifo(join(dir, '.kamal'), 'secrets');
+    else symlinkSync('/dev/zero', join(dir, '.kamal/secrets'));
+    const r = child(
+      `import { FileSecretStore } from '${join(ROOT, 'src/config/secrets.ts')}';
+       try { new FileSecretStore({ cwd: process.env.PROJECT, env: {} }).load(); console.log('READ'); }
+       catch (e) { console.log(e.name + ': ' + e.message); }`,
+      dir,
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(`ConfigError: ${message}`);
+  });
+
   it('an SSH key file that is a FIFO is a problem named by the file, not a hang', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-safe-key-'));
     const key = fifo(dir, 'id_key');
