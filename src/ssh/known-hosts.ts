@@ -10,6 +10,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { patternMatches } from './ssh-config.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
 
@@ -109,20 +110,12 @@ export function hostFieldMatches(field: string, name: string): boolean {
     if (!pattern) continue;
     const negated = pattern.startsWith('!');
     const p = (negated ? pattern.slice(1) : pattern).toLowerCase();
-    if (globMatch(p, lname)) {
+    if (patternMatches(p, lname)) {
       if (negated) return false;
       matched = true;
     }
   }
   return matched;
-}
-
-function globMatch(pattern: string, s: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === s;
-  const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
-  );
-  return re.test(s);
 }
 
 function displayPath(file: string): string {
