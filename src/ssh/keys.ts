@@ -1,12 +1,12 @@
 /** Private keys for public key authentication: key files, key data and the default identities. */
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import ssh2, { type ParsedKey } from 'ssh2';
 
 // ssh2 is CommonJS; Node's ESM loader only sees some of its named exports.
 const { utils } = ssh2;
 import { Secret } from '../secret.js';
 import { UnsafeFileError, readRegularFile } from '../fs-safe.js';
+import { expandPath } from './ssh-config.js';
 
 /** Key files larger than this are refused (an OpenSSH RSA 16384-bit key is about 12 KiB). */
 const MAX_KEY_FILE_BYTES = 256 * 1024;
@@ -27,9 +27,7 @@ export interface LoadedIdentities {
 export const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ed25519', '~/.ssh/id_dsa'];
 
 export function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return resolve(homedir(), path.slice(2));
-  return resolve(path);
+  return expandPath(path, { home: homedir(), cwd: process.cwd() });
 }
 
 function parse(data: Buffer | string, passphrase: string | undefined): ParsedKey | Error {
