@@ -8,11 +8,14 @@
  * (context.ts, ssh-options.ts), so a hook running `kamal proxy boot_config set ...` acts
  * on the same project, destination and hosts with the same host-key trust.
  */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { quote } from '../shell.js';
+import { findOnPath } from '../exec/path-search.js';
+
+export { findOnPath };
 
 /** The variables the CLI reads as defaults for its flags, by setting. */
 export const SHIM_ENV = {
@@ -113,22 +116,6 @@ export function isShim(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The first executable `name` on PATH, as a shell would find it. */
-export function findOnPath(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const file = join(dir, name);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
 }
 
 const created = new Set<string>();

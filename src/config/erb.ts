@@ -29,7 +29,8 @@
 import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../errors.js';
 import { isBlank, isTruthy, rubyInspect } from './ruby.js';
-import { executableFile, findRuby, renderWithRuby, searchPath } from './ruby-erb.js';
+import { isExecutableFile } from '../exec/path-search.js';
+import { findRuby, renderWithRuby, searchPath } from './ruby-erb.js';
 
 export type ErbEnv = Readonly<Record<string, string | undefined>>;
 
@@ -790,7 +791,7 @@ function missingProgram(command: string, env: ErbEnv): string | undefined {
   const words = command.trim().split(/[ \t]+/);
   const program = words[0];
   if (!program || SH_WORDS.has(program)) return undefined;
-  const found = program.includes('/') ? executableFile(program) : searchPath(program, env) !== undefined;
+  const found = program.includes('/') ? isExecutableFile(program) : searchPath(program, env) !== undefined;
   return found ? undefined : program;
 }
 

@@ -18,9 +18,8 @@
  * numbers of errors and of the output stay the template's.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { findOnPath } from '../exec/path-search.js';
 import type { ErbEnv, TrimMode } from './erb.js';
 
 /** The gems Kamal 2.12 depends on, so always loadable in Kamal's process. */
@@ -204,27 +203,8 @@ export function findRuby(env: ErbEnv): string | null {
   return searchPath('ruby', env) ?? null;
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, fsConstants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `p` names an executable file. */
-export function executableFile(p: string): boolean {
-  return isExecutable(p);
-}
-
 /** Finds `program` on the PATH of `env` (Ruby's and sh's default when PATH is unset). */
 export function searchPath(program: string, env: ErbEnv): string | undefined {
   const path = Object.prototype.hasOwnProperty.call(env, 'PATH') ? env.PATH : undefined;
-  for (const d of (path ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    if (!d || !isAbsolute(d)) continue;
-    const p = join(d, program);
-    if (isExecutable(p)) return p;
-  }
-  return undefined;
+  return findOnPath(program, path ?? '/usr/local/bin:/usr/bin:/bin');
 }
