@@ -28,7 +28,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../errors.js';
-import { isBlank, isTruthy, rubyInspect } from './ruby.js';
+import { chomp, isBlank, isTruthy, rubyInspect } from './ruby.js';
 import { isExecutableFile } from '../exec/path-search.js';
 import { findRuby, renderWithRuby, searchPath } from './ruby-erb.js';
 
@@ -752,7 +752,7 @@ function callMethod(v: Value, method: string): Value {
     case 'rstrip':
       return v.replace(/[\0\t\n\v\f\r ]+$/, '');
     case 'chomp':
-      return v.replace(/(\r\n|\n|\r)$/, '');
+      return chomp(v);
     case 'empty?':
       return v.length === 0;
   }

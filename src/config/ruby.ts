@@ -124,6 +124,11 @@ export function rubyInspect(s: string): string {
   return `${out}"`;
 }
 
+/** Ruby `String#chomp`: one trailing line break (`\r\n`, `\n` or `\r`) off. */
+export function chomp(s: string): string {
+  return s.replace(/\r?\n$|\r$/, '');
+}
+
 /** Ruby `Pathname#sub_ext`: replaces the file's extension (or appends when there is none). */
 export function subExt(file: string, ext: string): string {
   const base = path.posix.basename(file);

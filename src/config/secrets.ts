@@ -20,7 +20,7 @@ import { readRegularFile, UnsafeFileError } from '../fs-safe.js';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Secret, redactText, type SecretStore } from '../secret.js';
-import { shellsplit } from './ruby.js';
+import { chomp, shellsplit } from './ruby.js';
 import { KamalShim, pathWith } from '../cli/kamal-shim.js';
 import { inlineSecretsCommand as runInlineSecretsCommand } from '../secrets/inline.js';
 import { RubyError } from '../secrets/adapters/ruby.js';
@@ -212,11 +212,6 @@ function inlineSecretsCommand(command: string, ctx: { opts: DotenvOptions; file:
     if (e instanceof RubyError) throw new ConfigError(`${ctx.file}: line ${ctx.lineNo}: ${e.message}`);
     throw e;
   }
-}
-
-/** Ruby's String#chomp: one trailing line break off. */
-function chomp(s: string): string {
-  return s.replace(/\r?\n$|\r$/, '');
 }
 
 /**
