@@ -215,14 +215,6 @@ export function printConfig(k: Kamal): void {
   k.reporter.write(toRubyYaml(kamalConfigHash(k)));
 }
 
-/** `secrets print`: every secret key, value redacted unless asked. */
-export function printSecrets(k: Kamal, reveal: boolean): void {
-  const store = k.config.secrets;
-  for (const key of store.keys()) {
-    k.reporter.write(`${key}=${reveal ? store.get(key)!.reveal() : REDACTED}\n`);
-  }
-}
-
 const DEPLOY_YML = `# The name of your application; containers are named after it.
 service: my-app
 
