@@ -3,7 +3,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { CommandFailedError } from '../exec/types.js';
-import { cmd } from '../shell.js';
 import { renderErb } from '../config/erb.js';
 import { Secret } from '../secret.js';
 import type { Kamal } from './kamal.js';
