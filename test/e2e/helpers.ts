@@ -46,14 +46,17 @@ export interface ProjectOptions {
   builder?: string;
 }
 
-/** The proxy section for `host` on the lab's stand-in proxy, with short health-check, deploy and drain times. */
-export function labProxyYaml(host: string, deployTimeout = 20): string {
+/**
+ * The proxy section for `host` on the lab's stand-in proxy, with short health-check, deploy and drain
+ * times. `extra` is more of the proxy section; without `run`, kamal-proxy boots as boot_config decides.
+ */
+export function labProxyYaml(host: string, deployTimeout = 20, o: { extra?: string; run?: boolean } = {}): string {
   return `proxy:
   host: ${host}
   app_port: 80
   healthcheck:
     interval: 1
-${proxyRunYaml()}deploy_timeout: ${deployTimeout}
+${o.extra ?? ''}${o.run === false ? '' : proxyRunYaml()}deploy_timeout: ${deployTimeout}
 drain_timeout: 1
 readiness_delay: 0
 `;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, httpGet, kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
+import { ROOT, httpGet, kamal, lab, labProxyYaml, makeProject, onHost, resetHosts, type LabHost } from './helpers.js';
 
 const HOST = 'tty.lab.test';
 
@@ -248,15 +248,7 @@ describe('interactive sessions on the lab', () => {
   web:
     hosts:
       - ${h.ip}
-proxy:
-  host: ${HOST}
-  app_port: 80
-  healthcheck:
-    interval: 1
-${proxyRunYaml()}deploy_timeout: 20
-drain_timeout: 1
-readiness_delay: 0
-accessories:
+${labProxyYaml(HOST)}accessories:
   db:
     image: ${l.dbImage}
     host: ${h.ip}

@@ -28,15 +28,7 @@ const ok = (r: KamalRun): KamalRun => {
 
 /** The proxy section without proxy/run: kamal-proxy boots from the boot_config files on the host. */
 function proxyYaml(): string {
-  return `proxy:
-  host: ${HOST}
-  app_port: 80
-  healthcheck:
-    interval: 1
-deploy_timeout: 20
-drain_timeout: 1
-readiness_delay: 0
-`;
+  return labProxyYaml(HOST, 20, { run: false });
 }
 
 /** A script on PATH named `name`. */

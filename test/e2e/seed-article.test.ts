@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureArticleLab, httpGet as labHttp, waitFor, type ArticleLabInfo } from '../lab/lab.js';
-import { httpGet, kamal, lab, onHost, ROOT, Traffic, type KamalRun, type LabHost } from './helpers.js';
+import { httpGet, kamal, lab, labProxyYaml, onHost, ROOT, Traffic, type KamalRun, type LabHost } from './helpers.js';
 
 const SERVICE = 'article';
 const ROOT_PW = 'r00t-pw-article';
@@ -70,16 +70,7 @@ ${p.yaml}`,
 
 /** The proxy section of the article's app, on the lab's stand-in image unless `run` is false (boot_config decides). */
 function proxyYaml(host: string, extra = '', run = true): string {
-  const p = lab().proxyImage;
-  return `proxy:
-  host: ${host}
-  app_port: 80
-  healthcheck:
-    interval: 1
-${extra}${run ? `  run:\n    registry: ${p.registry}\n    repository: ${p.repository}\n    version: ${p.version}\n` : ''}deploy_timeout: 20
-drain_timeout: 1
-readiness_delay: 0
-`;
+  return labProxyYaml(host, 20, { extra, run });
 }
 
 /** boot_config options for the lab's proxy image: Kamal names it <registry>/<repository>/kamal-proxy:<version>. */
