@@ -9,8 +9,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEntry } from '../../src/cli/kamal-shim.js';
 import { ensureArticleLab, httpGet as labHttp, waitFor, type ArticleLabInfo } from '../lab/lab.js';
 import { httpGet, kamal, lab, labProxyYaml, onHost, ROOT, Traffic, type KamalRun, type LabHost } from './helpers.js';
 
@@ -97,7 +97,8 @@ function shown(r: KamalRun): string {
 
 /** The CLI as its own process (for a terminal or a signal), from the source with tsx. */
 function cliArgv(args: string[]): string[] {
-  return [process.execPath, '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), ...args];
+  const cli = cliEntry();
+  return [cli.command, ...cli.args, ...args];
 }
 
 function cliEnv(): NodeJS.ProcessEnv {

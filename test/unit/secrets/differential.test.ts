@@ -17,15 +17,16 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliEntry } from '../../../src/cli/kamal-shim.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../../../src/version.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/secrets-differential');
 const CASES = join(FIXTURES, 'cases');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = join(ROOT, 'src/cli/main.ts');
+/** The CLI from source, as the kamal shim runs it. */
+const CLI = cliEntry();
 
 interface Meta {
   args?: string[];
@@ -159,7 +160,7 @@ function runOurs(name: string, meta: Meta): Promise<{ status: number; stdout: st
   const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, HOME: home, LANG: 'C.UTF-8', STUB_LOG: log, ...(meta.env ?? {}) };
   const norm = (s: string) => s.split(dir).join('<DIR>').split(home).join('<HOME>').split(bin).join('<BIN>');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'secrets', 'print', '--reveal', ...(meta.args ?? [])], {
+    const child = spawn(CLI.command, [...CLI.args, 'secrets', 'print', '--reveal', ...(meta.args ?? [])], {
       cwd: dir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
