@@ -45,7 +45,7 @@ env:
     BOOT_DELAY: <%= ENV.fetch("BOOT_DELAY", "0") %>
 ${labProxyYaml(HOST, DEPLOY_TIMEOUT)}`,
     });
-    const first = await kamal(dir, ['deploy', '--version', 'v1'], { VERSION: 'v1' });
+    const first = await kamal(dir, ['deploy', '-P', '--version', 'v1']);
     expect(first.exitCode, first.err).toBe(0);
     expect(await serving()).toEqual(['v1', 'v1']);
   });

@@ -254,7 +254,7 @@ ${labProxyYaml(HOST)}accessories:
     host: ${h.ip}
 `,
     });
-    const deploy = await kamal(dir, ['deploy', '--version', 'v1']);
+    const deploy = await kamal(dir, ['deploy', '-P', '--version', 'v1']);
     expect(deploy.exitCode, deploy.err).toBe(0);
     const boot = await kamal(dir, ['accessory', 'boot', 'db']);
     expect(boot.exitCode, boot.err).toBe(0);

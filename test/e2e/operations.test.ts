@@ -289,15 +289,15 @@ describe('day-two operations on the lab', () => {
       expect(r.reporter.text).not.toContain(lab().registry.password);
       expect(r.reporter.text).not.toContain('tok-e2e-1234');
       const c = parse(r.reporter.text) as Record<string, unknown>;
-      // roles sorted by name, hosts in role order, the primary host from the primary (web) role
+      // Kamal's to_yaml: symbol keys; roles sorted by name, hosts in role order, the primary host from the primary (web) role
       expect(c).toMatchObject({
-        roles: ['job', 'web'],
-        hosts: [h3.ip, h1.ip, h2.ip],
-        primary_host: h1.ip,
-        version: 'v9',
-        repository: 'registry:5000/lab/app',
-        absolute_image: 'registry:5000/lab/app:v9',
-        service_with_version: 'app-v9',
+        ':roles': ['job', 'web'],
+        ':hosts': [h3.ip, h1.ip, h2.ip],
+        ':primary_host': h1.ip,
+        ':version': 'v9',
+        ':repository': 'registry:5000/lab/app',
+        ':absolute_image': 'registry:5000/lab/app:v9',
+        ':service_with_version': 'app-v9',
       });
     });
 
