@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ROOT, httpGet, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
 import { startFakeGithub, type FakeGithub, type RecordedRequest } from '../unit/action/github-server.js';
+import { inputEnv, readFileCommands } from '../unit/action/runner-log.js';
 import { cancelLikeRunner, hostSh, proxyDeployPending, runningContainers, tally, waitUntil, watchServing, stateValue, type Cancel, type Served } from './cancel-helpers.js';
 
 const HOST = 'action.lab.test';
@@ -34,38 +34,6 @@ interface StepRun {
 interface ActionRun {
   main: StepRun;
   post: StepRun;
-}
-
-/** Reads a runner file-command file (`name<<delimiter` blocks, or `name=value` lines). */
-function readFileCommands(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!existsSync(file)) return out;
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delimiter] = heredoc;
-      const value: string[] = [];
-      while (++i < lines.length && lines[i] !== delimiter) value.push(lines[i]!);
-      out[name!] = value.join('\n');
-    } else if (line.includes('=')) {
-      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
-    }
-  }
-  return out;
-}
-
-/** The action's declared inputs with their defaults, as the runner passes them. */
-function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
-  const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(action.inputs)) {
-    const value = inputs[name] ?? spec.default ?? '';
-    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-  }
-  for (const name of Object.keys(inputs)) if (!(name in action.inputs)) throw new Error(`undeclared input ${name}`);
-  return env;
 }
 
 interface SpawnOptions {
