@@ -8,33 +8,37 @@
  * default 10). If a server refuses a channel anyway, the pool lowers that
  * connection's limit and retries once another channel has closed.
  *
+ * Logging in is login.ts, running a command on a channel channel.ts, tunnels forwarding.ts.
+ *
  * Success is decided by the exit code only. Every output text that leaves
  * this module has the command's secret values redacted.
  */
-import { constants as osConstants, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client } from 'ssh2';
 import { Secret } from '../secret.js';
 import { any, cat, cmd, combine, display, group, raw, render, secretsOf, type Command } from '../shell.js';
 import {
   CommandAbortedError,
   CommandFailedError,
-  CommandTimeoutError,
   ConnectionError,
   type RunOptions,
   type RunResult,
   type Runner,
 } from '../exec/types.js';
+import { execOnConnection } from './channel.js';
+import { clearIdle, endConn, holdConnection, plainChannelError, releaseConnection, type Conn, type ConnectionKeeper } from './connection.js';
+import { forwardOut, forwardRemotePort } from './forwarding.js';
 import { formatTarget, type SshTarget } from './host.js';
 import { loadIdentities, type LoadedIdentities } from './keys.js';
-import { KnownHosts, type HostKeyChecking, type HostKeyVerdict } from './known-hosts.js';
-import { OutputCollector } from './output.js';
+import { KnownHosts, type HostKeyChecking } from './known-hosts.js';
+import { login } from './login.js';
 import { expandProxyCommand, spawnProxyCommand } from './proxy.js';
 import { resolveHost, type HostConfig, type JumpHop } from './ssh-config.js';
 import { Semaphore } from './semaphore.js';
+
 
 export interface SshPoolOptions {
   /** Login user when the host string has none. Default: the ssh config's User, else `root`. */
@@ -94,16 +98,6 @@ export interface SshPoolOptions {
   debug?: (line: string) => void;
 }
 
-const DEFAULT_HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
-
 type Hop = JumpHop;
 
 /** Per-connection settings resolved from the options and the ssh config files. */
@@ -114,39 +108,16 @@ interface Route {
   connectTimeoutMs?: number;
 }
 
-interface Conn {
-  key: string;
-  /** For closing order: targets are deepest, then jump hosts from the last hop back to the first. */
-  depth: number;
-  label: string;
-  target: SshTarget;
-  client: Client;
-  sessions: Semaphore;
-  /** Open channels plus connections tunnelled through this one. */
-  users: number;
-  /** Session channels open now, and the most that were open at once. */
-  open: number;
-  peakOpen: number;
-  idleTimer: NodeJS.Timeout | undefined;
-  closed: boolean;
-  lastError: Error | undefined;
-  closedPromise: Promise<void>;
-  onClose: (() => void)[];
-  /** The pool's map entry for this connection. */
-  entry?: Promise<Conn>;
-}
-
-/** Attempts to open a session channel before giving up (with backoff, a few seconds in all). */
-const MAX_OPEN_RETRIES = 16;
-
-type ExecOutcome = { exitCode: number; stdout: string; stderr: string };
-
 export class SshPool implements Runner {
   readonly options: Readonly<SshPoolOptions>;
   readonly knownHosts: KnownHosts;
   readonly #conns = new Map<string, Promise<Conn>>();
   readonly #starts: Semaphore;
   readonly #identities = new Map<string, Promise<LoadedIdentities>>();
+  readonly #keeper: ConnectionKeeper = {
+    touch: (conn) => this.#touch(conn),
+    debug: (line) => this.options.debug?.(line),
+  };
 
   constructor(options: SshPoolOptions = {}) {
     this.options = { ...options };
@@ -155,13 +126,10 @@ export class SshPool implements Runner {
     this.#starts = new Semaphore(options.maxConcurrentStarts ?? 30);
   }
 
-  get #connectTimeout(): number {
-    return this.options.connectTimeoutMs ?? 30_000;
-  }
   #agent(keysOnly = this.options.keysOnly): string | undefined {
     if (keysOnly || this.options.agent === false) return undefined;
-    const a = this.options.agent ?? process.env.SSH_AUTH_SOCK;
-    return a ? a : undefined;
+    const socket = this.options.agent ?? process.env.SSH_AUTH_SOCK;
+    return socket ? socket : undefined;
   }
 
   /** Number of open (or opening) connections, jump hosts included. */
@@ -191,7 +159,7 @@ export class SshPool implements Runner {
       if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
       throw e;
     }
-    const outcome = await this.#exec(conn, host, render(full), shown, secrets, opts);
+    const outcome = await execOnConnection(conn, this.#keeper, host, render(full), shown, secrets, opts);
     const result: RunResult = {
       host,
       command: shown,
@@ -222,55 +190,7 @@ export class SshPool implements Runner {
    */
   async forwardRemotePort(host: string, port: number, signal?: AbortSignal): Promise<() => Promise<void>> {
     const conn = await this.#connection(host, signal);
-    const { client } = conn;
-    const sockets = new Set<Socket>();
-    const onConnection = (
-      details: { destIP: string; destPort: number },
-      accept: () => ClientChannel,
-      reject: () => void,
-    ): void => {
-      if (details.destPort !== port) return reject();
-      const channel = accept();
-      const local = netConnect({ host: 'localhost', port });
-      sockets.add(local);
-      local.on('close', () => sockets.delete(local));
-      local.on('error', () => channel.destroy());
-      channel.on('error', () => local.destroy());
-      local.pipe(channel).pipe(local);
-    };
-    client.on('tcp connection', onConnection);
-    conn.users++;
-    clearIdle(conn);
-    const release = (): void => {
-      client.removeListener('tcp connection', onConnection);
-      for (const sock of sockets) sock.destroy();
-      conn.users--;
-      this.#touch(conn);
-    };
-    try {
-      await new Promise<void>((resolve, reject) => {
-        client.forwardIn('127.0.0.1', port, (err) => (err ? reject(err) : resolve()));
-      });
-    } catch (e) {
-      release();
-      throw new ConnectionError(host, `failed to establish port forward of 127.0.0.1:${port}: ${(e as Error).message}`, { cause: e });
-    }
-    this.options.debug?.(`forwarding 127.0.0.1:${port} on ${conn.label} to localhost:${port}`);
-    let closed = false;
-    return async () => {
-      if (closed) return;
-      closed = true;
-      if (!conn.closed) {
-        await new Promise<void>((resolve) => {
-          try {
-            client.unforwardIn('127.0.0.1', port, () => resolve());
-          } catch {
-            resolve();
-          }
-        });
-      }
-      release();
-    };
+    return forwardRemotePort(conn, this.#keeper, host, port);
   }
 
   async close(): Promise<void> {
@@ -349,12 +269,8 @@ export class SshPool implements Runner {
         } catch (e) {
           throw new ConnectionError(label, `cannot reach jump host: ${(e as Error).message}`, { cause: e });
         }
-        jump.users++;
-        clearIdle(jump);
-        onClose.push(() => {
-          jump.users--;
-          this.#touch(jump);
-        });
+        holdConnection(jump);
+        onClose.push(() => releaseConnection(jump, this.#keeper));
         try {
           sock = await forwardOut(jump.client, target.host, target.port);
         } catch (e) {
@@ -454,402 +370,23 @@ export class SshPool implements Runner {
   }
 
   async #login(label: string, target: SshTarget, sock: Duplex | undefined, route: Route, proxyStderr?: () => string): Promise<Client> {
-    const ids = await this.#identitiesFor(route.keys ?? this.options.keys);
-    const retries = sock ? 0 : (this.options.dnsRetries ?? 3);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#loginOnce(label, target, sock, ids, route, proxyStderr);
-      } catch (e) {
-        const code = (e as { cause?: { code?: string } }).cause?.code;
-        const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-        if (!dns || attempt >= retries) throw e;
-        const delay = Math.min(100 * 2 ** attempt, 2000) + Math.random() * 100;
-        this.options.debug?.(`retrying DNS for ${target.host} (attempt ${attempt + 1}/${retries}) in ${Math.round(delay)} ms`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  }
-
-  #loginOnce(
-    label: string,
-    target: SshTarget,
-    sock: Duplex | undefined,
-    ids: LoadedIdentities,
-    route: Route,
-    proxyStderr?: () => string,
-  ): Promise<Client> {
-    const where = `${target.host}:${target.port}`;
-    const timeoutMs = route.connectTimeoutMs ?? this.#connectTimeout;
-    const agent = this.#agent(route.keysOnly);
-    const knownHosts = this.knownHosts;
-
-    return new Promise<Client>((resolve, reject) => {
-      const client = new ssh2.Client();
-      let settled = false;
-      let verdict: HostKeyVerdict | undefined;
-      let presented: Buffer | undefined;
-      let authsLeft: string[] | null = null;
-      const tried: string[] = [];
-      const problems = [...ids.problems];
-
-      const fail = (message: string, cause?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        client.on('error', () => {});
-        client.destroy();
-        const extra = proxyStderr?.();
-        reject(new ConnectionError(label, message + (extra ? ` (proxy command said: ${extra.split('\n').slice(-3).join(' / ')})` : ''), { cause }));
-      };
-
-      const timer = setTimeout(
-        () => fail(`connection to ${where} timed out after ${formatMs(timeoutMs)}${verdict ? ' (during login)' : ''}`),
-        timeoutMs,
-      );
-
-      const methods: { label: string; method: AnyAuthMethod }[] = ids.identities.map((id) => ({
-        label: `key ${id.label} (${id.key.type})`,
-        method: { type: 'publickey', username: target.user, key: id.key },
-      }));
-      if (agent) methods.push({ label: 'ssh-agent', method: { type: 'agent', username: target.user, agent } });
-      let next = 0;
-
-      client.on('handshake', () => {
-        if (verdict?.ok && verdict.status === 'added' && presented) {
-          try {
-            knownHosts.add(target.host, target.port, presented);
-            this.options.debug?.(`added host key for ${target.host}:${target.port} to ${knownHosts.files[0]}`);
-          } catch (e) {
-            this.options.debug?.(`could not record host key for ${where}: ${(e as Error).message}`);
-          }
-          verdict = { ok: true, status: 'known' };
-        }
-      });
-      client.on('ready', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        // Commands are small request/response exchanges: don't let Nagle hold them back.
-        client.setNoDelay(true);
-        resolve(client);
-      });
-      client.on('error', (err: Error & { level?: string; code?: string }) => {
-        if (settled) return;
-        if (err.level === 'agent') {
-          problems.push(`ssh-agent at ${agent} is not usable (${err.message})`);
-          return;
-        }
-        if (/^Error while signing/.test(err.message)) {
-          problems.push(err.message);
-          return;
-        }
-        if (verdict && !verdict.ok) return fail(verdict.message, err);
-        if (err.level === 'client-authentication') {
-          const parts = [`tried ${tried.length ? tried.join(', ') : 'no keys (none configured or found, and no ssh-agent)'}`];
-          if (authsLeft) parts.push(`server accepts: ${authsLeft.join(', ') || 'nothing'}`);
-          parts.push(...problems);
-          return fail(`authentication failed for user "${target.user}" at ${where} (${parts.join('; ')})`, err);
-        }
-        if (err.level === 'client-timeout') return fail(`connection to ${where} timed out after ${formatMs(timeoutMs)} during the SSH handshake`, err);
-        return fail(describeSocketError(err, target), err);
-      });
-      client.on('close', () => {
-        if (verdict && !verdict.ok) return fail(verdict.message);
-        fail(`connection to ${where} was closed by the remote side before login completed`);
-      });
-
-      const knownTypes = knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(target.host, target.port);
-      const preferred: ServerHostKeyAlgorithm[] = [];
-      for (const t of knownTypes) {
-        const algos = t === 'ssh-rsa' ? (['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const) : [t];
-        for (const a of algos) {
-          if ((DEFAULT_HOST_KEY_ALGOS as string[]).includes(a) && !preferred.includes(a as ServerHostKeyAlgorithm)) {
-            preferred.push(a as ServerHostKeyAlgorithm);
-          }
-        }
-      }
-
-      const cfg: ConnectConfig = {
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        sock: sock as ConnectConfig['sock'],
-        readyTimeout: timeoutMs,
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 30_000,
-        keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-        agent,
-        agentForward: !!(agent && this.options.forwardAgent),
-        hostVerifier: (key: Buffer): boolean => {
-          presented = Buffer.from(key);
-          verdict = knownHosts.check(target.host, target.port, presented);
-          return verdict.ok;
-        },
-        authHandler: ((left: string[] | null, _partial: boolean | null, cb: (m: AnyAuthMethod | false) => void) => {
-          authsLeft = left;
-          while (next < methods.length) {
-            const m = methods[next++]!;
-            const needs = m.method.type === 'agent' ? 'publickey' : m.method.type;
-            if (left && !left.includes(needs)) continue;
-            tried.push(m.label);
-            cb(m.method);
-            return;
-          }
-          cb(false);
-        }) as unknown as ConnectConfig['authHandler'],
-      };
-      if (preferred.length) {
-        cfg.algorithms = { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] };
-      }
-      try {
-        client.connect(cfg);
-      } catch (e) {
-        fail(`cannot connect to ${where}: ${(e as Error).message}`, e);
-      }
+    const options = this.options;
+    return login({
+      label,
+      target,
+      sock,
+      identities: await this.#identitiesFor(route.keys ?? options.keys),
+      timeoutMs: route.connectTimeoutMs ?? options.connectTimeoutMs ?? 30_000,
+      agent: this.#agent(route.keysOnly),
+      forwardAgent: options.forwardAgent,
+      keepaliveIntervalMs: options.keepaliveIntervalMs,
+      keepaliveCountMax: options.keepaliveCountMax,
+      dnsRetries: options.dnsRetries,
+      knownHosts: this.knownHosts,
+      proxyStderr,
+      debug: options.debug,
     });
   }
-
-  // ---------------------------------------------------------------- commands
-
-  async #exec(conn: Conn, host: string, line: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
-    const { signal } = opts;
-    for (let attempt = 0; ; attempt++) {
-      let release: () => void;
-      try {
-        release = await conn.sessions.acquire(signal);
-      } catch (e) {
-        if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
-        throw e;
-      }
-      conn.users++;
-      clearIdle(conn);
-      const done = (): void => {
-        release();
-        conn.users--;
-        this.#touch(conn);
-      };
-
-      let running: { outcome: Promise<ExecOutcome> };
-      try {
-        if (conn.closed) throw new Error('connection closed');
-        // drive() attaches its listeners inside the exec callback: exit status
-        // and close can arrive in the same packet batch as the exec reply.
-        running = await openExec(conn.client, line, opts.interactive?.pty, (channel) => {
-          conn.open++;
-          if (conn.open > conn.peakOpen) {
-            conn.peakOpen = conn.open;
-            if (conn.peakOpen > conn.sessions.limit) conn.sessions.setLimit(conn.peakOpen);
-          }
-          return drive(channel, conn, host, shown, secrets, opts).finally(() => conn.open--);
-        });
-      } catch (e) {
-        done();
-        if (signal?.aborted) throw new CommandAbortedError(host, shown, { cause: signal.reason });
-        if (!conn.closed && isChannelOpenFailure(e) && attempt < MAX_OPEN_RETRIES) {
-          // The server allows fewer sessions than maxSessions (OpenSSH
-          // MaxSessions), or has not yet freed a session that just closed.
-          // Drop to what it has demonstrably allowed at once; the limit rises
-          // again as more channels succeed.
-          const limit = Math.max(1, conn.peakOpen);
-          if (limit < conn.sessions.limit) {
-            this.options.debug?.(`${host} refused a session channel; limiting this connection to ${limit} concurrent channels for now`);
-            conn.sessions.setLimit(limit);
-          }
-          await delay(Math.min(20 * 2 ** attempt, 500), signal).catch(() => undefined);
-          continue;
-        }
-        if (conn.closed) {
-          throw new ConnectionError(host, `connection lost${conn.lastError ? ` (${conn.lastError.message})` : ''}`, { cause: e });
-        }
-        throw new ConnectionError(
-          host,
-          isChannelOpenFailure(e)
-            ? `the server refused to open a session channel (${plainChannelError(e)}); check MaxSessions in its sshd_config`
-            : `cannot open a session: ${plainChannelError(e)}`,
-          { cause: e },
-        );
-      }
-
-      try {
-        return await running.outcome;
-      } finally {
-        done();
-      }
-    }
-  }
-}
-
-// ------------------------------------------------------------------ helpers
-
-function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, secrets: string[], opts: RunOptions): Promise<ExecOutcome> {
-  return new Promise<ExecOutcome>((resolve, reject) => {
-    const out = new OutputCollector(secrets, opts.onStdout);
-    const err = new OutputCollector(secrets, opts.onStderr);
-    let exitCode: number | undefined;
-    let exitSignal: string | undefined;
-    let stopped: 'timeout' | 'abort' | undefined;
-    let finished = false;
-
-    // An interactive command's output goes to the session as it comes, uncollected (a shell or a
-    // log can run for hours); everything else is collected and redacted.
-    const session = opts.interactive;
-    if (session) {
-      channel.on('data', (d: Buffer) => {
-        if (!finished) session.stdout(d);
-      });
-      channel.stderr.on('data', (d: Buffer) => {
-        if (!finished) session.stderr(d);
-      });
-    } else {
-      channel.on('data', (d: Buffer) => out.write(d));
-      channel.stderr.on('data', (d: Buffer) => err.write(d));
-    }
-    let detach: (() => void) | undefined;
-    channel.on('exit', (code: number | null, sig?: string) => {
-      if (typeof code === 'number') exitCode = code;
-      else if (sig) {
-        exitSignal = sig.replace(/^SIG/, '');
-        const num = (osConstants.signals as Record<string, number>)[`SIG${exitSignal}`];
-        exitCode = 128 + (num ?? 0);
-      }
-    });
-    channel.on('error', () => {});
-
-    const stop = (why: 'timeout' | 'abort'): void => {
-      if (finished || stopped) return;
-      stopped = why;
-      try {
-        channel.signal('KILL');
-      } catch {
-        // not all servers accept signals; closing the channel is what counts
-      }
-      try {
-        channel.close();
-      } catch {
-        // already closed
-      }
-      // OpenSSH ignores the signal and keeps a session without a pty open until its command
-      // exits; an interactive session ends here at once, as `ssh` does when interrupted (the
-      // remote command then meets its closed output).
-      if (session) finish();
-    };
-    const timer = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
-    const onAbort = (): void => stop('abort');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      try {
-        detach?.();
-      } catch {
-        // the session's own clean-up failing must not hide the command's outcome
-      }
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      out.end();
-      err.end();
-      const stdout = out.text();
-      const stderr = err.text();
-      if (stopped === 'timeout') return reject(new CommandTimeoutError({ host, command: shown, stdout, stderr }, opts.timeoutMs!));
-      if (stopped === 'abort') return reject(new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
-      if (exitCode === undefined) {
-        if (conn.closed || !isWritableClient(conn)) {
-          return reject(
-            new ConnectionError(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`),
-          );
-        }
-        // The server closed the channel without an exit status.
-        return resolve({ exitCode: 255, stdout, stderr: stderr || 'the server closed the session without an exit status' });
-      }
-      if (exitSignal && !stderr) return resolve({ exitCode, stdout, stderr: `killed by signal ${exitSignal}` });
-      resolve({ exitCode, stdout, stderr });
-    };
-    channel.on('close', finish);
-
-    if (opts.signal?.aborted) {
-      stop('abort');
-      return;
-    }
-    if (session) {
-      detach = session.attach({
-        write: (data) => {
-          if (!finished) channel.write(data);
-        },
-        end: () => {
-          if (!finished) channel.end();
-        },
-        resize: (rows, cols) => {
-          if (!finished && session.pty) channel.setWindow(rows, cols, 0, 0);
-        },
-      });
-      return;
-    }
-    try {
-      if (opts.stdin !== undefined) channel.end(opts.stdin);
-      else channel.end();
-    } catch {
-      // the channel closed already; 'close' reports it
-    }
-  });
-}
-
-function isWritableClient(conn: Conn): boolean {
-  const sock = (conn.client as unknown as { _sock?: { writable?: boolean } })._sock;
-  return !!sock?.writable;
-}
-
-function openExec(
-  client: Client,
-  line: string,
-  pty: { term: string; rows: number; cols: number } | undefined,
-  start: (channel: ClientChannel) => Promise<ExecOutcome>,
-): Promise<{ outcome: Promise<ExecOutcome> }> {
-  return new Promise((resolve, reject) => {
-    try {
-      const options = pty ? { pty: { term: pty.term, rows: pty.rows, cols: pty.cols, width: 0, height: 0 } } : {};
-      client.exec(line, options, (err, stream) => (err ? reject(err) : resolve({ outcome: start(stream) })));
-    } catch (e) {
-      reject(e);
-    }
-  });
-}
-
-function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    try {
-      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
-    } catch (e) {
-      reject(e);
-    }
-  });
-}
-
-function isChannelOpenFailure(e: unknown): boolean {
-  return e instanceof Error && /Channel open failure/i.test(e.message);
-}
-
-function plainChannelError(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/^\(SSH\) /, '');
-}
-
-function clearIdle(conn: Conn): void {
-  if (conn.idleTimer) clearTimeout(conn.idleTimer);
-  conn.idleTimer = undefined;
-}
-
-async function endConn(conn: Conn): Promise<void> {
-  clearIdle(conn);
-  if (conn.closed) return;
-  try {
-    conn.client.end();
-  } catch {
-    // ignore
-  }
-  const t = setTimeout(() => conn.client.destroy(), 2000);
-  t.unref();
-  await conn.closedPromise;
-  clearTimeout(t);
 }
 
 function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -871,52 +408,12 @@ function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function localUserName(): string {
   try {
     return userInfo().username;
   } catch {
     return process.env.USER ?? 'root';
   }
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`;
-}
-
-function describeSocketError(err: Error & { code?: string }, target: SshTarget): string {
-  const where = `${target.host}:${target.port}`;
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return `connection refused by ${where} (is sshd running and listening on port ${target.port}?)`;
-    case 'ETIMEDOUT':
-      return `connection to ${where} timed out`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_NONAME':
-      return `cannot resolve host name "${target.host}"`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `${where} is unreachable (no route to host)`;
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return `connection reset by ${where}`;
-  }
-  if (/Handshake failed|no matching/i.test(err.message)) return `SSH handshake with ${where} failed: ${err.message}`;
-  return `cannot connect to ${where}: ${err.message}`;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
