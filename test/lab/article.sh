@@ -79,11 +79,16 @@ printf '{"userns-remap": "default"}\n' >"$LAB_DIR/hosts/vm9-daemon.json"
 key=$(cut -d' ' -f1,2 "$hd/ssh_host_ed25519_key.pub")
 { cat "$LAB_DIR/ssh/known_hosts"; printf '127.0.0.10 %s\nvm9 %s\n' "$key" "$key"; } >"$LAB_DIR/ssh/known_hosts_article.tmp"
 mv "$LAB_DIR/ssh/known_hosts_article.tmp" "$LAB_DIR/ssh/known_hosts_article"
-docker volume inspect lab-host-userns-docker >/dev/null 2>&1 || docker volume create --label "$LAB_LABEL=1" lab-host-userns-docker >/dev/null
 spec=$(printf '%s\n' "$HOST_IMAGE" userns-v1 | lab_sha)
 cur=$(docker inspect -f '{{ index .Config.Labels "kamal-lab.spec" }} {{.State.Status}}' lab-host-userns 2>/dev/null || true)
-if [ "${cur%% *}" != "$spec" ]; then
+# A running vm9 of this spec is kept; otherwise vm9 starts over on an empty /var/lib/docker:
+# its dockerd would restart whatever containers an earlier run left (a mariadb, a proxy, apps
+# with restart policies) in the remapped namespace, and nothing here is worth that wait.
+vm9_note=kept
+if [ "$cur" != "$spec running" ]; then
   [ -z "$cur" ] || docker rm -f lab-host-userns >/dev/null
+  docker volume rm -f lab-host-userns-docker >/dev/null 2>&1 || true
+  docker volume create --label "$LAB_LABEL=1" lab-host-userns-docker >/dev/null
   docker run -d --name lab-host-userns --hostname vm9 --network "$LAB_NETWORK" --network-alias vm9 \
     --label "$LAB_LABEL=1" --label "kamal-lab.spec=$spec" \
     --cap-add ALL --cap-drop SYS_RESOURCE \
@@ -94,8 +99,7 @@ if [ "${cur%% *}" != "$spec" ]; then
     -v "$hd:/lab:ro" -v "$LAB_DIR/hosts/vm9-daemon.json:/etc/docker/daemon.json:ro" \
     -p 127.0.0.10:22:22 -p 127.0.0.10:80:80 -p 127.0.0.10:443:443 \
     "$HOST_IMAGE" >/dev/null
-elif [ "${cur#* }" != running ]; then
-  docker start lab-host-userns >/dev/null
+  vm9_note=created
 fi
 SSH_OPTS=(-F /dev/null -i "$LAB_DIR/ssh/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes
   -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$LAB_DIR/ssh/known_hosts_article"
@@ -103,8 +107,16 @@ SSH_OPTS=(-F /dev/null -i "$LAB_DIR/ssh/id_ed25519" -o IdentitiesOnly=yes -o Bat
 userns_ready() {
   ssh "${SSH_OPTS[@]}" root@127.0.0.10 "docker info --format '{{.SecurityOptions}}'" </dev/null 2>/dev/null | grep -q userns
 }
-lab_wait 90 0.2 "vm9: ssh root@127.0.0.10 docker info (userns)" userns_ready || { docker logs --tail 20 lab-host-userns >&2; exit 1; }
-lab_step "host vm9 (127.0.0.10)" "$t" "userns-remap=default"
+userns_diagnose() {
+  echo "--- ssh root@127.0.0.10 docker info:" >&2
+  ssh "${SSH_OPTS[@]}" root@127.0.0.10 "docker info --format '{{.SecurityOptions}}'" </dev/null >&2 2>&1 || true
+  echo "--- lab-host-userns supervisor lines:" >&2
+  docker logs lab-host-userns 2>&1 | grep '^lab-host' | tail -n 10 >&2 || true
+  echo "--- lab-host-userns last lines:" >&2
+  docker logs --tail 30 lab-host-userns >&2 2>&1 || true
+}
+lab_wait 120 0.2 "vm9: ssh root@127.0.0.10 docker info (userns)" userns_ready || { userns_diagnose; exit 1; }
+lab_step "host vm9 (127.0.0.10)" "$t" "$vm9_note, userns-remap=default"
 
 MARIADB_IMAGE=$MARIADB_IMAGE node -e '
 const fs = require("fs"), dir = process.argv[1];
