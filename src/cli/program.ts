@@ -3,6 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Kamal } from '../engine/kamal.js';
 import * as main from '../engine/main.js';
+import * as prune from '../engine/prune.js';
+import * as registry from '../engine/registry.js';
+import * as server from '../engine/server.js';
 import * as app from '../engine/app-commands.js';
 import { undoBoots } from '../engine/app.js';
 import { parsePendingUndo } from '../engine/cancel.js';
@@ -486,10 +489,10 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
   // ---- registry ----
   const regCmd = sub(program, 'registry', 'Login and -out of the image registry');
   for (const [name, desc, fn] of [
-    ['login', 'Log in to remote registry locally and remotely', main.registryLogin],
-    ['setup', 'Setup local registry or log in to remote registry locally and remotely', main.registrySetup],
-    ['logout', 'Log out of remote registry locally and remotely', main.registryLogout],
-    ['remove', 'Remove local registry or log out of remote registry locally and remotely', main.registryRemove],
+    ['login', 'Log in to remote registry locally and remotely', registry.registryLogin],
+    ['setup', 'Setup local registry or log in to remote registry locally and remotely', registry.registrySetup],
+    ['logout', 'Log out of remote registry locally and remotely', registry.registryLogout],
+    ['remove', 'Remove local registry or log out of remote registry locally and remotely', registry.registryRemove],
   ] as const) {
     on(
       sub(regCmd, name, desc).option('-L, --skip-local', 'Skip local login').option('-R, --skip-remote', 'Skip remote login'),
@@ -512,8 +515,8 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
 
   // ---- prune ----
   const pruneCmd = sub(program, 'prune', 'Prune old application images and containers');
-  on(sub(pruneCmd, 'all', 'Prune unused images and stopped containers'), 'prune', 'all', (k) => main.pruneAll(k));
-  on(sub(pruneCmd, 'images', 'Prune unused images'), 'prune', 'images', (k) => main.pruneImages(k));
+  on(sub(pruneCmd, 'all', 'Prune unused images and stopped containers'), 'prune', 'all', (k) => prune.pruneAll(k));
+  on(sub(pruneCmd, 'images', 'Prune unused images'), 'prune', 'images', (k) => prune.pruneImages(k));
   on(
     sub(pruneCmd, 'containers', 'Prune all stopped containers, except the last n (default 5)').option(
       '--retain <n>',
@@ -522,12 +525,12 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     ),
     'prune',
     'containers',
-    (k, o) => main.pruneContainers(k, o.retain as number | undefined),
+    (k, o) => prune.pruneContainers(k, o.retain as number | undefined),
   );
 
   // ---- server ----
   const serverCmd = sub(program, 'server', 'Bootstrap servers with curl and Docker');
-  on(sub(serverCmd, 'bootstrap', 'Set up Docker to run Kamal apps'), 'server', 'bootstrap', (k) => main.serverBootstrap(k));
+  on(sub(serverCmd, 'bootstrap', 'Set up Docker to run Kamal apps'), 'server', 'bootstrap', (k) => server.serverBootstrap(k));
   on(
     sub(serverCmd, 'exec', 'Run a custom command on the server')
       .argument('<cmd...>')
@@ -536,7 +539,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
       .option('--raw', 'Output raw, unmodified stdout'),
     'server',
     'exec',
-    (k, o, a) => main.serverExec(k, a.map((s) => s.trim()).join(' '), { interactive: !!o.interactive, raw: !!o.raw }),
+    (k, o, a) => server.serverExec(k, a.map((s) => s.trim()).join(' '), { interactive: !!o.interactive, raw: !!o.raw }),
   );
 
   // ---- secrets ----

@@ -6,7 +6,7 @@ import { withLock } from './lock.js';
 import { appBoot, currentRunningVersion, staleContainers, usingVersion } from './app.js';
 import { proxyRemove } from './proxy.js';
 import { accessoryRemove } from './accessory.js';
-import { registryRemove } from './main.js';
+import { registryRemove } from './registry.js';
 import { runInteractive, stdinIsTty } from './interactive.js';
 
 export async function appBootCommand(k: Kamal, version?: string): Promise<void> {

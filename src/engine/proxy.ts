@@ -4,7 +4,7 @@ import { CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { appBoot } from './app.js';
-import { pruneAll } from './main.js';
+import { pruneAll } from './prune.js';
 import { runInteractive } from './interactive.js';
 
 export const PROXY_MINIMUM_VERSION = 'v0.9.2';
