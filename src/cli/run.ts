@@ -1,6 +1,7 @@
 /** Runs one CLI invocation: parse, build the context, run, map errors to messages and exit codes. */
 import { ConfigError, UsageError } from '../errors.js';
-import { ConsoleReporter, type Reporter } from '../engine/reporter.js';
+import type { Reporter } from '../engine/reporter.js';
+import { terminalReporter } from '../output/console.js';
 import { PlanRunner, type PlannedStep } from '../engine/plan-runner.js';
 import type { Kamal } from '../engine/kamal.js';
 import { CancelledError, isCancellation, type PendingUndo } from '../engine/cancel.js';
@@ -29,7 +30,7 @@ export interface CliResult {
 }
 
 const KNOWN = new Set([
-  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'remove', 'upgrade', 'config', 'init', 'version', 'app', 'proxy',
+  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'diff', 'remove', 'upgrade', 'config', 'init', 'version', 'app', 'proxy',
   'accessory', 'build', 'registry', 'lock', 'prune', 'server', 'secrets', 'help', 'plan',
 ]);
 
@@ -98,17 +99,22 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     if (inv.opts.plan) planMode = true;
     if (planMode) inv.opts.plan = true;
     if (inv.local) {
-      await inv.local({ ...deps, cwd, env, out, err, reporter: deps.reporter ?? new ConsoleReporter() } as never);
+      await inv.local({ ...deps, cwd, env, out, err, reporter: deps.reporter ?? terminalReporter({}, env) } as never);
       return { exitCode: 0 };
     }
     const planRunner = planMode ? new PlanRunner() : undefined;
     const reporter =
       deps.reporter ??
-      new ConsoleReporter({
-        verbose: inv.opts.verbose,
-        quiet: inv.opts.quiet || (planMode && json),
-        out: planMode ? process.stderr : process.stdout,
-      });
+      terminalReporter(
+        {
+          verbose: inv.opts.verbose,
+          quiet: inv.opts.quiet || (planMode && json),
+          // a dry run lists its commands itself, on stdout
+          commands: !planMode,
+          out: planMode ? process.stderr : process.stdout,
+        },
+        env,
+      );
     kamal = await createContext(
       inv.opts,
       { ...deps, cwd, env, reporter, runner: planRunner ?? deps.runner, local: planRunner ?? deps.local },

@@ -3,12 +3,13 @@
  * SSHKit DSL): configuration, host/role filters, the runners, the reporter,
  * lock and hook state, cancellation and the rollout timeline.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { stdinOf } from '../exec/stdin.js';
 import { join, resolve } from 'node:path';
 import type { Command } from '../shell.js';
 import { display } from '../shell.js';
-import { LOCAL, type RunOptions, type RunResult, type Runner } from '../exec/types.js';
+import { CommandFailedError, LOCAL, type RunOptions, type RunResult, type Runner } from '../exec/types.js';
 import { Secret, SecretRegistry } from '../secret.js';
 import { UsageError } from '../errors.js';
 import type { Reporter, TimelineEntry } from './reporter.js';
@@ -206,11 +207,35 @@ export class Kamal {
     if (!command) return { host, command: '', exitCode: 0, stdout: '', stderr: '', durationMs: 0 };
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
-    this.reporter.command(host, display(command));
+    const id = randomBytes(4).toString('hex');
+    this.reporter.command(host, display(command), id);
     const stdin = stdinOf(command);
-    const result = await this.runnerFor(host).run(host, command, { signal: this.signal, ...(stdin ? { stdin: stdin.reveal() } : {}), ...opts });
+    const started = performance.now();
+    const result = await this.runnerFor(host)
+      .run(host, command, { signal: this.signal, ...(stdin ? { stdin: stdin.reveal() } : {}), ...opts, ...this.#observe(host, id, opts) })
+      .catch((e: unknown) => {
+        if (e instanceof CommandFailedError && !this.dryRun) this.reporter.commandEnd?.(host, id, e.exitCode, (performance.now() - started) / 1000);
+        throw e;
+      });
     if (this.dryRun) return { ...result, exitCode: 0 };
+    this.reporter.commandEnd?.(host, id, result.exitCode, (performance.now() - started) / 1000);
     return result;
+  }
+
+  /** Output callbacks that also hand each chunk, redacted, to the reporter (when it shows output). */
+  #observe(host: string, id: string, opts: RunOptions): Pick<RunOptions, 'onStdout' | 'onStderr'> {
+    const show = this.reporter.commandOutput?.bind(this.reporter);
+    if (!show || this.dryRun) return {};
+    return {
+      onStdout: (chunk) => {
+        show(host, id, 'stdout', this.secrets.redact(chunk));
+        opts.onStdout?.(chunk);
+      },
+      onStderr: (chunk) => {
+        show(host, id, 'stderr', this.secrets.redact(chunk));
+        opts.onStderr?.(chunk);
+      },
+    };
   }
 
   /** Runs a command and reports whether it succeeded (Kamal's `execute ..., raise_on_non_zero_exit: false`). */

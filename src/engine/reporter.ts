@@ -21,45 +21,14 @@ export interface Reporter {
   say(message: string, level?: Level): void;
   /** Output captured from a host (Kamal's `puts_by_host`). */
   hostOutput(host: string, output: string, type?: string): void;
-  /** A command about to run; `command` is already redacted. */
-  command(host: string, command: string): void;
+  /** A command about to run; `command` is already redacted. `id` ties its output and end to it. */
+  command(host: string, command: string, id?: string): void;
+  /** A chunk of a running command's output, already redacted (shown at debug verbosity). */
+  commandOutput?(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void;
+  /** The command ended with `exitCode` after `seconds`. */
+  commandEnd?(host: string, id: string, exitCode: number, seconds: number): void;
   /** Raw stdout (for --raw and plan output). */
   write(text: string): void;
-}
-
-export class ConsoleReporter implements Reporter {
-  constructor(
-    private readonly opts: { verbose?: boolean; quiet?: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {},
-  ) {}
-
-  private get out(): NodeJS.WritableStream {
-    return this.opts.out ?? process.stdout;
-  }
-  private get err(): NodeJS.WritableStream {
-    return this.opts.err ?? process.stderr;
-  }
-
-  say(message: string, level: Level = 'info'): void {
-    if (level === 'debug' && !this.opts.verbose) return;
-    if (this.opts.quiet && level !== 'error') return;
-    (level === 'error' || level === 'warn' ? this.err : this.out).write(`${message}\n`);
-  }
-
-  hostOutput(host: string, output: string, type = 'App'): void {
-    if (this.opts.quiet) {
-      this.out.write(`${output}\n`);
-      return;
-    }
-    this.out.write(`${type} Host: ${host}\n${output}\n\n`);
-  }
-
-  command(host: string, command: string): void {
-    if (this.opts.verbose) this.err.write(`  ${host}$ ${command}\n`);
-  }
-
-  write(text: string): void {
-    this.out.write(text);
-  }
 }
 
 /** Collects everything; used by tests and by the action to build its report. */
@@ -79,9 +48,15 @@ export class MemoryReporter implements Reporter {
     this.outputs.push({ host, output, type });
     this.inner?.hostOutput(host, output, type);
   }
-  command(host: string, command: string): void {
+  command(host: string, command: string, id?: string): void {
     this.commands.push({ host, command });
-    this.inner?.command(host, command);
+    this.inner?.command(host, command, id);
+  }
+  commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
+    this.inner?.commandOutput?.(host, id, stream, chunk);
+  }
+  commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
+    this.inner?.commandEnd?.(host, id, exitCode, seconds);
   }
   write(text: string): void {
     this.text += text;

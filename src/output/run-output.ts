@@ -238,8 +238,14 @@ class OutputReporter implements Reporter {
   hostOutput(host: string, output: string, type?: string): void {
     this.inner.hostOutput(host, output, type);
   }
-  command(host: string, command: string): void {
-    this.inner.command(host, command);
+  command(host: string, command: string, id?: string): void {
+    this.inner.command(host, command, id);
+  }
+  commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
+    this.inner.commandOutput?.(host, id, stream, chunk);
+  }
+  commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
+    this.inner.commandEnd?.(host, id, exitCode, seconds);
   }
   write(text: string): void {
     this.inner.write(text);
