@@ -1,0 +1,64 @@
+/**
+ * Records what a Kamal executable does to a simulated fleet, as the fixture the sim tests compare
+ * our engine with: `deploy --skip-push` of v1 then v2 to 20 hosts; every command each host
+ * received (with the stdin it read and the files SCP brought), and the state each host was left in.
+ *
+ *   KAMAL_BIN=/path/to/kamal node --import tsx test/sim/record-kamal.ts [out.json]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Fleet } from './fleet.js';
+import { simRegistry, writeSimProject } from './project.js';
+import { hostState } from './state.js';
+
+export const FIXTURE_HOSTS = 20;
+export const FIXTURE_BASE = 120;
+export const FIXTURE_VERSIONS = ['v1', 'v2'];
+
+async function main(): Promise<void> {
+  const kamal = process.env.KAMAL_BIN;
+  if (!kamal) throw new Error('set KAMAL_BIN to a Kamal executable');
+  const out = process.argv[2] ?? join(import.meta.dirname, 'fixtures/kamal-deploy-20.json');
+  const dir = mkdtempSync(join(tmpdir(), 'sim-record-'));
+  const fleet = await Fleet.start({ hosts: FIXTURE_HOSTS, base: FIXTURE_BASE, dir: join(dir, 'keys'), registry: simRegistry(), latencyScale: 0 });
+  try {
+    const proj = writeSimProject(join(dir, 'p'), { hosts: fleet.addresses, keyFile: fleet.keyFile, knownHostsFile: fleet.knownHostsFile });
+    for (const v of FIXTURE_VERSIONS) {
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(kamal, ['deploy', '--skip-push', '--version', v], { cwd: proj, stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('exit', resolve);
+      });
+      if (code !== 0) throw new Error(`kamal deploy ${v} exited ${code}`);
+    }
+    const version = await new Promise<string>((resolve) => {
+      const child = spawn(kamal, ['version'], { cwd: proj });
+      let s = '';
+      child.stdout.on('data', (d: Buffer) => (s += d.toString()));
+      child.on('exit', () => resolve(s.trim()));
+    });
+    if (fleet.unmodelled().length) throw new Error(`unmodelled commands: ${JSON.stringify(fleet.unmodelled(), null, 1)}`);
+    const fixture = {
+      kamal: version,
+      versions: FIXTURE_VERSIONS,
+      deployYml: readFileSync(join(proj, 'config/deploy.yml'), 'utf8'),
+      hosts: fleet.hosts.map((h) => ({
+        host: h.name,
+        records: h.records.map((r) => ({ command: r.command, exitCode: r.exitCode, ...(r.stdin ? { stdin: r.stdin } : {}), ...(r.scp ? { scp: r.scp } : {}) })),
+        state: hostState(h),
+      })),
+    };
+    writeFileSync(out, `${JSON.stringify(fixture, null, 1)}\n`);
+    process.stdout.write(`wrote ${out}\n`);
+  } finally {
+    await fleet.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
