@@ -1,5 +1,13 @@
-/** Log output for the Actions log: lines grouped per rollout step and host, secrets redacted. */
+/**
+ * Log output for the Actions log: one collapsible group per rollout step (and host), each command
+ * inside its step's group as Kamal prints it (SSHKit's `Running ... on HOST` and `Finished in ...`
+ * lines), secrets redacted. Verbose (-v, or the runner's debug logging) adds each command line and
+ * its output at DEBUG.
+ */
+import { userInfo } from 'node:os';
 import type { Level, Reporter, TimelineEntry } from '../engine/reporter.js';
+import { LOCAL } from '../exec/types.js';
+import { commandDataMessage, commandExitMessage, commandLineMessage, commandStartMessage, formatMessage } from '../output/format.js';
 
 /** What the reporter writes to; the runner's workflow commands in the action, a recorder in tests. */
 export interface LogSink {
@@ -14,6 +22,8 @@ export interface ActionReporterOptions {
   /** Applied to every line (the run's secret registry). */
   redact?: (text: string) => string;
   verbose?: boolean;
+  /** Shown for local commands (`as USER@localhost`); the runner's user by default. */
+  localUser?: string;
   /** Told about each command (before printing); used to notice a local `docker login`. */
   onCommand?: (host: string, command: string) => void;
 }
@@ -167,9 +177,39 @@ export class ActionReporter implements Reporter {
     this.#emit(this.#keyFor(host), [`${type} Host: ${host}`, ...this.#redact(output).split('\n')]);
   }
 
-  command(host: string, command: string): void {
+  command(host: string, command: string, id?: string): void {
     this.#opts.onCommand?.(host, command);
-    this.#emit(this.#keyFor(host), [`  ${host}$ ${this.#redact(command)}`]);
+    const shown = this.#redact(command);
+    const local = host === LOCAL;
+    const lines = [formatMessage('info', commandStartMessage(shown, local ? 'localhost' : host, local ? this.#localUser() : undefined), id)];
+    if (this.#opts.verbose) lines.push(formatMessage('debug', commandLineMessage(shown), id));
+    this.#emit(this.#keyFor(host), lines);
+  }
+
+  commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
+    if (!this.#opts.verbose) return;
+    const lines = this.#redact(chunk).replace(/(\r\n|\n|\r)$/, '').split(/\r?\n/);
+    this.#emit(this.#keyFor(host), lines.map((l) => formatMessage('debug', commandDataMessage(l, undefined, stream), id)));
+  }
+
+  commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
+    this.#emit(this.#keyFor(host), [formatMessage('info', commandExitMessage(seconds, exitCode), id)]);
+  }
+
+  note(host: string, message: string): void {
+    this.#emit(this.#keyFor(host), [formatMessage('info', this.#redact(message))]);
+  }
+
+  #user: string | undefined;
+  #localUser(): string {
+    if (this.#user === undefined) {
+      try {
+        this.#user = this.#opts.localUser ?? userInfo().username;
+      } catch {
+        this.#user = process.env.USER ?? 'runner';
+      }
+    }
+    return this.#user;
   }
 
   write(text: string): void {

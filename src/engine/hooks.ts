@@ -81,7 +81,8 @@ export function installHookRunner(k: Kamal, opts: HookOptions = {}): void {
       throw e;
     }
     try {
-      const quiet = k.config.hooksOutputFor(hook) === 'quiet';
+      // with -v the hook's output is shown as the command's DEBUG lines instead; -q hides it, as in Kamal
+      const quiet = k.config.hooksOutputFor(hook) === 'quiet' || !!k.options.verbose || !!k.options.quiet;
       await k.exec(LOCAL, cmd(k.hookFile(hook)), {
         env,
         onStdout: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),

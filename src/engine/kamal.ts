@@ -254,9 +254,9 @@ export class Kamal {
   async upload(host: string, content: string | Buffer | Secret, remotePath: string, opts: { mode?: string } = {}): Promise<void> {
     throwIfCancelled(this.signal);
     this.stats.uploads++;
-    this.reporter.command(host, `upload ${remotePath}`);
     const data = content instanceof Secret ? content.reveal() : content;
     await this.runnerFor(host).upload(host, data, remotePath, opts);
+    if (!this.dryRun) this.reporter.note?.(host, `Uploading ${remotePath} 100.0%`);
   }
 
   /**
@@ -274,7 +274,7 @@ export class Kamal {
     try {
       await eachLimited([...hosts], this.config.sshkit.maxConcurrentStarts ?? 30, async (host) => {
         throwIfCancelled(this.signal);
-        this.reporter.command(host, `forward 127.0.0.1:${port} to localhost:${port}`);
+        this.reporter.note?.(host, `Forwarding 127.0.0.1:${port} on ${host} to localhost:${port}`);
         closers.push(await runner.forwardRemotePort!(host, port, this.signal));
       });
       return await fn();

@@ -27,6 +27,8 @@ export interface Reporter {
   commandOutput?(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void;
   /** The command ended with `exitCode` after `seconds`. */
   commandEnd?(host: string, id: string, exitCode: number, seconds: number): void;
+  /** A line about a host that is not a command (`Uploading PATH 100.0%`, as SSHKit logs an upload). */
+  note?(host: string, message: string): void;
   /** Raw stdout (for --raw and plan output). */
   write(text: string): void;
 }
@@ -57,6 +59,9 @@ export class MemoryReporter implements Reporter {
   }
   commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
     this.inner?.commandEnd?.(host, id, exitCode, seconds);
+  }
+  note(host: string, message: string): void {
+    this.inner?.note?.(host, message);
   }
   write(text: string): void {
     this.text += text;

@@ -116,6 +116,11 @@ export class TerminalReporter implements Reporter {
     this.#log('info', commandExitMessage(seconds, exitCode, this.#paint), id);
   }
 
+  note(_host: string, message: string): void {
+    if (this.#opts.commands === false) return;
+    this.#log('info', message);
+  }
+
   write(text: string): void {
     this.#out.write(text);
   }

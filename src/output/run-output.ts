@@ -247,6 +247,9 @@ class OutputReporter implements Reporter {
   commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
     this.inner.commandEnd?.(host, id, exitCode, seconds);
   }
+  note(host: string, message: string): void {
+    this.inner.note?.(host, message);
+  }
   write(text: string): void {
     this.inner.write(text);
   }

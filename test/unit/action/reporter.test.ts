@@ -17,7 +17,7 @@ describe('ActionReporter', () => {
   it('groups lines by the running step and host and closes groups when steps end', () => {
     const s = sink();
     const timeline: TimelineEntry[] = [];
-    const r = new ActionReporter({ sink: s, redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
+    const r = new ActionReporter({ sink: s, localUser: 'me', redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
     r.attach(timeline);
     r.say('Build and push app image...');
     timeline.push({ step: 'build', startedAt: 0 });
@@ -42,16 +42,16 @@ describe('ActionReporter', () => {
     expect(s.log).toEqual([
       'Build and push app image...',
       '::group::build',
-      '  local$ docker login registry -u u -p [REDACTED]',
+      '  INFO Running docker login registry -u u -p [REDACTED] as me@localhost',
       'building',
       '::endgroup::',
       '::group::boot web on h1',
-      '  h1$ docker run x',
-      '  h1$ docker exec kamal-proxy',
+      '  INFO Running docker run x on h1',
+      '  INFO Running docker exec kamal-proxy on h1',
       'Renaming container [REDACTED]',
       '::endgroup::',
       '::group::boot web on h2',
-      '  h2$ docker run x',
+      '  INFO Running docker run x on h2',
       'App Host: h2',
       'line1',
       'line2',
@@ -76,12 +76,12 @@ describe('ActionReporter', () => {
     r.close();
     expect(s.log).toEqual([
       '::group::stale containers',
-      '  h1$ docker ps',
-      '  h2$ docker ps',
-      '  h1$ docker stop',
+      '  INFO Running docker ps on h1',
+      '  INFO Running docker ps on h2',
+      '  INFO Running docker stop on h1',
       '::endgroup::',
       '::group::on h1',
-      '  h1$ docker tag',
+      '  INFO Running docker tag on h1',
       '::endgroup::',
     ]);
   });
@@ -109,17 +109,17 @@ describe('ActionReporter', () => {
     r.close();
     expect(s.log).toEqual([
       '::group::boot web on h1',
-      '  h1$ run 1',
-      '  h1$ deploy 1',
+      '  INFO Running run 1 on h1',
+      '  INFO Running deploy 1 on h1',
       '::endgroup::',
       '::group::boot web on h2',
-      '  h2$ run 2',
-      '  h2$ deploy 2',
+      '  INFO Running run 2 on h2',
+      '  INFO Running deploy 2 on h2',
       '::endgroup::',
       '::group::boot web on h3',
-      '  h3$ run 3',
-      '  h3$ deploy 3',
-      '  h3$ tag 3',
+      '  INFO Running run 3 on h3',
+      '  INFO Running deploy 3 on h3',
+      '  INFO Running tag 3 on h3',
       '::endgroup::',
       'Prune',
     ]);
@@ -136,7 +136,56 @@ describe('ActionReporter', () => {
     r.command('h1', 'a');
     r.command('h2', 'b');
     r.close();
-    expect(s.log).toEqual(['::group::boot web on h1', '  h1$ a', '::endgroup::', '::group::boot web on h2', '  h2$ b', '::endgroup::']);
+    expect(s.log).toEqual(['::group::boot web on h1', '  INFO Running a on h1', '::endgroup::', '::group::boot web on h2', '  INFO Running b on h2', '::endgroup::']);
+  });
+
+  it("commands inside their step's group as Kamal prints them: Running, then Finished with the run time; uploads as SSHKit logs them", () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [{ step: 'boot web', host: 'h1', role: 'web', startedAt: 0 }];
+    const r = new ActionReporter({ sink: s, redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
+    r.attach(timeline);
+    r.command('h1', 'docker run -e X=pw123 app', 'a1b2c3d4');
+    r.commandOutput('h1', 'a1b2c3d4', 'stdout', 'hidden unless verbose\n');
+    r.commandEnd('h1', 'a1b2c3d4', 0, 1.5);
+    r.note('h1', 'Uploading .kamal/apps/app/env/roles/web.env 100.0%');
+    r.command('h1', 'docker exec kamal-proxy kamal-proxy deploy', 'ffff0000');
+    r.commandEnd('h1', 'ffff0000', 1, 30);
+    timeline[0]!.finishedAt = 1;
+    r.close();
+    expect(s.log).toEqual([
+      '::group::boot web on h1',
+      '  INFO [a1b2c3d4] Running docker run -e X=[REDACTED] app on h1',
+      '  INFO [a1b2c3d4] Finished in 1.500 seconds with exit status 0 (successful).',
+      '  INFO Uploading .kamal/apps/app/env/roles/web.env 100.0%',
+      '  INFO [ffff0000] Running docker exec kamal-proxy kamal-proxy deploy on h1',
+      '  INFO [ffff0000] Finished in 30.000 seconds with exit status 1 (failed).',
+      '::endgroup::',
+    ]);
+  });
+
+  it('verbose (-v or the runner debug logging): the command line and its output, line by line, redacted', () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [{ step: 'lock', startedAt: 0 }];
+    const r = new ActionReporter({ sink: s, verbose: true, redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
+    r.attach(timeline);
+    r.command('h1', 'cat .kamal/lock', 'a1b2c3d4');
+    r.commandOutput('h1', 'a1b2c3d4', 'stdout', 'one pw123\ntwo\n');
+    r.commandOutput('h1', 'a1b2c3d4', 'stderr', 'warn\n');
+    r.commandEnd('h1', 'a1b2c3d4', 0, 0.01);
+    r.say('details', 'debug');
+    timeline[0]!.finishedAt = 1;
+    r.close();
+    expect(s.log).toEqual([
+      '::group::lock',
+      '  INFO [a1b2c3d4] Running cat .kamal/lock on h1',
+      ' DEBUG [a1b2c3d4] Command: cat .kamal/lock',
+      ' DEBUG [a1b2c3d4] \tone [REDACTED]',
+      ' DEBUG [a1b2c3d4] \ttwo',
+      ' DEBUG [a1b2c3d4] \twarn',
+      '  INFO [a1b2c3d4] Finished in 0.010 seconds with exit status 0 (successful).',
+      'details',
+      '::endgroup::',
+    ]);
   });
 
   it('tells about each command before printing it (local docker login detection)', () => {
