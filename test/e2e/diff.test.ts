@@ -1,0 +1,144 @@
+/**
+ * `diff` against the lab over real SSH: after a deploy of v1, a changed clear env value, a new
+ * clear key, a changed secret and version v2 are reported, exactly those, and no host is touched
+ * (containers, env files, the audit log and every file under .kamal, kamal-proxy's state).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
+import type { DiffReport } from '../../src/engine/diff.js';
+
+const HOST = 'diff.lab.test';
+const OLD_SECRET = 'old-s3cret-"value"/with+chars';
+const NEW_SECRET = 'new-s3cret-$(not run)-value';
+
+function config(hosts: LabHost[], env: string): string {
+  return `servers:
+  web:
+    hosts:
+${hosts.map((h) => `      - ${h.ip}\n`).join('')}proxy:
+  host: ${HOST}
+  app_port: 80
+  healthcheck:
+    interval: 1
+${proxyRunYaml()}
+env:
+${env}deploy_timeout: 20
+drain_timeout: 1
+readiness_delay: 0
+`;
+}
+
+const V1_ENV = `  clear:
+    GREETING: hello
+    KEEP: same
+  secret:
+    - SECRET_TOKEN
+`;
+const V2_ENV = `  clear:
+    GREETING: bonjour
+    KEEP: same
+    NEW_KEY: added-value
+  secret:
+    - SECRET_TOKEN
+`;
+
+/** Everything a diff must leave as it is on a host. */
+function snapshot(h: LabHost): string {
+  return onHost(
+    h,
+    [
+      "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}} {{.CreatedAt}}' | sort",
+      "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort",
+      'find .kamal -printf "%p %s %T@ %m\\n" | sort',
+      'find .kamal -type f -exec sha256sum {} + | sort',
+      'docker exec kamal-proxy cat /home/kamal-proxy/.config/kamal-proxy/kamal-proxy.state | sha256sum',
+    ].join('; echo ---; '),
+  );
+}
+
+describe('diff against the lab', () => {
+  let dir: string;
+  const web = () => lab().hosts.slice(0, 2);
+  const secrets = 'KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nSECRET_TOKEN=$SECRET_TOKEN\n';
+
+  beforeAll(async () => {
+    resetHosts(lab().hosts.slice(0, 3));
+    dir = makeProject({ service: 'app', yaml: config(web(), V1_ENV), secrets });
+    const r = await kamal(dir, ['setup', '--skip-push', '--version', 'v1'], { SECRET_TOKEN: OLD_SECRET });
+    expect(r.err).toBe('');
+    expect(r.exitCode).toBe(0);
+  }, 240_000);
+
+  it('reports a changed env value, a new key, a changed secret and v1 → v2, and touches no host', async () => {
+    const before = web().map(snapshot);
+    writeFileSync(join(dir, 'config/deploy.yml'), config(web(), V2_ENV).replace(/^/, readDeployPreamble(dir)));
+    const r = await kamal(dir, ['diff', '--version', 'v2', '--json'], { SECRET_TOKEN: NEW_SECRET });
+    expect(r.err).toBe('');
+    expect(r.exitCode).toBe(0);
+    const report = JSON.parse(r.reporter.text) as DiffReport;
+    expect(report.changed).toBe(true);
+    expect(report.version).toBe('v2');
+    expect(report.hostsAdded).toEqual([]);
+    expect(report.leftOut).toEqual([]);
+    expect(report.accessories).toEqual([]);
+    expect(report.roles.map((x) => [x.role, x.host, x.status, x.runningVersion, x.version])).toEqual(
+      web().map((h) => ['web', h.ip, 'changed', 'v1', 'v2']),
+    );
+    for (const role of report.roles) {
+      expect(role.image).toEqual({ running: `${lab().registry.server}/lab/app:v1`, desired: `${lab().registry.server}/lab/app:v2` });
+      expect(role.env).toEqual([
+        { key: 'NEW_KEY', change: 'added', to: 'added-value' },
+        { key: 'GREETING', change: 'changed', to: 'bonjour' },
+        { key: 'SECRET_TOKEN', change: 'changed', secret: true },
+      ]);
+      expect(role.labels).toEqual([]);
+      expect(role.options).toEqual([]);
+      expect(role.volumes).toEqual([]);
+      expect(role.proxy).toEqual([]);
+    }
+    const all = `${r.out}${r.err}${JSON.stringify(r.reporter)}`;
+    for (const s of [OLD_SECRET, NEW_SECRET, JSON.stringify(OLD_SECRET).slice(1, -1), Buffer.from(NEW_SECRET).toString('base64')]) {
+      expect(all).not.toContain(s);
+    }
+    // only reads: docker ps / inspect, pwd, the env lines hashed on the host, kamal-proxy's state
+    const READ = /^(pwd|docker ps |docker inspect |docker image inspect |docker exec kamal-proxy cat |sh -c .*docker ps |while IFS= read -r line;)/;
+    expect(r.reporter.commands.filter((c) => !READ.test(c.command))).toEqual([]);
+    expect(web().map(snapshot)).toEqual(before);
+  }, 120_000);
+
+  it('prints the text report: hosts added, proxy settings changed, nothing else', async () => {
+    const hosts = lab().hosts.slice(0, 3);
+    const yaml = config(hosts, V1_ENV).replace('    interval: 1\n', '    interval: 1\n    path: /version\n');
+    writeFileSync(join(dir, 'config/deploy.yml'), yaml.replace(/^/, readDeployPreamble(dir)));
+    const before = hosts.map(snapshot);
+    const r = await kamal(dir, ['diff', '--version', 'v1'], { SECRET_TOKEN: OLD_SECRET });
+    expect(r.exitCode).toBe(0);
+    const [a, b, c] = hosts.map((h) => h.ip);
+    expect(r.reporter.text).toBe(
+      [
+        `app: deploy of v1 (${lab().registry.server}/lab/app:v1)`,
+        '',
+        `web on ${a}: v1, redeployed with changes`,
+        '  proxy:',
+        '    ~ health-check-path: /up → /version',
+        `web on ${b}: v1, redeployed with changes`,
+        '  proxy:',
+        '    ~ health-check-path: /up → /version',
+        `web on ${c}: new, v1 would be its first container`,
+        `hosts added (no container of app yet): ${c}`,
+        '',
+        'A deploy would change what is listed above.',
+        '',
+      ].join('\n'),
+    );
+    expect(hosts.map(snapshot)).toEqual(before);
+  }, 120_000);
+});
+
+/** The service/image/registry/ssh/builder lines makeProject wrote before the servers section. */
+function readDeployPreamble(dir: string): string {
+  const text = readFileSync(join(dir, 'config/deploy.yml'), 'utf8');
+  return text.slice(0, text.indexOf('servers:'));
+}
