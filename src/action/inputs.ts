@@ -3,11 +3,12 @@ import { isAbsolute, normalize } from 'node:path';
 import { splitShellWords } from '../shell.js';
 import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
 import { unsafeEnvName } from './child-env.js';
+import { readVerifyInputs, verifyArgv, type VerifyInputs } from './verify.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new';
 
 /** Keyed by the input names of action.yml. */
-export interface Inputs {
+export interface Inputs extends VerifyInputs {
   /** The CLI command line, split into words (`deploy`, `app exec --reuse "bin/rails db:migrate"`). */
   command: string[];
   destination: string | undefined;
@@ -180,6 +181,7 @@ export function getInputs(read: InputReader): Inputs {
     'lock-wait': lockWait,
     'dry-run': dryRun,
     'working-directory': workingDir,
+    ...readVerifyInputs(read, command[0]!, (input, message) => new InputError(input, message)),
   };
 }
 
@@ -275,6 +277,7 @@ export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } =
   if (inputs['skip-push'] && !hasFlag(words, '--skip-push', '-P')) argv.push('--skip-push');
   if (inputs['lock-wait'] && !hasFlag(words, '--lock-wait')) argv.push('--lock-wait');
   if (inputs['dry-run'] && !hasFlag(words, '--dry-run')) argv.push('--dry-run');
+  argv.push(...verifyArgv(inputs, words));
   return argv;
 }
 

@@ -4,6 +4,7 @@ import type { BootRecord } from '../engine/app.js';
 import type { TimelineEntry } from '../engine/reporter.js';
 import { CommandFailedError } from '../exec/types.js';
 import { MultiError } from '../engine/parallel.js';
+import type { Verification } from '../engine/verify.js';
 
 export type RunResult = 'success' | 'failure' | 'cancelled';
 
@@ -60,6 +61,8 @@ export interface DeployReport {
   boots: BootReport[];
   timeline: TimelineReport[];
   deployment?: { id: number; environment: string; url?: string };
+  /** The checks after the rollout (verify-url), and the rollback they led to. */
+  verification?: Verification;
   error?: FailureReport;
 }
 
@@ -167,6 +170,7 @@ export function buildReport(input: ReportInput): DeployReport {
     })),
   };
   if (input.deployment) report.deployment = input.deployment;
+  if (k?.verification) report.verification = k.verification;
   if (input.error !== undefined) report.error = failureOf(input.error, input.errorText ?? String(input.error), boots, timeline);
   return report;
 }

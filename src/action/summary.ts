@@ -1,5 +1,6 @@
 /** The job summary: a pure function from the run report to Markdown, and a thin writer. */
 import type { DeployReport, TimelineReport } from './report.js';
+import { verificationMarkdown } from './verify.js';
 
 const ICON: Record<DeployReport['result'], string> = { success: '✅', failure: '❌', cancelled: '⚠️' };
 const WORD: Record<DeployReport['result'], string> = { success: 'succeeded', failure: 'failed', cancelled: 'was cancelled' };
@@ -90,6 +91,8 @@ export function summaryMarkdown(r: DeployReport): string {
     out.push('');
   }
 
+  out.push(...verificationMarkdown(r.verification));
+
   if (r.timeline.length > 0) {
     out.push('### Rollout timeline');
     out.push('');
@@ -124,7 +127,7 @@ export function summaryMarkdown(r: DeployReport): string {
       out.push(fenced(e.logs));
       out.push('');
     }
-    if (r.result !== 'cancelled' && r.previousVersion) {
+    if (r.result !== 'cancelled' && r.previousVersion && !r.verification) {
       out.push(`The previous version ${code(r.previousVersion)} keeps serving where the new one did not become healthy.`);
       out.push('');
     }

@@ -21,8 +21,8 @@ import { docsText } from './docs.js';
 import { secretsExtract, secretsFetch, secretsPrintLines } from '../secrets/cli.js';
 import type { VendorRunner } from '../secrets/adapters/index.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
-import { diff as diffRun } from '../engine/diff-gather.js';
-import { diffText } from '../engine/diff-format.js';
+import { deployVerified } from '../engine/verify.js';
+import { addVerifyFlags, verifyOptionsFrom } from './verify-flags.js';
 
 export interface CliIO extends Omit<ContextDeps, 'reporter'> {
   out: (text: string) => void;
@@ -116,20 +116,24 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     (k, o) => main.setup(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
   );
   on(
-    sub(program, 'deploy', 'Deploy app to servers')
-      .option('-P, --skip-push', 'Skip image build and push')
-      .option('--no-cache', "Build without using Docker's build cache"),
+    addVerifyFlags(
+      sub(program, 'deploy', 'Deploy app to servers')
+        .option('-P, --skip-push', 'Skip image build and push')
+        .option('--no-cache', "Build without using Docker's build cache"),
+    ),
     'deploy',
     undefined,
-    (k, o) => main.deploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
+    (k, o) => deployVerified(k, () => main.deploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }), verifyOptionsFrom(o)),
   );
   on(
-    sub(program, 'redeploy', 'Deploy app to servers without bootstrapping servers, starting kamal-proxy and pruning')
-      .option('-P, --skip-push', 'Skip image build and push')
-      .option('--no-cache', "Build without using Docker's build cache"),
+    addVerifyFlags(
+      sub(program, 'redeploy', 'Deploy app to servers without bootstrapping servers, starting kamal-proxy and pruning')
+        .option('-P, --skip-push', 'Skip image build and push')
+        .option('--no-cache', "Build without using Docker's build cache"),
+    ),
     'redeploy',
     undefined,
-    (k, o) => main.redeploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }),
+    (k, o) => deployVerified(k, () => main.redeploy(k, { skipPush: !!o.skipPush, noCache: o.cache === false }), verifyOptionsFrom(o)),
   );
   on(sub(program, 'rollback', 'Rollback app to VERSION').argument('<version>'), 'rollback', undefined, (k, _o, a) =>
     main.rollback(k, a[0]!),
@@ -140,15 +144,6 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     await acc.accessoryDetails(k, 'all');
   });
   on(sub(program, 'audit', 'Show audit log from servers'), 'audit', undefined, (k) => main.audit(k));
-  on(
-    sub(program, 'diff', 'Show what a deploy of the version would change on the servers (reads only)').option('--json', 'Print the report as JSON'),
-    'diff',
-    undefined,
-    async (k, o) => {
-      const report = await diffRun(k);
-      k.reporter.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : diffText(report));
-    },
-  );
   on(
     sub(program, 'remove', 'Remove kamal-proxy, app, accessories, and registry session from servers').option(
       '-y, --confirmed',

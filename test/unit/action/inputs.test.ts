@@ -25,6 +25,9 @@ describe('getInputs: defaults', () => {
       'lock-wait': false,
       'dry-run': false,
       'working-directory': '.',
+      'verify-url': [],
+      'verify-for': undefined,
+      'rollback-on-failure': false,
     });
   });
 });
