@@ -1,0 +1,221 @@
+// `npm run bench -- --sim 1,10,100,500 [--vs KAMAL] [--scale 1] [--boot-limit N --boot-wait S] [--max-starts N] [--timeline]`
+// Deploys to a simulated fleet (test/sim: SSH servers on 127.0.x.y:22 answering from a model of
+// Docker and kamal-proxy, with the latencies the lab measures) at fleet sizes the lab cannot hold.
+// For each size and each tool: a fresh fleet in its own process, a first deploy (v1: proxy boot,
+// pulls), then the measured deploy (v2). Each deploy runs as its own process under GNU time, so
+// both tools are measured the same way: wall, CPU (user + system) and peak RSS of the deploying
+// process; SSH connections and commands per host are counted by the simulated hosts.
+// Kamal runs when a Kamal executable is given (KAMAL_BIN or --vs PATH).
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSimProject } from '../test/sim/project.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1]!.startsWith('--') ? process.argv[i + 1]! : fallback;
+}
+
+interface Ready {
+  addresses: string[];
+  keyFile: string;
+  knownHostsFile: string;
+}
+interface Snapshot {
+  stats: { host: string; connections: number; commands: number }[];
+  unmodelled: { host: string; command: string; reason: string }[];
+  records: { host: string; connection: number; start: number; end: number; command: string; exitCode: number; stderr: string }[];
+  rssMb: number;
+}
+
+interface Run {
+  wallMs: number;
+  cpuMs: number;
+  rssMb: number;
+  code: number;
+  stderr: string;
+}
+
+class SimFleet {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly ready: Ready,
+  ) {}
+  static async start(hosts: number, base: number, scale: number, dir: string): Promise<SimFleet> {
+    const child = fork(join(ROOT, 'test/sim/serve.ts'), ['--hosts', String(hosts), '--base', String(base), '--dir', dir, '--scale', String(scale)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Ready));
+      child.once('exit', (code) => reject(new Error(`the simulated fleet exited (${code}) before it was ready`)));
+    });
+    return new SimFleet(child, ready);
+  }
+  async snapshot(): Promise<Snapshot> {
+    this.child.send({ type: 'snapshot' });
+    return new Promise((resolve) => this.child.once('message', (m) => resolve(m as Snapshot)));
+  }
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.send({ type: 'stop' });
+    await exited;
+  }
+}
+
+/** Runs a command under GNU time: wall, CPU and peak RSS of the process (and its waited-for children). */
+async function timed(argv: string[], cwd: string, env: Record<string, string | undefined>): Promise<Run> {
+  const out = join(mkdtempSync(join(tmpdir(), 'sim-time-')), 'time');
+  const started = performance.now();
+  let stderr = '';
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn('/usr/bin/time', ['-o', out, '-f', '%U %S %M', ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const wallMs = performance.now() - started;
+  const [user, sys, maxKb] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number, number];
+  return { wallMs, cpuMs: (user + sys) * 1000, rssMb: maxKb / 1024, code, stderr };
+}
+
+interface Tool {
+  name: string;
+  argv: (version: string) => string[];
+  env: (ready: Ready) => Record<string, string | undefined>;
+}
+
+function ours(): Tool {
+  const bundle = join(ROOT, 'dist/cli/index.js');
+  const fromSource = process.argv.includes('--from-source') || !existsSync(bundle);
+  const entry = fromSource ? [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')] : [process.execPath, join(ROOT, 'bin/kamal-action')];
+  return {
+    name: fromSource ? 'kamal-action (source)' : 'kamal-action',
+    argv: (v) => [...entry, 'deploy', '--skip-push', '--version', v],
+    env: (r) => ({ PATH: process.env.PATH, HOME: process.env.HOME, KAMAL_ACTION_KNOWN_HOSTS: r.knownHostsFile }),
+  };
+}
+
+function kamal(path: string): Tool {
+  return {
+    name: 'kamal',
+    argv: (v) => [path, 'deploy', '--skip-push', '--version', v],
+    env: () => ({ ...process.env }),
+  };
+}
+
+interface Row {
+  tool: string;
+  hosts: number;
+  first: Run;
+  run: Run;
+  connections: number;
+  commandsPerHost: number;
+  simRssMb: number;
+  timeline: Snapshot['records'];
+  addresses: string[];
+}
+
+async function measure(tool: Tool, hosts: number, opts: { scale: number; extra: string; base: number }): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), `sim-bench-${hosts}-`));
+  const fleet = await SimFleet.start(hosts, opts.base, opts.scale, join(dir, 'keys'));
+  try {
+    const project = writeSimProject(join(dir, 'p'), { hosts: fleet.ready.addresses, keyFile: fleet.ready.keyFile, knownHostsFile: fleet.ready.knownHostsFile, extra: opts.extra });
+    const first = await timed(tool.argv('v1'), project, tool.env(fleet.ready));
+    if (first.code !== 0) throw new Error(`${tool.name}: first deploy to ${hosts} simulated hosts failed (${first.code}): ${first.stderr}`);
+    const before = await fleet.snapshot();
+    const run = await timed(tool.argv('v2'), project, tool.env(fleet.ready));
+    if (run.code !== 0) throw new Error(`${tool.name}: deploy to ${hosts} simulated hosts failed (${run.code}): ${run.stderr}`);
+    const after = await fleet.snapshot();
+    if (after.unmodelled.length) throw new Error(`${tool.name} sent commands the sim does not model: ${JSON.stringify(after.unmodelled.slice(0, 3))}`);
+    const conns = after.stats.reduce((a, s) => a + s.connections, 0) - before.stats.reduce((a, s) => a + s.connections, 0);
+    const cmds = after.stats.reduce((a, s) => a + s.commands, 0) - before.stats.reduce((a, s) => a + s.commands, 0);
+    const seen = new Set(before.records.map((r) => `${r.host} ${r.start}`));
+    return {
+      tool: tool.name,
+      hosts,
+      first,
+      run,
+      connections: conns,
+      commandsPerHost: cmds / hosts,
+      simRssMb: after.rssMb,
+      timeline: after.records.filter((r) => !seen.has(`${r.host} ${r.start}`)),
+      addresses: fleet.ready.addresses,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** Per host: when its boot (docker run of the app to the stop of the old container) started and ended, relative to the deploy's first command. */
+function bootSpans(row: Row): { host: string; start: number; end: number }[] {
+  const t0 = Math.min(...row.timeline.map((r) => r.start));
+  return row.addresses.map((host) => {
+    const mine = row.timeline.filter((r) => r.host === host);
+    const run = mine.find((r) => /^docker run .*--name app-web-/.test(r.command));
+    const end = [...mine].reverse().find((r) => /kamal-proxy deploy|xargs docker stop/.test(r.command));
+    return { host, start: (run?.start ?? Number.NaN) - t0, end: (end?.end ?? Number.NaN) - t0 };
+  });
+}
+
+export async function main(): Promise<void> {
+  const sizes = (arg('sim', '1,10,100') ?? '1,10,100').split(',').map(Number);
+  const scale = Number(arg('scale', '1'));
+  const kamalBin = arg('vs') ?? process.env.KAMAL_BIN;
+  const bootLimit = arg('boot-limit');
+  const bootWait = arg('boot-wait');
+  const maxStarts = arg('max-starts');
+  const extra = [
+    bootLimit || bootWait ? `boot:\n${bootLimit ? `  limit: ${bootLimit}\n` : ''}${bootWait ? `  wait: ${bootWait}\n` : ''}` : '',
+    maxStarts ? `sshkit:\n  max_concurrent_starts: ${maxStarts}\n` : '',
+  ].join('');
+  const tools = [ours(), ...(kamalBin ? [kamal(kamalBin)] : [])];
+  const rows: Row[] = [];
+  process.stdout.write(
+    `simulated fleet: latencies x${scale} (docker run 0.6-0.9 s, other docker calls 60-200 ms, kamal-proxy deploy +0.3-0.9 s, session start 3-10 ms)${extra ? `; config: ${extra.replace(/\n\s*/g, ' ').trim()}` : ''}\n`,
+  );
+  for (const n of sizes) {
+    for (const tool of tools) {
+      const row = await measure(tool, n, { scale, extra, base: 100 });
+      rows.push(row);
+      process.stdout.write(`  ${tool.name} ${n} hosts: ${fmt(row.run.wallMs)}\n`);
+    }
+  }
+  process.stdout.write('\nhosts  tool                   wall      first     cpu       peak rss   ssh conns  commands/host  vs 1 host  ratio to kamal\n');
+  for (const r of rows) {
+    const one = rows.find((x) => x.tool === r.tool && x.hosts === 1);
+    const k = rows.find((x) => x.tool === 'kamal' && x.hosts === r.hosts);
+    process.stdout.write(
+      `${String(r.hosts).padEnd(7)}${r.tool.padEnd(23)}${fmt(r.run.wallMs).padEnd(10)}${fmt(r.first.wallMs).padEnd(10)}${fmt(r.run.cpuMs).padEnd(10)}` +
+        `${`${r.run.rssMb.toFixed(0)} MB`.padEnd(11)}${String(r.connections).padEnd(11)}${r.commandsPerHost.toFixed(1).padEnd(15)}` +
+        `${one ? `${(r.run.wallMs / one.run.wallMs).toFixed(2)}x` : '-'}`.padEnd(11) +
+        `${k && r.tool !== 'kamal' ? `${(r.run.wallMs / k.run.wallMs).toFixed(2)}x wall, ${(r.run.cpuMs / k.run.cpuMs).toFixed(2)}x cpu` : ''}\n`,
+    );
+  }
+  process.stdout.write('(wall, cpu and peak rss: the second deploy (v2) as a process; first: the first deploy (v1, proxy boot and pulls); ssh conns and commands: counted by the simulated hosts)\n');
+  const ourRows = rows.filter((r) => r.tool !== 'kamal');
+  const one = ourRows.find((r) => r.hosts === 1);
+  for (const r of ourRows.filter((x) => x.hosts >= 100)) {
+    if (one) process.stdout.write(`target: ${r.hosts} hosts within 1.5x of 1 host's wall: ${(r.run.wallMs / one.run.wallMs).toFixed(2)}x\n`);
+    if (r.hosts >= 500) process.stdout.write(`target: ${r.hosts} hosts with peak RSS <= 400 MB: ${r.run.rssMb.toFixed(0)} MB\n`);
+  }
+  if (process.argv.includes('--timeline')) {
+    for (const r of rows) {
+      process.stdout.write(`\nboot timeline, ${r.tool}, ${r.hosts} hosts (ms from the deploy's first command: docker run of the app .. old container stopped)\n`);
+      for (const s of bootSpans(r)) process.stdout.write(`  ${s.host.padEnd(14)} ${s.start.toFixed(0).padStart(7)} .. ${s.end.toFixed(0).padStart(7)}\n`);
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
