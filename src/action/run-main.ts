@@ -174,7 +174,8 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
   const reporter = new ActionReporter({
     sink: core,
     redact,
-    verbose: inputs.command.includes('-v') || inputs.command.includes('--verbose'),
+    // -v in the command, or the runner's debug logging (re-run with debug logging, RUNNER_DEBUG=1)
+    verbose: inputs.command.includes('-v') || inputs.command.includes('--verbose') || env.RUNNER_DEBUG === '1',
     onCommand: (host, command) => {
       if (host === LOCAL && /^docker login\b/.test(command) && kamal && !kamal.dryRun) {
         state.save(State.RegistryLogin, kamal.config.registry.server ?? '');
@@ -186,7 +187,8 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     const t = redact(text).replace(/\n$/, '');
     if (t !== '') core.info(t);
   };
-  const cliBase = { cwd, env: runEnv, extraSecrets: exported, signal: deps.signal, confirm: async () => false, out: print, err: print };
+  // Errors come back to be shown once, as the step's annotation (or its failure message).
+  const cliBase = { cwd, env: runEnv, extraSecrets: exported, signal: deps.signal, confirm: async () => false, out: print, err: print, reportsErrors: true };
   /** Every secret the run resolved (files, adapters, inputs) masked, in all its forms, as soon as it is known. */
   const maskRun = (k: Kamal) => {
     for (const v of values) k.secrets.add(v);

@@ -20,6 +20,8 @@ export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
   reporter?: Reporter;
   /** Receives the run context once built (the action reads reports from it). */
   onContext?: (k: Kamal) => void;
+  /** The caller shows the error itself (the action's annotation): it is returned, not printed. */
+  reportsErrors?: boolean;
 }
 
 export interface CliResult {
@@ -141,7 +143,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     const error = isCancellation(e) ? cancelReason(deps.signal, e) : e;
     // An interactive command's own exit status is the run's, without a message (Kamal exec's ssh).
     if (error instanceof InteractiveExitError) return { exitCode: error.exitCode, error, kamal };
-    err(`${formatError(error, kamal?.secrets)}\n`);
+    if (!deps.reportsErrors) err(`${formatError(error, kamal?.secrets)}\n`);
     const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
     // boots a cancel could not undo: the command that finishes the undo
     const left = cancelled && kamal && !kamal.dryRun ? pendingUndo(kamal) : [];
