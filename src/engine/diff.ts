@@ -649,7 +649,9 @@ export function computeDiff(opts: {
   const { config } = opts;
   const facts = new Map(opts.facts.map((f) => [f.host, f]));
   const roles: RoleHostDiff[] = [];
-  for (const role of opts.roles) {
+  // the primary role first, as a deploy boots it
+  const ordered = [...opts.roles].sort((a, b) => Number(b.primary) - Number(a.primary));
+  for (const role of ordered) {
     for (const host of role.hosts.filter((h) => opts.hosts.includes(h))) {
       const f = facts.get(host);
       const spec = desiredAppSpec(config, role, host);
