@@ -39,6 +39,11 @@ declare module './kamal.js' {
   interface Kamal {
     boots?: BootRecord[];
     /**
+     * The version each role runs on each host as the stale-container check of this deploy found it
+     * (`host role` -> version, '' for none), so the boot does not ask again (see knownRunningVersion).
+     */
+    runningVersions?: Map<string, string>;
+    /**
      * Called with the boots a cancel would still have to undo, whenever that list changes (the
      * action keeps it in its state so its post step can finish the undo if the process is killed).
      */
@@ -117,6 +122,8 @@ export async function appBoot(k: Kamal, opts: { version?: string; latest?: boole
       try {
         for (const hosts of hostBootGroups(k)) {
           const hostList = hosts.join(',');
+          // a hook may start or stop containers: what the stale check saw no longer holds
+          if (k.hookExists('pre-app-boot')) k.runningVersions = undefined;
           await k.runHook('pre-app-boot', { hosts: hostList });
           await k.onRoles(k.roles, hosts, (host, role) => bootOne(k, host, role, version, barrier), !!k.config.boot.parallelRoles);
           await k.runHook('post-app-boot', { hosts: hostList });
@@ -171,8 +178,9 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
         await audit(`Renaming container ${version} to ${renamed}`);
         await k.exec(host, app.renameContainer({ version, newVersion: renamed }));
       }
+      const known = knownRunningVersion(k, host, role, clash ? version : undefined);
       const oldVersion =
-        (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' })) ||
+        (known ?? (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }))) ||
         undefined;
       record.previousVersion = oldVersion;
 
@@ -248,9 +256,12 @@ async function startNewVersion(
     throwIfCancelled(k.signal);
     const record = k.boots?.findLast((r) => r.host === host && r.role === role.name && r.version === version);
     setPhase(k, record, 'started');
-    await k.exec(host, app.run({ hostname }), { signal: undefined });
+    const started = await k.exec(host, app.run({ hostname }), { signal: undefined });
     if (role.runningProxy) {
-      const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
+      // `docker run --detach` prints the new container's id: its first 12 characters are what
+      // `docker container ls --quiet` (Kamal's way to find the endpoint) answers for it
+      const id = /^[0-9a-f]{64}$/.exec(started.stdout.trim().split('\n').at(-1) ?? '')?.[0];
+      const endpoint = id ? id.slice(0, 12) : await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
       if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
       // once sent, the proxy may switch to the new container even if this command is cut short; a
       // cancel does not wait for the proxy's answer (it comes when the health check passes or times out)
@@ -265,6 +276,22 @@ async function startNewVersion(
     if (!k.signal?.aborted) k.say(`Failed to boot ${role.name} on ${host}`, 'error');
     throw e;
   }
+}
+
+/**
+ * The version `role` runs on `host` as this deploy's stale-container check found it (then forgotten:
+ * used once). Nothing in between changes which container `current_running_version` picks: that
+ * check only stops containers of other versions, and a rename of the container named after the
+ * version being booted (`renamed`) matters only when that container was the running one, in which
+ * case the answer is unknown and Kamal's query runs again. Roles with assets ask again too (their
+ * extraction runs a container first).
+ */
+function knownRunningVersion(k: Kamal, host: string, role: Role, renamed: string | undefined): string | undefined {
+  const key = `${host} ${role.name}`;
+  const known = k.runningVersions?.get(key);
+  k.runningVersions?.delete(key);
+  if (known === undefined || role.assets || (renamed !== undefined && known === renamed)) return undefined;
+  return known;
 }
 
 /** Kamal::Cli::Healthcheck::Poller for roles without a proxy. */
@@ -435,6 +462,8 @@ export async function staleContainers(k: Kamal, opts: { stop?: boolean } = {}): 
       const app = k.cmds.app(role, host);
       const versions = (await k.capture(host, app.listVersions(), { allowFailure: true })).split('\n').filter(Boolean);
       const current = await k.capture(host, app.currentRunningVersion(), { allowFailure: true });
+      // the boot that follows in a deploy reuses it (knownRunningVersion)
+      if (opts.stop && !k.dryRun) (k.runningVersions ??= new Map()).set(`${host} ${role.name}`, current);
       for (const version of versions.filter((v) => v !== current)) {
         if (opts.stop) {
           k.reporter.hostOutput(host, `Stopping stale container for role ${role.name} with version ${version}`);

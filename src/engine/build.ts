@@ -20,6 +20,11 @@ async function hasBuildx(k: Kamal): Promise<boolean> {
 declare module './kamal.js' {
   interface Kamal {
     buildx?: boolean;
+    /**
+     * Hosts this run logged in to the registry (the pull's login); the proxy boot of the same deploy
+     * does not log in again with the same credentials, which would rewrite the same file.
+     */
+    registryLogins?: Set<string>;
     /** The git checkout the project lives in, when there is one. */
     gitInfo?: () => { root: string; revision: string } | undefined;
   }
@@ -181,6 +186,7 @@ export async function buildPull(k: Kamal): Promise<void> {
     if (!k.config.registry.local) {
       await k.on(k.appHosts, async (host) => {
         await k.exec(host, k.cmds.registry.login());
+        if (!k.dryRun) (k.registryLogins ??= new Set()).add(host);
       });
     }
     await k.withLocalRegistryForward(k.hosts, async () => {

@@ -40,7 +40,7 @@ export async function proxyBoot(k: Kamal): Promise<void> {
       await createNetwork(k, k.hosts);
       await k.on(k.proxyHosts, async (host) => {
         const proxy = k.cmds.proxy(host);
-        await k.exec(host, k.cmds.registry.login());
+        if (!k.registryLogins?.has(host)) await k.exec(host, k.cmds.registry.login());
         const version = await k.capture(host, proxy.version(), { allowFailure: true, placeholder: '' });
         if (version && olderVersion(version, PROXY_MINIMUM_VERSION)) {
           throw new UsageError(
