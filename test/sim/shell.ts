@@ -614,7 +614,17 @@ export class Shell {
           nl = false;
           rest = rest.slice(1);
         }
-        io.out.push(rest.join(' ') + (nl ? '\n' : ''));
+        // dash's echo: backslash escapes are always interpreted; \c ends the output
+        let text = rest.join(' ');
+        const cut = text.indexOf('\\c');
+        if (cut >= 0) {
+          text = text.slice(0, cut);
+          nl = false;
+        }
+        text = text.replace(/\\(0[0-7]{0,3}|[abfnrtv\\])/g, (_m, e: string) =>
+          e[0] === '0' ? String.fromCharCode(parseInt(e, 8) || 0) : ({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' } as Record<string, string>)[e]!,
+        );
+        io.out.push(text + (nl ? '\n' : ''));
         return 0;
       }
       case 'sh':
