@@ -18,6 +18,7 @@ import { PlanRunner } from '../engine/plan-runner.js';
 import { validateCliValues, type ContextDeps, type ContextOptions } from './context.js';
 import { printConfig, init } from './local-commands.js';
 import { docsText } from './docs.js';
+import { addPlanHelp, showGlobalOptionsInHelp } from './help.js';
 import { secretsExtract, secretsFetch, secretsPrintLines } from '../secrets/cli.js';
 import type { VendorRunner } from '../secrets/adapters/index.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
@@ -82,6 +83,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   globalOptions(program);
+  showGlobalOptionsInHelp(program);
 
   const on = (
     cmd: Command,
@@ -583,6 +585,7 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     },
   );
 
+  addPlanHelp(program);
   return program;
 }
 
