@@ -15,7 +15,7 @@ function arg(name: string, fallback: string): string {
 }
 
 /**
- * The action's cold start: from spawning `node dist/main/index.js` as a runner does (INPUT_* env)
+ * The action's cold start: from spawning `node dist/action/index.js` as a runner does (INPUT_* env)
  * to the first TCP connection reaching an SSH port. A local listener stands in for the host and
  * closes the connection at once: only the time to get there is measured.
  */
@@ -31,7 +31,7 @@ async function actionColdStart(runs: number, baseline = false): Promise<number[]
     for (const f of ['out', 'state', 'summary']) writeFileSync(join(dir, f), '');
     const started = performance.now();
     // the baseline: a bare node process that connects at once (what node itself costs on this machine)
-    const script = baseline ? ['-e', `require('net').connect(${port}, '127.0.0.1')`] : [join(LAB_ROOT, 'dist/main/index.js')];
+    const script = baseline ? ['-e', `require('net').connect(${port}, '127.0.0.1')`] : [join(LAB_ROOT, 'dist/action/index.js')];
     const child = spawn(process.execPath, script, {
       cwd: dir,
       stdio: 'ignore',
@@ -97,7 +97,7 @@ async function coldStart(): Promise<void> {
   process.stdout.write(
     `action cold start (spawn to first SSH connection), median of ${cold.length}: ${median(cold).toFixed(0)} ms (target < 300 ms); ` +
       `a bare node process connecting at once: ${median(bare).toFixed(0)} ms, so the action's own start-up is ${(median(cold) - median(bare)).toFixed(0)} ms; ` +
-      `bundle dist/main/index.js ${mb(statSync(join(LAB_ROOT, 'dist/main/index.js')).size)}, dist/ ${mb(dirSize(join(LAB_ROOT, 'dist')))}\n`,
+      `bundle dist/action/index.js ${mb(statSync(join(LAB_ROOT, 'dist/action/index.js')).size)}, dist/ ${mb(dirSize(join(LAB_ROOT, 'dist')))}\n`,
   );
 }
 

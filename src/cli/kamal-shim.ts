@@ -41,7 +41,7 @@ export interface CliEntry {
 }
 
 /**
- * The CLI entry for the code running now. From the bundle (dist/cli, dist/main or dist/post)
+ * The CLI entry for the code running now. From a bundle (dist/cli or dist/action)
  * it is dist/cli/index.js; from source (tests, `node --import tsx`) it is src/cli/main.ts
  * loaded through tsx.
  */

@@ -1,6 +1,6 @@
 /**
  * The action's log against a hostile container, end to end: the action bundle, run as a runner
- * runs it (node dist/main/index.js and dist/post/index.js with INPUT_* variables and the
+ * runs it (node dist/action/index.js as the main and the post step, with INPUT_* variables and the
  * GITHUB_STATE / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files), builds and deploys an app whose
  * container prints workflow commands and secret values in several encodings, then fails its
  * health check. The log is read as the runner reads it: nothing the container printed may be

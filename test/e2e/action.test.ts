@@ -1,7 +1,7 @@
 /**
- * Runs the committed action bundles exactly as a runner does: `node dist/main/index.js`
+ * Runs the committed action bundle exactly as a runner does: `node dist/action/index.js`
  * with INPUT_* variables and the GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files,
- * then `node dist/post/index.js` with STATE_* read back from the state file. Against the
+ * then the same file as the post step with STATE_* read back from the state file. Against the
  * lab's hosts over real SSH, with a local stand-in for the GitHub REST API.
  */
 import { spawn } from 'node:child_process';
@@ -17,8 +17,8 @@ import { cancelLikeRunner, hostSh, proxyDeployPending, runningContainers, tally,
 
 const HOST = 'action.lab.test';
 const SERVICE = 'actapp';
-const MAIN = join(ROOT, 'dist/main/index.js');
-const POST = join(ROOT, 'dist/post/index.js');
+const MAIN = join(ROOT, 'dist/action/index.js');
+const POST = MAIN;
 const SHA = '1234567890abcdef1234567890abcdef12345678';
 
 interface StepRun {
@@ -110,7 +110,7 @@ retain_containers: 5
   }
 
   beforeAll(async () => {
-    if (!existsSync(MAIN) || !existsSync(POST)) throw new Error('dist/main/index.js or dist/post/index.js is missing: run npm run build');
+    if (!existsSync(MAIN) || !existsSync(POST)) throw new Error('dist/action/index.js is missing: run npm run build');
     const l = lab();
     resetHosts();
     secrets.KAMAL_REGISTRY_PASSWORD = l.registry.password;

@@ -6,7 +6,7 @@
  * - `.kamal/secrets` fetches through stub `op` and `bw` CLIs (answering Kamal's calls as in
  *   Kamal's adapter tests) with `kamal secrets fetch` / `extract` and a pipe to jq, and the
  *   values reach the containers' environment;
- * - the action bundle (`node dist/main/index.js`, as a runner starts it) adds a folder to the
+ * - the action bundle (`node dist/action/index.js`, as a runner starts it) adds a folder to the
  *   runner's PATH file whose `kamal` a later step runs with nothing but that PATH: it reaches
  *   the hosts with the step's key and known_hosts files. A `kamal` already on PATH stays first.
  */
@@ -177,8 +177,8 @@ BW_PIPED=$(kamal secrets fetch --adapter bitwarden --account ci@example.com myit
   });
 
   it("the action's kamal runs in a later step with only the PATH the action added; a kamal already on PATH stays first", () => {
-    const main = join(ROOT, 'dist/main/index.js');
-    if (!existsSync(main)) throw new Error('dist/main/index.js is missing: run npm run build');
+    const main = join(ROOT, 'dist/action/index.js');
+    if (!existsSync(main)) throw new Error('dist/action/index.js is missing: run npm run build');
     const l = lab();
     const dir = makeProject({ service: 'later', yaml: `servers:\n  web:\n    hosts:\n      - ${h.ip}\n${labProxyYaml(HOST)}` });
     // the key and known_hosts come from the action's inputs only, as in a workflow

@@ -14,8 +14,8 @@ const action = parse(actionYml) as {
 };
 
 describe('action.yml', () => {
-  it('runs main and post bundles on node24, post always', () => {
-    expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js', 'post-if': 'always()' });
+  it('runs one bundle as the main and the post step on node24, post always', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/action/index.js', post: 'dist/action/index.js', 'post-if': 'always()' });
   });
 
   it('declares exactly the inputs getInputs reads, and its defaults pass validation', () => {

@@ -150,7 +150,8 @@ describe('the bundle: command words cannot weaken trust (item: inputs win)', () 
     expect(errors[0]!.value).toContain(advice);
     // nothing ran: the hook never printed
     expect(r.stdout).not.toContain('pwned');
-    expect(r.state).toEqual({});
+    // no state but the mark that tells the post step from the main step
+    expect(r.state).toEqual({ isPost: 'true' });
   });
 });
 

@@ -10,8 +10,9 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const MAIN = join(ROOT, 'dist/main/index.js');
-export const POST = join(ROOT, 'dist/post/index.js');
+/** The action's one bundle: action.yml runs it as the main and as the post step (the post step gets the isPost state). */
+export const MAIN = join(ROOT, 'dist/action/index.js');
+export const POST = MAIN;
 
 /** The action's declared inputs with their defaults, as the runner passes them. */
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {

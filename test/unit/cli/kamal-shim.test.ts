@@ -19,7 +19,7 @@ import {
   type CliEntry,
 } from '../../../src/cli/kamal-shim.js';
 import { runCli } from '../../../src/cli/run.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
 import { KAMAL_ACTION_VERSION } from '../../../src/version.js';
 import { ROOT } from '../../e2e/helpers.js';
@@ -38,8 +38,7 @@ describe('cliEntry', () => {
   it.each<[string, string, CliEntry]>([
     ['from source: main.ts through tsx', '/repo/src/cli/kamal-shim.ts', { command: '/node', args: ['--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '/repo/src/cli/main.ts'] }],
     ['the CLI bundle', '/action/dist/cli/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
-    ["the action's main bundle runs the CLI bundle", '/action/dist/main/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
-    ["the action's post bundle too", '/action/dist/post/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
+    ["the action's bundle runs the CLI bundle", '/action/dist/action/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
   ])('%s', (_n, file, entry) => {
     expect(cliEntry(file, '/node')).toEqual(entry);
   });
