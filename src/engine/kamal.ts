@@ -302,15 +302,16 @@ export class Kamal {
     parallel = true,
   ): Promise<void> {
     if (parallel) {
+      const selected = new Set(hosts);
       const groups = roles
-        .map((role) => ({ role, hosts: role.hosts.filter((h) => hosts.includes(h)) }))
+        .map((role) => ({ role, hosts: role.hosts.filter((h) => selected.has(h)) }))
         .filter((g) => g.hosts.length > 0);
       await eachLimited(groups, groups.length, async (g) => {
         await this.on(g.hosts, (host) => fn(host, g.role));
       });
     } else {
       await this.on(hosts, async (host) => {
-        for (const role of roles) if (role.hosts.includes(host)) await fn(host, role);
+        for (const role of roles) if (role.hasHost(host)) await fn(host, role);
       });
     }
   }

@@ -3,12 +3,12 @@ import type { Configuration, Role } from '../model/index.js';
 
 /** fnmatch-style filter: `*` and `?` wildcards and `{a,b}` alternatives; keeps the order of `items`' matches per filter, unique. */
 export function filterSpecificItems(filters: readonly string[], items: readonly string[]): string[] {
-  const matches: string[] = [];
+  const matches = new Set<string>();
   for (const filter of filters) {
     const re = globToRegExp(filter);
-    for (const item of items) if (re.test(item) && !matches.includes(item)) matches.push(item);
+    for (const item of items) if (re.test(item)) matches.add(item);
   }
-  return matches;
+  return [...matches];
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -36,11 +36,17 @@ function stableSort<T>(items: T[], key: (t: T) => number): T[] {
     .map((x) => x.item);
 }
 
+/** The selection of hosts and roles a command runs on. Built once per selection; every lookup is a set or map read. */
 export class Specifics {
   roles: Role[];
   readonly hosts: string[];
   readonly primaryHost: string | undefined;
   readonly primaryRole: Role | undefined;
+  readonly #hostSet: Set<string>;
+  readonly #rolesOn = new Map<string, Role[]>();
+  #appHosts: string[] | undefined;
+  #proxyHosts: string[] | undefined;
+  #accessoryHosts: string[] | undefined;
 
   constructor(
     private readonly config: Configuration,
@@ -48,33 +54,42 @@ export class Specifics {
     private readonly specificRoles: Role[] | undefined,
   ) {
     const allHosts = specificHosts ?? config.allHosts;
-    const roles = (specificRoles ?? config.roles).filter((role) => role.hosts.some((h) => allHosts.includes(h)));
+    const allHostSet = new Set(allHosts);
+    const roles = (specificRoles ?? config.roles).filter((role) => role.hosts.some((h) => allHostSet.has(h)));
     let hosts = [...allHosts];
-    const roleHosts = specificRoles?.flatMap((r) => r.hosts);
-    if (roleHosts && roleHosts.length > 0) hosts = hosts.filter((h) => roleHosts.includes(h));
+    const roleHosts = specificRoles ? new Set(specificRoles.flatMap((r) => r.hosts)) : undefined;
+    if (roleHosts && roleHosts.size > 0) hosts = hosts.filter((h) => roleHosts.has(h));
     this.roles = roles;
     const primarySpecificRole = specificRoles && specificRoles.length > 0 ? this.primaryOrFirst(specificRoles) : undefined;
     this.primaryHost = specificHosts?.[0] ?? primarySpecificRole?.primaryHost ?? config.primaryHost;
     this.primaryRole = this.primaryOrFirst(this.primaryHost ? this.rolesOn(this.primaryHost) : []);
     this.roles = stableSort(roles, (r) => (r === this.primaryRole ? 0 : 1));
+    this.#rolesOn.clear(); // the roles' order changed
     this.hosts = this.sortPrimaryRoleHostsFirst(hosts);
+    this.#hostSet = new Set(this.hosts);
   }
 
+  /** The selected roles with a container on `host`, in the selection's order. */
   rolesOn(host: string): Role[] {
-    return this.roles.filter((role) => role.hosts.includes(host));
+    let roles = this.#rolesOn.get(host);
+    if (!roles) {
+      roles = this.roles.filter((role) => role.hasHost(host));
+      this.#rolesOn.set(host, roles);
+    }
+    return roles;
   }
 
   get appHosts(): string[] {
-    return this.sortPrimaryRoleHostsFirst(this.config.appHosts.filter((h) => this.hosts.includes(h)));
+    return (this.#appHosts ??= this.sortPrimaryRoleHostsFirst(this.config.appHosts.filter((h) => this.#hostSet.has(h))));
   }
 
   get proxyHosts(): string[] {
-    return this.config.proxyHosts.filter((h) => this.hosts.includes(h));
+    return (this.#proxyHosts ??= this.config.proxyHosts.filter((h) => this.#hostSet.has(h)));
   }
 
   get accessoryHosts(): string[] {
-    const hosts = this.config.accessories.flatMap((a) => a.hosts);
-    return [...new Set(hosts)].filter((h) => this.hosts.includes(h));
+    this.#accessoryHosts ??= [...new Set(this.config.accessories.flatMap((a) => a.hosts))].filter((h) => this.#hostSet.has(h));
+    return this.#accessoryHosts;
   }
 
   private primaryOrFirst(roles: Role[]): Role | undefined {
@@ -82,6 +97,7 @@ export class Specifics {
   }
 
   private sortPrimaryRoleHostsFirst(hosts: string[]): string[] {
-    return stableSort(hosts, (h) => (this.rolesOn(h).some((r) => r === this.primaryRole) ? 0 : 1));
+    const primary = this.primaryRole && this.roles.includes(this.primaryRole) ? this.primaryRole : undefined;
+    return stableSort(hosts, (h) => (primary?.hasHost(h) ? 0 : 1));
   }
 }

@@ -45,6 +45,7 @@ export class Accessory {
   readonly proxy: Proxy | undefined;
   readonly registry: Registry | undefined;
   readonly #cwd: string;
+  #hosts: string[] | undefined;
 
   constructor(name: string, opts: { config: Configuration; cwd?: string }) {
     this.name = name;
@@ -76,8 +77,9 @@ export class Accessory {
     return [this.registry?.server, this.accessoryConfig.image].filter((x) => x !== undefined && x !== null).join('/');
   }
 
+  /** The accessory's hosts (worked out once; do not change the list). */
   get hosts(): string[] {
-    return this.hostsFromHost() ?? this.hostsFromHosts() ?? this.hostsFromRoles() ?? this.hostsFromTags() ?? [];
+    return (this.#hosts ??= this.hostsFromHost() ?? this.hostsFromHosts() ?? this.hostsFromRoles() ?? this.hostsFromTags() ?? []);
   }
 
   get port(): string | undefined {

@@ -80,6 +80,11 @@ export class Configuration {
   readonly ssh: Ssh;
   readonly sshkit: Sshkit;
   #envTags: EnvTag[] | undefined;
+  #allHosts: string[] | undefined;
+  #appHosts: string[] | undefined;
+  #proxyHosts: string[] | undefined;
+  #hostRoles: Map<string, Role[]> | undefined;
+  #hostAccessories: Map<string, Accessory[]> | undefined;
 
   constructor(raw: RawObject, opts: ConfigurationOptions = {}) {
     this.rawConfig = raw;
@@ -188,20 +193,26 @@ export class Configuration {
     return this.accessories.map((a) => a.name);
   }
 
+  /** Every host of the roles and accessories, each once, in configuration order (do not change the list). */
   get allHosts(): string[] {
-    return unique([...this.roles, ...this.accessories].flatMap((x) => x.hosts));
+    return (this.#allHosts ??= unique([...this.roles, ...this.accessories].flatMap((x) => x.hosts)));
   }
 
+  /** The roles with a container on `host`. */
   hostRoles(host: string): Role[] {
-    return this.roles.filter((r) => r.hosts.includes(host));
+    this.#hostRoles ??= indexByHost(this.roles);
+    return this.#hostRoles.get(host) ?? [];
   }
 
+  /** The accessories on `host`. */
   hostAccessories(host: string): Accessory[] {
-    return this.accessories.filter((a) => a.hosts.includes(host));
+    this.#hostAccessories ??= indexByHost(this.accessories);
+    return this.#hostAccessories.get(host) ?? [];
   }
 
+  /** Every host of the roles, each once (do not change the list). */
   get appHosts(): string[] {
-    return unique(this.roles.flatMap((r) => r.hosts));
+    return (this.#appHosts ??= unique(this.roles.flatMap((r) => r.hosts)));
   }
 
   get primaryHost(): string | undefined {
@@ -233,7 +244,7 @@ export class Configuration {
   }
 
   get proxyHosts(): string[] {
-    return unique([...this.proxyRoles.flatMap((r) => r.hosts), ...this.proxyAccessories.flatMap((a) => a.hosts)]);
+    return (this.#proxyHosts ??= unique([...this.proxyRoles.flatMap((r) => r.hosts), ...this.proxyAccessories.flatMap((a) => a.hosts)]));
   }
 
   get image(): string | undefined {
@@ -493,4 +504,17 @@ function validateHooksOutputLevel(level: string, hook?: string): void {
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
+}
+
+/** host → the roles (or accessories) on it, in their order, each once. */
+function indexByHost<T extends { hosts: string[] }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    for (const host of new Set(item.hosts)) {
+      const list = out.get(host);
+      if (list) list.push(item);
+      else out.set(host, [item]);
+    }
+  }
+  return out;
 }

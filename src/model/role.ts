@@ -23,6 +23,8 @@ export class Role {
   #proxy: Proxy | undefined;
   #logging: Logging | undefined;
   readonly #envs = new Map<string, Env>();
+  #tagged: Map<string, string[]> | undefined;
+  #hosts: string[] | undefined;
 
   constructor(name: string, opts: { config: Configuration }) {
     this.name = name;
@@ -52,8 +54,14 @@ export class Role {
     return this.hosts[0];
   }
 
+  /** The role's hosts in configuration order (worked out once; do not change the list). */
   get hosts(): string[] {
-    return [...this.taggedHosts().keys()];
+    return (this.#hosts ??= [...this.taggedHosts().keys()]);
+  }
+
+  /** Whether `host` is one of the role's hosts (constant time). */
+  hasHost(host: string): boolean {
+    return this.taggedHosts().has(host);
   }
 
   /** The env tags configured for `host` (unknown tags are ignored). */
@@ -201,6 +209,7 @@ export class Role {
   }
 
   private taggedHosts(): Map<string, string[]> {
+    if (this.#tagged) return this.#tagged;
     const out = new Map<string, string[]>();
     for (const hostConfig of this.extractHostsFromConfig()) {
       if (isPlainObject(hostConfig)) {
@@ -210,6 +219,7 @@ export class Role {
         out.set(hostConfig, []);
       }
     }
+    this.#tagged = out;
     return out;
   }
 

@@ -214,12 +214,12 @@ export function olderVersion(version: string, other: string): boolean {
 /** Kamal's `filter_specific_items`: fnmatch-style filters (`*` wildcard, `{a,b}` alternation) over role names or hosts. */
 export function filterSpecificItems<T extends { toString(): string }>(filters: string | readonly string[], items: readonly T[]): T[] {
   const list = typeof filters === 'string' ? [filters] : [...filters];
-  const out: T[] = [];
+  const out = new Set<T>();
   for (const filter of list) {
     const re = fnmatchRegExp(filter);
-    for (const item of items) if (re.test(item.toString()) && !out.includes(item)) out.push(item);
+    for (const item of items) if (re.test(item.toString())) out.add(item);
   }
-  return out;
+  return [...out];
 }
 
 function fnmatchRegExp(pattern: string): RegExp {
