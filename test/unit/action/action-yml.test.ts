@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-// @ts-ignore: a plain .mjs script without types
+// @ts-expect-error: a plain .mjs script without types
 import { END, START, patchBetweenMarkers, renderActionDocs } from '../../../scripts/gen-action-docs.mjs';
 import { getInputs } from '../../../src/action/inputs.js';
 import { Outputs } from '../../../src/action/constants.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-ignore: a plain .mjs script without types
+// @ts-expect-error: a plain .mjs script without types
 import { bundledPackageDirs, licenseEntry } from '../../../scripts/build.mjs';
 import { ROOT, readFileCommands } from './runner-log.js';
 
