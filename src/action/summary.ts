@@ -82,7 +82,8 @@ export function summaryMarkdown(r: DeployReport): string {
     out.push('| Host | Role | Previous version | New version | Result | Duration |');
     out.push('| --- | --- | --- | --- | --- | --- |');
     for (const b of r.boots) {
-      const result = b.ok ? '✅ booted' : b.finishedAt === undefined ? '⏹️ interrupted' : '❌ failed';
+      // a dry run boots nothing: its hosts are planned, never booted
+      const result = r.dryRun ? (b.ok ? '📝 planned' : '❌ failed') : b.ok ? '✅ booted' : b.finishedAt === undefined ? '⏹️ interrupted' : '❌ failed';
       out.push(`| ${cell(b.host)} | ${cell(b.role)} | ${code(b.previousVersion)} | ${code(b.version)} | ${result} | ${duration(b.durationSeconds)} |`);
     }
     out.push('');

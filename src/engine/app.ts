@@ -182,10 +182,13 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       const oldVersion =
         (known ?? (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }))) ||
         undefined;
-      record.previousVersion = oldVersion;
+      // a dry run knows no version on the host (the capture answers a placeholder)
+      record.previousVersion = k.dryRun ? undefined : oldVersion;
 
       if (!gatekeeper) {
-        k.say(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`);
+        // a dry run boots nothing and checks no health: it says what the rollout would wait for
+        if (k.dryRun) k.say(`Would wait for the first ${k.primaryRole?.name} container before starting ${role.name} on ${host}`);
+        else k.say(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`);
         try {
           await barrier.wait();
         } catch (e) {
@@ -194,7 +197,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
           }
           throw e;
         }
-        k.say(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`);
+        if (!k.dryRun) k.say(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`);
       }
 
       try {
@@ -215,7 +218,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
         throw withLogs(e, host, role, record.logs);
       }
 
-      if (gatekeeper && barrier.open()) {
+      if (gatekeeper && barrier.open() && !k.dryRun) {
         k.say(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`);
       }
 
@@ -312,7 +315,7 @@ async function waitForHealthy(k: Kamal, status: () => Promise<string>): Promise<
     await sleep(Math.min(attempt * 1000, left), k.signal);
     attempt++;
   }
-  k.say('Container is healthy!');
+  if (!k.dryRun) k.say('Container is healthy!');
 }
 
 async function containerLogs(k: Kamal, host: string, role: Role, version: string, lines: number | undefined): Promise<string | undefined> {
