@@ -364,6 +364,12 @@ export class VerifyError extends Error {
   }
 }
 
+class ChecksFailed extends Error {
+  constructor(readonly outcome: VerifyOutcome) {
+    super(outcome.failure ? describeFailure(outcome.failure) : 'verification failed');
+  }
+}
+
 /** Hosts the checks go to: the hosts of the selected roles that run kamal-proxy. */
 export function verifyHosts(k: Kamal): string[] {
   return k.proxyHosts;
@@ -413,16 +419,25 @@ export async function deployVerified(k: Kamal, rollout: () => Promise<void>, opt
     k.say(`Verifying ${version} for ${formatDuration(opts.forMs)} through the proxy on ${hosts.join(', ')}: ${list}`);
     if (k.dryRun) return;
 
-    const outcome = await k.step('verify', async () =>
-      verifyLoop({
-        probes: probesFor(hosts, opts.specs),
-        forMs: opts.forMs,
-        intervalMs: opts.intervalMs,
-        timeoutMs: opts.timeoutMs,
-        clock: opts.clock ?? realClock(k.signal),
-        fetch: opts.fetch ?? httpFetcher,
-      }),
-    );
+    let outcome: VerifyOutcome;
+    try {
+      // a failed check fails the step in the timeline; what follows is decided below
+      outcome = await k.step('verify', async () => {
+        const o = await verifyLoop({
+          probes: probesFor(hosts, opts.specs),
+          forMs: opts.forMs,
+          intervalMs: opts.intervalMs,
+          timeoutMs: opts.timeoutMs,
+          clock: opts.clock ?? realClock(k.signal),
+          fetch: opts.fetch ?? httpFetcher,
+        });
+        if (!o.ok) throw new ChecksFailed(o);
+        return o;
+      });
+    } catch (e) {
+      if (!(e instanceof ChecksFailed)) throw e;
+      outcome = e.outcome;
+    }
     Object.assign(v, { ok: outcome.ok, rounds: outcome.rounds, requests: outcome.requests });
     if (outcome.failure) v.failure = outcome.failure;
     if (outcome.ok) {

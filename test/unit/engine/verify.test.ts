@@ -20,12 +20,12 @@ import {
   type Probe,
 } from '../../../src/engine/verify.js';
 import { Configuration } from '../../../src/model/index.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { LocalRunner } from '../../../src/exec/local.js';
 import { Kamal } from '../../../src/engine/kamal.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
 import { MapSecretStore } from '../../../src/secret.js';
-import { PlanRunner } from '../../../src/engine/plan-runner.js';
+import { PlanRunner } from '../../../src/exec/plan-runner.js';
 
 describe('parseVerifySpec', () => {
   const ok: [string, { url: string; status: number; contains?: string }][] = [
@@ -357,6 +357,10 @@ describe('deployVerified', () => {
     expect(t.filter((c) => /^mkdir \.kamal\/lock-app/.test(c.command))).toHaveLength(1);
     expect(k.verification).toMatchObject({ ok: false, rollback: 'done', rolledBackTo: 'v1', version: 'v2', previousVersion: 'v1' });
     expect(k.config.version).toBe('v2');
+    expect(k.timeline.filter((t) => t.step === 'verify' || t.step === 'rollback after failed verification').map((t) => [t.step, t.ok, t.detail])).toEqual([
+      ['verify', false, 'http://app.test/ through 1.1.1.1: body does not contain "v2"; body: "oops" (after 0s)'],
+      ['rollback after failed verification', true, undefined],
+    ]);
     expect(reporter.messages.map((m) => m.message)).toContain('Rolling back from v2 to v1 on every host...');
   });
 
