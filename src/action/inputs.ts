@@ -4,11 +4,12 @@ import { splitShellWords } from '../shell.js';
 import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
 import { unsafeEnvName } from './child-env.js';
 import { readVerifyInputs, verifyArgv, type VerifyInputs } from './verify.js';
+import { readDiffInputs, type DiffInputs } from './diff.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new';
 
 /** Keyed by the input names of action.yml. */
-export interface Inputs extends VerifyInputs {
+export interface Inputs extends VerifyInputs, DiffInputs {
   /** The CLI command line, split into words (`deploy`, `app exec --reuse "bin/rails db:migrate"`). */
   command: string[];
   destination: string | undefined;
@@ -182,6 +183,7 @@ export function getInputs(read: InputReader): Inputs {
     'dry-run': dryRun,
     'working-directory': workingDir,
     ...readVerifyInputs(read, command[0]!, (input, message) => new InputError(input, message)),
+    ...readDiffInputs(read, command[0]!, (input, message) => new InputError(input, message)),
   };
 }
 

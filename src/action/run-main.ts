@@ -28,6 +28,7 @@ import { failureAnnotation, summaryMarkdown } from './summary.js';
 import { Deployments, githubRunContext, type DeploymentState } from './deployments.js';
 import { versionsOnHosts, type HostVersions, type RunCli } from './versions.js';
 import { addKamalToPath, laterStepSettings } from './kamal-path.js';
+import { finishDiff } from './diff.js';
 
 /** What the deployments client must do (tests pass a recorder or point GITHUB_API_URL at a local server). */
 export interface DeploymentsClient {
@@ -319,6 +320,8 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     }),
     redact,
   );
+
+  if (name === 'diff') return finishDiff({ core, env, inputs, kamal, error, errorText, redact, state, exitCode: result.exitCode });
 
   // Outputs.
   const set = (key: Outputs, value: string | undefined) => core.setOutput(key, redact(value ?? ''));

@@ -22,6 +22,8 @@ import { addPlanHelp, showGlobalOptionsInHelp } from './help.js';
 import { secretsExtract, secretsFetch, secretsPrintLines } from '../secrets/cli.js';
 import type { VendorRunner } from '../secrets/adapters/index.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../version.js';
+import { diff as diffRun } from '../engine/diff-gather.js';
+import { diffText } from '../engine/diff-format.js';
 import { deployVerified } from '../engine/verify.js';
 import { addVerifyFlags, verifyOptionsFrom } from './verify-flags.js';
 
@@ -146,6 +148,15 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
     await acc.accessoryDetails(k, 'all');
   });
   on(sub(program, 'audit', 'Show audit log from servers'), 'audit', undefined, (k) => main.audit(k));
+  on(
+    sub(program, 'diff', 'Show what a deploy of the version would change on the servers (reads only)').option('--json', 'Print the report as JSON'),
+    'diff',
+    undefined,
+    async (k, o) => {
+      const report = await diffRun(k);
+      k.reporter.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : diffText(report));
+    },
+  );
   on(
     sub(program, 'remove', 'Remove kamal-proxy, app, accessories, and registry session from servers').option(
       '-y, --confirmed',
