@@ -28,6 +28,7 @@ describe('getInputs: defaults', () => {
       'verify-url': [],
       'verify-for': undefined,
       'rollback-on-failure': false,
+      'comment-on-pr': false,
     });
   });
 });
@@ -38,6 +39,7 @@ describe('getInputs: good inputs', () => {
     ['command with single quotes', { command: "app exec -i 'echo \"hi there\"'" }, { command: ['app', 'exec', '-i', 'echo "hi there"'] }],
     ['leading kamal word dropped', { command: 'kamal rollback v1' }, { command: ['rollback', 'v1'] }],
     ['whitespace-only command means deploy', { command: '   ' }, { command: ['deploy'] }],
+    ['diff with a pull request comment', { command: 'diff -d staging', 'comment-on-pr': 'true' }, { command: ['diff', '-d', 'staging'], 'comment-on-pr': true }],
     ['destination', { destination: 'staging' }, { destination: 'staging' }],
     ['version tag', { version: 'a1b2c3_uncommitted_ff.1-x' }, { version: 'a1b2c3_uncommitted_ff.1-x' }],
     ['config file', { 'config-file': 'deploy/production.yml' }, { 'config-file': 'deploy/production.yml' }],
@@ -63,6 +65,8 @@ describe('getInputs: bad inputs fail naming the input', () => {
     [{ 'lock-wait': 'yes' }, "Input 'lock-wait' must be true or false"],
     [{ 'skip-push': '1' }, "Input 'skip-push' must be true or false"],
     [{ 'dry-run': 'maybe' }, "Input 'dry-run' must be true or false"],
+    [{ command: 'diff', 'comment-on-pr': 'yes' }, "Input 'comment-on-pr' must be true or false"],
+    [{ 'comment-on-pr': 'true' }, "Input 'comment-on-pr' only applies to the diff command, not 'deploy'"],
     [{ command: 'app exec "unterminated' }, "Input 'command' is not a valid command line"],
     [{ command: '--version x' }, "Input 'command' must start with a command name"],
     [{ command: 'kamal' }, "Input 'command' must name a command"],
