@@ -35,6 +35,8 @@ export interface TimelineReport {
 export interface FailureReport {
   message: string;
   host?: string;
+  /** Every host that failed, when more than one did (`host` is the first of them). */
+  hosts?: string[];
   role?: string;
   command?: string;
   step?: string;
@@ -100,6 +102,8 @@ export function previousVersionOf(boots: readonly BootRecord[], primary?: { role
 /** Digs the failing host, command and container logs out of an error and the boot records. */
 export function failureOf(error: unknown, text: string, boots: readonly BootRecord[], timeline: readonly TimelineEntry[]): FailureReport {
   const failure: FailureReport = { message: text };
+  const hosts = [...new Set(leafErrors(error).map(hostOf).filter((h): h is string => h !== undefined))];
+  if (hosts.length > 1) failure.hosts = hosts;
   let e: unknown = error;
   while (e instanceof MultiError && e.errors.length > 0) e = e.errors[0];
   if (e instanceof CommandFailedError) {
@@ -123,6 +127,16 @@ export function failureOf(error: unknown, text: string, boots: readonly BootReco
     failure.role ??= step.role;
   }
   return failure;
+}
+
+/** The errors a failure is made of: those of several hosts or roles at once, else the error itself. */
+function leafErrors(e: unknown): unknown[] {
+  return e instanceof MultiError && e.errors.length > 0 ? e.errors.flatMap(leafErrors) : [e];
+}
+
+function hostOf(e: unknown): string | undefined {
+  if (e && typeof e === 'object' && 'host' in e && typeof (e as { host: unknown }).host === 'string') return (e as { host: string }).host;
+  return undefined;
 }
 
 export function buildReport(input: ReportInput): DeployReport {

@@ -116,7 +116,8 @@ export function summaryMarkdown(r: DeployReport): string {
     const e = r.error;
     out.push(r.result === 'cancelled' ? '### Cancelled' : '### Failure');
     out.push('');
-    if (e.host) out.push(`- **Host:** ${code(e.host)}${e.role ? ` (role ${code(e.role)})` : ''}`);
+    if (e.hosts && e.hosts.length > 1) out.push(`- **Hosts:** ${e.hosts.map((h) => code(h)).join(', ')}`);
+    else if (e.host) out.push(`- **Host:** ${code(e.host)}${e.role ? ` (role ${code(e.role)})` : ''}`);
     if (e.step) out.push(`- **Step:** ${cell(e.step)}`);
     if (e.command) out.push(`- **Command:** ${code(e.command)}${e.exitCode !== undefined ? ` (exit ${e.exitCode})` : ''}`);
     if (e.host || e.step || e.command) out.push('');
@@ -140,7 +141,8 @@ export function summaryMarkdown(r: DeployReport): string {
 export function failureAnnotation(r: DeployReport): { title: string; message: string } | undefined {
   if (!r.error) return undefined;
   const what = r.command.split(' ')[0] ?? 'run';
-  const where = r.error.host ? ` on ${r.error.host}` : '';
+  const hosts = r.error.hosts && r.error.hosts.length > 1 ? r.error.hosts : r.error.host ? [r.error.host] : [];
+  const where = hosts.length > 0 ? ` on ${hosts.join(', ')}` : '';
   const title = r.result === 'cancelled' ? `kamal-action ${what} cancelled` : `kamal-action ${what} failed${where}`;
   let message = r.error.message;
   if (r.error.logs && !message.includes(r.error.logs.split('\n')[0] ?? '\u0000')) {
