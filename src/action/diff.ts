@@ -17,7 +17,7 @@ export interface DiffInputs {
 }
 
 /** Outputs of a diff run. */
-export const DiffOutputs = { Changed: 'changed', Report: 'report' } as const;
+export const DiffOutputs = { Changed: 'changed', Report: 'report', Version: 'version' } as const;
 
 type Fail = (input: string, message: string) => Error;
 
@@ -105,6 +105,7 @@ export async function finishDiff(d: FinishDiff): Promise<{ exitCode: number }> {
   const report = d.kamal?.diffReport ? redactDeep(d.kamal.diffReport, d.redact) : undefined;
   const ctx = githubRunContext(d.env);
   core.setOutput(DiffOutputs.Changed, report ? String(report.changed) : '');
+  core.setOutput(DiffOutputs.Version, report ? d.redact(report.version) : '');
   core.setOutput(DiffOutputs.Report, report ? d.redact(JSON.stringify(report)) : '');
   const markdown = report ? d.redact(diffMarkdown(report, { runUrl: ctx?.logUrl })) : undefined;
   try {

@@ -211,6 +211,7 @@ describe('finishDiff', () => {
     });
     expect(out).toEqual({ exitCode: 0 });
     expect(core.outputs.changed).toBe('true');
+    expect(core.outputs.version).toBe('v2');
     const json = JSON.parse(core.outputs.report!) as DiffReport;
     expect(json.roles[0]!.env[0]!.to).toBe('a [REDACTED] b [REDACTED]');
     expect(core.summary).toContain('| web | 10.0.0.1 | v1 | v2 |');
@@ -259,7 +260,7 @@ describe('finishDiff', () => {
     });
     expect(out).toEqual({ exitCode: 1 });
     expect(core.failed).toBe(true);
-    expect(core.outputs).toEqual({ changed: '', report: '' });
+    expect(core.outputs).toEqual({ changed: '', version: '', report: '' });
     expect(core.summary).toContain('Secret SECRET_TOKEN not found');
   });
 });
