@@ -7,7 +7,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
 import { Configuration, KAMAL_VERSION } from '../model/index.js';
 import { Kamal, type GlobalOptions } from '../engine/kamal.js';
-import { PlanRunner } from '../engine/plan-runner.js';
+import { PlanRunner } from '../exec/plan-runner.js';
 import type { Reporter } from '../engine/reporter.js';
 import { installHookRunner, performer } from '../engine/hooks.js';
 import { SecretRegistry } from '../secret.js';

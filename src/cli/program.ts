@@ -14,7 +14,7 @@ import * as acc from '../engine/accessory.js';
 import * as build from '../engine/build.js';
 import * as lock from '../engine/lock-commands.js';
 import { proxyBootConfig } from '../engine/proxy-boot-config.js';
-import { PlanRunner } from '../engine/plan-runner.js';
+import { PlanRunner } from '../exec/plan-runner.js';
 import { validateCliValues, type ContextDeps, type ContextOptions } from './context.js';
 import { printConfig, init } from './local-commands.js';
 import { docsText } from './docs.js';

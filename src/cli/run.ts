@@ -2,7 +2,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import type { Reporter } from '../engine/reporter.js';
 import { terminalReporter } from '../output/console.js';
-import { PlanRunner, type PlannedStep } from '../engine/plan-runner.js';
+import { PlanRunner, type PlannedStep } from '../exec/plan-runner.js';
 import type { Kamal } from '../engine/kamal.js';
 import { CancelledError, isCancellation, type PendingUndo } from '../engine/cancel.js';
 import { pendingUndo } from '../engine/app.js';

@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import type { Reporter, TimelineEntry } from './reporter.js';
 import { eachLimited } from './parallel.js';
 import { throwIfCancelled } from './cancel.js';
-import { PlanRunner } from './plan-runner.js';
+import { PlanRunner } from '../exec/plan-runner.js';
 import { Specifics, filterSpecificItems } from './specifics.js';
 import type { Configuration, Role } from '../model/index.js';
 import { Commander, type CommanderSource } from './commander.js';

@@ -9,7 +9,7 @@ import { chmod, open, rename, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { display, render, secretsOf, type Command } from '../shell.js';
-import { OutputCollector } from '../ssh/output.js';
+import { OutputCollector } from './output.js';
 import {
   CommandAbortedError,
   CommandFailedError,

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { display, type Command } from '../shell.js';
-import type { RunOptions, RunResult, Runner } from '../exec/types.js';
+import type { RunOptions, RunResult, Runner } from './types.js';
 
 export interface PlannedStep {
   host: string;

@@ -12,7 +12,7 @@ import {
   type RunOptions,
 } from '../exec/types.js';
 import { holdConnection, plainChannelError, releaseConnection, type Conn, type ConnectionKeeper } from './connection.js';
-import { OutputCollector } from './output.js';
+import { OutputCollector } from '../exec/output.js';
 
 /** Attempts to open a session channel before giving up (with backoff, a few seconds in all). */
 const MAX_OPEN_RETRIES = 16;

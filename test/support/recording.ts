@@ -3,9 +3,9 @@
  * every command (redacted, as shown to people) in call order and answers with
  * scripted responses.
  */
-import { display, render, secretsOf, type Command } from '../shell.js';
-import { redactText } from '../secret.js';
-import { CommandAbortedError, CommandFailedError, type RunOptions, type RunResult, type Runner } from './types.js';
+import { display, render, secretsOf, type Command } from '../../src/shell.js';
+import { redactText } from '../../src/secret.js';
+import { CommandAbortedError, CommandFailedError, type RunOptions, type RunResult, type Runner } from '../../src/exec/types.js';
 
 export interface RecordedCommand {
   host: string;

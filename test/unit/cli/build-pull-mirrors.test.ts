@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner, type ScriptedResponse } from '../../../src/exec/recording.js';
+import { RecordingRunner, type ScriptedResponse } from '../../../test/support/recording.js';
 import { copyFixture, testEnv } from './helpers.js';
 import { DEFAULT, kamal } from './kamal-expected.js';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { runCli, type CliResult } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import type { PlannedStep } from '../../../src/engine/plan-runner.js';
+import type { PlannedStep } from '../../../src/exec/plan-runner.js';
 import { splitShellWords } from '../../../src/shell.js';
 
 export const FIXTURE = fileURLToPath(new URL('../../fixtures/plan/app', import.meta.url));

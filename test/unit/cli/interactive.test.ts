@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import type { InteractiveSession, RunOptions, RunResult } from '../../../src/exec/types.js';
 import type { Command } from '../../../src/shell.js';
 import { display } from '../../../src/shell.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../src/cli/run.js';
-import type { PlannedStep } from '../../../src/engine/plan-runner.js';
+import type { PlannedStep } from '../../../src/exec/plan-runner.js';
 import { SECRET_VALUES, first, last, lockDetails, normalize, on, plan } from './helpers.js';
 import { DEFAULT, PRODUCTION, STAGING, kamal } from './kamal-expected.js';
 

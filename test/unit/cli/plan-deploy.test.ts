@@ -6,7 +6,7 @@
  * after the release).
  */
 import { describe, expect, it } from 'vitest';
-import type { PlannedStep } from '../../../src/engine/plan-runner.js';
+import type { PlannedStep } from '../../../src/exec/plan-runner.js';
 import { SECRET_VALUES, first, last, lockDetails, normalize, on, plan, words, type PlanRun } from './helpers.js';
 import { kamal, PRODUCTION, STAGING, type Destination } from './kamal-expected.js';
 

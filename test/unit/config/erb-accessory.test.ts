@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { copyFixture } from '../cli/helpers.js';
 
 const CONFIG = `service: app

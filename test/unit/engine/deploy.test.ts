@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Configuration } from '../../../src/model/index.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { LocalRunner } from '../../../src/exec/local.js';
 import { Kamal, type GlobalOptions } from '../../../src/engine/kamal.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { CommandAbortedError, CommandFailedError } from '../../../src/exec/types.js';
 import { Secret } from '../../../src/secret.js';
 import { cmd } from '../../../src/shell.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Configuration } from '../../../src/model/index.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { Kamal } from '../../../src/engine/kamal.js';
 import { MapSecretStore } from '../../../src/secret.js';
 import { cmd } from '../../../src/shell.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { LOCAL } from '../../../src/exec/types.js';
 import { createRunOutput, isModifying } from '../../../src/output/run-output.js';
 import { Secret, SecretRegistry } from '../../../src/secret.js';

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import type { BootRecord } from '../../../src/engine/app.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand } from '../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand } from '../../../test/support/recording.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, removeDirs, testEnv } from './fleet.js';
 
 const dirs: string[] = [];

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { parse as parseYaml, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
-import { RecordingRunner, type Responder } from '../../../src/exec/recording.js';
+import { RecordingRunner, type Responder } from '../../../test/support/recording.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
 import { APP_FIXTURE, FIXTURE_SECRETS, Fleet, STACK_FRAME, WEB1, WEB2, copyApp, removeDirs, testEnv } from './fleet.js';
 

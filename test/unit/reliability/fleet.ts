@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScriptedResponse } from '../../../src/exec/recording.js';
+import type { ScriptedResponse } from '../../../test/support/recording.js';
 import { SECRET_VALUES } from '../cli/helpers.js';
 
 export const APP_FIXTURE = fileURLToPath(new URL('../../fixtures/plan/app', import.meta.url));

@@ -31,7 +31,7 @@ import { RecordingCore } from '../action/fakes.js';
 import { runCli } from '../../../src/cli/run.js';
 import { CancelledError, undoSteps, type BootPhase } from '../../../src/engine/cancel.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand, type Responder } from '../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand, type Responder } from '../../../test/support/recording.js';
 import { CommandAbortedError, type RunOptions, type RunResult } from '../../../src/exec/types.js';
 import { display, type Command } from '../../../src/shell.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, lines, removeDirs, testEnv } from './fleet.js';

@@ -16,7 +16,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
-import { RecordingRunner } from '../../../src/exec/recording.js';
+import { RecordingRunner } from '../../../test/support/recording.js';
 import { fingerprint, hashHostName } from '../../../src/ssh/known-hosts.js';
 import { TestSshServer, newKeyPair, tempDir, writeKnownHosts, type KeyPair } from '../ssh/test-server.js';
 import { Fleet, LOCK_RELEASE, STACK_FRAME, WEB1, WEB2, copyApp, isLockAcquire, removeDirs, testEnv } from './fleet.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatTarget, parseHostSpec } from '../../../src/ssh/host.js';
-import { OutputCollector } from '../../../src/ssh/output.js';
+import { OutputCollector } from '../../../src/exec/output.js';
 import { expandProxyCommand } from '../../../src/ssh/proxy.js';
 import { Semaphore } from '../../../src/ssh/semaphore.js';
 import { render } from '../../../src/shell.js';

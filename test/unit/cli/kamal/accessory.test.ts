@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type Responder } from '../../../../test/support/recording.js';
 import { audit, copyFixture, normalize, on, plan, words, type PlanRun } from '../helpers.js';
 import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, NETWORK } from './fixtures.js';
 

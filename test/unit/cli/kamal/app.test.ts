@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli, type CliResult } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../test/support/recording.js';
 import { normalize, words } from '../helpers.js';
 import { WITH_ACCESSORIES, WITH_PROXY, WITH_ROLES, writeApp } from './fixtures.js';
 

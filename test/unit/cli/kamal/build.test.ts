@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand, type ScriptedResponse } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand, type ScriptedResponse } from '../../../../test/support/recording.js';
 import { copyFixture, testEnv, words } from '../helpers.js';
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'amd64';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCli, type CliResult } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type RecordedCommand, type Responder } from '../../../../test/support/recording.js';
 import { CommandFailedError } from '../../../../src/exec/types.js';
 import { LockError } from '../../../../src/errors.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../../../../src/version.js';

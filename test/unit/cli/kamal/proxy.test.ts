@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/cli/run.js';
 import { ConfigError } from '../../../../src/errors.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type Responder } from '../../../../test/support/recording.js';
 import { audit, copyFixture, normalize, testEnv, words } from '../helpers.js';
 import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, NETWORK, WITH_PROXY } from './fixtures.js';
 

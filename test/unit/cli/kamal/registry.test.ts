@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/cli/run.js';
 import { DependencyError } from '../../../../src/errors.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type Responder } from '../../../../test/support/recording.js';
 import { copyFixture, testEnv } from '../helpers.js';
 import { WITH_ACCESSORIES } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/cli/run.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
-import { RecordingRunner, type Responder } from '../../../../src/exec/recording.js';
+import { RecordingRunner, type Responder } from '../../../../test/support/recording.js';
 import { createContext } from '../../../../src/cli/context.js';
 import { accessoryRestart, accessoryStart, accessoryBoot } from '../../../../src/engine/accessory.js';
 import { audit, copyFixture, normalize, on, plan, words, type PlanRun } from '../helpers.js';
