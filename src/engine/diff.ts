@@ -366,6 +366,8 @@ type OptionRule = {
   want: (values: (string | true)[]) => string;
   /** The running value; undefined when the container has the default. */
   have: (c: Inspect) => string | undefined;
+  /** The running value is what docker sets when the option is not given. */
+  implied?: (c: Inspect) => boolean;
 };
 
 const hc = (c: Inspect, key: string): unknown => c.HostConfig?.[key];
@@ -377,7 +379,13 @@ const last = (values: (string | true)[]): string => String(values[values.length 
 const OPTION_RULES: OptionRule[] = [
   { flags: ['--memory', '-m'], want: (v) => bytes(last(v)), have: (c) => nonZero(hc(c, 'Memory')) },
   { flags: ['--memory-reservation'], want: (v) => bytes(last(v)), have: (c) => nonZero(hc(c, 'MemoryReservation')) },
-  { flags: ['--memory-swap'], want: (v) => (last(v) === '-1' ? '-1' : bytes(last(v))), have: (c) => nonZero(hc(c, 'MemorySwap')) },
+  {
+    flags: ['--memory-swap'],
+    want: (v) => (last(v) === '-1' ? '-1' : bytes(last(v))),
+    have: (c) => nonZero(hc(c, 'MemorySwap')),
+    // with --memory alone, docker sets the swap limit to twice the memory
+    implied: (c) => hc(c, 'MemorySwap') === 2 * Number(hc(c, 'Memory')),
+  },
   { flags: ['--shm-size'], want: (v) => bytes(last(v)), have: (c) => (hc(c, 'ShmSize') === 67108864 ? undefined : nonZero(hc(c, 'ShmSize'))) },
   { flags: ['--cpus'], want: (v) => String(Math.round(Number(last(v)) * 1e9)), have: (c) => nonZero(hc(c, 'NanoCpus')) },
   { flags: ['--cpu-shares', '-c'], want: last, have: (c) => nonZero(hc(c, 'CpuShares')) },
@@ -455,7 +463,7 @@ export function diffOptions(desired: Map<string, (string | true)[]>, running: In
     const name = rule.flags[0]!;
     const have = rule.have(running);
     if (values.length === 0) {
-      if (ONLY_WHEN_GIVEN.has(name) || have === undefined) continue;
+      if (ONLY_WHEN_GIVEN.has(name) || have === undefined || rule.implied?.(running)) continue;
       changes.push({ key: name, change: 'removed', from: have });
       continue;
     }

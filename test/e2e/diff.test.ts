@@ -13,7 +13,7 @@ const HOST = 'diff.lab.test';
 const OLD_SECRET = 'old-s3cret-"value"/with+chars';
 const NEW_SECRET = 'new-s3cret-$(not run)-value';
 
-function config(hosts: LabHost[], env: string): string {
+function config(hosts: LabHost[], env: string, db = DB): string {
   return `servers:
   web:
     hosts:
@@ -27,8 +27,26 @@ env:
 ${env}deploy_timeout: 20
 drain_timeout: 1
 readiness_delay: 0
-`;
+accessories:
+  db:
+    image: ${lab().dbImage}
+    host: ${hosts[0]!.ip}
+${db}`;
 }
+
+const DB = `    port: "127.0.0.1:5432:5432"
+    env:
+      clear:
+        DB_NAME: labdb
+      secret:
+        - DB_PASSWORD
+    directories:
+      - data:/var/lib/db
+    options:
+      memory: 256m
+    labels:
+      tier: data
+`;
 
 const V1_ENV = `  clear:
     GREETING: hello
@@ -61,7 +79,7 @@ function snapshot(h: LabHost): string {
 describe('diff against the lab', () => {
   let dir: string;
   const web = () => lab().hosts.slice(0, 2);
-  const secrets = 'KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nSECRET_TOKEN=$SECRET_TOKEN\n';
+  const secrets = 'KAMAL_REGISTRY_PASSWORD=$LAB_REGISTRY_PASSWORD\nSECRET_TOKEN=$SECRET_TOKEN\nDB_PASSWORD=db-pw-1\n';
 
   beforeAll(async () => {
     resetHosts(lab().hosts.slice(0, 3));
@@ -70,6 +88,17 @@ describe('diff against the lab', () => {
     expect(r.err).toBe('');
     expect(r.exitCode).toBe(0);
   }, 240_000);
+
+  it('a diff of what runs reports nothing', async () => {
+    const before = web().map(snapshot);
+    const r = await kamal(dir, ['diff', '--version', 'v1', '--json'], { SECRET_TOKEN: OLD_SECRET });
+    expect(r.exitCode).toBe(0);
+    const report = JSON.parse(r.reporter.text) as DiffReport;
+    expect(report.roles.map((x) => [x.host, x.status, x.env, x.labels, x.options, x.volumes, x.proxy])).toEqual(web().map((h) => [h.ip, 'unchanged', [], [], [], [], []]));
+    expect(report.accessories.map((a) => [a.accessory, a.host, a.status, a.env, a.labels, a.options, a.volumes])).toEqual([['db', web()[0]!.ip, 'unchanged', [], [], [], []]]);
+    expect(report.changed).toBe(false);
+    expect(web().map(snapshot)).toEqual(before);
+  }, 120_000);
 
   it('reports a changed env value, a new key, a changed secret and v1 → v2, and touches no host', async () => {
     const before = web().map(snapshot);
@@ -82,7 +111,7 @@ describe('diff against the lab', () => {
     expect(report.version).toBe('v2');
     expect(report.hostsAdded).toEqual([]);
     expect(report.leftOut).toEqual([]);
-    expect(report.accessories).toEqual([]);
+    expect(report.accessories.map((a) => a.status)).toEqual(['unchanged']);
     expect(report.roles.map((x) => [x.role, x.host, x.status, x.runningVersion, x.version])).toEqual(
       web().map((h) => ['web', h.ip, 'changed', 'v1', 'v2']),
     );
@@ -128,11 +157,47 @@ describe('diff against the lab', () => {
         '    ~ health-check-path: /up → /version',
         `web on ${c}: new, v1 would be its first container`,
         `hosts added (no container of app yet): ${c}`,
+        `accessory db on ${a}: unchanged`,
         '',
         'A deploy would change what is listed above.',
         '',
       ].join('\n'),
     );
+    expect(hosts.map(snapshot)).toEqual(before);
+  }, 120_000);
+
+  it('an accessory whose configuration changed, and a role left running where it is no longer configured', async () => {
+    const hosts = web();
+    const db = DB.replace('DB_NAME: labdb', 'DB_NAME: otherdb').replace('127.0.0.1:5432:5432', '127.0.0.1:5433:5432').replace('memory: 256m', 'memory: 512m');
+    // web only on the first host; the second host now runs a job role
+    const yaml = config(hosts, V1_ENV, db).replace(
+      `    hosts:\n      - ${hosts[0]!.ip}\n      - ${hosts[1]!.ip}\n`,
+      `    hosts:\n      - ${hosts[0]!.ip}\n  job:\n    hosts:\n      - ${hosts[1]!.ip}\n    cmd: sleep 1000\n`,
+    );
+    expect(yaml).toContain('  job:\n');
+    writeFileSync(join(dir, 'config/deploy.yml'), yaml.replace(/^/, readDeployPreamble(dir)));
+    const before = hosts.map(snapshot);
+    const r = await kamal(dir, ['diff', '--version', 'v1', '--json'], { SECRET_TOKEN: OLD_SECRET });
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.reporter.text) as DiffReport;
+    expect(report.leftOut).toEqual([{ host: hosts[1]!.ip, role: 'web', version: 'v1' }]);
+    expect(report.hostsAdded).toEqual([]);
+    expect(report.roles.map((x) => `${x.role}@${x.host}:${x.status}`)).toEqual([`web@${hosts[0]!.ip}:unchanged`, `job@${hosts[1]!.ip}:new`]);
+    expect(report.accessories).toEqual([
+      {
+        accessory: 'db',
+        host: hosts[0]!.ip,
+        status: 'changed',
+        image: { running: lab().dbImage, desired: lab().dbImage },
+        env: [{ key: 'DB_NAME', change: 'changed', to: 'otherdb' }],
+        labels: [],
+        options: [
+          { key: '--memory', change: 'changed', from: '268435456', to: '536870912' },
+          { key: '--publish', change: 'changed', from: '127.0.0.1:5432:5432/tcp', to: '127.0.0.1:5433:5432/tcp' },
+        ],
+        volumes: [],
+      },
+    ]);
     expect(hosts.map(snapshot)).toEqual(before);
   }, 120_000);
 });

@@ -171,7 +171,18 @@ describe('diffOptions', () => {
     ['--log-opt', ['max-size=10m']],
   ];
   const cases: { name: string; desired: [string, (string | true)[]][]; running: ContainerInspect; cmd?: string[]; expected: KeyChange[] }[] = [
-    { name: 'same options', desired: [...base, ['--memory', ['512m']], ['--cap-add', ['SYS_PTRACE']]], running: running({ Memory: 536870912, CapAdd: ['SYS_PTRACE'] }), expected: [] },
+    {
+      name: 'same options (the swap limit docker sets with --memory is not a change)',
+      desired: [...base, ['--memory', ['512m']], ['--cap-add', ['SYS_PTRACE']]],
+      running: running({ Memory: 536870912, MemorySwap: 1073741824, CapAdd: ['SYS_PTRACE'] }),
+      expected: [],
+    },
+    {
+      name: 'a swap limit of its own is reported when dropped',
+      desired: [...base, ['--memory', ['512m']]],
+      running: running({ Memory: 536870912, MemorySwap: 600000000 }),
+      expected: [{ key: '--memory-swap', change: 'removed', from: '600000000' }],
+    },
     {
       name: 'memory and cpus changed, cap added, log option changed',
       desired: [['--restart', ['unless-stopped']], ['--network', ['kamal']], ['--log-opt', ['max-size=100m']], ['--memory', ['1g']], ['--cpus', ['1.5']], ['--cap-add', ['NET_ADMIN']]],
