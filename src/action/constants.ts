@@ -27,8 +27,3 @@ export enum Outputs {
   DurationSeconds = 'duration-seconds',
   Report = 'report',
 }
-
-/** Environment variables the engine reads for SSH trust and identity. */
-export const ENV_SSH_KEY = 'KAMAL_ACTION_SSH_KEY';
-export const ENV_KNOWN_HOSTS = 'KAMAL_ACTION_KNOWN_HOSTS';
-export const ENV_HOST_KEY_CHECKING = 'KAMAL_ACTION_HOST_KEY_CHECKING';

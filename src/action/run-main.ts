@@ -13,12 +13,13 @@ import {
   ROLLOUT_COMMANDS,
   commandArgv,
   getInputs,
-  globalFlags,
   rollbackVersionInCommand,
   type Inputs,
 } from './inputs.js';
 import { maskAll } from './secrets-input.js';
-import { sshEnv, writeSshFiles, type SshFiles } from './ssh-files.js';
+import { writeSshFiles, type SshFiles } from './ssh-files.js';
+import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/index.js';
+import type { ContextOptions } from '../cli/context.js';
 import { GHA_CACHE_VARIABLES, referencedNames, runnerEnv } from './child-env.js';
 import { SignedState, stateBase } from './state.js';
 import { pendingUndoState } from './cancel-undo.js';
@@ -72,19 +73,37 @@ export function secretValues(inputs: Inputs, env: Record<string, string | undefi
  * The environment handed to the engine, and through it to every process it starts
  * (hooks, builds, `.kamal/secrets` shells, docker): the runner's environment
  * without INPUT_*, STATE_*, the runner's tokens and the github-token, plus the
- * secrets that the configuration or the secrets files name (`exported`) and the
- * SSH settings. The build gets the cache service variables separately (gha cache).
+ * secrets that the configuration or the secrets files name (`exported`). The build
+ * gets the cache service variables separately (gha cache); the SSH settings are
+ * options of the run (sshOptions), which the `kamal` of hooks gets from its script.
  */
 export function engineEnv(
   env: Record<string, string | undefined>,
   inputs: Inputs,
-  files: SshFiles | undefined,
   exported: Record<string, string> = {},
 ): Record<string, string | undefined> {
   const hidden = [inputs['github-token'], inputs['ssh-private-key']].filter((v): v is string => !!v);
   const out: Record<string, string | undefined> = runnerEnv(env, hidden);
-  Object.assign(out, exported, sshEnv(files, inputs['ssh-host-key-checking']));
+  Object.assign(out, exported);
   return out;
+}
+
+/** The SSH settings of the inputs as options of the run: host key checking, the known_hosts and key files written for it. */
+export function sshOptions(inputs: Inputs, files: SshFiles | undefined): Partial<ContextOptions> {
+  return { hostKeyChecking: inputs['ssh-host-key-checking'], knownHostsFile: files?.knownHosts, sshKeyFile: files?.key };
+}
+
+/**
+ * A configuration loader that loads once: the versions lookup and the run of one step share
+ * the files read, ERB rendered and `.kamal/secrets` resolved (its `$(...)` commands run once).
+ */
+export function loadOnce(load: (o: LoadConfigOptions) => Promise<LoadedConfig> = loadConfig): (o: LoadConfigOptions) => Promise<LoadedConfig> {
+  let first: { key: string; loaded: Promise<LoadedConfig> } | undefined;
+  return (opts) => {
+    const key = JSON.stringify([opts.cwd, opts.configFile ?? null, opts.destination ?? null]);
+    if (first?.key !== key) first = { key, loaded: load(opts) };
+    return first.loaded;
+  };
 }
 
 /** The secrets of the input a run exports: the ones its files name, and the secrets-env list. */
@@ -160,14 +179,13 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     core.setFailed(redact(e instanceof Error ? e.message : String(e)));
     return { exitCode: 1 };
   }
-  const runEnv = engineEnv(env, inputs, files, exported);
+  const runEnv = engineEnv(env, inputs, exported);
   // `kamal` (or `kamal-action` beside a real Kamal) for the job's later steps.
   try {
     addKamalToPath(core, env, laterStepSettings(inputs, cwd, files));
   } catch (e) {
     core.warning(`Could not put kamal on PATH for later steps: ${redact(errorMessage(e))}`);
   }
-  const flags = globalFlags(inputs);
   const name = inputs.command[0]!;
   const rollout = ROLLOUT_COMMANDS.has(name);
   const isRollback = name === 'rollback';
@@ -189,7 +207,19 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     if (t !== '') core.info(t);
   };
   // Errors come back to be shown once, as the step's annotation (or its failure message).
-  const cliBase = { cwd, env: runEnv, extraSecrets: exported, signal: deps.signal, confirm: async () => false, out: print, err: print, reportsErrors: true };
+  const ssh = sshOptions(inputs, files);
+  const cliBase = {
+    cwd,
+    env: runEnv,
+    extraSecrets: exported,
+    signal: deps.signal,
+    confirm: async () => false,
+    out: print,
+    err: print,
+    reportsErrors: true,
+    options: ssh,
+    loadConfig: loadOnce(),
+  };
   /** Every secret the run resolved (files, adapters, inputs) masked, in all its forms, as soon as it is known. */
   const maskRun = (k: Kamal) => {
     for (const v of values) k.secrets.add(v);
@@ -224,8 +254,9 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     try {
       // The listing does not depend on the version, but a context needs one (no git checkout, no version input).
       const lookupVersion = explicitRollback ?? inputs.version ?? env.GITHUB_SHA;
-      onHosts = await versionsOnHosts(deps.runCli, lookupVersion ? [...flags, '--version', lookupVersion] : flags, {
+      onHosts = await versionsOnHosts(deps.runCli, [], {
         ...cliBase,
+        options: { ...ssh, configFile: inputs['config-file'], destination: inputs.destination, version: lookupVersion },
         reporter: new ActionReporter({ sink: flatSink(core), redact }),
         onContext: maskRun,
       });

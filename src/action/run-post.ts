@@ -9,7 +9,7 @@ import { maskAll } from './secrets-input.js';
 import { removeSshFiles, type SshFiles } from './ssh-files.js';
 import { ActionReporter, flatSink } from './reporter.js';
 import { Deployments, githubRunContext } from './deployments.js';
-import { engineEnv, exportedSecrets, secretValues, workingDirectory, type DeploymentsClient } from './run-main.js';
+import { engineEnv, exportedSecrets, secretValues, sshOptions, workingDirectory, type DeploymentsClient } from './run-main.js';
 import { runnerEnv } from './child-env.js';
 import { SignedState, stateBase } from './state.js';
 import { UNDO_BY_HAND, readPendingUndo, undoRun, type PostCliRun } from './cancel-undo.js';
@@ -188,7 +188,8 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
     };
     const r = await deps.runCli(run.argv(globalFlags(inputs), version), {
       cwd,
-      env: engineEnv(env, inputs, files, exported),
+      env: engineEnv(env, inputs, exported),
+      options: sshOptions(inputs, files),
       extraSecrets: exported,
       reporter,
       out: print,

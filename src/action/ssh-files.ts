@@ -2,8 +2,6 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV_HOST_KEY_CHECKING, ENV_KNOWN_HOSTS, ENV_SSH_KEY } from './constants.js';
-import type { HostKeyChecking } from './inputs.js';
 
 export interface SshFiles {
   dir: string;
@@ -28,14 +26,6 @@ export function writeSshFiles(opts: { key?: string; knownHosts?: string; base?: 
     chmodSync(files.knownHosts, 0o600);
   }
   return files;
-}
-
-/** The environment that tells the engine which key, known_hosts and checking mode to use. */
-export function sshEnv(files: SshFiles | undefined, checking: HostKeyChecking): Record<string, string> {
-  const env: Record<string, string> = { [ENV_HOST_KEY_CHECKING]: checking };
-  if (files?.key) env[ENV_SSH_KEY] = files.key;
-  if (files?.knownHosts) env[ENV_KNOWN_HOSTS] = files.knownHosts;
-  return env;
 }
 
 /** Removes the folder; only folders this action created (by name) are touched. */

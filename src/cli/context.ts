@@ -23,6 +23,8 @@ export interface ContextOptions extends GlobalOptions {
   /** Host key checking for the SSH pool. */
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   knownHostsFile?: string;
+  /** A private key file tried before the config's keys (the action's ssh-private-key input). */
+  sshKeyFile?: string;
 }
 
 export interface ContextDeps {
@@ -36,6 +38,8 @@ export interface ContextDeps {
   local?: Runner;
   /** Extra secrets from outside the secrets files (action inputs). */
   extraSecrets?: Record<string, string>;
+  /** Loads the configuration and its secrets (the action passes one that loads once per step). */
+  loadConfig?: typeof loadConfig;
 }
 
 function git(cwd: string, args: string[]): string | undefined {
@@ -108,7 +112,7 @@ export async function createContext(
   else delete env.KAMAL_DESTINATION;
   // `kamal` for hooks and `.kamal/secrets` shells: this CLI with this run's config, destination and SSH settings.
   const shim = new KamalShim(shimSettings(opts, deps.env, deps.cwd));
-  const loaded = await loadConfig({
+  const loaded = await (deps.loadConfig ?? loadConfig)({
     configFile: opts.configFile ?? 'config/deploy.yml',
     destination: opts.destination,
     cwd: deps.cwd,

@@ -56,7 +56,7 @@ export function cliEntry(moduleFile: string = fileURLToPath(import.meta.url), ex
 
 /** The settings of a run, with the file paths made absolute (hooks and later steps may run elsewhere). */
 export function shimSettings(
-  opts: { configFile?: string; destination?: string; hostKeyChecking?: string; knownHostsFile?: string },
+  opts: { configFile?: string; destination?: string; hostKeyChecking?: string; knownHostsFile?: string; sshKeyFile?: string },
   env: Record<string, string | undefined>,
   cwd: string,
 ): ShimSettings {
@@ -66,7 +66,7 @@ export function shimSettings(
     destination: opts.destination ?? (env[SHIM_ENV.destination] || undefined),
     hostKeyChecking: opts.hostKeyChecking ?? (env[SHIM_ENV.hostKeyChecking] || undefined),
     knownHosts: abs(opts.knownHostsFile ?? (env[SHIM_ENV.knownHosts] || undefined)),
-    sshKey: abs(env[SHIM_ENV.sshKey] || undefined),
+    sshKey: abs(opts.sshKeyFile ?? (env[SHIM_ENV.sshKey] || undefined)),
   };
 }
 

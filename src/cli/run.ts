@@ -8,7 +8,7 @@ import { CancelledError, isCancellation, type PendingUndo } from '../engine/canc
 import { pendingUndo } from '../engine/app.js';
 import { loadRawConfig } from '../config/load.js';
 import { splitShellWords } from '../shell.js';
-import { createContext, type ContextDeps } from './context.js';
+import { createContext, type ContextDeps, type ContextOptions } from './context.js';
 import { parse } from './program.js';
 import { formatError } from './errors.js';
 import { withRunOutput } from '../output/run-output.js';
@@ -22,6 +22,11 @@ export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
   onContext?: (k: Kamal) => void;
   /** The caller shows the error itself (the action's annotation): it is returned, not printed. */
   reportsErrors?: boolean;
+  /**
+   * Options set by the caller rather than spelled as flags (the action's inputs): they win over
+   * the same flags in the command line, and are never parsed from text.
+   */
+  options?: Partial<ContextOptions>;
 }
 
 export interface CliResult {
@@ -37,12 +42,12 @@ const KNOWN = new Set([
 ]);
 
 /** Replaces a leading alias (config `aliases:`) by its command line. */
-function expandAlias(argv: string[], cwd: string, env: Record<string, string | undefined>): string[] {
+function expandAlias(argv: string[], cwd: string, env: Record<string, string | undefined>, deps: CliDeps): string[] {
   const first = argv.findIndex((a) => !a.startsWith('-'));
   if (first < 0 || KNOWN.has(argv[first]!)) return argv;
   const name = argv[first]!;
-  const configFile = flagValue(argv, ['-c', '--config-file']) ?? (env.KAMAL_ACTION_CONFIG_FILE || 'config/deploy.yml');
-  const destination = flagValue(argv, ['-d', '--destination']) ?? (env.KAMAL_ACTION_DESTINATION || undefined);
+  const configFile = deps.options?.configFile ?? flagValue(argv, ['-c', '--config-file']) ?? (env.KAMAL_ACTION_CONFIG_FILE || 'config/deploy.yml');
+  const destination = deps.options?.destination ?? flagValue(argv, ['-d', '--destination']) ?? (env.KAMAL_ACTION_DESTINATION || undefined);
   let aliases: Record<string, unknown> | undefined;
   try {
     const raw = loadRawConfig({ configFile, destination, cwd, env });
@@ -92,11 +97,14 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
 
   let kamal: Kamal | undefined;
   try {
-    args = expandAlias(args, cwd, env);
+    args = expandAlias(args, cwd, env, deps);
     const inv = parse(args);
     if ('help' in inv) {
       out(inv.help);
       return { exitCode: 0 };
+    }
+    for (const [key, value] of Object.entries(deps.options ?? {})) {
+      if (value !== undefined) (inv.opts as unknown as Record<string, unknown>)[key] = value;
     }
     if (inv.opts.plan) planMode = true;
     if (planMode) inv.opts.plan = true;
@@ -147,14 +155,14 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
     // boots a cancel could not undo: the command that finishes the undo
     const left = cancelled && kamal && !kamal.dryRun ? pendingUndo(kamal) : [];
-    if (left.length > 0) err(undoHint(left, args));
+    if (left.length > 0) err(undoHint(left, args, deps.options));
     return { exitCode: cancelled ? 130 : 1, error, kamal };
   }
 }
 
-function undoHint(left: PendingUndo[], args: string[]): string {
-  const config = flagValue(args, ['-c', '--config-file']);
-  const destination = flagValue(args, ['-d', '--destination']);
+function undoHint(left: PendingUndo[], args: string[], options: Partial<ContextOptions> = {}): string {
+  const config = options.configFile ?? flagValue(args, ['-c', '--config-file']);
+  const destination = options.destination ?? flagValue(args, ['-d', '--destination']);
   const flags = [...(config ? [` -c ${config}`] : []), ...(destination ? [` -d ${destination}`] : [])].join('');
   return (
     `The previous version is not back for ${left.map((b) => `${b.role} on ${b.host}`).join(', ')}; finish with:\n` +

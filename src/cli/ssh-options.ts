@@ -6,6 +6,7 @@ import { cachedLookup, localConfigFs, sshConfigFiles, type ConfigFs } from '../s
 export interface TrustOptions {
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   knownHostsFile?: string;
+  sshKeyFile?: string;
 }
 
 export function sshPoolOptions(
@@ -21,7 +22,7 @@ export function sshPoolOptions(
     trust.hostKeyChecking ?? (env.KAMAL_ACTION_HOST_KEY_CHECKING as TrustOptions['hostKeyChecking'] | undefined) ?? 'strict';
   const knownHosts = trust.knownHostsFile ?? env.KAMAL_ACTION_KNOWN_HOSTS;
   // The action's ssh-private-key input (a key file it wrote) comes before the config's keys.
-  const actionKey = env.KAMAL_ACTION_SSH_KEY;
+  const actionKey = trust.sshKeyFile ?? env.KAMAL_ACTION_SSH_KEY;
   const keys = actionKey ? [actionKey, ...(ssh.keys ?? [])] : ssh.keys;
   return {
     user: ssh.user,

@@ -69,9 +69,13 @@ describe('runMain: deployments', () => {
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
     expect(calls.map((c) => c.argv)).toEqual([
-      ['app', 'containers', '--primary', '--config-file', 'config/deploy.yml', '--version', SHA],
+      ['app', 'containers', '--primary'],
       ['deploy', '--config-file', 'config/deploy.yml'],
     ]);
+    // the lookup's config file and version are options, not words to parse
+    expect(calls[0]!.deps.options).toMatchObject({ configFile: 'config/deploy.yml', version: SHA });
+    // one loader for both: the configuration and its secrets are loaded once in the step
+    expect(calls[0]!.deps.loadConfig).toBe(calls[1]!.deps.loadConfig);
     expect(gh.requests).toEqual([
       {
         method: 'POST',
@@ -215,7 +219,8 @@ describe('runMain: rollback', () => {
     });
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
-    expect(calls[0]!.argv).toEqual(['app', 'containers', '--primary', '--config-file', 'config/deploy.yml', '--version', SHA]);
+    expect(calls[0]!.argv).toEqual(['app', 'containers', '--primary']);
+    expect(calls[0]!.deps.options).toEqual({ hostKeyChecking: 'strict', knownHostsFile: undefined, sshKeyFile: undefined, configFile: 'config/deploy.yml', destination: undefined, version: SHA });
     expect(calls[1]!.argv).toEqual(['rollback', 'v2', '--config-file', 'config/deploy.yml', '--version', 'v2']);
     expect(gh.requests[0]!.body).toMatchObject({ task: 'deploy:rollback', payload: { version: 'v2', previous: 'v3' }, description: 'Rollback to v2' });
     expect(core.outputs).toMatchObject({ version: 'v2', 'previous-version': 'v3' });
@@ -276,10 +281,11 @@ describe('runMain: inputs, state and outputs', () => {
     expect(deps.cwd).toBe(workspace);
     // only the secrets the config names; the runner's cache variables go to a gha-cache build only
     expect(deps.extraSecrets).toEqual({ KAMAL_REGISTRY_PASSWORD: 'pw-abc-123' });
-    expect(deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-abc-123', KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new' });
+    expect(deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-abc-123' });
     for (const name of ['UNUSED_SECRET', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RUNTIME_TOKEN']) expect(deps.env).not.toHaveProperty(name);
-    expect(deps.env!.KAMAL_ACTION_KNOWN_HOSTS).toMatch(/known_hosts$/);
-    expect(deps.env!.KAMAL_ACTION_SSH_KEY).toBeUndefined();
+    // the SSH settings are options of the run, not variables of its environment
+    expect(Object.keys(deps.env!).filter((n) => n.startsWith('KAMAL_ACTION_'))).toEqual([]);
+    expect(deps.options).toEqual({ hostKeyChecking: 'accept-new', knownHostsFile: expect.stringMatching(/known_hosts$/), sshKeyFile: undefined });
     expect(core.state['ssh-dir']).toMatch(/kamal-action-ssh-/);
   });
 

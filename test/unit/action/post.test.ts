@@ -62,7 +62,7 @@ describe('runPost', () => {
   function cli(result: Partial<CliResult> = {}) {
     const calls: { argv: string[]; deps: CliDeps; keyExisted: boolean }[] = [];
     const runCli = async (argv: string[], deps: CliDeps): Promise<CliResult> => {
-      calls.push({ argv, deps, keyExisted: !!deps.env?.KAMAL_ACTION_SSH_KEY && existsSync(deps.env.KAMAL_ACTION_SSH_KEY) });
+      calls.push({ argv, deps, keyExisted: !!deps.options?.sshKeyFile && existsSync(deps.options.sshKeyFile) });
       return { exitCode: 0, ...result };
     };
     return { runCli, calls };
@@ -81,7 +81,9 @@ describe('runPost', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.argv).toEqual(['lock', 'release', '--config-file', 'config/deploy.yml', '--destination', 'staging', '--version', 'abc']);
     expect(calls[0]!.keyExisted).toBe(true);
-    expect(calls[0]!.deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-0001', KAMAL_ACTION_KNOWN_HOSTS: files.knownHosts });
+    expect(calls[0]!.deps.env).toMatchObject({ KAMAL_REGISTRY_PASSWORD: 'pw-0001' });
+    expect(Object.keys(calls[0]!.deps.env!).filter((n) => n.startsWith('KAMAL_ACTION_'))).toEqual([]);
+    expect(calls[0]!.deps.options).toEqual({ hostKeyChecking: 'strict', sshKeyFile: files.key, knownHostsFile: files.knownHosts });
     expect(calls[0]!.deps.extraSecrets).toEqual({ KAMAL_REGISTRY_PASSWORD: 'pw-0001' });
     expect(existsSync(files.dir)).toBe(false);
     expect(core.of('mask').map((m) => m.value)).toContain('pw-0001');

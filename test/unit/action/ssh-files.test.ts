@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { removeSshFiles, sshEnv, writeSshFiles } from '../../../src/action/ssh-files.js';
+import { removeSshFiles, writeSshFiles } from '../../../src/action/ssh-files.js';
+import { getInputs } from '../../../src/action/inputs.js';
+import { sshOptions } from '../../../src/action/run-main.js';
 import { parseContainerListing } from '../../../src/action/versions.js';
 
 describe('SSH files', () => {
@@ -13,17 +15,14 @@ describe('SSH files', () => {
     expect(statSync(f.key!).mode & 0o777).toBe(0o600);
     expect(statSync(f.knownHosts!).mode & 0o777).toBe(0o600);
     expect(readFileSync(f.key!, 'utf8')).toBe('KEY\n');
-    expect(sshEnv(f, 'strict')).toEqual({
-      KAMAL_ACTION_HOST_KEY_CHECKING: 'strict',
-      KAMAL_ACTION_SSH_KEY: f.key,
-      KAMAL_ACTION_KNOWN_HOSTS: f.knownHosts,
-    });
+    expect(sshOptions(getInputs(() => ''), f)).toEqual({ hostKeyChecking: 'strict', sshKeyFile: f.key, knownHostsFile: f.knownHosts });
     removeSshFiles(f.dir);
     expect(existsSync(f.dir)).toBe(false);
   });
   it('writes nothing without inputs, and still sets the checking mode', () => {
     expect(writeSshFiles({})).toBeUndefined();
-    expect(sshEnv(undefined, 'accept-new')).toEqual({ KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new' });
+    const inputs = getInputs((name) => (name === 'ssh-host-key-checking' ? 'accept-new' : ''));
+    expect(sshOptions(inputs, undefined)).toEqual({ hostKeyChecking: 'accept-new', sshKeyFile: undefined, knownHostsFile: undefined });
   });
   it('refuses to remove other folders', () => {
     expect(() => removeSshFiles('/tmp')).toThrow('not a kamal-action SSH folder');
