@@ -8,8 +8,9 @@
 // Kamal runs when a Kamal executable is given (KAMAL_BIN or --vs PATH).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { writeSimProject } from '../test/sim/project.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,6 +30,7 @@ interface Snapshot {
   unmodelled: { host: string; command: string; reason: string }[];
   records: { host: string; connection: number; start: number; end: number; command: string; exitCode: number; stderr: string }[];
   rssMb: number;
+  cpuMs: number;
 }
 
 interface Run {
@@ -92,7 +94,8 @@ interface Tool {
 function ours(): Tool {
   const bundle = join(ROOT, 'dist/cli/index.js');
   const fromSource = process.argv.includes('--from-source') || !existsSync(bundle);
-  const entry = fromSource ? [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')] : [process.execPath, join(ROOT, 'bin/kamal-action')];
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  const entry = fromSource ? [process.execPath, '--import', tsx, join(ROOT, 'src/cli/main.ts')] : [process.execPath, join(ROOT, 'bin/kamal-action')];
   return {
     name: fromSource ? 'kamal-action (source)' : 'kamal-action',
     argv: (v) => [...entry, 'deploy', '--skip-push', '--version', v],
@@ -116,6 +119,9 @@ interface Row {
   connections: number;
   commandsPerHost: number;
   simRssMb: number;
+  simCpuMs: number;
+  /** CPU time the whole machine was busy during the measured deploy (every process, ours, the sim's and anyone else's). */
+  machineCpuMs: number;
   timeline: Snapshot['records'];
   addresses: string[];
 }
@@ -128,7 +134,9 @@ async function measure(tool: Tool, hosts: number, opts: { scale: number; extra: 
     const first = await timed(tool.argv('v1'), project, tool.env(fleet.ready));
     if (first.code !== 0) throw new Error(`${tool.name}: first deploy to ${hosts} simulated hosts failed (${first.code}): ${first.stderr}`);
     const before = await fleet.snapshot();
+    const busy = machineBusyMs();
     const run = await timed(tool.argv('v2'), project, tool.env(fleet.ready));
+    const machineCpuMs = machineBusyMs() - busy;
     if (run.code !== 0) throw new Error(`${tool.name}: deploy to ${hosts} simulated hosts failed (${run.code}): ${run.stderr}`);
     const after = await fleet.snapshot();
     if (after.unmodelled.length) throw new Error(`${tool.name} sent commands the sim does not model: ${JSON.stringify(after.unmodelled.slice(0, 3))}`);
@@ -143,12 +151,20 @@ async function measure(tool: Tool, hosts: number, opts: { scale: number; extra: 
       connections: conns,
       commandsPerHost: cmds / hosts,
       simRssMb: after.rssMb,
+      simCpuMs: after.cpuMs - before.cpuMs,
+      machineCpuMs,
       timeline: after.records.filter((r) => !seen.has(`${r.host} ${r.start}`)),
       addresses: fleet.ready.addresses,
     };
   } finally {
     await fleet.stop();
   }
+}
+
+/** Busy CPU time of the machine so far, from /proc/stat (all cores; idle and iowait left out), in ms. */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) * 1000) / 100;
 }
 
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -187,18 +203,23 @@ export async function main(): Promise<void> {
       process.stdout.write(`  ${tool.name} ${n} hosts: ${fmt(row.run.wallMs)}\n`);
     }
   }
-  process.stdout.write('\nhosts  tool                   wall      first     cpu       peak rss   ssh conns  commands/host  vs 1 host  ratio to kamal\n');
+  const cores = cpus().length;
+  process.stdout.write('\nhosts  tool                   wall      first     cpu       peak rss   ssh conns  commands/host  sim cpu   machine cpu         vs 1 host  ratio to kamal\n');
   for (const r of rows) {
     const one = rows.find((x) => x.tool === r.tool && x.hosts === 1);
     const k = rows.find((x) => x.tool === 'kamal' && x.hosts === r.hosts);
     process.stdout.write(
       `${String(r.hosts).padEnd(7)}${r.tool.padEnd(23)}${fmt(r.run.wallMs).padEnd(10)}${fmt(r.first.wallMs).padEnd(10)}${fmt(r.run.cpuMs).padEnd(10)}` +
         `${`${r.run.rssMb.toFixed(0)} MB`.padEnd(11)}${String(r.connections).padEnd(11)}${r.commandsPerHost.toFixed(1).padEnd(15)}` +
+        `${fmt(r.simCpuMs).padEnd(10)}${`${fmt(r.machineCpuMs)} (${((100 * r.machineCpuMs) / (r.run.wallMs * cores)).toFixed(0)}%)`.padEnd(20)}` +
         `${one ? `${(r.run.wallMs / one.run.wallMs).toFixed(2)}x` : '-'}`.padEnd(11) +
         `${k && r.tool !== 'kamal' ? `${(r.run.wallMs / k.run.wallMs).toFixed(2)}x wall, ${(r.run.cpuMs / k.run.cpuMs).toFixed(2)}x cpu` : ''}\n`,
     );
   }
-  process.stdout.write('(wall, cpu and peak rss: the second deploy (v2) as a process; first: the first deploy (v1, proxy boot and pulls); ssh conns and commands: counted by the simulated hosts)\n');
+  process.stdout.write(
+    '(wall, cpu and peak rss: the second deploy (v2) as a process; first: the first deploy (v1, proxy boot and pulls); ssh conns and commands: counted by the simulated hosts;\n' +
+      ` sim cpu: the simulated fleet's process during the deploy; machine cpu: every process on the machine during the deploy, and its share of ${cores} cores)\n`,
+  );
   const ourRows = rows.filter((r) => r.tool !== 'kamal');
   const one = ourRows.find((r) => r.hosts === 1);
   for (const r of ourRows.filter((x) => x.hosts >= 100)) {

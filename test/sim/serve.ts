@@ -40,6 +40,10 @@ if (process.send) {
         records: fleet.hosts.flatMap((h) => h.records.map((r) => ({ ...r, stderr: r.exitCode ? r.stderr.slice(-300) : '' }))),
         states: m.states ? fleet.hosts.map((h) => ({ host: h.name, state: hostState(h) })) : undefined,
         rssMb: process.memoryUsage().rss / 1048576,
+        cpuMs: (() => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        })(),
       });
     } else if (m.type === 'reset') {
       await fleet.stop();
