@@ -26,4 +26,6 @@ export enum Outputs {
   DeploymentId = 'deployment-id',
   DurationSeconds = 'duration-seconds',
   Report = 'report',
+  /** `true` when a diff found something a deploy would change. */
+  Changed = 'changed',
 }

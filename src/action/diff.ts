@@ -6,9 +6,9 @@ import type { Kamal } from '../engine/kamal.js';
 import type { DiffReport } from '../engine/diff.js';
 import { accessoryHeadline, changeSections, diffTitle, roleHeadline } from '../engine/diff-format.js';
 import type { ActionCore } from './core.js';
-import { State } from './constants.js';
+import { Outputs, State } from './constants.js';
 import { githubRunContext } from './deployments.js';
-import { commentMarker, octokitComments, pullRequestNumber, upsertComment, type CommentsClient } from './pr-comment.js';
+import { commentMarker, githubComments, pullRequestNumber, upsertComment, type CommentsClient } from './pr-comment.js';
 import { redactDeep } from './report.js';
 
 export interface DiffInputs {
@@ -16,8 +16,6 @@ export interface DiffInputs {
   'comment-on-pr': boolean;
 }
 
-/** Outputs of a diff run. */
-export const DiffOutputs = { Changed: 'changed', Report: 'report', Version: 'version' } as const;
 
 type Fail = (input: string, message: string) => Error;
 
@@ -104,9 +102,9 @@ export async function finishDiff(d: FinishDiff): Promise<{ exitCode: number }> {
   const { core } = d;
   const report = d.kamal?.diffReport ? redactDeep(d.kamal.diffReport, d.redact) : undefined;
   const ctx = githubRunContext(d.env);
-  core.setOutput(DiffOutputs.Changed, report ? String(report.changed) : '');
-  core.setOutput(DiffOutputs.Version, report ? d.redact(report.version) : '');
-  core.setOutput(DiffOutputs.Report, report ? d.redact(JSON.stringify(report)) : '');
+  core.setOutput(Outputs.Changed, report ? String(report.changed) : '');
+  core.setOutput(Outputs.Version, report ? d.redact(report.version) : '');
+  core.setOutput(Outputs.Report, report ? d.redact(JSON.stringify(report)) : '');
   const markdown = report ? d.redact(diffMarkdown(report, { runUrl: ctx?.logUrl })) : undefined;
   try {
     await core.writeSummary(markdown ?? `### kamal-action diff\n\nThe diff could not be made:\n\n${fence(d.errorText ?? 'failed')}\n`);
@@ -137,7 +135,7 @@ async function comment(d: FinishDiff, report: DiffReport, markdown: string): Pro
     return;
   }
   try {
-    const client = d.comments ? d.comments(token) : octokitComments(token, ctx);
+    const client = d.comments ? d.comments(token) : githubComments(token, ctx);
     if (!client) return;
     const done = await upsertComment(client, pr, commentMarker(report.service, report.destination), markdown);
     core.info(`Diff comment ${done.action} on pull request #${pr}`);

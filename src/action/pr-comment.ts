@@ -51,7 +51,7 @@ export async function upsertComment(client: CommentsClient, issue: number, marke
 }
 
 /** The comments API over Octokit (loaded on first use), at GITHUB_API_URL. */
-export function octokitComments(token: string, ctx: Pick<GithubRunContext, 'owner' | 'repo' | 'apiUrl'>): CommentsClient {
+export function githubComments(token: string, ctx: Pick<GithubRunContext, 'owner' | 'repo' | 'apiUrl'>): CommentsClient {
   let octokit: Promise<Octokit> | undefined;
   const client = () => (octokit ??= import('@actions/github').then((m) => m.getOctokit(token, { baseUrl: ctx.apiUrl })));
   const repo = { owner: ctx.owner, repo: ctx.repo };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffMarkdown, finishDiff } from '../../../src/action/diff.js';
-import { commentMarker, octokitComments, pullRequestNumber, upsertComment, type CommentsClient, type IssueComment } from '../../../src/action/pr-comment.js';
+import { commentMarker, githubComments, pullRequestNumber, upsertComment, type CommentsClient, type IssueComment } from '../../../src/action/pr-comment.js';
 import type { DiffReport } from '../../../src/engine/diff.js';
 import type { Kamal } from '../../../src/engine/kamal.js';
 import { SecretRegistry } from '../../../src/secret.js';
@@ -149,7 +149,7 @@ describe('pullRequestNumber', () => {
   it('no event file', () => expect(pullRequestNumber({})).toBeUndefined());
 });
 
-describe('octokitComments against a stand-in of the REST API', () => {
+describe('githubComments against a stand-in of the REST API', () => {
   let server: Server;
   let url: string;
   const requests: { method: string; path: string; auth?: string; body?: unknown }[] = [];
@@ -170,7 +170,7 @@ describe('octokitComments against a stand-in of the REST API', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('lists the comments and updates ours', async () => {
-    const client = octokitComments('ghs_token123', { owner: 'o', repo: 'r', apiUrl: url });
+    const client = githubComments('ghs_token123', { owner: 'o', repo: 'r', apiUrl: url });
     expect(await upsertComment(client, 7, commentMarker('app', undefined), 'new')).toEqual({ id: 42, action: 'updated' });
     expect(await client.create(8, 'x')).toBe(77);
     expect(requests.map((r) => [r.method, r.path, r.auth, r.body])).toEqual([
