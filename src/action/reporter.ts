@@ -177,12 +177,18 @@ export class ActionReporter implements Reporter {
     this.#emit(this.#keyFor(host), [`${type} Host: ${host}`, ...this.#redact(output).split('\n')]);
   }
 
-  command(host: string, command: string, id?: string): void {
+  command(host: string, command: string, id?: string, verbosity: 'debug' | 'info' = 'info'): void {
     this.#opts.onCommand?.(host, command);
+    // audit and lock commands (debug in Kamal) only in verbose output
+    if (verbosity === 'debug' && !this.#opts.verbose) {
+      if (id !== undefined) this.#hidden.add(id);
+      return;
+    }
     const shown = this.#redact(command);
     const local = host === LOCAL;
-    const lines = [formatMessage('info', commandStartMessage(shown, local ? 'localhost' : host, local ? this.#localUser() : undefined), id)];
+    const lines = [formatMessage(verbosity, commandStartMessage(shown, local ? 'localhost' : host, local ? this.#localUser() : undefined), id)];
     if (this.#opts.verbose) lines.push(formatMessage('debug', commandLineMessage(shown), id));
+    if (id !== undefined && verbosity === 'debug') this.#debug.add(id);
     this.#emit(this.#keyFor(host), lines);
   }
 
@@ -193,8 +199,14 @@ export class ActionReporter implements Reporter {
   }
 
   commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
-    this.#emit(this.#keyFor(host), [formatMessage('info', commandExitMessage(seconds, exitCode), id)]);
+    if (this.#hidden.delete(id)) return;
+    const level = this.#debug.delete(id) ? 'debug' : 'info';
+    this.#emit(this.#keyFor(host), [formatMessage(level, commandExitMessage(seconds, exitCode), id)]);
   }
+
+  /** Commands not shown (debug ones without verbose output), and debug ones shown, by id. */
+  readonly #hidden = new Set<string>();
+  readonly #debug = new Set<string>();
 
   note(host: string, message: string): void {
     this.#emit(this.#keyFor(host), [formatMessage('info', this.#redact(message))]);

@@ -4,6 +4,14 @@ import { cmd, combine, dq, raw, type Command, type SimpleCommand } from '../shel
 import { Base } from './base.js';
 import { Tags, type TagSource, type TagValue } from './tags.js';
 
+/** Audit commands: Kamal runs them at debug verbosity, so they are logged only with -v. */
+const records = new WeakSet<Command>();
+
+/** Whether `command` is an audit line (from `Auditor#record`). */
+export function isAuditRecord(command: Command): boolean {
+  return records.has(command);
+}
+
 export class Auditor extends Base {
   readonly details: Record<string, TagValue>;
   readonly source: TagSource;
@@ -17,7 +25,9 @@ export class Auditor extends Base {
 
   /** `mkdir -p .kamal && echo "<line>" >> .kamal/<service>[-<destination>]-audit.log` */
   record(line: string, details: Record<string, TagValue> = {}): Command {
-    return combine(this.makeRunDirectory(), cmd('echo', dq(this.auditLine(line, details)), raw('>>'), this.auditLogFile()));
+    const command = combine(this.makeRunDirectory(), cmd('echo', dq(this.auditLine(line, details)), raw('>>'), this.auditLogFile()));
+    records.add(command);
+    return command;
   }
 
   reveal(): SimpleCommand {

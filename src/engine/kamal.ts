@@ -19,6 +19,7 @@ import { PlanRunner } from '../exec/plan-runner.js';
 import { Specifics, filterSpecificItems } from './specifics.js';
 import type { Configuration, Role } from '../model/index.js';
 import { Commander, type CommanderSource } from './commander.js';
+import { isAuditRecord } from '../commands/auditor.js';
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -208,11 +209,12 @@ export class Kamal {
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
     const id = randomBytes(4).toString('hex');
-    this.reporter.command(host, display(command), id);
+    const verbosity = opts.verbosity ?? (isAuditRecord(command) ? 'debug' : 'info');
+    this.reporter.command(host, display(command), id, verbosity);
     const stdin = stdinOf(command);
     const started = performance.now();
     const result = await this.runnerFor(host)
-      .run(host, command, { signal: this.signal, ...(stdin ? { stdin: stdin.reveal() } : {}), ...opts, ...this.#observe(host, id, opts) })
+      .run(host, command, { signal: this.signal, ...(stdin ? { stdin: stdin.reveal() } : {}), ...opts, verbosity, ...this.#observe(host, id, opts) })
       .catch((e: unknown) => {
         if (e instanceof CommandFailedError && !this.dryRun) this.reporter.commandEnd?.(host, id, e.exitCode, (performance.now() - started) / 1000);
         throw e;

@@ -42,7 +42,7 @@ function lockVersion(k: Kamal): string {
 export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {
   await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, lockVersion(k), { lockedBy: k.cmds.source.lockedBy }));
+    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, lockVersion(k), { lockedBy: k.cmds.source.lockedBy }), { verbosity: 'debug' });
   } catch (e) {
     if (e instanceof CommandFailedError && /cannot create directory/.test(e.stderr)) throw new LockHeldError();
     throw e;
@@ -52,7 +52,7 @@ export async function executeLockAcquire(k: Kamal, message: string): Promise<voi
 export async function executeLockRelease(k: Kamal): Promise<void> {
   await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.release());
+    await k.exec(k.primaryHost, k.cmds.lock.release(), { verbosity: 'debug' });
   } catch (e) {
     if (e instanceof CommandFailedError && /No such file or directory/.test(e.stderr)) throw new LockMissingError();
     throw e;
@@ -62,7 +62,7 @@ export async function executeLockRelease(k: Kamal): Promise<void> {
 export async function captureLockStatus(k: Kamal): Promise<string> {
   await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    const r = await k.exec(k.primaryHost, k.cmds.lock.status());
+    const r = await k.exec(k.primaryHost, k.cmds.lock.status(), { verbosity: 'debug' });
     return k.dryRun ? '<lock details>' : r.stdout.trim();
   } catch (e) {
     if (e instanceof CommandFailedError && /No such file or directory/.test(e.stderr)) throw new LockMissingError();

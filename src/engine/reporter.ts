@@ -21,8 +21,11 @@ export interface Reporter {
   say(message: string, level?: Level): void;
   /** Output captured from a host (Kamal's `puts_by_host`). */
   hostOutput(host: string, output: string, type?: string): void;
-  /** A command about to run; `command` is already redacted. `id` ties its output and end to it. */
-  command(host: string, command: string, id?: string): void;
+  /**
+   * A command about to run; `command` is already redacted. `id` ties its output and end to it;
+   * `verbosity` is the level it is logged at (info unless Kamal logs it at debug).
+   */
+  command(host: string, command: string, id?: string, verbosity?: 'debug' | 'info'): void;
   /** A chunk of a running command's output, already redacted (shown at debug verbosity). */
   commandOutput?(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void;
   /** The command ended with `exitCode` after `seconds`. */
@@ -50,9 +53,9 @@ export class MemoryReporter implements Reporter {
     this.outputs.push({ host, output, type });
     this.inner?.hostOutput(host, output, type);
   }
-  command(host: string, command: string, id?: string): void {
+  command(host: string, command: string, id?: string, verbosity?: 'debug' | 'info'): void {
     this.commands.push({ host, command });
-    this.inner?.command(host, command, id);
+    this.inner?.command(host, command, id, verbosity);
   }
   commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
     this.inner?.commandOutput?.(host, id, stream, chunk);

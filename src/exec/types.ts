@@ -21,6 +21,8 @@ export interface RunOptions {
   cwd?: string;
   /** Do not throw on a non-zero exit; return the result instead. */
   allowFailure?: boolean;
+  /** The level the command is logged at: Kamal logs its lock and audit commands at debug (shown with -v). */
+  verbosity?: 'debug' | 'info';
   /**
    * Connect the command to this process's terminal or pipes (interactive exec, following logs):
    * its input comes from the session, its output goes to it unchanged and is not collected.

@@ -59,6 +59,8 @@ export class TerminalReporter implements Reporter {
   readonly #colour: boolean;
   readonly #opts: TerminalOptions;
   #localUser: string | undefined;
+  /** Commands logged at another level than info, by id (their Finished line follows it). */
+  readonly #levels = new Map<string, Severity>();
 
   constructor(opts: TerminalOptions = {}) {
     this.#opts = opts;
@@ -99,10 +101,12 @@ export class TerminalReporter implements Reporter {
     this.#out.write(`${type} Host: ${host}\n${output}\n\n`);
   }
 
-  command(host: string, command: string, id?: string): void {
-    if (this.#opts.commands === false || !this.#shows('info')) return;
+  command(host: string, command: string, id?: string, verbosity: 'debug' | 'info' = 'info'): void {
+    if (this.#opts.commands === false) return;
+    if (id !== undefined && verbosity !== 'info') this.#levels.set(id, verbosity);
+    if (!this.#shows(verbosity)) return;
     const local = host === LOCAL;
-    this.#log('info', commandStartMessage(command, local ? 'localhost' : host, local ? this.#user() : undefined, this.#paint), id);
+    this.#log(verbosity, commandStartMessage(command, local ? 'localhost' : host, local ? this.#user() : undefined, this.#paint), id);
     this.#log('debug', commandLineMessage(command, this.#paint), id);
   }
 
@@ -113,7 +117,9 @@ export class TerminalReporter implements Reporter {
 
   commandEnd(_host: string, id: string, exitCode: number, seconds: number): void {
     if (this.#opts.commands === false) return;
-    this.#log('info', commandExitMessage(seconds, exitCode, this.#paint), id);
+    const level = this.#levels.get(id) ?? 'info';
+    this.#levels.delete(id);
+    this.#log(level, commandExitMessage(seconds, exitCode, this.#paint), id);
   }
 
   note(_host: string, message: string): void {

@@ -181,8 +181,8 @@ class LoggingRunner implements Runner {
   async run(host: string, command: Command, opts: RunOptions = {}): Promise<RunResult> {
     const uuid = this.log.commandId();
     const shown = display(command);
-    // SSHKit logs execute and capture_with_info (nearly every command Kamal runs) at INFO
-    const severity: Severity = 'info';
+    // SSHKit logs execute and capture_with_info (nearly every command Kamal runs) at INFO; audit and lock commands at DEBUG
+    const severity: Severity = opts.verbosity === 'debug' ? 'debug' : 'info';
     const local = host === LOCAL;
     const hostName = local ? 'localhost' : host;
     this.log.message(severity, commandStartMessage(shown, hostName, local ? this.localUser : undefined), { uuid, host: hostName });
@@ -238,8 +238,8 @@ class OutputReporter implements Reporter {
   hostOutput(host: string, output: string, type?: string): void {
     this.inner.hostOutput(host, output, type);
   }
-  command(host: string, command: string, id?: string): void {
-    this.inner.command(host, command, id);
+  command(host: string, command: string, id?: string, verbosity?: 'debug' | 'info'): void {
+    this.inner.command(host, command, id, verbosity);
   }
   commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
     this.inner.commandOutput?.(host, id, stream, chunk);
@@ -316,16 +316,9 @@ export function runOutputFor(
   });
 }
 
-declare module '../engine/kamal.js' {
-  interface Kamal {
-    /** The run's log for `output:` (file, OTel), when configured. */
-    output?: RunOutput;
-  }
-}
-
 /** Runs a CLI command inside Kamal's `modify` when it is a modifying one and output is configured. */
 export function withRunOutput<T>(
-  k: { output?: RunOutput; config: { destination?: string }; readonly hosts: string[] },
+  k: { output?: Pick<RunOutput, 'modify'>; config: { destination?: string }; readonly hosts: string[] },
   command: string,
   subcommand: string | undefined,
   opts: { stop?: unknown },

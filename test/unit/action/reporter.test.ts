@@ -188,6 +188,27 @@ describe('ActionReporter', () => {
     ]);
   });
 
+  it('audit and lock commands (debug in Kamal) only in verbose output', () => {
+    for (const verbose of [false, true]) {
+      const s = sink();
+      const r = new ActionReporter({ sink: s, verbose });
+      r.command('h1', 'mkdir .kamal/lock-app', 'a1b2c3d4', 'debug');
+      r.commandEnd('h1', 'a1b2c3d4', 0, 0.2);
+      r.close();
+      expect(s.log, String(verbose)).toEqual(
+        verbose
+          ? [
+              '::group::on h1',
+              ' DEBUG [a1b2c3d4] Running mkdir .kamal/lock-app on h1',
+              ' DEBUG [a1b2c3d4] Command: mkdir .kamal/lock-app',
+              ' DEBUG [a1b2c3d4] Finished in 0.200 seconds with exit status 0 (successful).',
+              '::endgroup::',
+            ]
+          : [],
+      );
+    }
+  });
+
   it('tells about each command before printing it (local docker login detection)', () => {
     const seen: string[] = [];
     const r = new ActionReporter({ sink: sink(), onCommand: (h, c) => seen.push(`${h}: ${c}`) });

@@ -142,6 +142,26 @@ describe('verbosity, as Kamal: -v debug, -q error', () => {
     expect(lines.out).not.toContain('Finished');
   });
 
+  it('audit and lock commands (debug in Kamal): only with -v, Running and Finished both at DEBUG', () => {
+    for (const verbosity of ['info', 'debug'] as const) {
+      const { r, lines } = terminal(verbosity);
+      r.command('vm1', 'mkdir -p .kamal && echo "audit" >> .kamal/app-audit.log', 'a1b2c3d4', 'debug');
+      r.commandEnd('vm1', 'a1b2c3d4', 0, 0.1);
+      r.command('vm1', 'docker ps', 'ffff0000');
+      r.commandEnd('vm1', 'ffff0000', 0, 0.1);
+      const audit =
+        verbosity === 'debug'
+          ? [
+              ' DEBUG [a1b2c3d4] Running mkdir -p .kamal && echo "audit" >> .kamal/app-audit.log on vm1',
+              ' DEBUG [a1b2c3d4] Command: mkdir -p .kamal && echo "audit" >> .kamal/app-audit.log',
+              ' DEBUG [a1b2c3d4] Finished in 0.100 seconds with exit status 0 (successful).',
+            ]
+          : [];
+      const ps = ['  INFO [ffff0000] Running docker ps on vm1', ...(verbosity === 'debug' ? [' DEBUG [ffff0000] Command: docker ps'] : []), '  INFO [ffff0000] Finished in 0.100 seconds with exit status 0 (successful).'];
+      expect(lines.out, verbosity).toBe(`${[...audit, ...ps].join('\n')}\n`);
+    }
+  });
+
   it('-q wins over -v', () => {
     expect(verbosityOf({ verbose: true, quiet: true })).toBe('error');
     expect(verbosityOf({ verbose: true })).toBe('debug');
@@ -159,12 +179,18 @@ describe('the engine reports each command with an id, its exit status and its ru
     const { r, lines } = terminal('debug');
     const k = new Kamal({ config, runner, reporter: r });
     k.secrets.add(config.secrets.get('PW')!);
+    await k.exec('1.1.1.1', k.cmds.auditor().record('Booted app version v1'));
     await k.exec('1.1.1.1', cmd('echo', 'hi'));
     await k.exec('1.1.1.1', cmd('false'), { allowFailure: true });
     await expect(k.exec('1.1.1.1', cmd('false'))).rejects.toThrow(/exit 3/);
     const shown = lines.out.replace(/\[[0-9a-f]{8}\]/g, '[id]').replace(/\d+\.\d{3} seconds/g, 'N seconds');
-    expect(shown).toBe(
+    expect(shown.split('\n')).toEqual(
       [
+        // the audit line: at DEBUG, as Kamal runs it
+        expect.stringMatching(/^ DEBUG \[id\] Running mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log on 1\.1\.1\.1$/),
+        expect.stringMatching(/^ DEBUG \[id\] Command: mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log$/),
+        ' DEBUG [id] \ttoken [REDACTED]',
+        ' DEBUG [id] Finished in N seconds with exit status 0 (successful).',
         '  INFO [id] Running echo hi on 1.1.1.1',
         ' DEBUG [id] Command: echo hi',
         ' DEBUG [id] \ttoken [REDACTED]',
@@ -178,9 +204,9 @@ describe('the engine reports each command with an id, its exit status and its ru
         ' DEBUG [id] \tno',
         '  INFO [id] Finished in N seconds with exit status 3 (failed).',
         '',
-      ].join('\n'),
+      ],
     );
     const ids = [...lines.out.matchAll(/\[([0-9a-f]{8})\]/g)].map((m) => m[1]);
-    expect(new Set(ids).size).toBe(3);
+    expect(new Set(ids).size).toBe(4);
   });
 });
