@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, Traffic, httpGet, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
+import { ROOT, Traffic, httpGet, kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
 import { startFakeGithub, type FakeGithub } from '../unit/action/github-server.js';
 import { inputEnv, readFileCommands } from '../unit/action/runner-log.js';
 
@@ -68,7 +68,7 @@ describe('verify-url with rollback-on-failure, through the action', () => {
     sshKey = readFileSync(l.ssh.key, 'utf8');
     knownHosts = readFileSync(l.ssh.knownHosts, 'utf8');
     dir = makeProject({ service: SERVICE, yaml: '', secrets: 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n' });
-    // The key comes from the action's input: the configuration names none.
+    // The key comes from the action's input: the configuration names none (the CLI's copy names it).
     writeFileSync(
       join(dir, 'config/deploy.yml'),
       `service: ${SERVICE}
@@ -97,6 +97,7 @@ readiness_delay: 0
 retain_containers: 5
 `,
     );
+    writeFileSync(join(dir, 'config/cli.yml'), `${readFileSync(join(dir, 'config/deploy.yml'), 'utf8')}ssh:\n  keys: [${l.ssh.key}]\n  keys_only: true\n`);
     gh = await startFakeGithub({ firstDeploymentId: 700 });
     runnerDir = mkdtempSync(join(tmpdir(), 'verify-runner-'));
     dockerConfig = join(runnerDir, 'docker-config');
@@ -232,5 +233,29 @@ retain_containers: 5
     expect(v.requests).toBe(v.rounds * 4);
     expect(r.main.summary).toContain(`✅ \`ok-3\` answered as expected for 4 s: ${v.requests} requests in ${v.rounds} rounds through the proxy on`);
     expect(r.main.stdout).toContain(`Verified ok-3: ${v.requests} requests in ${v.rounds} rounds`);
+  });
+
+  it('the CLI: without --rollback-on-failure the failing version stays and the run fails; with it the previous one is back', async () => {
+    const cli = (args: string[]) =>
+      kamal(dir, ['deploy', '--config-file', 'config/cli.yml', '--skip-push', '--verify-url', CHECK, '--verify-for', '2s', ...args], {
+        KAMAL_REGISTRY_PASSWORD: lab().registry.password,
+      });
+    const start = await cli(['--version', 'ok-3']);
+    expect(start.exitCode, start.out + start.err).toBe(0);
+    const kept = await cli(['--version', 'broken-2']);
+    expect(kept.exitCode, kept.out + kept.err).toBe(1);
+    expect(await serving(), kept.out + kept.err).toEqual(['broken-2', 'broken-2']);
+    expect(kept.err).toContain('Verification of broken-2 failed: http://verify.lab.test/ through 127.0.0.');
+    expect(kept.err).toContain('broken-2 stays deployed (rollback-on-failure is off; the previous version was ok-3)');
+
+    // ok-3, then broken-2 again with the rollback: ok-3 serves again
+    const fixed = await cli(['--version', 'ok-3']);
+    expect(fixed.exitCode, fixed.out + fixed.err).toBe(0);
+    const back = await cli(['--version', 'broken-2', '--rollback-on-failure']);
+    expect(back.exitCode, back.out + back.err).toBe(1);
+    expect(back.err).toContain('Rolled back from broken-2 to ok-3 on every host');
+    expect(await serving()).toEqual(['ok-3', 'ok-3']);
+    for (const h of web()) expect(running(h)).toBe(`${SERVICE}-web-ok-3`);
+    expect(lockDirs()).toBe('');
   });
 });
