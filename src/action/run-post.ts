@@ -194,6 +194,8 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
       reporter,
       out: print,
       err: print,
+      // the error is shown once, in the warning the caller writes
+      reportsErrors: true,
       confirm: async () => false,
     });
     if (r.exitCode !== 0) throw r.error ?? new Error(`${run.argv([], undefined).slice(0, 2).join(' ')} exited with ${r.exitCode}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.js';
 import { runMain } from '../../../src/action/run-main.js';
+import { runPost } from '../../../src/action/run-post.js';
 import { RecordingCore } from '../action/fakes.js';
 
 function app(): string {
@@ -48,5 +49,15 @@ describe('an error is printed once', () => {
     const mentions = core.events.filter((e) => e.kind !== 'output' && e.value?.includes('unknown key: bogus'));
     expect(mentions.map((e) => e.kind)).toEqual(['error']);
     expect(mentions[0]!.value).toBe('Configuration error: unknown key: bogus');
+  });
+
+  it("action's post step: a failed lock release is one warning, not also a log line", async () => {
+    const dir = app();
+    const core = new RecordingCore({ version: 'v1' });
+    core.signState({ 'lock-held': 'true' }, tmpdir());
+    await runPost({ core, env: { GITHUB_WORKSPACE: dir, PATH: process.env.PATH ?? '' }, runCli });
+    const mentions = core.events.filter((e) => e.value?.includes('unknown key: bogus'));
+    expect(mentions.map((e) => e.kind)).toEqual(['warning']);
+    expect(mentions[0]!.value).toMatch(/^Could not release the deploy lock: Configuration error: unknown key: bogus\. Run `kamal-action lock release`$/);
   });
 });
