@@ -44,6 +44,11 @@ interface Row {
   kamalCounts?: Counts;
   /** Time our instrumented deploy spent in `kamal-proxy deploy` (the health check) on the slowest host. */
   healthMs: number;
+  /**
+   * The work no deploy of this config avoids, on the slowest host of our instrumented deploy: `docker run`
+   * of the new container, `kamal-proxy deploy` (its health check) and `docker stop` of the old one.
+   */
+  essentialMs: number;
   /** Our instrumented deploy's commands, for --trace. */
   trace: { host: string; startMs: number; ms: number; command: string }[];
 }
@@ -108,7 +113,7 @@ function sshLogins(hosts: LabHost[]): number[] {
 }
 
 /** Our deploy in this process, with every command counted and timed (not one of the timed runs). */
-async function oursInstrumented(dir: string, info: LabInfo, version: string, hosts: LabHost[]): Promise<Pick<Row, 'oursCounts' | 'healthMs' | 'trace'>> {
+async function oursInstrumented(dir: string, info: LabInfo, version: string, hosts: LabHost[]): Promise<Pick<Row, 'oursCounts' | 'healthMs' | 'essentialMs' | 'trace'>> {
   const ips = hosts.map((h) => h.ip);
   const perHost = new Map<string, number>();
   const health = new Map<string, number>();
@@ -144,6 +149,14 @@ async function oursInstrumented(dir: string, info: LabInfo, version: string, hos
       connectionsPerHost: connections / hosts.length,
     },
     healthMs: Math.max(0, ...health.values()),
+    essentialMs: Math.max(
+      0,
+      ...ips.map((h) =>
+        trace
+          .filter((c) => c.host === h && /^docker run |kamal-proxy deploy |\| xargs docker stop/.test(c.command))
+          .reduce((a, c) => a + c.ms, 0),
+      ),
+    ),
     trace,
   };
 }
@@ -169,8 +182,16 @@ async function kamalInstrumented(kamal: string, dir: string, info: LabInfo, vers
   return { commandsPerHost: (commands + uploads) / hosts.length, connectionsPerHost: connections / hosts.length };
 }
 
+/** Wall time of a bare `node` process that does nothing (what starting any Node.js CLI costs here). */
+async function bareNodeMs(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push((await timedRun([process.execPath, '-e', '0'], tmpdir(), process.env)).wallMs);
+  return median(times);
+}
+
 export async function versus(o: VersusOptions): Promise<void> {
   const [v1, v2] = ['bench-1', 'bench-2'];
+  const nodeMs = await bareNodeMs();
   const rows: Row[] = [];
   for (const n of o.counts) {
     const hosts = o.info.hosts.slice(0, n);
@@ -209,10 +230,10 @@ export async function versus(o: VersusOptions): Promise<void> {
     resetHosts(hosts);
     rmSync(dir, { recursive: true, force: true });
   }
-  report(o, rows);
+  report(o, rows, nodeMs);
 }
 
-function report(o: VersusOptions, rows: Row[]): void {
+function report(o: VersusOptions, rows: Row[], nodeMs: number): void {
   const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
   const med = (xs: Timed[], f: (t: Timed) => number | undefined) => {
     const v = xs.map(f).filter((x): x is number => x !== undefined);
@@ -256,6 +277,15 @@ function report(o: VersusOptions, rows: Row[]): void {
     '(cmds/host: remote commands and uploads per host, each its own SSH exec; ssh conns: logins in the hosts\' sshd logs; ' +
       'health wait: time in `kamal-proxy deploy`, which returns once the new container passed its health check; cpu: user + system of the tool\'s process tree)\n',
   );
+  o.out(
+    `floor: a bare node process takes ${s(nodeMs)} here; with the essential work of the slowest host (docker run, kamal-proxy deploy, docker stop of the old container) ` +
+      'no deploy of this config ends sooner than:\n',
+  );
+  for (const r of rows) {
+    const floor = nodeMs + r.essentialMs;
+    const kamalWall = med(r.kamal, (t) => t.wallMs);
+    o.out(`  ${r.hosts} host(s): ${s(floor)} (essential work ${s(r.essentialMs)})${kamalWall ? `, ${(floor / kamalWall).toFixed(2)}x of Kamal's wall` : ''}\n`);
+  }
   if (o.kamal) {
     o.out('all timed runs (s), ours | Kamal:\n');
     for (const r of rows) {

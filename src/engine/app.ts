@@ -13,43 +13,9 @@ import { Barrier, BarrierClosedError, sleep } from './parallel.js';
 import { lastLines } from '../exec/types.js';
 import { cmd, xargs } from '../shell.js';
 import { explainProxyConflict } from './proxy-conflict.js';
+import type { BootRecord } from './run-context.js';
 
-/** What happened on one host for one role; collected for reports. */
-export interface BootRecord {
-  host: string;
-  role: string;
-  version: string;
-  previousVersion?: string;
-  ok: boolean;
-  /** The new container was started (a revert has something to undo). */
-  started?: boolean;
-  /** How far the boot got (cancel.ts says what undoing each phase means). */
-  phase?: BootPhase;
-  /** Put back to the previous version after a failure elsewhere or a cancel. */
-  reverted?: boolean;
-  /** The run is over with this boot and keeps it as it is: nothing left to undo. */
-  settled?: boolean;
-  startedAt: number;
-  finishedAt?: number;
-  error?: string;
-  logs?: string;
-}
-
-declare module './kamal.js' {
-  interface Kamal {
-    boots?: BootRecord[];
-    /**
-     * The version each role runs on each host as the stale-container check of this deploy found it
-     * (`host role` -> version, '' for none), so the boot does not ask again (see knownRunningVersion).
-     */
-    runningVersions?: Map<string, string>;
-    /**
-     * Called with the boots a cancel would still have to undo, whenever that list changes (the
-     * action keeps it in its state so its post step can finish the undo if the process is killed).
-     */
-    onUndoChange?: (pending: PendingUndo[]) => void;
-  }
-}
+export type { BootRecord } from './run-context.js';
 
 /** Boots started by this run that are neither kept nor undone yet. */
 export function pendingUndo(k: Kamal): PendingUndo[] {
@@ -463,8 +429,12 @@ export async function staleContainers(k: Kamal, opts: { stop?: boolean } = {}): 
   const run = async (): Promise<void> => {
     await k.onRoles(k.roles, k.appHosts, async (host, role) => {
       const app = k.cmds.app(role, host);
-      const versions = (await k.capture(host, app.listVersions(), { allowFailure: true })).split('\n').filter(Boolean);
-      const current = await k.capture(host, app.currentRunningVersion(), { allowFailure: true });
+      // two reads, sent together
+      const [listed, current] = await Promise.all([
+        k.capture(host, app.listVersions(), { allowFailure: true }),
+        k.capture(host, app.currentRunningVersion(), { allowFailure: true }),
+      ]);
+      const versions = listed.split('\n').filter(Boolean);
       // the boot that follows in a deploy reuses it (knownRunningVersion)
       if (opts.stop && !k.dryRun) (k.runningVersions ??= new Map()).set(`${host} ${role.name}`, current);
       for (const version of versions.filter((v) => v !== current)) {

@@ -1,29 +1,13 @@
 /** kamal-proxy operations (Kamal::Cli::Proxy). */
 import { UsageError } from '../errors.js';
+import { PROXY_MINIMUM_VERSION } from '../config/constants.js';
 import { CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { appBoot } from './app.js';
 import { pruneAll } from './prune.js';
 import { runInteractive } from './interactive.js';
-
-export const PROXY_MINIMUM_VERSION = 'v0.9.2';
-
-/** Compares dotted versions ("v0.9.2" < "v0.10.0"); non-numeric parts compare as strings. */
-export function olderVersion(version: string, other: string): boolean {
-  const a = version.replace(/^v/, '').split(/[.-]/);
-  const b = other.replace(/^v/, '').split(/[.-]/);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? '0';
-    const y = b[i] ?? '0';
-    const nx = Number(x);
-    const ny = Number(y);
-    if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
-      if (nx !== ny) return nx < ny;
-    } else if (x !== y) return x < y;
-  }
-  return false;
-}
+import { olderVersion } from '../model/utils.js';
 
 export async function createNetwork(k: Kamal, hosts: string[]): Promise<void> {
   await k.on(hosts, async (host) => {
@@ -37,11 +21,20 @@ export async function createNetwork(k: Kamal, hosts: string[]): Promise<void> {
 export async function proxyBoot(k: Kamal): Promise<void> {
   await withLock(k, async () => {
     await k.step('proxy boot', async () => {
+      // where this run already logged in, the proxy's version is read while the network is created
+      // (a read that depends on neither): one round trip less before the boot
+      const early = new Map<string, Promise<string>>();
+      for (const host of k.proxyHosts) {
+        if (!k.registryLogins?.has(host) || !k.hosts.includes(host)) continue;
+        const reading = k.capture(host, k.cmds.proxy(host).version(), { allowFailure: true, placeholder: '' });
+        reading.catch(() => undefined);
+        early.set(host, reading);
+      }
       await createNetwork(k, k.hosts);
       await k.on(k.proxyHosts, async (host) => {
         const proxy = k.cmds.proxy(host);
         if (!k.registryLogins?.has(host)) await k.exec(host, k.cmds.registry.login());
-        const version = await k.capture(host, proxy.version(), { allowFailure: true, placeholder: '' });
+        const version = await (early.get(host) ?? k.capture(host, proxy.version(), { allowFailure: true, placeholder: '' }));
         if (version && olderVersion(version, PROXY_MINIMUM_VERSION)) {
           throw new UsageError(
             `kamal-proxy version ${version} is too old on ${host}, run \`kamal-action proxy reboot\` in order to update to at least ${PROXY_MINIMUM_VERSION}`,
