@@ -83,9 +83,13 @@ export function verificationMarkdown(v: Verification | undefined): string[] {
   out.push('');
   if (!v.ok && v.failure) {
     if (v.rollback === 'done') {
-      out.push(`↩️ **Rolled back** from ${code(v.version)} to ${code(v.rolledBackTo ?? v.previousVersion ?? '')} on every host: ${code(v.rolledBackTo ?? v.previousVersion ?? '')} serves again.`);
+      out.push(
+        `↩️ **Rolled back** from ${code(v.version)} to ${code(v.rolledBackTo ?? v.previousVersion ?? '')} on every host: ${code(v.rolledBackTo ?? v.previousVersion ?? '')} serves again.`,
+      );
     } else if (v.rollback === 'failed') {
-      out.push(`⚠️ Rolling back from ${code(v.version)} to ${code(v.previousVersion ?? '')} **failed**: see the failure below; ${code(v.version)} may still serve.`);
+      out.push(
+        `⚠️ Rolling back from ${code(v.version)} to ${code(v.previousVersion ?? '')} **failed**: see the failure below; ${code(v.version)} may still serve.`,
+      );
     } else if (v.rollback === 'skipped') {
       out.push(`⚠️ No rollback: no earlier version than ${code(v.version)} to go back to. ${code(v.version)} stays deployed.`);
     } else {

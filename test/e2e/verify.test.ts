@@ -85,7 +85,9 @@ builder:
 servers:
   web:
     hosts:
-${web().map((h) => `      - ${h.ip}`).join('\n')}
+${web()
+  .map((h) => `      - ${h.ip}`)
+  .join('\n')}
 proxy:
   host: ${HOST}
   app_port: 80
@@ -139,7 +141,14 @@ retain_containers: 5
     const step = async (script: string, prefix: string, stateEnv: Record<string, string>): Promise<StepRun> => {
       const files = { output: join(stepDir, `${prefix}output`), state: join(stepDir, `${prefix}state`), summary: join(stepDir, `${prefix}summary`) };
       for (const f of Object.values(files)) writeFileSync(f, '');
-      const r = await runNode(script, { ...base, ...inputEnv(all), ...stateEnv, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state, GITHUB_STEP_SUMMARY: files.summary });
+      const r = await runNode(script, {
+        ...base,
+        ...inputEnv(all),
+        ...stateEnv,
+        GITHUB_OUTPUT: files.output,
+        GITHUB_STATE: files.state,
+        GITHUB_STEP_SUMMARY: files.summary,
+      });
       writeFileSync(join(stepDir, `${prefix}stdout`), r.stdout);
       writeFileSync(join(stepDir, `${prefix}stderr`), r.stderr);
       return { ...r, outputs: readFileCommands(files.output), state: readFileCommands(files.state), summary: readFileSync(files.summary, 'utf8') };
@@ -149,7 +158,8 @@ retain_containers: 5
     return { main, post };
   }
 
-  const explain = (r: StepRun): string => `exit ${r.exitCode} (files in ${runnerDir})\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+  const explain = (r: StepRun): string =>
+    `exit ${r.exitCode} (files in ${runnerDir})\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
   const serving = async (): Promise<string[]> => Promise.all(web().map(async (h) => (await httpGet(h.ip, '/', HOST)).body.trim()));
   const running = (h: LabHost): string => onHost(h, `docker ps --filter label=service=${SERVICE} --filter label=role=web --format '{{.Names}}'`);
   const lockDirs = (): string => onHost(web()[0]!, `ls -d /root/.kamal/lock-${SERVICE}* 2>/dev/null || true`);
@@ -165,10 +175,7 @@ retain_containers: 5
       web().map((h) => ({ ip: h.ip, host: HOST })),
       { maxRequests: 200_000, maxMs: 5 * 60_000, pauseMs: 5 },
     ).start();
-    const r = await action(
-      { version: 'broken-2', 'verify-url': CHECK, 'verify-for': '20s', 'rollback-on-failure': 'true' },
-      { VERSION: 'broken-2' },
-    );
+    const r = await action({ version: 'broken-2', 'verify-url': CHECK, 'verify-for': '20s', 'rollback-on-failure': 'true' }, { VERSION: 'broken-2' });
     const { served, failed } = await traffic.stop();
     process.stdout.write(`verify: ${served} served, ${failed} failed; versions seen ${JSON.stringify(Object.fromEntries(traffic.versions))}\n`);
 
@@ -211,8 +218,15 @@ retain_containers: 5
     expect(report.verification).toMatchObject({ ok: false, version: 'broken-2', previousVersion: 'ok-1', rollback: 'done', rolledBackTo: 'ok-1' });
     expect(report.verification.hosts).toEqual(web().map((h) => h.ip));
     // the rollback booted ok-1 on every host
-    expect(report.boots.filter((b: { version: string; ok: boolean }) => b.version === 'ok-1' && b.ok).map((b: { host: string }) => b.host).sort()).toEqual(
-      web().map((h) => h.ip).sort(),
+    expect(
+      report.boots
+        .filter((b: { version: string; ok: boolean }) => b.version === 'ok-1' && b.ok)
+        .map((b: { host: string }) => b.host)
+        .sort(),
+    ).toEqual(
+      web()
+        .map((h) => h.ip)
+        .sort(),
     );
 
     const id = r.main.outputs['deployment-id'];
@@ -222,7 +236,10 @@ retain_containers: 5
   });
 
   it('keeps a deploy whose checks pass for the whole window', async () => {
-    const r = await action({ version: 'ok-3', 'verify-url': `${CHECK}\nhttp://${HOST}/up 200 OK`, 'verify-for': '4s', 'rollback-on-failure': 'true' }, { VERSION: 'ok-3' });
+    const r = await action(
+      { version: 'ok-3', 'verify-url': `${CHECK}\nhttp://${HOST}/up 200 OK`, 'verify-for': '4s', 'rollback-on-failure': 'true' },
+      { VERSION: 'ok-3' },
+    );
     expect(r.main.exitCode, explain(r.main)).toBe(0);
     expect(await serving()).toEqual(['ok-3', 'ok-3']);
     const report = JSON.parse(r.main.outputs.report!);

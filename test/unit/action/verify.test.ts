@@ -14,7 +14,12 @@ const reader = (values: Record<string, string>) => (name: string) => values[name
 describe('verify inputs', () => {
   it('become deploy flags, one --verify-url a line', () => {
     const inputs = getInputs(
-      reader({ version: 'v2', 'verify-url': 'https://app.test/up 200 "OK"\n\n# the home page\nhttps://app.test/ 200 v2\n', 'verify-for': '2m', 'rollback-on-failure': 'true' }),
+      reader({
+        version: 'v2',
+        'verify-url': 'https://app.test/up 200 "OK"\n\n# the home page\nhttps://app.test/ 200 v2\n',
+        'verify-for': '2m',
+        'rollback-on-failure': 'true',
+      }),
     );
     expect(inputs['verify-url']).toEqual(['https://app.test/up 200 "OK"', 'https://app.test/ 200 v2']);
     expect(commandArgv(inputs)).toEqual([
@@ -44,7 +49,10 @@ describe('verify inputs', () => {
   });
 
   const bad: [Record<string, string>, string][] = [
-    [{ 'verify-url': 'http://a.test/\napp.test/up' }, "Input 'verify-url' 'app.test/up' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 \"OK\""],
+    [
+      { 'verify-url': 'http://a.test/\napp.test/up' },
+      "Input 'verify-url' 'app.test/up' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 \"OK\"",
+    ],
     [{ 'verify-url': 'http://a.test/ 42' }, "Input 'verify-url' '42' after http://a.test/ is not an HTTP status (100-599)"],
     [{ 'verify-url': 'http://a.test/', 'verify-for': 'a while' }, "Input 'verify-for' 'a while' is not a duration such as 30s, 2m, 1m30s or 45 (seconds)"],
     [{ 'verify-url': 'http://a.test/', 'rollback-on-failure': 'yes' }, "Input 'rollback-on-failure' must be true or false"],
@@ -60,7 +68,18 @@ describe('verify inputs', () => {
 const URLS = [{ url: 'http://app.test/', status: 200, contains: 'v1' }];
 
 function verification(o: Partial<Verification>): Verification {
-  return { urls: URLS, hosts: ['10.0.0.1', '10.0.0.2'], forSeconds: 20, ok: true, rounds: 11, requests: 22, version: 'v2', previousVersion: 'v1', rollbackOnFailure: true, ...o };
+  return {
+    urls: URLS,
+    hosts: ['10.0.0.1', '10.0.0.2'],
+    forSeconds: 20,
+    ok: true,
+    rounds: 11,
+    requests: 22,
+    version: 'v2',
+    previousVersion: 'v1',
+    rollbackOnFailure: true,
+    ...o,
+  };
 }
 
 const FAILURE = {
@@ -121,9 +140,13 @@ describe('verificationMarkdown', () => {
   });
 
   it('a failed check without rollback says how to roll back; a failed or impossible rollback says so', () => {
-    const off = verificationMarkdown(verification({ ok: false, failure: { ...FAILURE, status: undefined, excerpt: undefined, reason: 'request failed: timeout' }, rollbackOnFailure: false }));
+    const off = verificationMarkdown(
+      verification({ ok: false, failure: { ...FAILURE, status: undefined, excerpt: undefined, reason: 'request failed: timeout' }, rollbackOnFailure: false }),
+    );
     expect(off).toContain('- **Got:** no answer — request failed: timeout');
-    expect(off).toContain('⚠️ `v2` stays deployed (rollback-on-failure is off); roll back with `kamal-action rollback v1` or the rollback command of this action.');
+    expect(off).toContain(
+      '⚠️ `v2` stays deployed (rollback-on-failure is off); roll back with `kamal-action rollback v1` or the rollback command of this action.',
+    );
     expect(off.some((l) => l.startsWith('- **Body:**'))).toBe(false);
     expect(verificationMarkdown(verification({ ok: false, failure: FAILURE, rollback: 'failed' }))).toContain(
       '⚠️ Rolling back from `v2` to `v1` **failed**: see the failure below; `v2` may still serve.',
@@ -155,7 +178,18 @@ describe('runMain with verify-url and rollback-on-failure', () => {
     };
     const r = await runMain({ core, env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: workspace }, runCli });
     expect(seen).toEqual([
-      ['deploy', '--config-file', 'config/deploy.yml', '--version', 'bad', '--verify-url', 'http://app.test/ 200 "v1"', '--verify-for', '20s', '--rollback-on-failure'],
+      [
+        'deploy',
+        '--config-file',
+        'config/deploy.yml',
+        '--version',
+        'bad',
+        '--verify-url',
+        'http://app.test/ 200 "v1"',
+        '--verify-for',
+        '20s',
+        '--rollback-on-failure',
+      ],
     ]);
     expect(r.exitCode).toBe(1);
     expect(core.failed).toBe(true);

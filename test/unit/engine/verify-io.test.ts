@@ -15,7 +15,9 @@ describe('deploy flags', () => {
   };
 
   it('--verify-url repeats; --verify-for takes a duration; --rollback-on-failure', () => {
-    expect(parse(['--verify-url', 'https://app.test/up 200 "OK"', '--verify-url', 'https://app.test/', '--verify-for', '1m30s', '--rollback-on-failure'])).toEqual({
+    expect(
+      parse(['--verify-url', 'https://app.test/up 200 "OK"', '--verify-url', 'https://app.test/', '--verify-for', '1m30s', '--rollback-on-failure']),
+    ).toEqual({
       specs: [
         { url: 'https://app.test/up', status: 200, contains: 'OK' },
         { url: 'https://app.test/', status: 200 },
@@ -27,7 +29,10 @@ describe('deploy flags', () => {
   });
 
   const bad: [string[], string][] = [
-    [['--verify-url', 'app.test/up'], "--verify-url line 1: 'app.test/up' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 \"OK\""],
+    [
+      ['--verify-url', 'app.test/up'],
+      '--verify-url line 1: \'app.test/up\' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 "OK"',
+    ],
     [['--verify-url', 'http://a.test/', '--verify-for', 'later'], "--verify-for 'later' is not a duration such as 30s, 2m, 1m30s or 45 (seconds)"],
     [['--rollback-on-failure'], '--rollback-on-failure needs at least one --verify-url'],
     [['--verify-for', '10s'], '--verify-for needs at least one --verify-url'],
@@ -38,7 +43,9 @@ describe('deploy flags', () => {
 
   it('are flags of deploy and redeploy, refused before a context exists', async () => {
     for (const command of ['deploy', 'redeploy']) {
-      const help = buildProgram(() => undefined).commands.find((c) => c.name() === command)!.helpInformation();
+      const help = buildProgram(() => undefined)
+        .commands.find((c) => c.name() === command)!
+        .helpInformation();
       expect(help).toContain('--verify-url <spec>');
       expect(help).toContain('--verify-for <duration>');
       expect(help).toContain('--rollback-on-failure');
@@ -49,7 +56,11 @@ describe('deploy flags', () => {
       "--verify-url line 1: '1000' after http://a.test/ is not an HTTP status (100-599)",
     );
     expect(captured).toBe(false);
-    expect(buildProgram(() => undefined).commands.find((c) => c.name() === 'rollback')!.helpInformation()).not.toContain('--verify-url');
+    expect(
+      buildProgram(() => undefined)
+        .commands.find((c) => c.name() === 'rollback')!
+        .helpInformation(),
+    ).not.toContain('--verify-url');
   });
 });
 

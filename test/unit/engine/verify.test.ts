@@ -44,7 +44,7 @@ describe('parseVerifySpec', () => {
   });
 
   const bad: [string, string][] = [
-    ['not-a-url 200', "'not-a-url' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 \"OK\""],
+    ['not-a-url 200', '\'not-a-url\' is not an absolute URL: expected URL [STATUS] [TEXT], such as https://app.example.com/up 200 "OK"'],
     ['ftp://a.test/ 200', "'ftp://a.test/' must be an http:// or https:// URL"],
     ['http://u:p@a.test/', "'http://u:p@a.test/' must not carry a user or password"],
     ['http://a.test/ 99', "'99' after http://a.test/ is not an HTTP status (100-599)"],
@@ -62,7 +62,7 @@ describe('parseVerifySpec', () => {
       { url: 'http://a.test/up', status: 200, contains: 'OK' },
       { url: 'https://b.test/', status: 204 },
     ]);
-    expect(() => parseVerifySpecs(['http://a.test/\n\nnope'])).toThrow('line 3: \'nope\' is not an absolute URL');
+    expect(() => parseVerifySpecs(['http://a.test/\n\nnope'])).toThrow("line 3: 'nope' is not an absolute URL");
   });
 });
 
@@ -194,7 +194,9 @@ describe('verifyLoop timing', () => {
 describe('verifyLoop decisions', () => {
   it('fails on the first wrong body, naming URL, host, status, an excerpt and when, and asks nothing more', async () => {
     const clock = fakeClock();
-    const { fetch, calls } = fakeFetch(clock, (c) => (c.host === 'h2' && c.at >= 4000 ? { status: 200, body: 'broken\n  build\n' } : { status: 200, body: 'v2\n' }));
+    const { fetch, calls } = fakeFetch(clock, (c) =>
+      c.host === 'h2' && c.at >= 4000 ? { status: 200, body: 'broken\n  build\n' } : { status: 200, body: 'v2\n' },
+    );
     const out = await verifyLoop({ probes, forMs: 30_000, intervalMs: 2_000, clock, fetch });
     expect(out).toEqual({
       ok: false,
@@ -220,7 +222,13 @@ describe('verifyLoop decisions', () => {
     const clock = fakeClock();
     const { fetch } = fakeFetch(clock, (c) => (c.host === 'h1' ? { status: 502, body: 'Bad Gateway' } : { status: 200, body: 'v2' }));
     const out = await verifyLoop({ probes, forMs: 10_000, clock, fetch });
-    expect(out.failure).toMatchObject({ host: 'h1', status: 502, reason: 'status 502, expected 200; body does not contain "v2"', excerpt: 'Bad Gateway', atMs: 0 });
+    expect(out.failure).toMatchObject({
+      host: 'h1',
+      status: 502,
+      reason: 'status 502, expected 200; body does not contain "v2"',
+      excerpt: 'Bad Gateway',
+      atMs: 0,
+    });
     const plain = await verifyLoop({
       probes: probesFor(['h1'], [{ url: 'http://app.test/up', status: 204 }]),
       forMs: 0,
@@ -248,7 +256,13 @@ describe('verifyLoop decisions', () => {
 
   it('reports the first failing probe in spec then host order when several fail in one round', async () => {
     const clock = fakeClock();
-    const two = probesFor(['h1', 'h2'], [{ url: 'http://a.test/', status: 200 }, { url: 'http://b.test/', status: 200 }]);
+    const two = probesFor(
+      ['h1', 'h2'],
+      [
+        { url: 'http://a.test/', status: 200 },
+        { url: 'http://b.test/', status: 200 },
+      ],
+    );
     const out = await verifyLoop({
       probes: two,
       forMs: 0,
@@ -260,7 +274,13 @@ describe('verifyLoop decisions', () => {
 
   it('passes the request timeout to the fetcher', async () => {
     const seen: number[] = [];
-    await verifyLoop({ probes: probes.slice(0, 1), forMs: 0, timeoutMs: 1234, clock: fakeClock(), fetch: async (_p, t) => (seen.push(t), { status: 200, body: 'v2' }) });
+    await verifyLoop({
+      probes: probes.slice(0, 1),
+      forMs: 0,
+      timeoutMs: 1234,
+      clock: fakeClock(),
+      fetch: async (_p, t) => (seen.push(t), { status: 200, body: 'v2' }),
+    });
     expect(seen).toEqual([1234]);
   });
 
@@ -274,10 +294,22 @@ describe('decideAfterVerify', () => {
   const table: [Parameters<typeof decideAfterVerify>[0], ReturnType<typeof decideAfterVerify>][] = [
     [{ ok: true, rollbackOnFailure: true, version: 'v2', previousVersion: 'v1' }, { kind: 'keep' }],
     [{ ok: true, rollbackOnFailure: false, version: 'v2' }, { kind: 'keep' }],
-    [{ ok: false, rollbackOnFailure: false, version: 'v2', previousVersion: 'v1' }, { kind: 'fail', why: 'no-rollback' }],
-    [{ ok: false, rollbackOnFailure: true, version: 'v2', previousVersion: 'v1' }, { kind: 'rollback', to: 'v1' }],
-    [{ ok: false, rollbackOnFailure: true, version: 'v2' }, { kind: 'fail', why: 'no-previous' }],
-    [{ ok: false, rollbackOnFailure: true, version: 'v2', previousVersion: 'v2' }, { kind: 'fail', why: 'same-version' }],
+    [
+      { ok: false, rollbackOnFailure: false, version: 'v2', previousVersion: 'v1' },
+      { kind: 'fail', why: 'no-rollback' },
+    ],
+    [
+      { ok: false, rollbackOnFailure: true, version: 'v2', previousVersion: 'v1' },
+      { kind: 'rollback', to: 'v1' },
+    ],
+    [
+      { ok: false, rollbackOnFailure: true, version: 'v2' },
+      { kind: 'fail', why: 'no-previous' },
+    ],
+    [
+      { ok: false, rollbackOnFailure: true, version: 'v2', previousVersion: 'v2' },
+      { kind: 'fail', why: 'same-version' },
+    ],
   ];
   it.each(table)('%j → %j', (input, want) => expect(decideAfterVerify(input)).toEqual(want));
 });
@@ -307,7 +339,11 @@ function context(opts: { dryRun?: boolean } = {}) {
   const k = new Kamal({ config, runner, local: new LocalRunner({ cwd }), reporter, cwd, env: {}, command: 'deploy', dryRun: opts.dryRun });
   /** Stands in for the rollout: records a boot per host and role from v1 to the version. */
   const rollout = async () => {
-    for (const [host, role] of [['1.1.1.1', 'web'], ['1.1.1.2', 'web'], ['1.1.1.3', 'job']] as const) {
+    for (const [host, role] of [
+      ['1.1.1.1', 'web'],
+      ['1.1.1.2', 'web'],
+      ['1.1.1.3', 'job'],
+    ] as const) {
       (k.boots ??= []).push({ host, role, version: k.config.version, previousVersion: 'v1', ok: true, startedAt: 0, finishedAt: 1 });
     }
   };
@@ -342,7 +378,9 @@ describe('deployVerified', () => {
 
   it('rolls back to the previous version on every host and fails naming both versions', async () => {
     const { k, recording, reporter, rollout } = context();
-    const error = await deployVerified(k, rollout, { specs: [SPEC], forMs: 0, rollbackOnFailure: true, clock: instant, fetch: bodyAnswer('oops') }).catch((e: unknown) => e);
+    const error = await deployVerified(k, rollout, { specs: [SPEC], forMs: 0, rollbackOnFailure: true, clock: instant, fetch: bodyAnswer('oops') }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(VerifyError);
     expect((error as Error).message).toBe(
       'Verification of v2 failed: http://app.test/ through 1.1.1.1: body does not contain "v2"; body: "oops" (after 0s)\nRolled back from v2 to v1 on every host',
@@ -366,7 +404,9 @@ describe('deployVerified', () => {
 
   it('without rollback-on-failure fails and leaves the new version running', async () => {
     const { k, recording, rollout } = context();
-    const error = await deployVerified(k, rollout, { specs: [SPEC], forMs: 0, rollbackOnFailure: false, clock: instant, fetch: bodyAnswer('oops') }).catch((e: unknown) => e);
+    const error = await deployVerified(k, rollout, { specs: [SPEC], forMs: 0, rollbackOnFailure: false, clock: instant, fetch: bodyAnswer('oops') }).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toMatch(/\nv2 stays deployed \(rollback-on-failure is off; the previous version was v1\)$/);
     expect(recording.transcript.some((c) => /docker run|kamal-proxy deploy/.test(c.command))).toBe(false);
     expect(k.verification!.rollback).toBeUndefined();
@@ -378,7 +418,9 @@ describe('deployVerified', () => {
       await rollout();
       for (const b of k.boots!) delete b.previousVersion;
     };
-    const error = await deployVerified(k, first, { specs: [SPEC], forMs: 0, rollbackOnFailure: true, clock: instant, fetch: bodyAnswer('oops') }).catch((e: unknown) => e);
+    const error = await deployVerified(k, first, { specs: [SPEC], forMs: 0, rollbackOnFailure: true, clock: instant, fetch: bodyAnswer('oops') }).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toMatch(/\nnothing to roll back to: no version ran before v2$/);
     expect(k.verification!.rollback).toBe('skipped');
   });
@@ -395,6 +437,8 @@ describe('deployVerified', () => {
     let asked = 0;
     await deployVerified(k, rollout, { specs: [SPEC], forMs: 60_000, rollbackOnFailure: true, fetch: async () => (asked++, { status: 500, body: '' }) });
     expect(asked).toBe(0);
-    expect(reporter.messages.map((m) => m.message)).toContain('Verifying v2 for 60s through the proxy on 1.1.1.1, 1.1.1.2: http://app.test/ (200, containing "v2")');
+    expect(reporter.messages.map((m) => m.message)).toContain(
+      'Verifying v2 for 60s through the proxy on 1.1.1.1, 1.1.1.2: http://app.test/ (200, containing "v2")',
+    );
   });
 });
