@@ -17,7 +17,7 @@ import {
   sshkitPaint,
   wantsColour,
 } from '../../../src/output/format.js';
-import { TerminalReporter, verbosityOf, type Verbosity } from '../../../src/output/console.js';
+import { TerminalReporter, terminalReporter, verbosityOf, type Verbosity } from '../../../src/output/console.js';
 
 const ESC = '\x1b';
 
@@ -56,6 +56,17 @@ describe('colours', () => {
   ];
   for (const [name, stream, env, want] of cases) it(name, () => expect(wantsColour(stream, env)).toBe(want));
   it('plain leaves text alone', () => expect(plain('x', 'red', true)).toBe('x'));
+
+  it("the CLI's reporter paints a terminal unless NO_COLOR is set", () => {
+    const said = (env: Record<string, string>) => {
+      let text = '';
+      const out = { isTTY: true, write: (t: string) => (text += t) } as unknown as NodeJS.WriteStream;
+      terminalReporter({ out }, env).say('Acquiring the deploy lock...');
+      return text;
+    };
+    expect(said({})).toBe(`${ESC}[35mAcquiring the deploy lock...${ESC}[0m\n`);
+    expect(said({ NO_COLOR: '1' })).toBe('Acquiring the deploy lock...\n');
+  });
 });
 
 function terminal(verbosity: Verbosity, colour = false) {
