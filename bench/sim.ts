@@ -7,7 +7,7 @@
 // process; SSH connections and commands per host are counted by the simulated hosts.
 // Kamal runs when a Kamal executable is given (KAMAL_BIN or --vs PATH).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -91,11 +91,16 @@ interface Tool {
   env: (ready: Ready) => Record<string, string | undefined>;
 }
 
+/** Our CLI: the bundle (a copy of dist/ taken now, so a rebuild during the bench changes nothing), or the source through tsx. */
 function ours(): Tool {
-  const bundle = join(ROOT, 'dist/cli/index.js');
-  const fromSource = process.argv.includes('--from-source') || !existsSync(bundle);
-  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const entry = fromSource ? [process.execPath, '--import', tsx, join(ROOT, 'src/cli/main.ts')] : [process.execPath, join(ROOT, 'bin/kamal-action')];
+  const fromSource = process.argv.includes('--from-source') || !existsSync(join(ROOT, 'dist/cli/index.js'));
+  let entry: string[];
+  if (fromSource) entry = [process.execPath, '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts')];
+  else {
+    const copy = join(mkdtempSync(join(tmpdir(), 'sim-bench-dist-')), 'dist');
+    cpSync(join(ROOT, 'dist'), copy, { recursive: true });
+    entry = [process.execPath, join(copy, 'cli/index.js')];
+  }
   return {
     name: fromSource ? 'kamal-action (source)' : 'kamal-action',
     argv: (v) => [...entry, 'deploy', '--skip-push', '--version', v],

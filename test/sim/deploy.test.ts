@@ -1,7 +1,8 @@
 /**
  * Deploys to simulated hosts over real SSH (ssh2's server on 127.0.x.y:22) and compares the state
  * every host is left in with what Kamal 2.12 leaves: the fixture holds the commands real Kamal sent
- * to a 20-host fleet (deploy v1, then v2) and the states it left, recorded by record-kamal.ts.
+ * to a 20-host fleet (deploys of v1, v2, v3, then v1 again) and the states it left, recorded by
+ * record-kamal.ts.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,7 @@ describe("Kamal's recorded deploy, replayed through the model", () => {
   });
 });
 
-describe('our deploy to 20 simulated hosts', () => {
+describe('our deploys to 20 simulated hosts', () => {
   let fleet: Fleet;
   let project: string;
   beforeAll(async () => {
@@ -70,10 +71,16 @@ describe('our deploy to 20 simulated hosts', () => {
     for (const h of fixture.hosts) expect({ host: h.host, state: hostState(fleet.host(h.host)) }).toEqual({ host: h.host, state: h.state });
   });
 
-  it('ends with v2 behind kamal-proxy and v1 stopped on every host', () => {
+  it('ends with v1 behind kamal-proxy again, the earlier v1 renamed out of the way, the others stopped', () => {
     for (const h of fleet.hosts) {
-      expect(h.proxy.get('app-web')?.target).toBe('app-web-v2');
-      expect(h.containers.map((c) => `${c.name}:${c.status}`).sort()).toEqual(['app-web-v1:exited', 'app-web-v2:running', 'kamal-proxy:running']);
+      expect(h.proxy.get('app-web')?.target).toBe('app-web-v1');
+      expect(h.containers.map((c) => `${c.name.replace(/[0-9a-f]{16}$/, 'X')}:${c.status}`).sort()).toEqual([
+        'app-web-v1:running',
+        'app-web-v1_replaced_X:exited',
+        'app-web-v2:exited',
+        'app-web-v3:exited',
+        'kamal-proxy:running',
+      ]);
     }
   });
 });

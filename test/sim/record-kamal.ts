@@ -1,6 +1,6 @@
 /**
  * Records what a Kamal executable does to a simulated fleet, as the fixture the sim tests compare
- * our engine with: `deploy --skip-push` of v1 then v2 to 20 hosts; every command each host
+ * our engine with: `deploy --skip-push` of v1, v2, v3 and v1 again to 20 hosts; every command each host
  * received (with the stdin it read and the files SCP brought), and the state each host was left in.
  *
  *   KAMAL_BIN=/path/to/kamal node --import tsx test/sim/record-kamal.ts [--boot]
@@ -17,7 +17,8 @@ import { hostState } from './state.js';
 
 export const FIXTURE_HOSTS = 20;
 export const FIXTURE_BASE = 120;
-export const FIXTURE_VERSIONS = ['v1', 'v2'];
+/** A first deploy, an update, another, and a deploy of a version whose container is still on the hosts (renamed out of the way). */
+export const FIXTURE_VERSIONS = ['v1', 'v2', 'v3', 'v1'];
 /** The boot scenario: hosts in groups of 2, 1 s apart, at most 2 SSH connections starting at once. */
 export const BOOT_HOSTS = 6;
 export const BOOT_BASE = 123;

@@ -2,7 +2,8 @@
  * The state a deploy leaves on a simulated host, in a form two deploys can be compared by:
  * containers by name (ids left out; the random suffix of `--hostname` left out), image tags with
  * their labels, networks, volumes, registry logins, kamal-proxy's services with the names of
- * their target containers, and files with their modes and contents (audit log timestamps left out).
+ * their target containers, and files with their modes and contents (audit log timestamps and the
+ * random suffix of containers renamed out of the way left out).
  */
 import type { SimHost } from './host.js';
 
@@ -19,9 +20,9 @@ export interface HostState {
 
 export function hostState(h: SimHost): HostState {
   const containers = [...h.containers]
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name)))
     .map((c) => ({
-      name: c.name,
+      name: normalizeName(c.name),
       image: c.image,
       status: c.status,
       labels: c.labels,
@@ -46,7 +47,7 @@ export function hostState(h: SimHost): HostState {
     else files[path] = { mode, content: path.endsWith('-audit.log') ? normalizeAudit(e.content) : e.content };
   }
   const proxy: HostState['proxy'] = {};
-  for (const [s, v] of [...h.proxy].sort()) proxy[s] = { target: v.target, args: v.args };
+  for (const [s, v] of [...h.proxy].sort()) proxy[s] = { target: normalizeName(v.target), args: v.args };
   return {
     containers,
     images,
@@ -59,7 +60,12 @@ export function hostState(h: SimHost): HostState {
   };
 }
 
-/** Audit lines without their timestamps: `[2026-...Z] [who] message` -> `[who] message`. */
+/** A container renamed out of the way (`app-web-v1_replaced_<16 hex>`) without its random suffix. */
+export function normalizeName(name: string): string {
+  return name.replace(/_replaced_[0-9a-f]{16}$/, '_replaced_<random>');
+}
+
+/** Audit lines without their timestamps (`[2026-...Z] [who] message` -> `[who] message`) and rename suffixes. */
 export function normalizeAudit(text: string): string {
-  return text.replace(/^\[\d{4}-\d\d-\d\dT[\d:]+Z\] /gm, '');
+  return text.replace(/^\[\d{4}-\d\d-\d\dT[\d:]+Z\] /gm, '').replace(/_replaced_[0-9a-f]{16}\b/g, '_replaced_<random>');
 }
