@@ -1,20 +1,19 @@
 /**
  * Loading a deploy configuration end to end: files (with destination), ERB,
- * YAML, the secrets files, and the Configuration built from them, every key
- * validated first (all issues at once). Nothing here touches a network; a
- * ConfigError stops the run before any remote command.
+ * YAML, validation of every key (all issues at once), and the secrets files.
+ * Nothing here touches a network; a ConfigError stops the run before any
+ * remote command.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Configuration } from '../model/configuration.js';
+import { ConfigError } from '../errors.js';
 import { loadRawConfig } from './load.js';
 import { FileSecretStore, type CommandRunner, type KamalCommand } from './secrets.js';
-import { withoutExtensions } from './validate.js';
+import { validateConfig, withoutExtensions } from './validate.js';
 
 export { loadRawConfig, parseConfigText, destinationConfigFile } from './load.js';
 export { FileSecretStore, parseDotenv } from './secrets.js';
-export { validateConfig, parseConfig, formatIssue } from './validate.js';
-export { KAMAL_VERSION, HOOKS_OUTPUT_LEVELS, PROXY_MINIMUM_VERSION, defaultLocalArch } from './constants.js';
+export { validateConfig, parseConfig, formatIssue, KAMAL_VERSION } from './validate.js';
 
 export interface LoadConfigOptions {
   configFile?: string;
@@ -29,23 +28,25 @@ export interface LoadConfigOptions {
   kamal?: KamalCommand;
   /** Local Docker architecture for the builder checks. */
   localArch?: string;
-  /** The version to deploy (`--version`, `VERSION`). */
-  version?: string;
-  /** Works the version out the first time it is needed when none was given (the git commit). */
-  resolveVersion?: () => string;
 }
 
-/**
- * Loads, validates and builds the configuration: the raw files (destination merged, `x-*` keys
- * removed) are `config.rawConfig`, the secrets files `config.secrets` (read when first needed).
- */
-/** What loadConfig returns: the Configuration, its secrets read from the secrets files. */
-export type LoadedConfig = Configuration & { readonly secrets: FileSecretStore };
+export interface LoadedConfig {
+  /** The validated configuration, destination merged, `x-*` keys removed. */
+  raw: Record<string, unknown>;
+  secrets: FileSecretStore;
+}
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
-  const raw = withoutExtensions(loadRawConfig({ configFile: opts.configFile, destination: opts.destination, cwd: opts.cwd, env: opts.env }));
+  const raw = loadRawConfig({ configFile: opts.configFile, destination: opts.destination, cwd: opts.cwd, env: opts.env });
+  const issues = validateConfig(raw, {
+    destination: opts.destination ?? null,
+    localArch: opts.localArch,
+    fileExists: (p) => existsSync(resolve(opts.cwd, p)),
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  const secretsPath = typeof raw.secrets_path === 'string' ? raw.secrets_path : undefined;
   const secrets = new FileSecretStore({
-    secretsPath: typeof raw.secrets_path === 'string' ? raw.secrets_path : undefined,
+    secretsPath,
     destination: opts.destination,
     cwd: opts.cwd,
     env: opts.env,
@@ -53,14 +54,5 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
     run: opts.run,
     kamal: opts.kamal,
   });
-  const config = new Configuration(raw, {
-    destination: opts.destination,
-    secrets,
-    cwd: opts.cwd,
-    localArch: opts.localArch,
-    fileExists: (p) => existsSync(resolve(opts.cwd, p)),
-    version: opts.version,
-    resolveVersion: opts.resolveVersion,
-  });
-  return config as LoadedConfig;
+  return { raw: withoutExtensions(raw), secrets };
 }

@@ -17,19 +17,6 @@ async function hasBuildx(k: Kamal): Promise<boolean> {
   return k.buildx;
 }
 
-declare module './kamal.js' {
-  interface Kamal {
-    buildx?: boolean;
-    /**
-     * Hosts this run logged in to the registry (the pull's login); the proxy boot of the same deploy
-     * does not log in again with the same credentials, which would rewrite the same file.
-     */
-    registryLogins?: Set<string>;
-    /** The git checkout the project lives in, when there is one. */
-    gitInfo?: () => { root: string; revision: string } | undefined;
-  }
-}
-
 export async function ensureDockerInstalled(k: Kamal): Promise<void> {
   const r = await k.exec(LOCAL, k.cmds.builder.dockerVersion(), { allowFailure: true });
   if (r.exitCode !== 0) {
@@ -286,13 +273,6 @@ export async function buildDev(k: Kamal, opts: { noCache?: boolean; output?: str
     env: k.builderSecretEnv?.() ?? {},
     onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
   });
-}
-
-declare module './kamal.js' {
-  interface Kamal {
-    /** `git ls-files --modified` and `git ls-files --others` of the project (Kamal::Git). */
-    gitFiles?: () => { uncommitted: string[]; untracked: string[] };
-  }
 }
 
 /** Kamal::Docker.included_files: the files a `COPY .` of the build context gets, listed by a throwaway busybox image. */

@@ -20,13 +20,6 @@ import {
   type ServiceContainer,
 } from './diff.js';
 
-declare module './kamal.js' {
-  interface Kamal {
-    /** The report of a `diff` run (the action writes it as outputs, summary and PR comment). */
-    diffReport?: DiffReport;
-  }
-}
-
 /** kamal-proxy keeps its services here, in the proxy container. */
 export const PROXY_STATE_FILE = '/home/kamal-proxy/.config/kamal-proxy/kamal-proxy.state';
 

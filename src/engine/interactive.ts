@@ -4,17 +4,8 @@
  * the local `ssh -t` for these; the remote command and the terminal handling are the same.
  */
 import { display, type Command } from '../shell.js';
-import { InteractiveExitError, LocalTerminal, stdinIsTerminal, type TerminalInput, type TerminalOutput } from '../exec/terminal.js';
+import { InteractiveExitError, LocalTerminal, stdinIsTerminal } from '../exec/terminal.js';
 import type { Kamal } from './kamal.js';
-
-declare module './kamal.js' {
-  interface Kamal {
-    /** The streams interactive commands use; default this process's. */
-    stdin?: TerminalInput;
-    stdout?: TerminalOutput;
-    stderr?: TerminalOutput;
-  }
-}
 
 /** Kamal's `STDIN.isatty`: `-it` for docker and a pseudo-terminal when true, `-i` and plain pipes when not. */
 export function stdinIsTty(k: Kamal): boolean {

@@ -20,6 +20,7 @@ import { Specifics, filterSpecificItems } from './specifics.js';
 import type { Configuration, Role } from '../model/index.js';
 import { Commander, type CommanderSource } from './commander.js';
 import { isAuditRecord } from '../commands/auditor.js';
+import type { RunInputs, RunRecord } from './run-context.js';
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -69,7 +70,7 @@ export interface CaptureOptions extends RunOptions {
   placeholder?: string;
 }
 
-export class Kamal {
+export class Kamal implements RunInputs, RunRecord {
   readonly config: Configuration;
   readonly runner: Runner;
   readonly localRunner: Runner;
@@ -93,6 +94,23 @@ export class Kamal {
   readonly now: () => number;
   /** Hosts and commands run, for reports and benchmarks. */
   readonly stats = { commands: 0, uploads: 0, hosts: new Set<string>() };
+  // the run context's optional parts (run-context.ts says what each is for)
+  declare stdin?: RunInputs['stdin'];
+  declare stdout?: RunInputs['stdout'];
+  declare stderr?: RunInputs['stderr'];
+  declare gitInfo?: RunInputs['gitInfo'];
+  declare gitFiles?: RunInputs['gitFiles'];
+  declare gitStatus?: RunInputs['gitStatus'];
+  declare builderSecretEnv?: RunInputs['builderSecretEnv'];
+  declare onUndoChange?: RunInputs['onUndoChange'];
+  declare output?: RunInputs['output'];
+  declare kamalShim?: RunInputs['kamalShim'];
+  declare boots?: RunRecord['boots'];
+  declare runningVersions?: RunRecord['runningVersions'];
+  declare buildx?: RunRecord['buildx'];
+  declare registryLogins?: RunRecord['registryLogins'];
+  declare diffReport?: RunRecord['diffReport'];
+  declare verification?: RunRecord['verification'];
   #specificHosts: string[] | undefined;
   #specificRoles: Role[] | undefined;
   #specifics: Specifics | undefined;

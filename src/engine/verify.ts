@@ -13,17 +13,11 @@ import type { Kamal } from './kamal.js';
 import { withLock } from './lock.js';
 import { sleep } from './parallel.js';
 import { rollback } from './main.js';
+import type { CheckFailure, Verification, VerifySpec } from './run-context.js';
+
+export type { CheckFailure, Verification, VerifySpec } from './run-context.js';
 
 // ---- what to check ----
-
-/** One line of `--verify-url`: `URL [STATUS] [TEXT]`. */
-export interface VerifySpec {
-  url: string;
-  /** The status every answer must have (default 200). */
-  status: number;
-  /** A text the body must contain. */
-  contains?: string;
-}
 
 export class VerifySpecError extends Error {
   constructor(message: string) {
@@ -201,21 +195,6 @@ export const realClock = (signal?: AbortSignal): Clock => ({ now: Date.now, slee
 
 // ---- the decision loop ----
 
-export interface CheckFailure {
-  url: string;
-  host: string;
-  expectedStatus: number;
-  contains?: string;
-  /** The status answered, when an answer came. */
-  status?: number;
-  /** Start of the body (one line, at most 200 characters). */
-  excerpt?: string;
-  /** What was wrong, in words. */
-  reason: string;
-  /** Milliseconds into the window. */
-  atMs: number;
-}
-
 export interface VerifyOutcome {
   ok: boolean;
   /** Rounds of requests made (each round asks every URL on every host once). */
@@ -327,29 +306,6 @@ export interface VerifyOptions {
   timeoutMs?: number;
   fetch?: Fetcher;
   clock?: Clock;
-}
-
-/** What the checks found and what was done about it (reports and the job summary read it). */
-export interface Verification {
-  urls: VerifySpec[];
-  hosts: string[];
-  forSeconds: number;
-  ok: boolean;
-  rounds: number;
-  requests: number;
-  version: string;
-  previousVersion?: string;
-  failure?: CheckFailure;
-  rollbackOnFailure: boolean;
-  /** `done`: the previous version serves again; `failed`: the rollback itself failed; `skipped`: none was possible. */
-  rollback?: 'done' | 'failed' | 'skipped';
-  rolledBackTo?: string;
-}
-
-declare module './kamal.js' {
-  interface Kamal {
-    verification?: Verification;
-  }
 }
 
 /** The deploy did not pass its checks. */
