@@ -22,8 +22,8 @@ async function deploy(dir: string, info: LabInfo, version: string): Promise<{ ok
       HOME: process.env.HOME,
       VERSION: version,
       LAB_REGISTRY_PASSWORD: info.registry.password,
-      KAMAL_ACTION_KNOWN_HOSTS: info.ssh.knownHosts,
     },
+    options: { knownHostsFile: info.ssh.knownHosts },
   });
   return { ok: r.exitCode === 0, seconds: (Date.now() - started) / 1000, boots: r.kamal?.boots ?? [] };
 }

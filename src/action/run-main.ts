@@ -254,7 +254,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     try {
       // The listing does not depend on the version, but a context needs one (no git checkout, no version input).
       const lookupVersion = explicitRollback ?? inputs.version ?? env.GITHUB_SHA;
-      onHosts = await versionsOnHosts(deps.runCli, [], {
+      onHosts = await versionsOnHosts(deps.runCli, {
         ...cliBase,
         options: { ...ssh, configFile: inputs['config-file'], destination: inputs.destination, version: lookupVersion },
         reporter: new ActionReporter({ sink: flatSink(core), redact }),

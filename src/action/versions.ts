@@ -38,16 +38,13 @@ export type RunCli = (argv: string[], deps: CliDeps) => Promise<CliResult>;
 
 /**
  * Runs `app containers` (read-only, no lock) and returns the versions on the primary
- * role's primary host. Throws when the listing fails.
+ * role's primary host. The config file, destination and version come as `deps.options`.
+ * Throws when the listing fails.
  */
-export async function versionsOnHosts(
-  runCli: RunCli,
-  flags: string[],
-  deps: Omit<CliDeps, 'reporter'> & { reporter?: Reporter },
-): Promise<HostVersions> {
+export async function versionsOnHosts(runCli: RunCli, deps: Omit<CliDeps, 'reporter'> & { reporter?: Reporter }): Promise<HostVersions> {
   const memory = new MemoryReporter(deps.reporter);
   let k: Kamal | undefined;
-  const r = await runCli(['app', 'containers', '--primary', ...flags], {
+  const r = await runCli(['app', 'containers', '--primary'], {
     ...deps,
     reporter: memory,
     onContext: (kamal) => {

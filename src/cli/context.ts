@@ -1,11 +1,9 @@
 /** Builds a run context from CLI flags: config, secrets, version, runners, reporter, hooks. */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
-import { Configuration, KAMAL_VERSION } from '../model/index.js';
+import { KAMAL_VERSION } from '../config/constants.js';
 import { Kamal, type GlobalOptions } from '../engine/kamal.js';
 import { PlanRunner } from '../exec/plan-runner.js';
 import type { Reporter } from '../engine/reporter.js';
@@ -112,7 +110,7 @@ export async function createContext(
   else delete env.KAMAL_DESTINATION;
   // `kamal` for hooks and `.kamal/secrets` shells: this CLI with this run's config, destination and SSH settings.
   const shim = new KamalShim(shimSettings(opts, deps.env, deps.cwd));
-  const loaded = await (deps.loadConfig ?? loadConfig)({
+  const config = await (deps.loadConfig ?? loadConfig)({
     configFile: opts.configFile ?? 'config/deploy.yml',
     destination: opts.destination,
     cwd: deps.cwd,
@@ -121,22 +119,15 @@ export async function createContext(
     kamal: shim,
   });
   // Kamal's version: --version, then VERSION, then the git commit, worked out when first needed.
-  const config: Configuration = new Configuration(loaded.raw, {
-    destination: opts.destination,
-    secrets: loaded.secrets,
-    cwd: deps.cwd,
-    fileExists: (p) => existsSync(resolve(deps.cwd, p)),
-    version: opts.version || env.VERSION || undefined,
-    resolveVersion: () => {
-      const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone(true) });
-      if (v) return v;
-      if (opts.plan) return '<git-version>';
-      throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
-    },
+  config.useVersion(opts.version || env.VERSION || undefined, () => {
+    const v = gitVersion(deps.cwd, { gitClone: config.builder.isGitClone(true) });
+    if (v) return v;
+    if (opts.plan) return '<git-version>';
+    throw new ConfigError(`Can't use commit hash as version, no git repository found in ${deps.cwd}`);
   });
 
   const registry = new SecretRegistry();
-  for (const key of loaded.secrets.keys()) registry.add(loaded.secrets.get(key));
+  for (const key of config.secrets.keys()) registry.add(config.secrets.get(key));
 
   let runner: Runner;
   let local: Runner;
@@ -176,7 +167,7 @@ export async function createContext(
   k.output = output;
   installHookRunner(k, {
     kamal: shim,
-    secretEnv: () => Object.fromEntries(loaded.secrets.keys().map((key) => [key, loaded.secrets.get(key)!.reveal()])),
+    secretEnv: () => Object.fromEntries(config.secrets.keys().map((key) => [key, config.secrets.get(key)!.reveal()])),
   });
   k.kamalShim = shim;
   k.gitStatus = () => git(deps.cwd, ['status', '--porcelain']) || undefined;

@@ -1,19 +1,20 @@
 /**
  * Loading a deploy configuration end to end: files (with destination), ERB,
- * YAML, validation of every key (all issues at once), and the secrets files.
- * Nothing here touches a network; a ConfigError stops the run before any
- * remote command.
+ * YAML, the secrets files, and the Configuration built from them, every key
+ * validated first (all issues at once). Nothing here touches a network; a
+ * ConfigError stops the run before any remote command.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { Configuration } from '../model/configuration.js';
 import { loadRawConfig } from './load.js';
 import { FileSecretStore, type CommandRunner, type KamalCommand } from './secrets.js';
-import { validateConfig, withoutExtensions } from './validate.js';
+import { withoutExtensions } from './validate.js';
 
 export { loadRawConfig, parseConfigText, destinationConfigFile } from './load.js';
 export { FileSecretStore, parseDotenv } from './secrets.js';
-export { validateConfig, parseConfig, formatIssue, KAMAL_VERSION } from './validate.js';
+export { validateConfig, parseConfig, formatIssue } from './validate.js';
+export { KAMAL_VERSION, HOOKS_OUTPUT_LEVELS, PROXY_MINIMUM_VERSION, defaultLocalArch } from './constants.js';
 
 export interface LoadConfigOptions {
   configFile?: string;
@@ -28,25 +29,23 @@ export interface LoadConfigOptions {
   kamal?: KamalCommand;
   /** Local Docker architecture for the builder checks. */
   localArch?: string;
+  /** The version to deploy (`--version`, `VERSION`). */
+  version?: string;
+  /** Works the version out the first time it is needed when none was given (the git commit). */
+  resolveVersion?: () => string;
 }
 
-export interface LoadedConfig {
-  /** The validated configuration, destination merged, `x-*` keys removed. */
-  raw: Record<string, unknown>;
-  secrets: FileSecretStore;
-}
+/**
+ * Loads, validates and builds the configuration: the raw files (destination merged, `x-*` keys
+ * removed) are `config.rawConfig`, the secrets files `config.secrets` (read when first needed).
+ */
+/** What loadConfig returns: the Configuration, its secrets read from the secrets files. */
+export type LoadedConfig = Configuration & { readonly secrets: FileSecretStore };
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
-  const raw = loadRawConfig({ configFile: opts.configFile, destination: opts.destination, cwd: opts.cwd, env: opts.env });
-  const issues = validateConfig(raw, {
-    destination: opts.destination ?? null,
-    localArch: opts.localArch,
-    fileExists: (p) => existsSync(resolve(opts.cwd, p)),
-  });
-  if (issues.length > 0) throw new ConfigError(issues);
-  const secretsPath = typeof raw.secrets_path === 'string' ? raw.secrets_path : undefined;
+  const raw = withoutExtensions(loadRawConfig({ configFile: opts.configFile, destination: opts.destination, cwd: opts.cwd, env: opts.env }));
   const secrets = new FileSecretStore({
-    secretsPath,
+    secretsPath: typeof raw.secrets_path === 'string' ? raw.secrets_path : undefined,
     destination: opts.destination,
     cwd: opts.cwd,
     env: opts.env,
@@ -54,5 +53,14 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
     run: opts.run,
     kamal: opts.kamal,
   });
-  return { raw: withoutExtensions(raw), secrets };
+  const config = new Configuration(raw, {
+    destination: opts.destination,
+    secrets,
+    cwd: opts.cwd,
+    localArch: opts.localArch,
+    fileExists: (p) => existsSync(resolve(opts.cwd, p)),
+    version: opts.version,
+    resolveVersion: opts.resolveVersion,
+  });
+  return config as LoadedConfig;
 }

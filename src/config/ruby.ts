@@ -4,6 +4,7 @@
  * out the same.
  */
 import * as path from 'node:path';
+import { Secret } from '../secret.js';
 
 /** A Ruby Hash as it comes out of YAML: a plain object (or a null-prototype one). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -21,11 +22,16 @@ export function setKey(obj: Record<string, unknown>, key: string, value: unknown
   }
 }
 
-/** ActiveSupport `blank?` for the values YAML produces. */
+/**
+ * ActiveSupport `blank?` for the values YAML produces and the model holds: nil, false, a string of
+ * white space (also a secret's), an empty list, hash or map. Anything else (numbers, dates) is not blank.
+ */
 export function isBlank(v: unknown): boolean {
   if (v === null || v === undefined || v === false) return true;
   if (typeof v === 'string') return /^\s*$/u.test(v);
+  if (v instanceof Secret) return /^\s*$/u.test(v.reveal());
   if (Array.isArray(v)) return v.length === 0;
+  if (v instanceof Map) return v.size === 0;
   if (isPlainObject(v)) return Object.keys(v).length === 0;
   return false;
 }
@@ -53,6 +59,18 @@ export function deepMerge(base: Record<string, unknown>, other: Record<string, u
     else setKey(out, k, v);
   }
   return out;
+}
+
+/** Ruby `Hash#==` / `Array#==` for configuration values: same keys (in any order) and equal values. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
 }
 
 /** Ruby `Float#to_s`. */

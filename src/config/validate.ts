@@ -13,8 +13,8 @@
  */
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { deepEqual } from '../model/utils.js';
-import { compareGemVersions, deepMerge, isBlank, isGemVersion, isPlainObject, isPresent, isTruthy, rubyToS } from './ruby.js';
+import { HOOKS_OUTPUT_LEVELS, KAMAL_BUILTIN_COMMANDS, KAMAL_VERSION, defaultLocalArch } from './constants.js';
+import { compareGemVersions, deepEqual, deepMerge, isBlank, isGemVersion, isPlainObject, isPresent, isTruthy, rubyToS } from './ruby.js';
 import {
   deployConfigSchema,
   isStringish,
@@ -25,35 +25,7 @@ import {
 
 export * from './schema.js';
 
-/** The Kamal release whose configuration format and behaviour this follows. */
-export const KAMAL_VERSION = '2.12.0';
-
-/** Kamal's top-level commands; aliases may not take these names. */
-export const KAMAL_BUILTIN_COMMANDS: readonly string[] = [
-  'setup',
-  'deploy',
-  'redeploy',
-  'rollback',
-  'details',
-  'audit',
-  'config',
-  'docs',
-  'init',
-  'remove',
-  'upgrade',
-  'version',
-  'accessory',
-  'app',
-  'build',
-  'lock',
-  'proxy',
-  'prune',
-  'registry',
-  'secrets',
-  'server',
-];
-
-export const HOOKS_OUTPUT_LEVELS = ['quiet', 'verbose'] as const;
+export { KAMAL_VERSION, KAMAL_BUILTIN_COMMANDS, HOOKS_OUTPUT_LEVELS, defaultLocalArch } from './constants.js';
 
 export interface ValidateOptions {
   /**
@@ -67,11 +39,6 @@ export interface ValidateOptions {
   fileExists?: (path: string) => boolean;
   /** Version compared with `minimum_version` (default KAMAL_VERSION). */
   kamalVersion?: string;
-}
-
-export function defaultLocalArch(): string {
-  if (process.arch === 'x64') return 'amd64';
-  return process.arch;
 }
 
 type Seg = string | number;

@@ -1,33 +1,7 @@
 /** Host and role selection from -h/--hosts, -r/--roles and --primary (Kamal::Commander::Specifics). */
 import type { Configuration, Role } from '../model/index.js';
 
-/** fnmatch-style filter: `*` and `?` wildcards and `{a,b}` alternatives; keeps the order of `items`' matches per filter, unique. */
-export function filterSpecificItems(filters: readonly string[], items: readonly string[]): string[] {
-  const matches = new Set<string>();
-  for (const filter of filters) {
-    const re = globToRegExp(filter);
-    for (const item of items) if (re.test(item)) matches.add(item);
-  }
-  return [...matches];
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let inBraces = false;
-  for (const ch of glob) {
-    if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else if (ch === '{') {
-      re += '(?:';
-      inBraces = true;
-    } else if (ch === '}' && inBraces) {
-      re += ')';
-      inBraces = false;
-    } else if (ch === ',' && inBraces) re += '|';
-    else re += ch.replace(/[.+^$()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+export { filterSpecificItems } from '../model/utils.js';
 
 function stableSort<T>(items: T[], key: (t: T) => number): T[] {
   return items

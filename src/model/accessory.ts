@@ -1,5 +1,4 @@
 import { resolve as resolvePath } from 'node:path';
-import { ConfigError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { Word } from '../shell.js';
 import type { Configuration } from './configuration.js';
@@ -53,8 +52,6 @@ export class Accessory {
     const raw = this.config.rawConfig.accessories?.[name];
     this.accessoryConfig = isPlainObject(raw) ? raw : {};
     this.#cwd = opts.cwd ?? process.cwd();
-
-    this.ensureValidRoles();
 
     this.env = new Env({ config: this.accessoryConfig.env ?? {}, secrets: this.config.secrets, context: `accessories/${name}/env` });
     if (this.runningProxy) {
@@ -245,17 +242,6 @@ export class Accessory {
       }
     }
     return out;
-  }
-
-  private ensureValidRoles(): void {
-    const roles = this.accessoryConfig.roles;
-    const roleNames = this.config.roles.map((r) => r.name);
-    if (Array.isArray(roles)) {
-      const missing = roles.filter((r: string) => !roleNames.includes(r));
-      if (missing.length > 0) throw new ConfigError([{ path: `accessories/${this.name}`, message: `unknown roles ${missing.join(', ')}` }]);
-    } else if (this.accessoryConfig.role !== undefined && this.accessoryConfig.role !== null && !this.config.role(this.accessoryConfig.role)) {
-      throw new ConfigError([{ path: `accessories/${this.name}`, message: `unknown role ${this.accessoryConfig.role}` }]);
-    }
   }
 }
 

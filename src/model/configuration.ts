@@ -1,9 +1,13 @@
 /**
  * The deploy configuration object graph, following Kamal's
- * Kamal::Configuration: built from an already schema-validated raw object,
- * it raises the cross-field errors Kamal raises (as ConfigError).
+ * Kamal::Configuration. Before anything is built, the raw configuration goes
+ * through config/validate.ts, the one place Kamal's rules live (its
+ * validators and Configuration's ensure_* checks): a ConfigError lists every
+ * problem, in the order Kamal meets them.
  */
 import { ConfigError } from '../errors.js';
+import { HOOKS_OUTPUT_LEVELS, defaultLocalArch, type HooksOutputLevel } from '../config/constants.js';
+import { validateConfig } from '../config/validate.js';
 import { MapSecretStore, type SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
 import { Accessory } from './accessory.js';
@@ -17,13 +21,9 @@ import { Registry } from './registry.js';
 import { Role } from './role.js';
 import { Ssh } from './ssh.js';
 import { Sshkit } from './sshkit.js';
-import { argumentize, compareVersions, isPlainObject, isPresent, type RawObject } from './utils.js';
+import { argumentize, isPlainObject, isPresent, type RawObject } from './utils.js';
 
-/** The Kamal version whose behaviour this implementation follows (for `minimum_version`). */
-export const KAMAL_VERSION = '2.12.0';
-
-export const HOOKS_OUTPUT_LEVELS = ['quiet', 'verbose'] as const;
-export type HooksOutputLevel = (typeof HOOKS_OUTPUT_LEVELS)[number];
+export { KAMAL_VERSION, HOOKS_OUTPUT_LEVELS, type HooksOutputLevel } from '../config/constants.js';
 
 export interface ConfigurationOptions {
   destination?: string;
@@ -41,17 +41,11 @@ export interface ConfigurationOptions {
   fileExists?: (path: string) => boolean;
   /** Directory that relative local paths (accessory files) resolve against. Defaults to process.cwd(). */
   cwd?: string;
-}
-
-function defaultLocalArch(): string {
-  switch (process.arch) {
-    case 'x64':
-      return 'amd64';
-    case 'arm64':
-      return 'arm64';
-    default:
-      return process.arch;
-  }
+  /**
+   * The raw configuration has already been through validateConfig with these options (the
+   * loader does that, so that a file is checked once): the checks are not run again.
+   */
+  validated?: boolean;
 }
 
 function join(...parts: string[]): string {
@@ -95,6 +89,11 @@ export class Configuration {
     this.localArch = opts.localArch ?? defaultLocalArch();
     this.fileExists = opts.fileExists;
 
+    if (!opts.validated) {
+      const issues = validateConfig(raw, { destination: this.destination ?? null, localArch: this.localArch, fileExists: this.fileExists });
+      if (issues.length > 0) throw new ConfigError(issues);
+    }
+
     const servers = raw.servers;
     const roleNames = Array.isArray(servers) ? ['web'] : isPlainObject(servers) ? Object.keys(servers).sort() : [];
     this.roles = roleNames.map((name) => new Role(name, { config: this }));
@@ -111,18 +110,6 @@ export class Configuration {
     this.proxyBoot = new ProxyBoot({ config: this });
     this.ssh = new Ssh({ sshConfig: raw.ssh, secrets: this.secrets });
     this.sshkit = new Sshkit({ sshkitConfig: raw.sshkit });
-
-    this.ensureDestinationIfRequired();
-    this.ensureRequiredKeysPresent();
-    this.ensureValidKamalVersion();
-    this.ensureRetainContainersValid();
-    this.ensureValidServiceName();
-    this.ensureNoTraefikRebootHooks();
-    this.ensureOneHostForSslRoles();
-    this.ensureUniqueHostsForSslRoles();
-    this.ensureLocalRegistryRemoteBuilderHasSshUrl();
-    this.ensureNoConflictingProxyRuns();
-    this.ensureValidHooksOutput();
   }
 
   get service(): string {
@@ -142,6 +129,15 @@ export class Configuration {
 
   set version(version: string) {
     this.#declaredVersion = version;
+  }
+
+  /**
+   * Where a run's version comes from: the given one, else `resolve` the first time it is needed.
+   * A configuration loaded once and used by several runs gets each run's version this way.
+   */
+  useVersion(version: string | undefined, resolve?: () => string): void {
+    this.#declaredVersion = version;
+    this.#resolveVersion = resolve;
   }
 
   get declaredVersion(): string | undefined {
@@ -402,85 +398,6 @@ export class Configuration {
     return out;
   }
 
-  // --- cross-field checks (Kamal's ensure_* methods) ---
-
-  private ensureDestinationIfRequired(): void {
-    if (this.requireDestination && this.destination === undefined) throw new ConfigError('You must specify a destination');
-  }
-
-  private ensureRequiredKeysPresent(): void {
-    for (const key of ['service', 'registry']) {
-      if (!isPresent(this.rawConfig[key])) throw new ConfigError(`Missing required configuration for ${key}`);
-    }
-    if (!isPresent(this.image)) throw new ConfigError('Missing required configuration for image');
-
-    if (this.rawConfig.servers === undefined || this.rawConfig.servers === null) {
-      if (!isPresent(this.rawConfig.accessories)) throw new ConfigError('No servers or accessories specified');
-    } else {
-      const primary = this.role(this.primaryRoleName);
-      if (!primary) throw new ConfigError(`The primary_role ${this.primaryRoleName} isn't defined`);
-      if (primary.hosts.length === 0) throw new ConfigError(`No servers specified for the ${primary.name} primary_role`);
-      if (!this.allowEmptyRoles) {
-        for (const role of this.roles) {
-          if (role.hosts.length === 0) {
-            throw new ConfigError(`No servers specified for the ${role.name} role. You can ignore this with allow_empty_roles: true`);
-          }
-        }
-      }
-    }
-  }
-
-  private ensureValidServiceName(): void {
-    if (!/^[a-z0-9_-]+$/i.test(String(this.rawConfig.service ?? ''))) {
-      throw new ConfigError('Service name can only include alphanumeric characters, hyphens, and underscores');
-    }
-  }
-
-  private ensureValidKamalVersion(): void {
-    const min = this.minimumVersion;
-    if (min && compareVersions(String(min), KAMAL_VERSION) > 0) {
-      throw new ConfigError(`Current version is ${KAMAL_VERSION}, minimum required is ${min}`);
-    }
-  }
-
-  private ensureRetainContainersValid(): void {
-    if (this.retainContainers < 1) throw new ConfigError('Must retain at least 1 container');
-  }
-
-  private ensureNoTraefikRebootHooks(): void {
-    const exists = this.fileExists;
-    if (!exists) return;
-    const hooks = ['pre-traefik-reboot', 'post-traefik-reboot'].filter((h) => exists(join(this.hooksPath, h)));
-    if (hooks.length > 0) throw new ConfigError(`Found ${hooks.join(', ')}, these should be renamed to (pre|post)-proxy-reboot`);
-  }
-
-  private ensureOneHostForSslRoles(): void {
-    for (const role of this.roles) role.ensureOneHostForSsl();
-  }
-
-  private ensureUniqueHostsForSslRoles(): void {
-    const hosts = this.roles.filter((r) => r.ssl).flatMap((r) => r.proxy!.hosts);
-    const counts = new Map<string, number>();
-    for (const h of hosts) counts.set(h, (counts.get(h) ?? 0) + 1);
-    const duplicates = [...counts].filter(([, n]) => n > 1).map(([h]) => h);
-    if (duplicates.length > 0) throw new ConfigError(`Different roles can't share the same host for SSL: ${duplicates.join(', ')}`);
-  }
-
-  private ensureLocalRegistryRemoteBuilderHasSshUrl(): void {
-    if (this.registry.local && this.builder.isRemote) {
-      if (!/^ssh:/i.test(this.builder.remote ?? '')) {
-        throw new ConfigError('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)');
-      }
-    }
-  }
-
-  private ensureNoConflictingProxyRuns(): void {
-    for (const host of this.allHosts) {
-      const runs = this.proxyRuns(host);
-      if (runs.some((r) => !r.equals(runs[0]))) throw new ConfigError(`Conflicting proxy run configurations for host ${host}`);
-    }
-  }
-
   private proxyRuns(host: string): ProxyRun[] {
     return [...this.hostRoles(host), ...this.hostAccessories(host)]
       .map((x) => x.proxy)
@@ -488,18 +405,6 @@ export class Configuration {
       .map((p) => p.run)
       .filter((r): r is ProxyRun => r !== undefined);
   }
-
-  private ensureValidHooksOutput(): void {
-    const ho = this.rawConfig.hooks_output;
-    if (typeof ho === 'string') validateHooksOutputLevel(ho);
-    else if (isPlainObject(ho)) for (const [hook, level] of Object.entries(ho)) validateHooksOutputLevel(String(level), hook);
-  }
-}
-
-function validateHooksOutputLevel(level: string, hook?: string): void {
-  if ((HOOKS_OUTPUT_LEVELS as readonly string[]).includes(level)) return;
-  const context = hook ? ` for hook '${hook}'` : '';
-  throw new ConfigError(`Invalid hooks_output '${level}'${context}, must be one of: ${HOOKS_OUTPUT_LEVELS.join(', ')}`);
 }
 
 function unique<T>(items: T[]): T[] {

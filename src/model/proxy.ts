@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { PROXY_MINIMUM_VERSION } from '../config/constants.js';
 import { ConfigError } from '../errors.js';
 import type { Secret, SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
@@ -9,7 +10,7 @@ import { Volume } from './volume.js';
 
 export const DEFAULT_LOG_REQUEST_HEADERS = ['Cache-Control', 'Last-Modified', 'User-Agent'];
 export const PROXY_CONTAINER_NAME = 'kamal-proxy';
-export const PROXY_MINIMUM_VERSION = 'v0.9.2';
+export { PROXY_MINIMUM_VERSION } from '../config/constants.js';
 export const DEFAULT_HTTP_PORT = 80;
 export const DEFAULT_HTTPS_PORT = 443;
 export const DEFAULT_LOG_MAX_SIZE = '10m';

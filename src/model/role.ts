@@ -1,4 +1,3 @@
-import { ConfigError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { Word } from '../shell.js';
 import type { Configuration } from './configuration.js';
@@ -198,14 +197,6 @@ export class Role {
 
   assetVolumeDirectory(version?: string): string {
     return join(this.config.assetsDirectory, 'volumes', `${this.name}-${version ?? this.config.version}`);
-  }
-
-  ensureOneHostForSsl(): void {
-    if (this.runningProxy && this.proxy!.ssl && this.hosts.length > 1 && !this.proxy!.customSslCertificate) {
-      throw new ConfigError(
-        `SSL is only supported on a single server unless you provide custom certificates, found ${this.hosts.length} servers for role ${this.name}`,
-      );
-    }
   }
 
   private taggedHosts(): Map<string, string[]> {

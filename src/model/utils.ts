@@ -1,56 +1,39 @@
 /**
  * Helpers shared by the configuration model: Kamal's argument builders
- * (argumentize/optionize) producing shell words, Ruby-like presence checks,
- * deep merge and version comparison.
+ * (argumentize/optionize) producing shell words, and the Ruby behaviour of
+ * config/ruby.ts (presence, deep merge, versions) typed for the model's loose
+ * raw hashes.
  */
 import { cat, dq, raw, type Word } from '../shell.js';
 import { Secret } from '../secret.js';
-import { rubyAsciiEscape } from '../config/ruby.js';
+import {
+  compareGemVersions,
+  deepEqual as rubyDeepEqual,
+  deepMerge as rubyDeepMerge,
+  isBlank as rubyIsBlank,
+  isPlainObject as rubyIsPlainObject,
+  rubyAsciiEscape,
+} from '../config/ruby.js';
 
 export type Plain = string | number | boolean | null | undefined;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RawObject = Record<string, any>;
 
-/** Ruby's `blank?` for the values a YAML configuration can hold. */
-export function isBlank(value: unknown): boolean {
-  if (value === null || value === undefined || value === false) return true;
-  if (typeof value === 'string') return /^\s*$/.test(value);
-  if (value instanceof Secret) return /^\s*$/.test(value.reveal());
-  if (Array.isArray(value)) return value.length === 0;
-  if (value instanceof Map) return value.size === 0;
-  if (typeof value === 'object') return Object.keys(value as object).length === 0;
-  return false;
-}
+/** ActiveSupport `blank?` (config/ruby.ts). */
+export const isBlank: (value: unknown) => boolean = rubyIsBlank;
 
 export function isPresent(value: unknown): boolean {
   return !isBlank(value);
 }
 
-export function isPlainObject(value: unknown): value is RawObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Secret) && !(value instanceof Map);
-}
+/** A Ruby Hash from the configuration (config/ruby.ts), typed as the model's loose raw hash. */
+export const isPlainObject: (value: unknown) => value is RawObject = rubyIsPlainObject;
 
-/** ActiveSupport's Hash#deep_merge: hashes merge recursively, everything else is replaced by `other`. */
-export function deepMerge(base: RawObject, other: RawObject): RawObject {
-  const out: RawObject = { ...base };
-  for (const [key, value] of Object.entries(other)) {
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
-  }
-  return out;
-}
+/** ActiveSupport's Hash#deep_merge (config/ruby.ts). */
+export const deepMerge: (base: RawObject, other: RawObject) => RawObject = rubyDeepMerge;
 
-/** Structural equality of plain configuration values (Ruby Hash#==). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
+/** Ruby Hash#== of configuration values (config/ruby.ts). */
+export const deepEqual: (a: unknown, b: unknown) => boolean = rubyDeepEqual;
 
 /** Ruby's `to_s` for scalar configuration values. */
 export function toS(value: unknown): string {
@@ -183,27 +166,9 @@ export function kamalEscapeShellValue(value: string): string {
     .join('');
 }
 
-/** Compares dotted versions like Gem::Version (numeric segments; a letter segment marks a pre-release). */
+/** `Gem::Version#<=>` of two versions, each without a leading `v` (as Kamal's `older_version?` deletes it). */
 export function compareVersions(a: string, b: string): number {
-  const seg = (v: string): (number | string)[] =>
-    v
-      .replace(/^v/, '')
-      .split(/[.-]/)
-      .flatMap((s) => s.match(/\d+|[a-z]+/gi) ?? [])
-      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const sa = seg(a);
-  const sb = seg(b);
-  const n = Math.max(sa.length, sb.length);
-  for (let i = 0; i < n; i++) {
-    // a missing segment counts as 0; a letter segment marks a pre-release (lower than any number)
-    const x = sa[i] ?? 0;
-    const y = sb[i] ?? 0;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : 1;
-    if (typeof x === 'string' && typeof y === 'string') return x < y ? -1 : 1;
-    return typeof x === 'string' ? -1 : 1;
-  }
-  return 0;
+  return compareGemVersions(a.replace(/^v/, ''), b.replace(/^v/, ''));
 }
 
 /** Kamal's `older_version?`. */

@@ -94,10 +94,28 @@ export class Fleet {
     this.knownHostsFile = join(options.dir, 'known_hosts');
   }
 
+  /**
+   * Starts the fleet on 127.0.BASE.1 onwards; when an address is taken (another fleet runs), moves on
+   * to the next free block of third octets (see `base` of the fleet returned).
+   */
   static async start(options: FleetOptions): Promise<Fleet> {
-    const fleet = new Fleet(options);
-    await fleet.#start();
-    return fleet;
+    const octets = Math.ceil(options.hosts / 250);
+    for (let base = options.base ?? 100; base + octets - 1 <= 254; base += octets) {
+      const fleet = new Fleet({ ...options, base });
+      try {
+        await fleet.#start();
+        return fleet;
+      } catch (e) {
+        await fleet.stop();
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      }
+    }
+    throw new Error(`no free block of ${octets} third octet(s) in 127.0.x.y for ${options.hosts} simulated hosts`);
+  }
+
+  /** The third octet of the first address. */
+  get base(): number {
+    return this.options.base ?? 100;
   }
 
   host(address: string): SimHost {
@@ -142,7 +160,7 @@ export class Fleet {
     for (let i = 0; i < hosts; i++) this.addresses.push(addressOf(i, base));
     writeFileSync(this.knownHostsFile, this.addresses.map((a) => `${a} ${hostPub}\n`).join(''));
 
-    await Promise.all(
+    const started = await Promise.allSettled(
       this.addresses.map(async (address, i) => {
         const host = new SimHost(address, this.options.registry, labLatency(latencyScale, seed * 100_003 + i), this.epoch);
         this.hosts.push(host);
@@ -193,6 +211,8 @@ export class Fleet {
         });
       }),
     );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.hosts.sort((a, b) => this.addresses.indexOf(a.name) - this.addresses.indexOf(b.name));
   }
 
@@ -288,6 +308,7 @@ export class Fleet {
 
   async stop(): Promise<void> {
     for (const c of this.#clients) c.end();
+    // close calls back (with an error) also for a server that never listened
     await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }

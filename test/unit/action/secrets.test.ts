@@ -119,10 +119,12 @@ describe('masking before the first log line (real @actions/core, captured stdout
     const all = [...Object.values(secrets), key, 'ghs_token_abcdef123456', 'runtime-token-xyz-000'];
 
     let seenEnv: Record<string, string | undefined> = {};
+    let seenOptions: CliDeps['options'] = {};
     const runCli = async (argv: string[], deps: CliDeps): Promise<CliResult> => {
       const k = fakeKamal();
       deps.onContext?.(k);
       seenEnv = deps.env ?? {};
+      seenOptions = deps.options;
       deps.reporter!.say(`logging in with ${secrets.KAMAL_REGISTRY_PASSWORD} and ${secrets.CERT}`);
       deps.reporter!.command('10.0.0.1', `echo ${secrets.DB_URL}`);
       deps.reporter!.hostOutput('10.0.0.1', `token ghs_token_abcdef123456 runtime-token-xyz-000\nline-two-bbbb`);
@@ -156,9 +158,11 @@ describe('masking before the first log line (real @actions/core, captured stdout
     expect(seenEnv.KAMAL_REGISTRY_PASSWORD).toBe(secrets.KAMAL_REGISTRY_PASSWORD);
     expect(seenEnv.DB_URL).toBeUndefined();
     expect(seenEnv.ACTIONS_RUNTIME_TOKEN).toBeUndefined();
-    expect(seenEnv.KAMAL_ACTION_HOST_KEY_CHECKING).toBe('strict');
-    expect(seenEnv.KAMAL_ACTION_SSH_KEY).toMatch(/kamal-action-ssh-.*\/id_key$/);
-    expect(readFileSync(seenEnv.KAMAL_ACTION_SSH_KEY!, 'utf8')).toBe(key);
+    // the key reaches the engine as a file named in the run's options, not through its environment
+    expect(Object.keys(seenEnv).filter((k) => k.startsWith('KAMAL_ACTION_'))).toEqual([]);
+    expect(seenOptions?.hostKeyChecking).toBe('strict');
+    expect(seenOptions?.sshKeyFile).toMatch(/kamal-action-ssh-.*\/id_key$/);
+    expect(readFileSync(seenOptions!.sshKeyFile!, 'utf8')).toBe(key);
     expect(Object.keys(seenEnv).filter((k) => k.startsWith('INPUT_'))).toEqual([]);
   });
 });

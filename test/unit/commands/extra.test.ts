@@ -17,9 +17,11 @@ const base = (): Record<string, any> => ({
   builder: { arch: 'amd64' },
 });
 
-function cfg(extra: Record<string, any> = {}, opts: { destination?: string } = {}): Configuration {
-  return new Configuration({ ...base(), ...extra }, { version: '999', destination: opts.destination, localArch: 'amd64', secrets: new MapSecretStore({ PW: 'pw' }) });
+function cfg(extra: Record<string, any> = {}, opts: { destination?: string; validated?: boolean } = {}): Configuration {
+  return new Configuration({ ...base(), ...extra }, { version: '999', destination: opts.destination, localArch: 'amd64', secrets: new MapSecretStore({ PW: 'pw' }), validated: opts.validated });
 }
+/** A builder without `arch`, which Kamal's validation refuses ("Builder arch not set"): the builder's own defaults, built without the checks. */
+const noArch = (builder: Record<string, any>) => cfg({ builder }, { validated: true });
 const app = (extra: Record<string, any> = {}, role = 'web') => {
   const c = cfg(extra);
   return new App(c, { role: c.role(role), host: '1.1.1.1' });
@@ -55,8 +57,8 @@ const cases: [string, () => Command | undefined, string][] = [
   ['builder local create', () => new Builder(cfg()).create(), 'docker buildx create --name kamal-local-docker-container --driver=docker-container'],
   ['builder local remove', () => new Builder(cfg()).remove(), 'docker buildx rm kamal-local-docker-container'],
   ['builder local inspect', () => new Builder(cfg()).inspectBuilder(), 'docker buildx inspect kamal-local-docker-container'],
-  ['builder docker driver has no builder', () => new Builder(cfg({ builder: { driver: 'docker' } })).create(), 'undefined'],
-  ['builder docker driver push', () => new Builder(cfg({ builder: { driver: 'docker' } })).push(), 'docker buildx build --output=type=registry -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1'],
+  ['builder docker driver has no builder', () => new Builder(noArch({ driver: 'docker' })).create(), 'undefined'],
+  ['builder docker driver push', () => new Builder(noArch({ driver: 'docker' })).push(), 'docker buildx build --output=type=registry -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1'],
   ['builder push tagged dirty', () => new Builder(cfg()).push('docker', { tagAsDirty: true }), 'docker buildx build --output=type=docker --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:999-dirty -t dhh/app:latest-dirty --label service="app" --file Dockerfile . 2>&1'],
   ['builder remote create', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).create(), `docker context create kamal-remote-ssh---app-1-1-1-5-context --description 'kamal-remote-ssh---app-1-1-1-5 host' --docker 'host=ssh://app@1.1.1.5' ; docker buildx create --name kamal-remote-ssh---app-1-1-1-5 kamal-remote-ssh---app-1-1-1-5-context`],
   ['builder remote remove', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).remove(), 'docker context rm kamal-remote-ssh---app-1-1-1-5-context ; docker buildx rm kamal-remote-ssh---app-1-1-1-5'],
@@ -72,7 +74,7 @@ const cases: [string, () => Command | undefined, string][] = [
   ['builder clone revision', () => new Builder(cfg()).cloneRevision({ buildDirectory: '/tmp/kamal-clones/app-x/repo' }), 'git -C /tmp/kamal-clones/app-x/repo rev-parse HEAD'],
   ['builder without buildx', () => new Builder(cfg({ builder: { arch: 'amd64', args: { A: 1 }, target: 'prod' } })).pushWithoutBuildx({ noCache: true }), 'docker build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --build-arg A="1" --file Dockerfile --target prod --no-cache . && docker push dhh/app:999 && docker push dhh/app:latest'],
   ['builder without buildx, secrets, ssh and a context', () => new Builder(cfg({ builder: { arch: 'amd64', secrets: ['PW'], ssh: 'default=$SSH_AUTH_SOCK', context: 'app', dockerfile: 'app/Dockerfile.prod' } })).pushWithoutBuildx(), 'docker build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --secret id="PW" --file app/Dockerfile.prod --ssh default="$SSH_AUTH_SOCK" app && docker push dhh/app:999 && docker push dhh/app:latest'],
-  ['builder without buildx, docker driver, no arch', () => new Builder(cfg({ builder: { driver: 'docker' } })).pushWithoutBuildx(), 'docker build -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . && docker push dhh/app:999 && docker push dhh/app:latest'],
+  ['builder without buildx, docker driver, no arch', () => new Builder(noArch({ driver: 'docker' })).pushWithoutBuildx(), 'docker build -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . && docker push dhh/app:999 && docker push dhh/app:latest'],
   ['builder remote without buildx', () => new Builder(cfg({ builder: { arch: 'amd64', local: false, remote: 'ssh://app@1.1.1.5' } })).pushWithoutBuildx(), 'docker --context kamal-remote-ssh---app-1-1-1-5-context build --platform linux/amd64 -t dhh/app:999 -t dhh/app:latest --label service="app" --file Dockerfile . && docker --context kamal-remote-ssh---app-1-1-1-5-context push dhh/app:999 && docker --context kamal-remote-ssh---app-1-1-1-5-context push dhh/app:latest'],
   ['builder remote without buildx: context check', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).fallbackPrepare()!.check, `docker context inspect kamal-remote-ssh---app-1-1-1-5-context --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://app@1.1.1.5`],
   ['builder remote without buildx: context create', () => new Builder(cfg({ builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } })).fallbackPrepare()!.create, `docker context create kamal-remote-ssh---app-1-1-1-5-context --description 'kamal-remote-ssh---app-1-1-1-5 host' --docker 'host=ssh://app@1.1.1.5'`],
@@ -100,7 +102,7 @@ describe('commands beyond Kamal tests', () => {
   });
 
   it('says what cannot be built without buildx, naming the key', () => {
-    const problem = (builder: Record<string, any>) => new Builder(cfg({ builder })).withoutBuildxProblem('amd64');
+    const problem = (builder: Record<string, any>) => new Builder(builder.arch === undefined ? noArch(builder) : cfg({ builder })).withoutBuildxProblem('amd64');
     expect(problem({ arch: 'amd64' })).toBeUndefined();
     expect(problem({ driver: 'docker' })).toBeUndefined();
     expect(problem({ arch: ['amd64', 'arm64'] })).toEqual(['builder/arch', 'building for linux/amd64 and linux/arm64 needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)']);

@@ -2,6 +2,7 @@
 // YAML, validation (every issue, Kamal key paths) and the secrets files.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
+import { Configuration } from '../../../src/model/configuration.js';
 import type { CommandRunner } from '../../../src/config/secrets.js';
 import { ConfigError } from '../../../src/errors.js';
 import { configErrorAsync, project, removeProjects, VALID_YAML } from './helpers.js';
@@ -40,7 +41,10 @@ primary_role: web_tokyo
 describe('loadConfig', () => {
   it('loads, validates and drops x- keys (configuration_test.rb "extensions")', async () => {
     const cwd = project({ 'config/deploy.yml': WITH_EXTENSIONS });
-    const { raw } = await loadConfig({ cwd, env: {}, localArch: 'amd64' });
+    const config = await loadConfig({ cwd, env: {}, localArch: 'amd64' });
+    expect(config).toBeInstanceOf(Configuration);
+    expect(config.roleNames).toEqual(['web_chicago', 'web_tokyo']);
+    const raw = config.rawConfig;
     expect(Object.keys(raw)).toEqual(['service', 'image', 'servers', 'env', 'registry', 'builder', 'primary_role']);
     expect(raw.servers).toEqual({
       web_chicago: { proxy: {}, hosts: ['1.1.1.1', '1.1.1.2'] },
@@ -57,7 +61,7 @@ describe('loadConfig', () => {
       '.kamal/secrets': 'DB_PASSWORD=production',
     });
     const run = vi.fn<CommandRunner>(() => 'from-run\n');
-    const { raw, secrets } = await loadConfig({ cwd, env: {}, destination: 'staging', run, localArch: 'amd64' });
+    const { rawConfig: raw, secrets } = await loadConfig({ cwd, env: {}, destination: 'staging', run, localArch: 'amd64' });
     expect(raw.servers).toEqual(['2.2.2.2']);
     expect(raw['x-note']).toBeUndefined();
     expect(secrets.files).toEqual(['.kamal/secrets-common', '.kamal/secrets.staging']);
@@ -71,7 +75,7 @@ describe('loadConfig', () => {
       'config/deploy.yml': VALID_YAML.replace('service: app', 'service: <%= ENV.fetch("SERVICE", "fallback") %>') + 'labels:\n  dest: <%= ENV["KAMAL_DESTINATION"] %>\n',
       'config/deploy.eu.yml': 'image: app-<%= ENV["KAMAL_DESTINATION"] %>\n',
     });
-    const { raw } = await loadConfig({ cwd, env: { SERVICE: 'from-env' }, destination: 'eu', localArch: 'amd64' });
+    const { rawConfig: raw } = await loadConfig({ cwd, env: { SERVICE: 'from-env' }, destination: 'eu', localArch: 'amd64' });
     expect(raw.service).toBe('from-env');
     expect(raw.image).toBe('app-eu');
     expect(raw.labels).toEqual({ dest: 'eu' });

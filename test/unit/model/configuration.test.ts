@@ -28,7 +28,12 @@ const without = (key: string): Raw => {
 const cases: ModelCase[] = [
   { name: 'service config required', run: () => config(without('service')), error: 'Missing required configuration for service' },
   { name: 'image config required', run: () => config(without('image')), error: 'Missing required configuration for image' },
-  { name: 'registry config required', run: () => config(without('registry')), error: 'Missing required configuration for registry' },
+  // Kamal's Registry validator runs before ensure_required_keys_present, so its errors come first
+  {
+    name: 'registry config required',
+    run: () => config(without('registry')),
+    error: 'registry/username: is required\nregistry/password: is required\nMissing required configuration for registry',
+  },
   {
     name: 'image uses service name if registry is local',
     run: () => config({ ...without('image'), registry: { server: 'localhost:5000' } }).image,
@@ -90,7 +95,11 @@ const cases: ModelCase[] = [
   { name: 'hosts required: empty server list', run: () => config({ ...deploy(), servers: { web: [] } }), error: 'No servers specified for the web primary_role' },
   { name: 'hosts required: missing hosts key', run: () => config({ ...deploy(), servers: { web: {} } }), error: 'No servers specified for the web primary_role' },
   { name: 'hosts required: empty hosts list', run: () => config({ ...deploy(), servers: { web: { hosts: [] } } }), error: 'No servers specified for the web primary_role' },
-  { name: 'hosts required: nil hosts', run: () => config({ ...deploy(), servers: { web: { hosts: null } } }), error: 'No servers specified for the web primary_role' },
+  {
+    name: 'hosts required: nil hosts',
+    run: () => config({ ...deploy(), servers: { web: { hosts: null } } }),
+    error: 'servers/web/hosts: should be an array\nNo servers specified for the web primary_role',
+  },
   {
     name: 'hosts required: one role without hosts',
     run: () => config({ ...deploy(), servers: { web: ['web'], workers: { hosts: [] } } }),

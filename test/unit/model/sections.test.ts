@@ -126,7 +126,7 @@ const builderCases: ModelCase[] = [
     },
     expected: [['amd64'], ['arm64']],
   },
-  { name: 'docker driver has no default arch', run: () => builder({ driver: 'docker' }).arches, expected: [] },
+  { name: 'docker driver has no default arch', run: () => builder({ driver: 'docker' }).arches, error: 'builder: Builder arch not set' },
   { name: 'cloud driver', run: () => builder({ arch: 'amd64', driver: 'cloud org/builder' }).isCloud, expected: true },
   {
     name: 'clone and build directories',
