@@ -5,6 +5,7 @@ import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
 import { unsafeEnvName } from './child-env.js';
 import { readVerifyInputs, verifyArgv, type VerifyInputs } from './verify.js';
 import { readDiffInputs, type DiffInputs } from './diff.js';
+import type { ContextOptions } from '../cli/context.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new';
 
@@ -281,6 +282,32 @@ export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } =
   if (inputs['dry-run'] && !hasFlag(words, '--dry-run')) argv.push('--dry-run');
   argv.push(...verifyArgv(inputs, words));
   return argv;
+}
+
+/**
+ * The run of the command input as the engine takes it: the command's words (with a rollback's
+ * version and the command's own flags the inputs add) and the global options the inputs set,
+ * typed, so nothing the inputs hold is spelled as text to be parsed again. commandArgv is the
+ * same run as one command line, for people (the deployment's payload, the report).
+ */
+export function commandRun(inputs: Inputs, opts: { rollbackVersion?: string } = {}): { words: string[]; options: Partial<ContextOptions> } {
+  const words = [...inputs.command];
+  const name = words[0]!;
+  let version = inputs.version;
+  if (name === 'rollback') {
+    const positional = words.slice(1).filter((w) => !w.startsWith('-'));
+    version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
+    if (positional.length === 0 && version) words.splice(1, 0, version);
+  }
+  const given = [...words];
+  const options: Partial<ContextOptions> = { configFile: inputs['config-file'] };
+  if (inputs.destination) options.destination = inputs.destination;
+  if (version && !hasFlag(given, '--version')) options.version = version;
+  if (inputs['lock-wait']) options.lockWait = true;
+  if (inputs['dry-run']) options.plan = true;
+  if (inputs['skip-push'] && !hasFlag(given, '--skip-push', '-P')) words.push('--skip-push');
+  words.push(...verifyArgv(inputs, given));
+  return { words, options };
 }
 
 /** The rollback version named in the command line itself (`rollback abc123`), if any. */

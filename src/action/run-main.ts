@@ -12,6 +12,7 @@ import {
   InputError,
   ROLLOUT_COMMANDS,
   commandArgv,
+  commandRun,
   getInputs,
   rollbackVersionInCommand,
   type Inputs,
@@ -284,6 +285,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
   }
 
   const argv = commandArgv(inputs, { rollbackVersion: explicitRollback });
+  const run = commandRun(inputs, { rollbackVersion: explicitRollback });
 
   // The deployment record.
   let deployment: DeploymentsClient | undefined;
@@ -314,8 +316,9 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
   }
 
   // The run.
-  const result = await deps.runCli(argv, {
+  const result = await deps.runCli(run.words, {
     ...cliBase,
+    options: { ...ssh, ...run.options },
     reporter,
     onContext: (k) => {
       kamal = k;

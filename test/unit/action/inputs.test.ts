@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, commandArgv, getInputs, globalFlags, rollbackVersionInCommand, type Inputs } from '../../../src/action/inputs.js';
+import { InputError, commandArgv, commandRun, getInputs, globalFlags, rollbackVersionInCommand, type Inputs } from '../../../src/action/inputs.js';
+import { parse } from '../../../src/cli/program.js';
 
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQUJDREVGRw==\n-----END OPENSSH PRIVATE KEY-----';
 
@@ -150,5 +151,41 @@ describe('commandArgv', () => {
     expect(globalFlags(getInputs(reader({ destination: 'prod', 'config-file': 'x.yml', version: 'v' })))).toEqual([
       '--config-file', 'x.yml', '--destination', 'prod',
     ]);
+  });
+});
+
+describe('commandRun: the words and typed options the engine takes', () => {
+  const run = (values: Record<string, string>, opts?: { rollbackVersion?: string }) => commandRun(getInputs(reader(values)), opts);
+
+  it.each<[string, Record<string, string>, { rollbackVersion?: string } | undefined, string[], Record<string, unknown>]>([
+    ['deploy', {}, undefined, ['deploy'], { configFile: 'config/deploy.yml' }],
+    [
+      'deploy with every input',
+      { destination: 'prod', version: 'v3', 'config-file': 'x.yml', 'skip-push': 'true', 'lock-wait': 'true', 'dry-run': 'true' },
+      undefined,
+      ['deploy', '--skip-push'],
+      { configFile: 'x.yml', destination: 'prod', version: 'v3', lockWait: true, plan: true },
+    ],
+    ['a version in the command wins over the input', { command: 'deploy --version v9', version: 'v3' }, undefined, ['deploy', '--version', 'v9'], { configFile: 'config/deploy.yml' }],
+    ['rollback to the version found on the hosts', { command: 'rollback' }, { rollbackVersion: 'v7' }, ['rollback', 'v7'], { configFile: 'config/deploy.yml', version: 'v7' }],
+    ['rollback named in the command', { command: 'rollback v5', version: 'v6' }, undefined, ['rollback', 'v5'], { configFile: 'config/deploy.yml', version: 'v5' }],
+    ['-P already given', { command: 'deploy -P', 'skip-push': 'true' }, undefined, ['deploy', '-P'], { configFile: 'config/deploy.yml' }],
+  ])('%s', (_name, values, opts, words, options) => {
+    expect(run(values, opts)).toEqual({ words, options });
+  });
+
+  it.each<[Record<string, string>, { rollbackVersion?: string } | undefined]>([
+    [{}, undefined],
+    [{ destination: 'prod', version: 'v3', 'config-file': 'x.yml', 'skip-push': 'true', 'lock-wait': 'true', 'dry-run': 'true' }, undefined],
+    [{ command: 'deploy --version v9 -d staging', destination: 'prod', version: 'v3' }, undefined],
+    [{ command: 'rollback' }, { rollbackVersion: 'v7' }],
+    [{ command: 'app exec --reuse "bin/rails db:migrate"', version: 'v2', 'lock-wait': 'true' }, undefined],
+  ])('is the run commandArgv spells as one command line (%j)', (values, opts) => {
+    const typed = run(values, opts);
+    const parsed = parse(typed.words);
+    const spelled = parse(commandArgv(getInputs(reader(values)), opts));
+    if ('help' in parsed || 'help' in spelled) throw new Error('help');
+    expect({ ...parsed.opts, ...typed.options }).toEqual(spelled.opts);
+    expect([parsed.command, parsed.subcommand]).toEqual([spelled.command, spelled.subcommand]);
   });
 });

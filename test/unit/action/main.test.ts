@@ -68,12 +68,10 @@ describe('runMain: deployments', () => {
     const { runCli, calls } = fakeCli({ containers: listing([['app-web-v2', 'Up 3 minutes'], ['app-web-v1', 'Exited (0) 3 minutes ago']]) });
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
-    expect(calls.map((c) => c.argv)).toEqual([
-      ['app', 'containers', '--primary'],
-      ['deploy', '--config-file', 'config/deploy.yml'],
-    ]);
-    // the lookup's config file and version are options, not words to parse
+    expect(calls.map((c) => c.argv)).toEqual([['app', 'containers', '--primary'], ['deploy']]);
+    // the config file and version are options, not words to parse
     expect(calls[0]!.deps.options).toMatchObject({ configFile: 'config/deploy.yml', version: SHA });
+    expect(calls[1]!.deps.options).toEqual({ hostKeyChecking: 'strict', knownHostsFile: undefined, sshKeyFile: undefined, configFile: 'config/deploy.yml' });
     // one loader for both: the configuration and its secrets are loaded once in the step
     expect(calls[0]!.deps.loadConfig).toBe(calls[1]!.deps.loadConfig);
     expect(gh.requests).toEqual([
@@ -221,7 +219,8 @@ describe('runMain: rollback', () => {
     expect(r.exitCode).toBe(0);
     expect(calls[0]!.argv).toEqual(['app', 'containers', '--primary']);
     expect(calls[0]!.deps.options).toEqual({ hostKeyChecking: 'strict', knownHostsFile: undefined, sshKeyFile: undefined, configFile: 'config/deploy.yml', destination: undefined, version: SHA });
-    expect(calls[1]!.argv).toEqual(['rollback', 'v2', '--config-file', 'config/deploy.yml', '--version', 'v2']);
+    expect(calls[1]!.argv).toEqual(['rollback', 'v2']);
+    expect(calls[1]!.deps.options).toMatchObject({ configFile: 'config/deploy.yml', version: 'v2' });
     expect(gh.requests[0]!.body).toMatchObject({ task: 'deploy:rollback', payload: { version: 'v2', previous: 'v3' }, description: 'Rollback to v2' });
     expect(core.outputs).toMatchObject({ version: 'v2', 'previous-version': 'v3' });
   });
@@ -230,7 +229,8 @@ describe('runMain: rollback', () => {
     const core = new RecordingCore({ command: 'rollback', version: 'v1' });
     const { runCli, calls } = fakeCli({});
     await runMain({ core, env: env(), runCli });
-    expect(calls.map((c) => c.argv)).toEqual([['rollback', 'v1', '--config-file', 'config/deploy.yml', '--version', 'v1']]);
+    expect(calls.map((c) => c.argv)).toEqual([['rollback', 'v1']]);
+    expect(calls[0]!.deps.options).toMatchObject({ configFile: 'config/deploy.yml', version: 'v1' });
   });
 
   it('fails clearly when no earlier version is left', async () => {
@@ -285,7 +285,7 @@ describe('runMain: inputs, state and outputs', () => {
     for (const name of ['UNUSED_SECRET', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RUNTIME_TOKEN']) expect(deps.env).not.toHaveProperty(name);
     // the SSH settings are options of the run, not variables of its environment
     expect(Object.keys(deps.env!).filter((n) => n.startsWith('KAMAL_ACTION_'))).toEqual([]);
-    expect(deps.options).toEqual({ hostKeyChecking: 'accept-new', knownHostsFile: expect.stringMatching(/known_hosts$/), sshKeyFile: undefined });
+    expect(deps.options).toEqual({ hostKeyChecking: 'accept-new', knownHostsFile: expect.stringMatching(/known_hosts$/), sshKeyFile: undefined, configFile: 'config/deploy.yml' });
     expect(core.state['ssh-dir']).toMatch(/kamal-action-ssh-/);
   });
 
@@ -319,7 +319,7 @@ describe('runMain: inputs, state and outputs', () => {
       },
     });
     await runMain({ core, env: env(), runCli });
-    expect(calls[0]!.argv).toContain('--dry-run');
+    expect(calls[0]!.deps.options?.plan).toBe(true);
     expect(core.state['lock-held']).toBeUndefined();
   });
 

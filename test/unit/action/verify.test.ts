@@ -180,10 +180,6 @@ describe('runMain with verify-url and rollback-on-failure', () => {
     expect(seen).toEqual([
       [
         'deploy',
-        '--config-file',
-        'config/deploy.yml',
-        '--version',
-        'bad',
         '--verify-url',
         'http://app.test/ 200 "v1"',
         '--verify-for',
