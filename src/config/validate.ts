@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { hostsWithTag, roleHosts, roleNames, safeToS } from './hosts.js';
 import { HOOKS_OUTPUT_LEVELS, KAMAL_BUILTIN_COMMANDS, KAMAL_VERSION, defaultLocalArch } from './constants.js';
 import { compareGemVersions, deepEqual, deepMerge, isBlank, isGemVersion, isPlainObject, isPresent, isTruthy, rubyToS } from './ruby.js';
 import {
@@ -88,53 +89,10 @@ function fromZod(iss: z.core.$ZodIssue, prefix: Seg[]): Found[] {
 // ---------------------------------------------------------------------------
 // Helpers over the raw input
 
-/** String(v), also for values without a toString (null-prototype objects, or lists holding them). */
-function toS(v: unknown): string {
-  try {
-    return String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
-}
+const toS = safeToS;
 
 function str(v: unknown): string | undefined {
   return isStringish(v) ? rubyToS(v) : undefined;
-}
-
-function roleNames(servers: unknown): string[] {
-  if (Array.isArray(servers)) return ['web'];
-  if (isPlainObject(servers)) return Object.keys(servers).sort();
-  return [];
-}
-
-/** Kamal::Configuration::Role#tagged_hosts, as a map host → tags. */
-function taggedHosts(hostList: unknown): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (!Array.isArray(hostList)) return out;
-  for (const h of hostList) {
-    if (isPlainObject(h)) {
-      const first = Object.entries(h)[0];
-      if (!first) continue;
-      const [host, tags] = first;
-      out.set(host, Array.isArray(tags) ? tags.map((t) => toS(t)) : tags === null || tags === undefined ? [] : [toS(tags)]);
-    } else if (typeof h === 'string') {
-      out.set(h, []);
-    }
-  }
-  return out;
-}
-
-function roleHostList(servers: unknown, name: string): unknown {
-  if (Array.isArray(servers)) return servers;
-  if (!isPlainObject(servers)) return [];
-  const role = servers[name];
-  if (Array.isArray(role)) return role;
-  if (isPlainObject(role)) return Array.isArray(role.hosts) ? role.hosts : role.hosts === undefined || role.hosts === null ? [] : [role.hosts];
-  return [];
-}
-
-function roleHosts(servers: unknown, name: string): string[] {
-  return [...taggedHosts(roleHostList(servers, name)).keys()];
 }
 
 function roleSpecializations(servers: unknown, name: string): Record<string, unknown> {
@@ -565,22 +523,7 @@ class Checker {
     const fromRole = (r: unknown) => (names.includes(toS(r)) ? roleHosts(servers, toS(r)) : []);
     if (has('role')) return fromRole(acc.role);
     if (has('roles')) return Array.isArray(acc.roles) ? acc.roles.flatMap(fromRole) : [];
-    const withTag = (tag: unknown): string[] => {
-      if (!isPlainObject(servers)) return [];
-      const out: string[] = [];
-      for (const role of Object.values(servers)) {
-        if (!Array.isArray(role)) continue;
-        for (const h of role) {
-          if (!isPlainObject(h)) continue;
-          const first = Object.entries(h)[0];
-          if (!first) continue;
-          const tags = first[1];
-          const hit = Array.isArray(tags) ? tags.some((t) => toS(t) === toS(tag)) : typeof tags === 'string' && tags.includes(toS(tag));
-          if (hit) out.push(first[0]);
-        }
-      }
-      return out;
-    };
+    const withTag = (tag: unknown): string[] => hostsWithTag(servers, tag);
     if (has('tag')) return withTag(acc.tag);
     if (has('tags')) return Array.isArray(acc.tags) ? acc.tags.flatMap(withTag) : [];
     return [];

@@ -1,4 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
+import { hostsWithTag } from '../config/hosts.js';
 import type { Secret } from '../secret.js';
 import type { Word } from '../shell.js';
 import type { Configuration } from './configuration.js';
@@ -220,28 +221,10 @@ export class Accessory {
   }
 
   private hostsFromTags(): string[] | undefined {
-    if ('tag' in this.accessoryConfig) return this.hostsWithTag(this.accessoryConfig.tag);
-    if ('tags' in this.accessoryConfig) return (this.accessoryConfig.tags as string[]).flatMap((t) => this.hostsWithTag(t));
-    return undefined;
-  }
-
-  // Like Kamal, only role host lists written as arrays are searched for tags,
-  // and a string tag matches when it contains the wanted tag.
-  private hostsWithTag(tag: string): string[] {
     const servers = this.config.rawConfig.servers;
-    if (!isPlainObject(servers)) return [];
-    const out: string[] = [];
-    for (const serversInRole of Object.values(servers)) {
-      if (!Array.isArray(serversInRole)) continue;
-      for (const host of serversInRole) {
-        if (!isPlainObject(host)) continue;
-        const [name, tags] = Object.entries(host)[0] ?? [];
-        if (name === undefined) continue;
-        const has = Array.isArray(tags) ? tags.includes(tag) : typeof tags === 'string' ? tags.includes(tag) : false;
-        if (has) out.push(name);
-      }
-    }
-    return out;
+    if ('tag' in this.accessoryConfig) return hostsWithTag(servers, this.accessoryConfig.tag);
+    if ('tags' in this.accessoryConfig) return (this.accessoryConfig.tags as string[]).flatMap((t) => hostsWithTag(servers, t));
+    return undefined;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { HOOKS_OUTPUT_LEVELS, defaultLocalArch, type HooksOutputLevel } from '../config/constants.js';
+import { roleNames } from '../config/hosts.js';
 import { validateConfig } from '../config/validate.js';
 import { MapSecretStore, type SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
@@ -95,8 +96,7 @@ export class Configuration {
     }
 
     const servers = raw.servers;
-    const roleNames = Array.isArray(servers) ? ['web'] : isPlainObject(servers) ? Object.keys(servers).sort() : [];
-    this.roles = roleNames.map((name) => new Role(name, { config: this }));
+    this.roles = roleNames(servers).map((name) => new Role(name, { config: this }));
     this.registry = new Registry({ config: raw, secrets: this.secrets });
 
     this.accessories = isPlainObject(raw.accessories) ? Object.keys(raw.accessories).map((name) => new Accessory(name, { config: this, cwd: opts.cwd })) : [];

@@ -1,3 +1,4 @@
+import { roleHostList, taggedHosts } from '../config/hosts.js';
 import type { Secret } from '../secret.js';
 import type { Word } from '../shell.js';
 import type { Configuration } from './configuration.js';
@@ -200,27 +201,7 @@ export class Role {
   }
 
   private taggedHosts(): Map<string, string[]> {
-    if (this.#tagged) return this.#tagged;
-    const out = new Map<string, string[]>();
-    for (const hostConfig of this.extractHostsFromConfig()) {
-      if (isPlainObject(hostConfig)) {
-        const [host, tags] = Object.entries(hostConfig)[0] ?? [];
-        if (host !== undefined) out.set(host, tags === undefined || tags === null ? [] : Array.isArray(tags) ? tags.map(String) : [String(tags)]);
-      } else if (typeof hostConfig === 'string') {
-        out.set(hostConfig, []);
-      }
-    }
-    this.#tagged = out;
-    return out;
-  }
-
-  private extractHostsFromConfig(): unknown[] {
-    const servers = this.config.rawConfig.servers;
-    if (Array.isArray(servers)) return servers;
-    const roleServers = servers?.[this.name];
-    if (Array.isArray(roleServers)) return roleServers;
-    const hosts = isPlainObject(roleServers) ? roleServers.hosts : undefined;
-    return hosts === undefined || hosts === null ? [] : Array.isArray(hosts) ? hosts : [hosts];
+    return (this.#tagged ??= taggedHosts(roleHostList(this.config.rawConfig.servers, this.name)));
   }
 
   get specializations(): RawObject {
