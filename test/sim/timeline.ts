@@ -48,3 +48,27 @@ export function checkBootGroups(spans: readonly BootSpan[], limit: number, waitM
   }
   return { violations, gaps };
 }
+
+/** Per host: from the start of the first command matching `first` to the end of the next one matching `last`. */
+export function phaseSpans(records: readonly TimedCommand[], hosts: readonly string[], first: RegExp, last: RegExp): BootSpan[] {
+  return hosts.map((host) => {
+    const mine = records.filter((r) => r.host === host);
+    const i = mine.findIndex((r) => first.test(r.command));
+    const end = mine.slice(Math.max(0, i)).find((r) => last.test(r.command));
+    if (i < 0 || !end || mine[i]!.start === undefined || end.end === undefined) throw new Error(`no ${first} .. ${last} on ${host}`);
+    return { host, start: mine[i]!.start!, end: end.end };
+  });
+}
+
+/** The most spans open at the same moment. */
+export function peakOverlap(spans: readonly BootSpan[]): number {
+  const events = spans.flatMap((s) => [
+    [s.start, 1],
+    [s.end, -1],
+  ]) as [number, number][];
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let peak = 0;
+  for (const [, d] of events) peak = Math.max(peak, (cur += d));
+  return peak;
+}
