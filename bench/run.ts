@@ -78,6 +78,7 @@ function dirSize(dir: string): number {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--sim')) return (await import('./sim.js')).main();
+  if (process.argv.includes('--plan')) return (await import('./plan.js')).main();
   if (!process.argv.includes('--no-cold')) await coldStart();
   if (process.argv.includes('--cold-only')) return;
   const counts = arg('hosts', '1,2,3').split(',').map(Number);
