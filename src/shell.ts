@@ -197,11 +197,58 @@ export function secretsOf(c: Command): Secret[] {
   return out;
 }
 
+/** A command line that cannot be split into words (an unmatched quote, a NUL character). */
+export class ShellSplitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShellSplitError';
+  }
+}
+
+// One step of Ruby's Shellwords.split: a run of plain characters, a single-quoted part, a
+// double-quoted part, a backslash and the character after it, or a stray quote; then a
+// separating blank, if any (the end of the line separates too).
+const SHELL_WORD_PART = /[ \t\r\n\f\v]*(?:([^\0 \t\r\n\f\v\\'"]+)|'([^\0']*)'|"((?:[^\0"\\]|\\[^\0])*)"|(\\[^\0]?)|([^ \t\r\n\f\v]))([ \t\r\n\f\v])?/y;
+
 /**
- * Splits a shell string into words the way a POSIX shell would for the
- * purpose of comparison: quotes are removed, operators become their own
- * words, `$(...)` and `$VAR` stay literal. Used by tests to compare our
- * rendering with Kamal's where quoting legitimately differs.
+ * Splits a command line into words as Kamal does (Ruby's Shellwords.split, used for aliases and
+ * as a shell splits a command line): blanks separate words, single quotes keep everything,
+ * double quotes keep everything but `\$`, `` \` ``, `\"`, `\\` and backslash-newline, and a
+ * backslash outside quotes keeps the next character. Nothing else is special: `;`, `|`, `&&`,
+ * `$VAR` and `$(...)` stay characters of their words. Throws ShellSplitError on an unmatched
+ * quote or a NUL character.
+ */
+export function shellSplit(line: string): string[] {
+  const words: string[] = [];
+  let field = '';
+  SHELL_WORD_PART.lastIndex = 0;
+  while (SHELL_WORD_PART.lastIndex < line.length) {
+    const start = SHELL_WORD_PART.lastIndex;
+    const m = SHELL_WORD_PART.exec(line);
+    if (!m) break; // only blanks are left
+    const [, plain, single, double, escaped, stray, separator] = m;
+    if (stray !== undefined) {
+      throw new ShellSplitError(`${stray === '\0' ? 'NUL character' : 'unmatched quote'} at ${start}`);
+    }
+    if (plain !== undefined) field += plain;
+    else if (single !== undefined) field += single;
+    else if (double !== undefined) field += double.replace(/\\([$`"\\\n])/g, '$1');
+    else field += escaped!.replace(/\\(.)/g, '$1');
+    if (separator !== undefined || SHELL_WORD_PART.lastIndex === line.length) {
+      words.push(field);
+      field = '';
+    }
+    if (SHELL_WORD_PART.lastIndex === start) break;
+  }
+  return words;
+}
+
+/**
+ * The words and operators a POSIX shell would see in a command: quotes are removed, `;`, `|`,
+ * `&`, `&&` and `||` become words of their own, `$(...)` and `$VAR` stay literal. For a command
+ * Kamal hands to a shell on the host (a role's or accessory's `cmd:`), whose words we pass on
+ * literally, and for tests that compare our rendering with Kamal's. A command line given as
+ * arguments (an alias, the action's `command` input) is split by shellSplit, as Kamal does.
  */
 export function splitShellWords(input: string): string[] {
   const words: string[] = [];

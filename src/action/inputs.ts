@@ -1,6 +1,6 @@
 /** The action's inputs, read and validated in one place. */
 import { isAbsolute, normalize } from 'node:path';
-import { splitShellWords } from '../shell.js';
+import { shellSplit } from '../shell.js';
 import { SecretsInputError, parseSecretsInput } from './secrets-input.js';
 import { unsafeEnvName } from './child-env.js';
 import { readVerifyInputs, verifyArgv, type VerifyInputs } from './verify.js';
@@ -11,7 +11,7 @@ export type HostKeyChecking = 'strict' | 'accept-new';
 
 /** Keyed by the input names of action.yml. */
 export interface Inputs extends VerifyInputs, DiffInputs {
-  /** The CLI command line, split into words (`deploy`, `app exec --reuse "bin/rails db:migrate"`). */
+  /** The CLI command line, split into words as Kamal splits an alias (`deploy`, `app exec --reuse "bin/rails db:migrate"`). */
   command: string[];
   destination: string | undefined;
   version: string | undefined;
@@ -67,7 +67,7 @@ export function getInputs(read: InputReader): Inputs {
   const commandText = read('command').trim() || 'deploy';
   let command: string[];
   try {
-    command = splitShellWords(commandText);
+    command = shellSplit(commandText);
   } catch (e) {
     throw new InputError('command', `is not a valid command line: ${(e as Error).message.replace(/:.*$/s, '')}`);
   }

@@ -7,7 +7,7 @@ import type { Kamal } from '../engine/kamal.js';
 import { CancelledError, isCancellation, type PendingUndo } from '../engine/cancel.js';
 import { pendingUndo } from '../engine/app.js';
 import { loadRawConfig } from '../config/load.js';
-import { splitShellWords } from '../shell.js';
+import { shellSplit } from '../shell.js';
 import { createContext, type ContextDeps, type ContextOptions } from './context.js';
 import { parse } from './program.js';
 import { formatError } from './errors.js';
@@ -57,7 +57,7 @@ function expandAlias(argv: string[], cwd: string, env: Record<string, string | u
   }
   const value = aliases?.[name];
   if (typeof value !== 'string') return argv;
-  return [...argv.slice(0, first), ...splitShellWords(value), ...argv.slice(first + 1)];
+  return [...argv.slice(0, first), ...shellSplit(value), ...argv.slice(first + 1)];
 }
 
 function flagValue(argv: string[], names: string[]): string | undefined {

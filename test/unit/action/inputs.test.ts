@@ -39,6 +39,8 @@ describe('getInputs: good inputs', () => {
     ['command with quotes', { command: 'app exec --reuse "bin/rails db:migrate"' }, { command: ['app', 'exec', '--reuse', 'bin/rails db:migrate'] }],
     ['command with single quotes', { command: "app exec -i 'echo \"hi there\"'" }, { command: ['app', 'exec', '-i', 'echo "hi there"'] }],
     ['leading kamal word dropped', { command: 'kamal rollback v1' }, { command: ['rollback', 'v1'] }],
+    // as Kamal's Shellwords.split: no shell operators, `;` and `$(...)` stay in their words
+    ['command with shell characters', { command: 'app exec a;b $(date +%s)' }, { command: ['app', 'exec', 'a;b', '$(date', '+%s)'] }],
     ['whitespace-only command means deploy', { command: '   ' }, { command: ['deploy'] }],
     ['diff with a pull request comment', { command: 'diff -d staging', 'comment-on-pr': 'true' }, { command: ['diff', '-d', 'staging'], 'comment-on-pr': true }],
     ['destination', { destination: 'staging' }, { destination: 'staging' }],
