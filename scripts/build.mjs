@@ -12,8 +12,7 @@
 // made from the bundled modules' paths (webpack stats), not from ncc's --license output, which
 // writes one file per chunk under one name so that the last chunk's list replaces the others.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -67,15 +66,16 @@ function removeAllButJs(dir) {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   process.chdir(ROOT);
-  const work = mkdtempSync(join(tmpdir(), 'kamal-action-build-'));
+  // Bundles are made beside dist/ and moved in once all are made: dist/ is never half built.
+  mkdirSync('.lab', { recursive: true });
+  const work = mkdtempSync(join('.lab', 'build-'));
   const packages = new Map();
   try {
-    for (const dir of ['dist/main', 'dist/post']) rmSync(dir, { recursive: true, force: true });
     for (const [entry, out] of entries) {
-      rmSync(out, { recursive: true, force: true });
+      const staged = join(work, out);
       const stats = join(work, `${out.replace(/\W/g, '_')}.json`);
-      execFileSync('npx', ['ncc', 'build', entry, '-o', out, '--minify', '--target', 'es2022', '-q', '--stats-out', stats], { stdio: 'inherit' });
-      removeAllButJs(out);
+      execFileSync('npx', ['ncc', 'build', entry, '-o', staged, '--minify', '--target', 'es2022', '-q', '--stats-out', stats], { stdio: 'inherit' });
+      removeAllButJs(staged);
       for (const dir of bundledPackageDirs(JSON.parse(readFileSync(stats, 'utf8')))) {
         // ncc's own stand-ins (a module that was not found), not code of a package
         if (/node_modules[\\/]@vercel[\\/]ncc$/.test(dir)) continue;
@@ -83,14 +83,17 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
         packages.set(e.name, e.text);
       }
     }
+    const names = [...packages.keys()].sort();
+    writeFileSync(
+      join(work, 'dist', 'licenses.txt'),
+      `Packages bundled in dist/ (${names.length}): ${names.join(', ')}\n\n${names.map((n) => packages.get(n)).join('\n---\n\n')}`,
+    );
+    writeFileSync(join(work, 'dist', 'package.json'), '{ "type": "module" }\n');
+    mkdirSync('dist', { recursive: true });
+    for (const name of readdirSync('dist')) rmSync(join('dist', name), { recursive: true, force: true });
+    for (const name of readdirSync(join(work, 'dist'))) renameSync(join(work, 'dist', name), join('dist', name));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const names = [...packages.keys()].sort();
-  writeFileSync(
-    'dist/licenses.txt',
-    `Packages bundled in dist/ (${names.length}): ${names.join(', ')}\n\n${names.map((n) => packages.get(n)).join('\n---\n\n')}`,
-  );
-  writeFileSync('dist/package.json', '{ "type": "module" }\n');
   if (!existsSync('dist/action/index.js') || !existsSync('dist/cli/index.js')) throw new Error('a bundle is missing');
 }
