@@ -135,7 +135,12 @@ async function measure(tool: Tool, hosts: number, opts: { scale: number; extra: 
   const dir = mkdtempSync(join(tmpdir(), `sim-bench-${hosts}-`));
   const fleet = await SimFleet.start(hosts, opts.base, opts.scale, join(dir, 'keys'));
   try {
-    const project = writeSimProject(join(dir, 'p'), { hosts: fleet.ready.addresses, keyFile: fleet.ready.keyFile, knownHostsFile: fleet.ready.knownHostsFile, extra: opts.extra });
+    const project = writeSimProject(join(dir, 'p'), {
+      hosts: fleet.ready.addresses,
+      keyFile: fleet.ready.keyFile,
+      knownHostsFile: fleet.ready.knownHostsFile,
+      extra: opts.extra,
+    });
     const first = await timed(tool.argv('v1'), project, tool.env(fleet.ready));
     if (first.code !== 0) throw new Error(`${tool.name}: first deploy to ${hosts} simulated hosts failed (${first.code}): ${first.stderr}`);
     const before = await fleet.snapshot();
@@ -209,7 +214,9 @@ export async function main(): Promise<void> {
     }
   }
   const cores = cpus().length;
-  process.stdout.write('\nhosts  tool                   wall      first     cpu       peak rss   ssh conns  commands/host  sim cpu   machine cpu         vs 1 host  ratio to kamal\n');
+  process.stdout.write(
+    '\nhosts  tool                   wall      first     cpu       peak rss   ssh conns  commands/host  sim cpu   machine cpu         vs 1 host  ratio to kamal\n',
+  );
   for (const r of rows) {
     const one = rows.find((x) => x.tool === r.tool && x.hosts === 1);
     const k = rows.find((x) => x.tool === 'kamal' && x.hosts === r.hosts);
@@ -233,7 +240,9 @@ export async function main(): Promise<void> {
   }
   if (process.argv.includes('--timeline')) {
     for (const r of rows) {
-      process.stdout.write(`\nboot timeline, ${r.tool}, ${r.hosts} hosts (ms from the deploy's first command: docker run of the app .. old container stopped)\n`);
+      process.stdout.write(
+        `\nboot timeline, ${r.tool}, ${r.hosts} hosts (ms from the deploy's first command: docker run of the app .. old container stopped)\n`,
+      );
       for (const s of bootSpans(r)) process.stdout.write(`  ${s.host.padEnd(14)} ${s.start.toFixed(0).padStart(7)} .. ${s.end.toFixed(0).padStart(7)}\n`);
     }
   }

@@ -19,7 +19,11 @@ import { hostState, type HostState } from './state.js';
 interface Fixture {
   kamal: string;
   versions: string[];
-  hosts: { host: string; records: { command: string; exitCode: number; stdin?: string; scp?: { name: string; mode: number; content: string }[] }[]; state: HostState }[];
+  hosts: {
+    host: string;
+    records: { command: string; exitCode: number; stdin?: string; scp?: { name: string; mode: number; content: string }[] }[];
+    state: HostState;
+  }[];
 }
 const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/kamal-deploy-20.json'), 'utf8')) as Fixture;
 

@@ -102,12 +102,59 @@ function hex(seed: string): string {
 
 /** docker run options that take a value, and those that do not. */
 const RUN_VALUE = new Set([
-  '--name', '--network', '--net', '--restart', '--volume', '-v', '--env', '-e', '--env-file', '--label', '-l', '--log-opt',
-  '--log-driver', '--hostname', '-h', '--publish', '-p', '--expose', '--user', '-u', '--workdir', '-w', '--entrypoint',
-  '--memory', '-m', '--cpus', '--health-cmd', '--health-interval', '--health-timeout', '--health-retries',
-  '--health-start-period', '--mount', '--add-host', '--cap-add', '--cap-drop', '--device', '--tmpfs', '--stop-signal',
-  '--stop-timeout', '--network-alias', '--dns', '--label-file', '--pull', '--platform', '--ulimit', '--shm-size', '--ip',
-  '--security-opt', '--sysctl', '--group-add', '--pid', '--ipc', '--gpus',
+  '--name',
+  '--network',
+  '--net',
+  '--restart',
+  '--volume',
+  '-v',
+  '--env',
+  '-e',
+  '--env-file',
+  '--label',
+  '-l',
+  '--log-opt',
+  '--log-driver',
+  '--hostname',
+  '-h',
+  '--publish',
+  '-p',
+  '--expose',
+  '--user',
+  '-u',
+  '--workdir',
+  '-w',
+  '--entrypoint',
+  '--memory',
+  '-m',
+  '--cpus',
+  '--health-cmd',
+  '--health-interval',
+  '--health-timeout',
+  '--health-retries',
+  '--health-start-period',
+  '--mount',
+  '--add-host',
+  '--cap-add',
+  '--cap-drop',
+  '--device',
+  '--tmpfs',
+  '--stop-signal',
+  '--stop-timeout',
+  '--network-alias',
+  '--dns',
+  '--label-file',
+  '--pull',
+  '--platform',
+  '--ulimit',
+  '--shm-size',
+  '--ip',
+  '--security-opt',
+  '--sysctl',
+  '--group-add',
+  '--pid',
+  '--ipc',
+  '--gpus',
 ]);
 const RUN_FLAG = new Set(['--detach', '-d', '--rm', '--init', '--privileged', '--interactive', '-i', '--tty', '-t', '--read-only', '-it']);
 
@@ -135,13 +182,10 @@ export class SimHost {
     readonly epoch = performance.now(),
   ) {
     for (const d of ['/', '/root', '/tmp', '/etc']) this.files.set(d, { dir: true, mode: 0o755 });
-    this.shell = new Shell(
-      (argv, io, env) => this.#program(argv, io, env),
-      {
-        read: (path, env) => this.readFile(resolvePath(env.cwd, path)),
-        write: (path, content, append, env) => this.writeFile(resolvePath(env.cwd, path), content, append, env.umask),
-      },
-    );
+    this.shell = new Shell((argv, io, env) => this.#program(argv, io, env), {
+      read: (path, env) => this.readFile(resolvePath(env.cwd, path)),
+      write: (path, content, append, env) => this.writeFile(resolvePath(env.cwd, path), content, append, env.umask),
+    });
   }
 
   // ---------- commands ----------
@@ -566,10 +610,7 @@ export class SimHost {
     return undefined;
   }
   #container(ref: string): Container | undefined {
-    return (
-      this.containers.find((c) => c.name === ref) ??
-      (/^[0-9a-f]{4,64}$/.test(ref) ? this.containers.find((c) => c.id.startsWith(ref)) : undefined)
-    );
+    return this.containers.find((c) => c.name === ref) ?? (/^[0-9a-f]{4,64}$/.test(ref) ? this.containers.find((c) => c.id.startsWith(ref)) : undefined);
   }
   #tagsOf(imageId: string): string[] {
     return [...this.tags].filter(([, id]) => id === imageId).map(([t]) => t);
@@ -581,7 +622,9 @@ export class SimHost {
     const server = registryOf(ref);
     const creds = this.registry.credentials.get(server);
     if (creds && this.logins.get(server) !== creds[0]) {
-      io.err.push(`Error response from daemon: Head "https://${server}/v2/${splitRef(ref).repo.slice(server.length + 1)}/manifests/${splitRef(ref).tag}": no basic auth credentials\n`);
+      io.err.push(
+        `Error response from daemon: Head "https://${server}/v2/${splitRef(ref).repo.slice(server.length + 1)}/manifests/${splitRef(ref).tag}": no basic auth credentials\n`,
+      );
       return false;
     }
     if (!found) {
@@ -602,12 +645,28 @@ export class SimHost {
       const [verb, ...more] = rest;
       const key = `${sub} ${verb}`;
       const map: Record<string, string> = {
-        'container ls': 'ps', 'container ps': 'ps', 'container list': 'ps', 'container start': 'start', 'container stop': 'stop',
-        'container rm': 'rm', 'container rename': 'rename', 'container prune': 'container-prune', 'container inspect': 'inspect',
-        'container run': 'run', 'container logs': 'logs', 'container exec': 'exec',
-        'image ls': 'images', 'image list': 'images', 'image rm': 'rmi', 'image prune': 'image-prune', 'image pull': 'pull',
-        'image tag': 'tag', 'image inspect': 'inspect',
-        'network create': 'network-create', 'network ls': 'network-ls', 'network inspect': 'network-inspect',
+        'container ls': 'ps',
+        'container ps': 'ps',
+        'container list': 'ps',
+        'container start': 'start',
+        'container stop': 'stop',
+        'container rm': 'rm',
+        'container rename': 'rename',
+        'container prune': 'container-prune',
+        'container inspect': 'inspect',
+        'container run': 'run',
+        'container logs': 'logs',
+        'container exec': 'exec',
+        'image ls': 'images',
+        'image list': 'images',
+        'image rm': 'rmi',
+        'image prune': 'image-prune',
+        'image pull': 'pull',
+        'image tag': 'tag',
+        'image inspect': 'inspect',
+        'network create': 'network-create',
+        'network ls': 'network-ls',
+        'network inspect': 'network-inspect',
         'volume create': 'volume-create',
       };
       const mapped = map[key];
@@ -706,7 +765,13 @@ export class SimHost {
       if (a === '-u' || a === '--username') user = args[++i];
       else if (a === '-p' || a === '--password') password = args[++i];
       else if (a === '--password-stdin') password = (await io.stdin.all()).replace(/\n$/, '');
-      else if (a.startsWith('-')) return this.#unmodelled(io, argv.map((x, j) => (argv[j - 1] === '-p' ? '[REDACTED]' : x)), `login option ${a}`, 1);
+      else if (a.startsWith('-'))
+        return this.#unmodelled(
+          io,
+          argv.map((x, j) => (argv[j - 1] === '-p' ? '[REDACTED]' : x)),
+          `login option ${a}`,
+          1,
+        );
       else server = a;
     }
     server ??= DOCKER_HUB;
@@ -763,7 +828,9 @@ export class SimHost {
         continue;
       }
       if (users.length && !force) {
-        io.err.push(`Error response from daemon: conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${img.id.slice(0, 12)}\n`);
+        io.err.push(
+          `Error response from daemon: conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${img.id.slice(0, 12)}\n`,
+        );
         status = 1;
         continue;
       }
@@ -939,7 +1006,17 @@ export class SimHost {
       if (quiet) io.out.push(`${c.id.slice(0, 12)}\n`);
       else if (format) {
         try {
-          io.out.push(`${renderTemplate(format, { ID: c.id.slice(0, 12), Names: c.name, Image: c.image, Status: c.status, Labels: Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(',') })}\n`);
+          io.out.push(
+            `${renderTemplate(format, {
+              ID: c.id.slice(0, 12),
+              Names: c.name,
+              Image: c.image,
+              Status: c.status,
+              Labels: Object.entries(c.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
+            })}\n`,
+          );
         } catch (e) {
           if (!(e instanceof TemplateError)) throw e;
           return this.#unmodelled(io, argv, e.message, 1);
@@ -1048,7 +1125,9 @@ export class SimHost {
     }
     if (c.name && this.#container(c.name)) {
       const other = this.#container(c.name)!;
-      io.err.push(`docker: Error response from daemon: Conflict. The container name "/${c.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.\n`);
+      io.err.push(
+        `docker: Error response from daemon: Conflict. The container name "/${c.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.\n`,
+      );
       return 125;
     }
     let img = this.#image(image);
@@ -1081,7 +1160,9 @@ export class SimHost {
       else names.push(a);
     }
     if (names.length === 0) {
-      io.err.push(`docker: 'docker ${verb}' requires at least 1 argument\n\nUsage:  docker ${verb} [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'docker ${verb} --help' for more information\n`);
+      io.err.push(
+        `docker: 'docker ${verb}' requires at least 1 argument\n\nUsage:  docker ${verb} [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'docker ${verb} --help' for more information\n`,
+      );
       return 1;
     }
     const failed: string[] = [];
@@ -1122,7 +1203,9 @@ export class SimHost {
         continue;
       }
       if (c.status === 'running' && !force) {
-        io.err.push(`Error response from daemon: cannot remove container "/${c.name}": container is running: stop the container before removing or force remove\n`);
+        io.err.push(
+          `Error response from daemon: cannot remove container "/${c.name}": container is running: stop the container before removing or force remove\n`,
+        );
         status = 1;
         continue;
       }
@@ -1149,7 +1232,36 @@ export class SimHost {
         const [service, ...opts] = rest;
         const target = opts.find((o) => o.startsWith('--target='))?.slice(9);
         if (!service || !target) return this.#unmodelled(io, argv, 'kamal-proxy deploy without a service or --target=', 1);
-        const known = new Set(['--target', '--host', '--tls', '--deploy-timeout', '--drain-timeout', '--health-check-interval', '--health-check-timeout', '--health-check-path', '--target-timeout', '--buffer-requests', '--buffer-responses', '--max-request-body', '--max-response-body', '--buffer-memory', '--log-request-header', '--log-response-header', '--forward-headers', '--path-prefix', '--strip-path-prefix', '--tls-certificate-path', '--tls-private-key-path', '--tls-redirect', '--tls-on-demand-url', '--tls-acme-cache-path', '--error-pages', '--writer-affinity-timeout', '--read-targets', '--reader-affinity-timeout']);
+        const known = new Set([
+          '--target',
+          '--host',
+          '--tls',
+          '--deploy-timeout',
+          '--drain-timeout',
+          '--health-check-interval',
+          '--health-check-timeout',
+          '--health-check-path',
+          '--target-timeout',
+          '--buffer-requests',
+          '--buffer-responses',
+          '--max-request-body',
+          '--max-response-body',
+          '--buffer-memory',
+          '--log-request-header',
+          '--log-response-header',
+          '--forward-headers',
+          '--path-prefix',
+          '--strip-path-prefix',
+          '--tls-certificate-path',
+          '--tls-private-key-path',
+          '--tls-redirect',
+          '--tls-on-demand-url',
+          '--tls-acme-cache-path',
+          '--error-pages',
+          '--writer-affinity-timeout',
+          '--read-targets',
+          '--reader-affinity-timeout',
+        ]);
         for (const o of opts) {
           const flag = o.split('=')[0]!;
           if (!known.has(flag)) return this.#unmodelled(io, argv, `kamal-proxy deploy option ${o}`, 1);
@@ -1157,7 +1269,7 @@ export class SimHost {
         const [host] = target.split(':');
         const c = this.#container(host!);
         await this.#wait('proxy-deploy');
-        if (!c || c.status !== 'running' || c.network !== proxy.network) {
+        if (c?.status !== 'running' || c.network !== proxy.network) {
           io.err.push(`Error: target failed to become healthy within configured timeout (30s)\n`);
           return 1;
         }
@@ -1211,7 +1323,12 @@ function labelMatch(labels: Record<string, string>, filter: string): boolean {
 }
 
 function globMatch(glob: string, s: string): boolean {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`).test(s);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '.')}$`,
+  ).test(s);
 }
 
 /** A basic regular expression (grep without -E) as a JavaScript one. */

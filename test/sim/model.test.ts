@@ -120,7 +120,13 @@ describe('what the model does not know fails loudly', () => {
   describe('over SSH', () => {
     let fleet: Fleet;
     beforeAll(async () => {
-      fleet = await Fleet.start({ hosts: 2, base: 122, dir: join(mkdtempSync(join(tmpdir(), 'sim-model-')), 'keys'), registry: simRegistry(), latencyScale: 0 });
+      fleet = await Fleet.start({
+        hosts: 2,
+        base: 122,
+        dir: join(mkdtempSync(join(tmpdir(), 'sim-model-')), 'keys'),
+        registry: simRegistry(),
+        latencyScale: 0,
+      });
     });
     afterAll(async () => fleet?.stop());
 

@@ -66,9 +66,18 @@ export function writeSimProject(dir: string, o: SimProjectOptions): string {
       o.extra ?? '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, '.kamal/secrets'), Object.entries(SIM_SECRETS).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    join(dir, '.kamal/secrets'),
+    Object.entries(SIM_SECRETS)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   const git = (...args: string[]): void => {
-    execFileSync('git', args, { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'Sim', GIT_AUTHOR_EMAIL: 'sim@example.test', GIT_COMMITTER_NAME: 'Sim', GIT_COMMITTER_EMAIL: 'sim@example.test' } });
+    execFileSync('git', args, {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { ...process.env, GIT_AUTHOR_NAME: 'Sim', GIT_AUTHOR_EMAIL: 'sim@example.test', GIT_COMMITTER_NAME: 'Sim', GIT_COMMITTER_EMAIL: 'sim@example.test' },
+    });
   };
   git('init', '-q');
   git('config', 'user.name', 'Sim');

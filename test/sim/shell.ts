@@ -168,7 +168,7 @@ function readDollar(src: string, i: number, quoted: boolean): { part: Part; end:
     const body = src.slice(i + 2, end);
     const m = /^([A-Za-z_][A-Za-z0-9_]*|[?#$!0-9])(?:(##|#|%%|%|:-|-)(.*))?$/s.exec(body);
     if (!m) throw new ShellSyntaxError(`parameter expansion \${${body}} is not modelled`);
-    const arg = m[3] !== undefined ? (tokenize(m[3]).find((t) => t.t === 'word') as { word: Word } | undefined)?.word ?? [] : undefined;
+    const arg = m[3] !== undefined ? ((tokenize(m[3]).find((t) => t.t === 'word') as { word: Word } | undefined)?.word ?? []) : undefined;
     return { part: { k: 'var', name: m[1]!, op: m[2] as '#' | undefined, arg, quoted }, end: end + 1 };
   }
   const m = /^([A-Za-z_][A-Za-z0-9_]*|[?#$!0-9])/.exec(src.slice(i + 1));
@@ -205,7 +205,7 @@ function matchClose(s: string, open: number): number {
 const KEYWORDS = new Set(['while', 'do', 'done', 'if', 'then', 'else', 'fi', '{', '}', '!', 'until', 'for', 'case', 'elif']);
 
 function keywordOf(tok: Tok | undefined): string | undefined {
-  if (!tok || tok.t !== 'word') return undefined;
+  if (tok?.t !== 'word') return undefined;
   return KEYWORDS.has(tok.raw) ? tok.raw : undefined;
 }
 
@@ -277,7 +277,7 @@ export function parse(src: string): Node {
   const redirect = (): Redirect => {
     const r = toks[p++] as { fd: number; op: Redirect['op'] };
     const target = toks[p++];
-    if (!target || target.t !== 'word') throw new ShellSyntaxError('redirection without a target');
+    if (target?.t !== 'word') throw new ShellSyntaxError('redirection without a target');
     return { fd: r.fd, op: r.op, target: target.word };
   };
 
@@ -344,7 +344,9 @@ export function parse(src: string): Node {
     }
     if (simple.words.length === 0 && simple.assigns.length === 0 && simple.redirs.length === 0) {
       const t = peek();
-      throw new ShellSyntaxError(`unexpected ${t ? (t.t === 'op' ? JSON.stringify(t.op) : t.t === 'word' ? JSON.stringify(t.raw) : 'redirection') : 'end of input'}`);
+      throw new ShellSyntaxError(
+        `unexpected ${t ? (t.t === 'op' ? JSON.stringify(t.op) : t.t === 'word' ? JSON.stringify(t.raw) : 'redirection') : 'end of input'}`,
+      );
     }
     return simple;
   };
@@ -604,7 +606,9 @@ export class Shell {
         const line = await io.stdin.line();
         if (line === undefined) return 1;
         const fields = line.trim().split(/[ \t]+/);
-        names.forEach((n, i) => env.vars.set(n, i === names.length - 1 ? fields.slice(i).join(' ') : (fields[i] ?? '')));
+        names.forEach((n, i) => {
+          env.vars.set(n, i === names.length - 1 ? fields.slice(i).join(' ') : (fields[i] ?? ''));
+        });
         return 0;
       }
       case 'echo': {
@@ -622,7 +626,9 @@ export class Shell {
           nl = false;
         }
         text = text.replace(/\\(0[0-7]{0,3}|[abfnrtv\\])/g, (_m, e: string) =>
-          e[0] === '0' ? String.fromCharCode(parseInt(e, 8) || 0) : ({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' } as Record<string, string>)[e]!,
+          e[0] === '0'
+            ? String.fromCharCode(parseInt(e, 8) || 0)
+            : ({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' } as Record<string, string>)[e]!,
         );
         io.out.push(text + (nl ? '\n' : ''));
         return 0;
@@ -703,7 +709,10 @@ export class Shell {
 }
 
 function globToRegex(glob: string): string {
-  return glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
 }
 function stripPrefix(value: string, pattern: string, longest: boolean): string {
   const re = new RegExp(`^${globToRegex(pattern)}`);

@@ -65,7 +65,10 @@ function evaluate(expr: string, data: unknown): unknown {
 function str(v: unknown): string {
   if (v === undefined || v === null) return '<no value>';
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}:${str(x)}`).join(' ')}]`;
+  if (typeof v === 'object')
+    return `map[${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k}:${str(x)}`)
+      .join(' ')}]`;
   return String(v);
 }
 

@@ -21,8 +21,12 @@ export interface BootSpan {
 export function bootSpans(records: readonly TimedCommand[], hosts: readonly string[], service = 'app', role = 'web'): BootSpan[] {
   return hosts.map((host) => {
     const mine = records.filter((r) => r.host === host);
-    const first = mine.find((r) => /Booted app version/.test(r.command) || r.command.startsWith(`docker run --detach --restart unless-stopped --name ${service}-${role}-`));
-    const last = [...mine].reverse().find((r) => r.command.startsWith(`docker exec kamal-proxy kamal-proxy deploy ${service}-${role} `) || / \| xargs docker stop/.test(r.command));
+    const first = mine.find(
+      (r) => /Booted app version/.test(r.command) || r.command.startsWith(`docker run --detach --restart unless-stopped --name ${service}-${role}-`),
+    );
+    const last = [...mine]
+      .reverse()
+      .find((r) => r.command.startsWith(`docker exec kamal-proxy kamal-proxy deploy ${service}-${role} `) || / \| xargs docker stop/.test(r.command));
     if (!first || !last || first.start === undefined || last.end === undefined) throw new Error(`no boot of ${service}-${role} on ${host}`);
     return { host, start: first.start, end: last.end };
   });
@@ -43,7 +47,9 @@ export function checkBootGroups(spans: readonly BootSpan[], limit: number, waitM
     const start = Math.min(...groups[g]!.map((s) => s.start));
     gaps.push(start - prevEnd);
     if (start < prevEnd + waitMs - toleranceMs) {
-      violations.push(`group ${g + 1} (${groups[g]!.map((s) => s.host).join(', ')}) started ${Math.round(start - prevEnd)} ms after group ${g} ended, less than boot.wait ${waitMs} ms`);
+      violations.push(
+        `group ${g + 1} (${groups[g]!.map((s) => s.host).join(', ')}) started ${Math.round(start - prevEnd)} ms after group ${g} ended, less than boot.wait ${waitMs} ms`,
+      );
     }
   }
   return { violations, gaps };
