@@ -173,10 +173,16 @@ async function kamalInstrumented(kamal: string, dir: string, info: LabInfo, vers
   const ips = new Set(hosts.map((h) => h.ip));
   let commands = 0;
   let uploads = 0;
+  // a logged command can span lines (the lock's base64 details wrap at 60 characters): join them first
+  const records: string[] = [];
   for (const line of output.split('\n')) {
-    const m = / Running .* on (\S+)\s*$/.exec(line);
+    if (/^\s*(INFO|DEBUG|WARN|ERROR)\s/.test(line) || records.length === 0) records.push(line);
+    else records[records.length - 1] += `\n${line}`;
+  }
+  for (const record of records) {
+    const m = / Running [\s\S]* on (\S+)\s*$/.exec(record);
     if (m && ips.has(m[1]!)) commands++;
-    if (/ INFO Uploading .* 100\.0%/.test(line)) uploads++;
+    if (/ INFO Uploading .* 100\.0%/.test(record)) uploads++;
   }
   const connections = after.reduce((a, n, i) => a + n - before[i]!, 0);
   return { commandsPerHost: (commands + uploads) / hosts.length, connectionsPerHost: connections / hosts.length };
