@@ -172,9 +172,16 @@ export function render(c: Command, opts: RenderOptions = {}): string {
   }
 }
 
-/** The string shown to people: every secret redacted. */
+const displayed = new WeakMap<Command, string>();
+
+/** The string shown to people: every secret redacted (worked out once per command: the log and the runner both show it). */
 export function display(c: Command): string {
-  return render(c, { redact: true });
+  let text = displayed.get(c);
+  if (text === undefined) {
+    text = render(c, { redact: true });
+    displayed.set(c, text);
+  }
+  return text;
 }
 
 /** Every secret value a command carries (for redaction of its output). */

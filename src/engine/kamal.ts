@@ -70,6 +70,19 @@ export interface CaptureOptions extends RunOptions {
   placeholder?: string;
 }
 
+/** Random bytes drawn a page at a time: a command id costs no system call of its own. */
+const idPool = { bytes: Buffer.alloc(0), at: 0 };
+
+/** SSHKit's command id: 8 random hex digits. */
+function commandId(): string {
+  if (idPool.at + 4 > idPool.bytes.length) {
+    idPool.bytes = randomBytes(4096);
+    idPool.at = 0;
+  }
+  idPool.at += 4;
+  return idPool.bytes.toString('hex', idPool.at - 4, idPool.at);
+}
+
 export class Kamal implements RunInputs, RunRecord {
   readonly config: Configuration;
   readonly runner: Runner;
@@ -226,7 +239,7 @@ export class Kamal implements RunInputs, RunRecord {
     if (!command) return { host, command: '', exitCode: 0, stdout: '', stderr: '', durationMs: 0 };
     this.stats.commands++;
     if (host !== LOCAL) this.stats.hosts.add(host);
-    const id = randomBytes(4).toString('hex');
+    const id = commandId();
     const verbosity = opts.verbosity ?? (isAuditRecord(command) ? 'debug' : 'info');
     this.reporter.command(host, display(command), id, verbosity);
     const stdin = stdinOf(command);

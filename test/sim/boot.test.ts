@@ -11,7 +11,10 @@ import { MemoryReporter } from '../../src/engine/reporter.js';
 import { Fleet } from './fleet.js';
 import { simRegistry, writeSimProject } from './project.js';
 import { BOOT_BASE, BOOT_EXTRA, BOOT_HOSTS, BOOT_SCALE } from './record-kamal.js';
-import { bootSpans, checkBootGroups, type TimedCommand } from './timeline.js';
+import { bootSpans, checkBootGroups, peakOverlap, phaseSpans, type TimedCommand } from './timeline.js';
+
+/** Each host's `docker pull` of the app. */
+const PULL: [RegExp, RegExp] = [/^docker pull registry/, /^docker pull registry/];
 
 const kamal = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/kamal-boot-limit.json'), 'utf8')) as {
   hosts: string[];
@@ -25,6 +28,8 @@ describe('boot.limit 2, boot.wait 1, max_concurrent_starts 2 on 6 hosts', () => 
     expect(violations).toEqual([]);
     expect(gaps).toHaveLength(2);
     expect(kamal.peakConcurrentStarts).toBeLessThanOrEqual(2);
+    // max_concurrent_starts bounds connection starts only: once connected, the hosts pull at the same time
+    expect(peakOverlap(phaseSpans(kamal.records, kamal.hosts, ...PULL))).toBeGreaterThan(2);
   });
 
   it("the check finds a timeline that ignores them (Kamal's, read with groups of 3)", () => {
@@ -36,7 +41,12 @@ describe('boot.limit 2, boot.wait 1, max_concurrent_starts 2 on 6 hosts', () => 
     beforeAll(async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sim-boot-'));
       fleet = await Fleet.start({ hosts: BOOT_HOSTS, base: BOOT_BASE, dir: join(dir, 'keys'), registry: simRegistry(), latencyScale: BOOT_SCALE });
-      const project = writeSimProject(join(dir, 'p'), { hosts: fleet.addresses, keyFile: fleet.keyFile, knownHostsFile: fleet.knownHostsFile, extra: BOOT_EXTRA });
+      const project = writeSimProject(join(dir, 'p'), {
+        hosts: fleet.addresses,
+        keyFile: fleet.keyFile,
+        knownHostsFile: fleet.knownHostsFile,
+        extra: BOOT_EXTRA,
+      });
       const r = await runCli(['deploy', '--skip-push', '--version', 'v1'], {
         cwd: project,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, KAMAL_ACTION_KNOWN_HOSTS: fleet.knownHostsFile },
@@ -57,6 +67,11 @@ describe('boot.limit 2, boot.wait 1, max_concurrent_starts 2 on 6 hosts', () => 
     it('starts at most 2 SSH connections at once', () => {
       expect(fleet.connections).toHaveLength(BOOT_HOSTS);
       expect(fleet.peakConcurrentStarts()).toBeLessThanOrEqual(2);
+    });
+
+    it('runs a step on every host at once, not max_concurrent_starts at a time', () => {
+      const records = fleet.hosts.flatMap((h) => h.records);
+      expect(peakOverlap(phaseSpans(records, fleet.addresses, ...PULL))).toBeGreaterThan(2);
     });
   });
 });
