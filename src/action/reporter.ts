@@ -208,6 +208,11 @@ export class ActionReporter implements Reporter {
   readonly #hidden = new Set<string>();
   readonly #debug = new Set<string>();
 
+  log(message: string, level: Level, host?: string): void {
+    if (level === 'debug' && !this.#opts.verbose) return;
+    this.#emit(this.#keyFor(host), this.#redact(message).split('\n').map((l) => formatMessage(level, l)));
+  }
+
   note(host: string, message: string): void {
     this.#emit(this.#keyFor(host), [formatMessage('info', this.#redact(message))]);
   }

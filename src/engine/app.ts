@@ -140,7 +140,7 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       const clash = await k.capture(host, app.containerIdForVersion(version), { allowFailure: true, placeholder: '' });
       if (clash) {
         const renamed = `${version}_replaced_${hex(8)}`;
-        k.say(`Renaming container ${version} to ${renamed} as already deployed on ${host}`);
+        k.log(`Renaming container ${version} to ${renamed} as already deployed on ${host}`, 'info', host);
         await audit(`Renaming container ${version} to ${renamed}`);
         await k.exec(host, app.renameContainer({ version, newVersion: renamed }));
       }
@@ -153,17 +153,17 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
 
       if (!gatekeeper) {
         // a dry run boots nothing and checks no health: it says what the rollout would wait for
-        if (k.dryRun) k.say(`Would wait for the first ${k.primaryRole?.name} container before starting ${role.name} on ${host}`);
-        else k.say(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`);
+        if (k.dryRun) k.log(`Would wait for the first ${k.primaryRole?.name} container before starting ${role.name} on ${host}`, 'info', host);
+        else k.log(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`, 'info', host);
         try {
           await barrier.wait();
         } catch (e) {
           if (e instanceof BarrierClosedError) {
-            k.say(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`);
+            k.log(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`, 'info', host);
           }
           throw e;
         }
-        if (!k.dryRun) k.say(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`);
+        if (!k.dryRun) k.log(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`, 'info', host);
       }
 
       try {
@@ -171,21 +171,21 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
       } catch (e) {
         const closed = gatekeeper && barrier.close();
         if (closed && !k.signal?.aborted) {
-          k.say(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'error');
+          k.log(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'info', host);
         }
         // the barrier's host reads the logs with Kamal's close_barrier command (whole logs); others only their tail
         record.logs = await containerLogs(k, host, role, version, closed ? undefined : 20);
         // Kamal's close_barrier also shows the container's health log
         if (closed && !k.dryRun) {
           const health = await k.capture(host, app.containerHealthLog({ version }), { allowFailure: true }).catch(() => '');
-          if (health) k.say(health, 'error');
+          if (health) k.log(health, 'error', host);
         }
         await k.exec(host, app.stop({ version }), { allowFailure: true }).catch(() => undefined);
         throw withLogs(e, host, role, record.logs);
       }
 
       if (gatekeeper && barrier.open() && !k.dryRun) {
-        k.say(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`);
+        k.log(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`, 'info', host);
       }
 
       if (oldVersion && oldVersion !== version) {
@@ -239,10 +239,10 @@ async function startNewVersion(
       await unlessCancelled(k.exec(host, app.deploy({ target: endpoint })), k.signal).catch((e: unknown) => explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e));
       setPhase(k, record, 'switched');
     } else {
-      await waitForHealthy(k, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));
+      await waitForHealthy(k, host, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));
     }
   } catch (e) {
-    if (!k.signal?.aborted) k.say(`Failed to boot ${role.name} on ${host}`, 'error');
+    if (!k.signal?.aborted) k.log(`Failed to boot ${role.name} on ${host}`, 'error', host);
     throw e;
   }
 }
@@ -264,14 +264,14 @@ function knownRunningVersion(k: Kamal, host: string, role: Role, renamed: string
 }
 
 /** Kamal::Cli::Healthcheck::Poller for roles without a proxy. */
-async function waitForHealthy(k: Kamal, status: () => Promise<string>): Promise<void> {
+async function waitForHealthy(k: Kamal, host: string, status: () => Promise<string>): Promise<void> {
   const timeoutAt = k.now() + k.config.deployTimeout * 1000;
   const readinessDelay = k.config.readinessDelay;
   let attempt = 1;
   for (;;) {
     let s = await status();
     if (s === 'running' && readinessDelay > 0 && !k.dryRun) {
-      k.say(`Container is running, waiting for readiness delay of ${readinessDelay} seconds`);
+      k.log(`Container is running, waiting for readiness delay of ${readinessDelay} seconds`, 'info', host);
       await sleep(readinessDelay * 1000, k.signal);
       s = await status();
     }
@@ -281,7 +281,7 @@ async function waitForHealthy(k: Kamal, status: () => Promise<string>): Promise<
     await sleep(Math.min(attempt * 1000, left), k.signal);
     attempt++;
   }
-  if (!k.dryRun) k.say('Container is healthy!');
+  if (!k.dryRun) k.log('Container is healthy!', 'info', host);
 }
 
 async function containerLogs(k: Kamal, host: string, role: Role, version: string, lines: number | undefined): Promise<string | undefined> {
@@ -335,7 +335,7 @@ async function assets(k: Kamal, host: string, role: Role): Promise<void> {
 
 async function sslCertificates(k: Kamal, host: string, role: Role): Promise<void> {
   if (!(role.runningProxy && role.proxy?.customSslCertificate)) return;
-  k.say(`Writing SSL certificates for ${role.name} on ${host}`);
+  k.log(`Writing SSL certificates for ${role.name} on ${host}`, 'info', host);
   const app = k.cmds.app(role, host);
   await k.exec(host, app.createSslDirectory());
   const cert = role.proxy.certificatePemContent;

@@ -353,6 +353,15 @@ export class Kamal implements RunInputs, RunRecord {
     this.reporter.say(message, level);
   }
 
+  /**
+   * A line of the SSHKit log about `host` (Kamal's `info` and `error` inside `on`, printed as
+   * `  INFO message`); said where the reporter writes no log lines.
+   */
+  log(message: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info', host?: string): void {
+    if (this.reporter.log) this.reporter.log(message, level, host);
+    else this.reporter.say(message, level);
+  }
+
   /** A timed step of the rollout timeline. */
   async step<T>(name: string, fn: () => Promise<T>, where: { host?: string; role?: string } = {}): Promise<T> {
     const entry: TimelineEntry = { step: name, ...where, startedAt: this.now() };

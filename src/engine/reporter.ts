@@ -32,6 +32,8 @@ export interface Reporter {
   commandEnd?(host: string, id: string, exitCode: number, seconds: number): void;
   /** A line about a host that is not a command (`Uploading PATH 100.0%`, as SSHKit logs an upload). */
   note?(host: string, message: string): void;
+  /** A message in SSHKit's log format (`  INFO message`), about `host` when given (Kamal's `info` inside `on`). */
+  log?(message: string, level: Level, host?: string): void;
   /** Raw stdout (for --raw and plan output). */
   write(text: string): void;
 }
@@ -65,6 +67,11 @@ export class MemoryReporter implements Reporter {
   }
   note(host: string, message: string): void {
     this.inner?.note?.(host, message);
+  }
+  log(message: string, level: Level, host?: string): void {
+    this.messages.push({ level, message });
+    if (this.inner?.log) this.inner.log(message, level, host);
+    else this.inner?.say(message, level);
   }
   write(text: string): void {
     this.text += text;

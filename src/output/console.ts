@@ -122,6 +122,10 @@ export class TerminalReporter implements Reporter {
     this.#log(level, commandExitMessage(seconds, exitCode, this.#paint), id);
   }
 
+  log(message: string, level: Level): void {
+    this.#log(level, message);
+  }
+
   note(_host: string, message: string): void {
     if (this.#opts.commands === false) return;
     this.#log('info', message);

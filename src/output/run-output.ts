@@ -228,12 +228,12 @@ class LoggingRunner implements Runner {
 class OutputReporter implements Reporter {
   constructor(
     private readonly inner: Reporter,
-    private readonly log: RunOutput,
+    private readonly output: RunOutput,
   ) {}
 
   say(message: string, level?: Level): void {
     this.inner.say(message, level);
-    this.log.say(message);
+    this.output.say(message);
   }
   hostOutput(host: string, output: string, type?: string): void {
     this.inner.hostOutput(host, output, type);
@@ -249,6 +249,12 @@ class OutputReporter implements Reporter {
   }
   note(host: string, message: string): void {
     this.inner.note?.(host, message);
+  }
+  log(message: string, level: Level, host?: string): void {
+    if (this.inner.log) this.inner.log(message, level, host);
+    else this.inner.say(message, level);
+    // SSHKit writes these lines to its loggers whatever they say about the terminal
+    this.output.message(level, message, { host });
   }
   write(text: string): void {
     this.inner.write(text);

@@ -209,6 +209,24 @@ describe('ActionReporter', () => {
     }
   });
 
+  it("Kamal's info and error lines inside `on` go to their host's step group in SSHKit's format", () => {
+    const s = sink();
+    const timeline: TimelineEntry[] = [{ step: 'boot web', host: 'h1', role: 'web', startedAt: 0 }];
+    const r = new ActionReporter({ sink: s, redact: (t) => t.replaceAll('pw123', '[REDACTED]') });
+    r.attach(timeline);
+    r.log('Renaming container v1 to v1_replaced_ab as already deployed on h1', 'info', 'h1');
+    r.log('Failed to boot web on h1: pw123', 'error', 'h1');
+    r.log('hidden', 'debug', 'h1');
+    timeline[0]!.finishedAt = 1;
+    r.close();
+    expect(s.log).toEqual([
+      '::group::boot web on h1',
+      '  INFO Renaming container v1 to v1_replaced_ab as already deployed on h1',
+      ' ERROR Failed to boot web on h1: [REDACTED]',
+      '::endgroup::',
+    ]);
+  });
+
   it('tells about each command before printing it (local docker login detection)', () => {
     const seen: string[] = [];
     const r = new ActionReporter({ sink: sink(), onCommand: (h, c) => seen.push(`${h}: ${c}`) });

@@ -173,6 +173,18 @@ describe('verbosity, as Kamal: -v debug, -q error', () => {
     }
   });
 
+  it("Kamal's info and error inside `on` are SSHKit log lines; -q keeps only errors", () => {
+    for (const verbosity of ['info', 'error'] as const) {
+      const { r, lines } = terminal(verbosity);
+      r.log('First web container is healthy on vm1, booting any other roles', 'info', 'vm1');
+      r.log('Failed to boot web on vm2', 'error', 'vm2');
+      r.log('details', 'debug', 'vm2');
+      expect(lines.out, verbosity).toBe(
+        verbosity === 'info' ? '  INFO First web container is healthy on vm1, booting any other roles\n ERROR Failed to boot web on vm2\n' : ' ERROR Failed to boot web on vm2\n',
+      );
+    }
+  });
+
   it('-q wins over -v', () => {
     expect(verbosityOf({ verbose: true, quiet: true })).toBe('error');
     expect(verbosityOf({ verbose: true })).toBe('debug');
