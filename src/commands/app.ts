@@ -55,17 +55,18 @@ export class App extends Base {
     this.host = opts.host;
   }
 
-  private get r(): Role {
+  /** The role, for the commands that act on one. */
+  private get requiredRole(): Role {
     if (!this.role) throw new Error('This command needs a role');
     return this.role;
   }
 
   containerName(version?: string): string {
-    return this.r.containerName(version);
+    return this.requiredRole.containerName(version);
   }
 
   run(opts: { hostname?: string } = {}): SimpleCommand {
-    const role = this.r;
+    const role = this.requiredRole;
     const name = this.containerName();
     return docker(
       'run',
@@ -106,7 +107,7 @@ export class App extends Base {
   stop(opts: { version?: string } = {}): Command {
     return pipe(
       opts.version !== undefined ? this.containerIdForVersion(opts.version) : this.currentRunningContainerId(),
-      xargsOf(docker('stop', this.r.stopArgs())),
+      xargsOf(docker('stop', this.requiredRole.stopArgs())),
     );
   }
 
@@ -131,13 +132,13 @@ export class App extends Base {
   }
 
   ensureEnvDirectory(): SimpleCommand {
-    return this.makeDirectory(this.r.envDirectory);
+    return this.makeDirectory(this.requiredRole.envDirectory);
   }
 
   // --- assets ---
 
   extractAssets(): Command {
-    const role = this.r;
+    const role = this.requiredRole;
     const assetContainer = `${role.containerPrefix}-assets`;
     return combine(
       this.makeDirectory(role.assetExtractedDirectory()),
@@ -149,7 +150,7 @@ export class App extends Base {
   }
 
   syncAssetVolumes(opts: { oldVersion?: string | number } = {}): Command {
-    const role = this.r;
+    const role = this.requiredRole;
     const newExtracted = role.assetExtractedDirectory(this.config.version);
     const newVolume = role.assetVolume()!.hostPath;
     const commands: Command[] = [this.makeDirectory(newVolume), copyContents(newExtracted, newVolume)];
@@ -164,7 +165,7 @@ export class App extends Base {
   }
 
   cleanUpAssets(): Command {
-    const role = this.r;
+    const role = this.requiredRole;
     return chain(this.findAndRemoveOlderSiblings(role.assetExtractedDirectory()), this.findAndRemoveOlderSiblings(role.assetVolumeDirectory()));
   }
 
@@ -175,7 +176,7 @@ export class App extends Base {
       '-maxdepth',
       '1',
       '-name',
-      `${this.r.name}-*`,
+      `${this.requiredRole.name}-*`,
       raw('!'),
       '-name',
       posix.basename(path),
@@ -253,7 +254,7 @@ export class App extends Base {
   }
 
   executeInNewContainer(command: CommandWords, opts: ExecOptions & { detach?: boolean; execId?: string } = {}): SimpleCommand {
-    const role = this.r;
+    const role = this.requiredRole;
     return docker(
       'run',
       opts.interactive ? dockerInteractiveArgs(opts.tty ?? false) : null,
@@ -284,7 +285,7 @@ export class App extends Base {
   }
 
   private containerNameForExec(execId?: string): string {
-    return [this.r.containerPrefix, 'exec', this.config.version, execId ?? randomBytes(3).toString('hex')].join('-');
+    return [this.requiredRole.containerPrefix, 'exec', this.config.version, execId ?? randomBytes(3).toString('hex')].join('-');
   }
 
   // --- images ---
@@ -352,20 +353,20 @@ export class App extends Base {
   // --- proxy ---
 
   deploy(opts: { target: string }): SimpleCommand {
-    const role = this.r;
+    const role = this.requiredRole;
     return this.proxyExec('deploy', role.containerPrefix, role.proxy!.deployCommandArgs({ target: opts.target }));
   }
 
   remove(): SimpleCommand {
-    return this.proxyExec('remove', this.r.containerPrefix);
+    return this.proxyExec('remove', this.requiredRole.containerPrefix);
   }
 
   live(): SimpleCommand {
-    return this.proxyExec('resume', this.r.containerPrefix);
+    return this.proxyExec('resume', this.requiredRole.containerPrefix);
   }
 
   maintenance(opts: { drainTimeout?: number | string; message?: string } = {}): SimpleCommand {
-    const role = this.r;
+    const role = this.requiredRole;
     return this.proxyExec('stop', role.containerPrefix, role.proxy!.stopCommandArgs(opts));
   }
 
@@ -374,7 +375,7 @@ export class App extends Base {
   }
 
   createSslDirectory(): SimpleCommand {
-    return this.makeDirectory(posix.join(this.config.proxyBoot.tlsDirectory, this.r.name));
+    return this.makeDirectory(posix.join(this.config.proxyBoot.tlsDirectory, this.requiredRole.name));
   }
 
   private proxyExec(...command: WordInput[]): SimpleCommand {
@@ -411,7 +412,7 @@ export class App extends Base {
 
   private extractVersionFromName(): SimpleCommand {
     // Extract the version from "service-role-destination-version"
-    return cmd(raw('while read line; do echo'), cat(raw('${line#'), `${this.r.containerPrefix}-`, raw('}; done')));
+    return cmd(raw('while read line; do echo'), cat(raw('${line#'), `${this.requiredRole.containerPrefix}-`, raw('}; done')));
   }
 
   private containerFilters(statuses?: readonly string[]): string[] {

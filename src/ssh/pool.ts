@@ -200,7 +200,7 @@ export class SshPool implements Runner {
     const conns = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     // targets first, then the jump hosts they tunnel through, innermost hop first
     conns.sort((a, b) => b.depth - a.depth);
-    for (const c of conns) await endConn(c);
+    for (const conn of conns) await endConn(conn);
   }
 
   // ---------------------------------------------------------------- connections
@@ -210,12 +210,20 @@ export class SshPool implements Runner {
     let hops: Hop[];
     let route: Route;
     try {
-      const o = this.options;
+      const options = this.options;
       const resolved = resolveHost(
         host,
-        { user: o.user, port: o.port, keys: o.keys, keysOnly: o.keysOnly, proxy: o.proxy, proxyCommand: o.proxyCommand, connectTimeoutMs: o.connectTimeoutMs },
-        o.hostConfig ?? (() => ({})),
-        { localUser: o.localUser ?? localUserName() },
+        {
+          user: options.user,
+          port: options.port,
+          keys: options.keys,
+          keysOnly: options.keysOnly,
+          proxy: options.proxy,
+          proxyCommand: options.proxyCommand,
+          connectTimeoutMs: options.connectTimeoutMs,
+        },
+        options.hostConfig ?? (() => ({})),
+        { localUser: options.localUser ?? localUserName() },
       );
       target = resolved.target;
       hops = resolved.jumps;

@@ -54,15 +54,15 @@ export class RecordingRunner implements Runner {
     this.transcript.push(opts.env && Object.keys(opts.env).length > 0 ? { host, command: shown, env: { ...opts.env } } : { host, command: shown });
     if (opts.signal?.aborted) throw new CommandAbortedError(host, shown, { cause: opts.signal.reason });
     if (this.delayMs > 0) await sleep(this.delayMs, opts.signal, () => new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
-    const r = this.respond(host, render(command)) ?? {};
+    const response = this.respond(host, render(command)) ?? {};
     const secrets = secretsOf(command).map((s) => s.reveal());
     const clean = (s: string): string => (secrets.length ? redactText(s, secrets) : s);
     const result: RunResult = {
       host,
       command: shown,
-      exitCode: r.exitCode ?? 0,
-      stdout: clean(r.stdout ?? ''),
-      stderr: clean(r.stderr ?? ''),
+      exitCode: response.exitCode ?? 0,
+      stdout: clean(response.stdout ?? ''),
+      stderr: clean(response.stderr ?? ''),
       durationMs: this.delayMs,
     };
     if (result.stdout) opts.onStdout?.(result.stdout);
@@ -76,9 +76,9 @@ export class RecordingRunner implements Runner {
     const shown = `upload ${remotePath}${opts.mode ? ` (mode ${opts.mode})` : ''}`;
     this.transcript.push({ host, command: shown, upload: { path: remotePath, mode: opts.mode, bytes: buf.length } });
     if (this.delayMs > 0) await sleep(this.delayMs);
-    const r = this.respond(host, shown) ?? {};
-    if ((r.exitCode ?? 0) !== 0) {
-      throw new CommandFailedError({ host, command: shown, exitCode: r.exitCode!, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
+    const response = this.respond(host, shown) ?? {};
+    if ((response.exitCode ?? 0) !== 0) {
+      throw new CommandFailedError({ host, command: shown, exitCode: response.exitCode!, stdout: response.stdout ?? '', stderr: response.stderr ?? '' });
     }
     this.files.set(`${host}:${remotePath}`, { content: buf, mode: opts.mode });
   }
@@ -87,8 +87,8 @@ export class RecordingRunner implements Runner {
   async forwardRemotePort(host: string, port: number): Promise<() => Promise<void>> {
     const shown = `forward 127.0.0.1:${port} to localhost:${port}`;
     this.transcript.push({ host, command: shown });
-    const r = this.respond(host, shown) ?? {};
-    if ((r.exitCode ?? 0) !== 0) throw new CommandFailedError({ host, command: shown, exitCode: r.exitCode!, stdout: '', stderr: r.stderr ?? '' });
+    const response = this.respond(host, shown) ?? {};
+    if ((response.exitCode ?? 0) !== 0) throw new CommandFailedError({ host, command: shown, exitCode: response.exitCode!, stdout: '', stderr: response.stderr ?? '' });
     return async () => void this.transcript.push({ host, command: `unforward 127.0.0.1:${port}` });
   }
 
