@@ -12,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeSimProject } from '../test/sim/project.js';
+import { type BootSpan, bootSpans, checkBootGroups } from '../test/sim/timeline.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -179,15 +180,10 @@ function machineBusyMs(): number {
 
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-/** Per host: when its boot (docker run of the app to the stop of the old container) started and ended, relative to the deploy's first command. */
-function bootSpans(row: Row): { host: string; start: number; end: number }[] {
+/** Per host: when its boot ran (see test/sim/timeline.ts), relative to the deploy's first command. */
+function bootTimeline(row: Row): BootSpan[] {
   const t0 = Math.min(...row.timeline.map((r) => r.start));
-  return row.addresses.map((host) => {
-    const mine = row.timeline.filter((r) => r.host === host);
-    const run = mine.find((r) => /^docker run .*--name app-web-/.test(r.command));
-    const end = [...mine].reverse().find((r) => /kamal-proxy deploy|xargs docker stop/.test(r.command));
-    return { host, start: (run?.start ?? Number.NaN) - t0, end: (end?.end ?? Number.NaN) - t0 };
-  });
+  return bootSpans(row.timeline, row.addresses).map((s) => ({ ...s, start: s.start - t0, end: s.end - t0 }));
 }
 
 export async function main(): Promise<void> {
@@ -241,9 +237,16 @@ export async function main(): Promise<void> {
   if (process.argv.includes('--timeline')) {
     for (const r of rows) {
       process.stdout.write(
-        `\nboot timeline, ${r.tool}, ${r.hosts} hosts (ms from the deploy's first command: docker run of the app .. old container stopped)\n`,
+        `\nboot timeline, ${r.tool}, ${r.hosts} hosts (ms from the deploy's first command: "Booted" audit line .. kamal-proxy deploy or old container stopped)\n`,
       );
-      for (const s of bootSpans(r)) process.stdout.write(`  ${s.host.padEnd(14)} ${s.start.toFixed(0).padStart(7)} .. ${s.end.toFixed(0).padStart(7)}\n`);
+      const spans = bootTimeline(r);
+      for (const s of spans) process.stdout.write(`  ${s.host.padEnd(14)} ${s.start.toFixed(0).padStart(7)} .. ${s.end.toFixed(0).padStart(7)}\n`);
+      if (bootLimit) {
+        const { violations, gaps } = checkBootGroups(spans, Number(bootLimit), Number(bootWait ?? 0) * 1000);
+        process.stdout.write(
+          `  groups of ${bootLimit}: ${gaps.map((g) => `${g.toFixed(0)} ms`).join(', ')} between groups; ${violations.length ? violations.join('; ') : `each group after the last one ended, boot.wait ${bootWait ?? 0} s apart`}\n`,
+        );
+      }
     }
   }
 }
