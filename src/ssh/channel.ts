@@ -4,6 +4,7 @@
  * A channel the server refuses lowers the connection's channel limit and is tried again.
  */
 import { constants as osConstants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, ClientChannel } from 'ssh2';
 import {
   CommandAbortedError,
@@ -70,7 +71,7 @@ export async function execOnConnection(
           keeper.debug?.(`${host} refused a session channel; limiting this connection to ${limit} concurrent channels for now`);
           conn.sessions.setLimit(limit);
         }
-        await delay(Math.min(20 * 2 ** attempt, 500), signal).catch(() => undefined);
+        await sleep(Math.min(20 * 2 ** attempt, 500), undefined, { signal }).catch(() => undefined);
         continue;
       }
       if (conn.closed) {
@@ -229,18 +230,4 @@ function openExec(
 
 function isChannelOpenFailure(e: unknown): boolean {
   return e instanceof Error && /Channel open failure/i.test(e.message);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
