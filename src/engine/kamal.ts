@@ -316,12 +316,14 @@ export class Kamal implements RunInputs, RunRecord {
     }
   }
 
-  /** Runs `fn` on each host in parallel (SSHKit's `on(hosts)`), at most max_concurrent_starts at once. */
+  /**
+   * Runs `fn` on every host at once (SSHKit's parallel `on(hosts)`: a thread per host).
+   * max_concurrent_starts bounds only the SSH connections being started at the same time (the pool).
+   */
   async on(hosts: string | readonly string[], fn: (host: string) => Promise<void>): Promise<void> {
     const list = typeof hosts === 'string' ? [hosts] : [...hosts];
     await this.preConnect();
-    const limit = this.config.sshkit.maxConcurrentStarts ?? 30;
-    await eachLimited(list, limit, async (host) => {
+    await eachLimited(list, list.length, async (host) => {
       throwIfCancelled(this.signal);
       await fn(host);
     });
