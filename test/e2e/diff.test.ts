@@ -3,11 +3,15 @@
  * clear key, a changed secret and version v2 are reported, exactly those, and no host is touched
  * (containers, env files, the audit log and every file under .kamal, kamal-proxy's state).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kamal, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
 import type { DiffReport } from '../../src/engine/diff.js';
+import { MAIN, inputEnv, printedForms, readFileCommands, runNode, runnerView } from '../unit/action/runner-log.js';
 
 const HOST = 'diff.lab.test';
 const OLD_SECRET = 'old-s3cret-"value"/with+chars';
@@ -200,6 +204,82 @@ describe('diff against the lab', () => {
     ]);
     expect(hosts.map(snapshot)).toEqual(before);
   }, 120_000);
+
+  it('the action bundle run as a runner runs it: summary, outputs, one pull request comment, no secret anywhere, no host touched', async () => {
+    writeFileSync(join(dir, 'config/deploy.yml'), config(web(), V2_ENV).replace(/^/, readDeployPreamble(dir)));
+    // the REST API of the pull request's comments
+    const requests: { method: string; path: string; body: string }[] = [];
+    const api = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        requests.push({ method: req.method!, path: req.url!, body });
+        res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+        res.end(req.method === 'GET' ? '[]' : JSON.stringify({ id: 901 }));
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const step = mkdtempSync(join(tmpdir(), 'diff-action-'));
+    const files = { GITHUB_OUTPUT: join(step, 'output'), GITHUB_STATE: join(step, 'state'), GITHUB_STEP_SUMMARY: join(step, 'summary'), GITHUB_EVENT_PATH: join(step, 'event.json') };
+    for (const f of Object.values(files)) writeFileSync(f, '');
+    writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 5 } }));
+    const l = lab();
+    const token = 'ghs_diffTokenValue123456';
+    const before = web().map(snapshot);
+    const run = await runNode(MAIN, {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: dir,
+      GITHUB_REPOSITORY: 'acme/shop',
+      GITHUB_SHA: 'abc123',
+      GITHUB_RUN_ID: '77',
+      GITHUB_SERVER_URL: 'https://github.example',
+      GITHUB_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+      RUNNER_TEMP: step,
+      ...files,
+      ...inputEnv({
+        command: 'diff',
+        version: 'v2',
+        'comment-on-pr': 'true',
+        'github-token': token,
+        'ssh-private-key': readFileSync(l.ssh.key, 'utf8'),
+        'ssh-known-hosts': readFileSync(l.ssh.knownHosts, 'utf8'),
+        secrets: JSON.stringify({ KAMAL_REGISTRY_PASSWORD: l.registry.password, SECRET_TOKEN: NEW_SECRET }),
+      }),
+    });
+    await new Promise<void>((r) => api.close(() => r()));
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const outputs = readFileCommands(files.GITHUB_OUTPUT);
+    expect(outputs.changed).toBe('true');
+    expect(outputs.version).toBe('v2');
+    const report = JSON.parse(outputs.report!) as DiffReport;
+    expect(report.roles.map((r) => [r.host, r.runningVersion, r.version, r.env])).toEqual(
+      web().map((h) => [
+        h.ip,
+        'v1',
+        'v2',
+        [
+          { key: 'NEW_KEY', change: 'added', to: 'added-value' },
+          { key: 'GREETING', change: 'changed', to: 'bonjour' },
+          { key: 'SECRET_TOKEN', change: 'changed', secret: true },
+        ],
+      ]),
+    );
+    const summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8');
+    expect(summary).toContain(`| web | ${web()[0]!.ip} | v1 | v2 | image, env 3 |`);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /repos/acme/shop/issues/5/comments?per_page=100', 'POST /repos/acme/shop/issues/5/comments']);
+    const comment = JSON.parse(requests[1]!.body) as { body: string };
+    expect(comment.body.startsWith('<!-- kamal-action diff app -->\n### kamal-action diff')).toBe(true);
+    // the log as the runner shows it: text lines and the commands it acts on, the masks aside
+    const view = runnerView(run.stdout);
+    expect(view.commands.filter((c) => c.name === 'add-mask').map((c) => c.value)).toContain(NEW_SECRET);
+    const log = [...view.text, ...view.commands.filter((c) => c.name !== 'add-mask').map((c) => c.value)].join('\n');
+    const everything = [log, readFileSync(files.GITHUB_OUTPUT, 'utf8'), summary, comment.body].join('\n');
+    for (const s of [OLD_SECRET, NEW_SECRET, token].flatMap(printedForms)) expect(everything).not.toContain(s);
+    expect(web().map(snapshot)).toEqual(before);
+  }, 180_000);
 });
 
 /** The service/image/registry/ssh/builder lines makeProject wrote before the servers section. */
