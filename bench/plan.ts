@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliEntry } from '../src/cli/kamal-shim.js';
+import { cliEntry } from '../src/exec/kamal-shim.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { findOnPath, isShim, writeShims, type CliEntry, type ShimSettings } from '../cli/kamal-shim.js';
+import { findOnPath, isShim, writeShims, type CliEntry, type ShimSettings } from '../exec/kamal-shim.js';
 import type { ActionCore } from './core.js';
 import type { Inputs } from './inputs.js';
 import type { SshFiles } from './ssh-files.js';

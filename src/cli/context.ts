@@ -13,7 +13,7 @@ import { LocalRunner } from '../exec/local.js';
 import type { Runner } from '../exec/types.js';
 import { sshPoolFor } from './ssh-options.js';
 import { runOutputFor } from '../output/run-output.js';
-import { KamalShim, SHIM_ENV, shimSettings } from './kamal-shim.js';
+import { KamalShim, SHIM_ENV, shimSettings } from '../exec/kamal-shim.js';
 
 export interface ContextOptions extends GlobalOptions {
   /** Record commands instead of running them. */

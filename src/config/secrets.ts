@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Secret, redactText, type SecretStore } from '../secret.js';
 import { chomp, shellsplit } from './ruby.js';
-import { KamalShim, pathWith } from '../cli/kamal-shim.js';
+import { KamalShim, pathWith } from '../exec/kamal-shim.js';
 import { inlineSecretsCommand as runInlineSecretsCommand } from '../secrets/inline.js';
 import { RubyError } from '../secrets/adapters/ruby.js';
 import type { VendorRunner } from '../secrets/adapters/types.js';

@@ -11,7 +11,7 @@ import { UnsafeFileError, assertRegularFile } from '../fs-safe.js';
 import { join } from 'node:path';
 import { LOCAL, CommandFailedError } from '../exec/types.js';
 import type { Kamal } from './kamal.js';
-import { pathWith } from '../cli/kamal-shim.js';
+import { pathWith } from '../exec/kamal-shim.js';
 
 export interface HookOptions {
   /** Secret values given to pre-/post-deploy hooks (Kamal merges config.secrets). */

@@ -27,7 +27,7 @@ export interface RunInputs {
   onUndoChange?: (pending: PendingUndo[]) => void;
   /** The run's log for `output:` (file, OTel), when configured (src/output/run-output.ts). */
   output?: RunLog;
-  /** Our `kamal` for hooks and secrets shells; its folder is removed when the run ends (src/cli/kamal-shim.ts). */
+  /** Our `kamal` for hooks and secrets shells; its folder is removed when the run ends (src/exec/kamal-shim.ts). */
   kamalShim?: { dispose(): void };
 }
 

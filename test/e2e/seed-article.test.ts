@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEntry } from '../../src/cli/kamal-shim.js';
+import { cliEntry } from '../../src/exec/kamal-shim.js';
 import { ensureArticleLab, httpGet as labHttp, waitFor, type ArticleLabInfo } from '../lab/lab.js';
 import { httpGet, kamal, lab, labProxyYaml, onHost, ROOT, Traffic, type KamalRun, type LabHost } from './helpers.js';
 

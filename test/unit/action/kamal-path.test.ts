@@ -10,7 +10,7 @@ import * as ours from '../../../src/action/workflow-commands.js';
 import { addKamalToPath, laterStepSettings } from '../../../src/action/kamal-path.js';
 import { getInputs } from '../../../src/action/inputs.js';
 import { runMain } from '../../../src/action/run-main.js';
-import { writeShims, type CliEntry } from '../../../src/cli/kamal-shim.js';
+import { writeShims, type CliEntry } from '../../../src/exec/kamal-shim.js';
 import type { CliResult } from '../../../src/cli/run.js';
 import { RecordingCore, fakeKamal } from './fakes.js';
 

@@ -17,7 +17,7 @@ import {
   shimSettings,
   writeShims,
   type CliEntry,
-} from '../../../src/cli/kamal-shim.js';
+} from '../../../src/exec/kamal-shim.js';
 import { runCli } from '../../../src/cli/run.js';
 import { RecordingRunner } from '../../../test/support/recording.js';
 import { MemoryReporter } from '../../../src/engine/reporter.js';
@@ -36,7 +36,7 @@ const printer: CliEntry = { command: '/bin/sh', args: [PRINTER] };
 
 describe('cliEntry', () => {
   it.each<[string, string, CliEntry]>([
-    ['from source: main.ts through tsx', '/repo/src/cli/kamal-shim.ts', { command: '/node', args: ['--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '/repo/src/cli/main.ts'] }],
+    ['from source: main.ts through tsx', '/repo/src/exec/kamal-shim.ts', { command: '/node', args: ['--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '/repo/src/cli/main.ts'] }],
     ['the CLI bundle', '/action/dist/cli/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
     ["the action's bundle runs the CLI bundle", '/action/dist/action/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
   ])('%s', (_n, file, entry) => {

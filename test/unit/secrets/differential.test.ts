@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliEntry } from '../../../src/cli/kamal-shim.js';
+import { cliEntry } from '../../../src/exec/kamal-shim.js';
 import { KAMAL_ACTION_VERSION, KAMAL_COMPAT_VERSION } from '../../../src/version.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { quote } from '../shell.js';
-import { findOnPath } from '../exec/path-search.js';
+import { findOnPath } from './path-search.js';
 
 export { findOnPath };
 
@@ -49,7 +49,7 @@ export function cliEntry(moduleFile: string = fileURLToPath(import.meta.url), ex
   if (moduleFile.endsWith('.ts')) {
     const src = dirname(moduleFile);
     const loader = join(dirname(dirname(src)), 'node_modules', 'tsx', 'dist', 'loader.mjs');
-    return { command: execPath, args: ['--import', pathToFileURL(loader).href, join(src, 'main.ts')] };
+    return { command: execPath, args: ['--import', pathToFileURL(loader).href, join(dirname(src), 'cli', 'main.ts')] };
   }
   return { command: execPath, args: [join(dirname(dirname(moduleFile)), 'cli', 'index.js')] };
 }
