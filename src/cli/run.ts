@@ -2,6 +2,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import type { Reporter } from '../engine/reporter.js';
 import { terminalReporter } from '../output/console.js';
+import { thorColour, wantsColour } from '../output/format.js';
 import { PlanRunner, type PlannedStep } from '../exec/plan-runner.js';
 import type { Kamal } from '../engine/kamal.js';
 import { CancelledError, isCancellation, type PendingUndo } from '../engine/cancel.js';
@@ -151,7 +152,11 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
     const error = isCancellation(e) ? cancelReason(deps.signal, e) : e;
     // An interactive command's own exit status is the run's, without a message (Kamal exec's ssh).
     if (error instanceof InteractiveExitError) return { exitCode: error.exitCode, error, kamal };
-    if (!deps.reportsErrors) err(`${formatError(error, kamal?.secrets)}\n`);
+    if (!deps.reportsErrors) {
+      const text = formatError(error, kamal?.secrets);
+      // red on a terminal, as Kamal prints its errors (not with NO_COLOR)
+      err(`${!deps.err && wantsColour(process.stderr, env) ? thorColour(text, 'red') : text}\n`);
+    }
     const cancelled = error instanceof CancelledError || deps.signal?.aborted === true;
     // boots a cancel could not undo: the command that finishes the undo
     const left = cancelled && kamal && !kamal.dryRun ? pendingUndo(kamal) : [];

@@ -122,7 +122,7 @@ export class TerminalReporter implements Reporter {
     this.#log(level, commandExitMessage(seconds, exitCode, this.#paint), id);
   }
 
-  log(message: string, level: Level): void {
+  log(message: string, level: Level, _host?: string): void {
     this.#log(level, message);
   }
 
