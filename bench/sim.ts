@@ -1,4 +1,4 @@
-// `npm run bench -- --sim 1,10,100,500 [--vs KAMAL] [--scale 1] [--boot-limit N --boot-wait S] [--max-starts N] [--timeline]`
+// `npm run bench -- --sim 1,10,100,500 [--vs KAMAL [--no-ours]] [--scale 1] [--boot-limit N --boot-wait S] [--max-starts N] [--timeline]`
 // Deploys to a simulated fleet (test/sim: SSH servers on 127.0.x.y:22 answering from a model of
 // Docker and kamal-proxy, with the latencies the lab measures) at fleet sizes the lab cannot hold.
 // For each size and each tool: a fresh fleet in its own process, a first deploy (v1: proxy boot,
@@ -75,10 +75,13 @@ async function timed(argv: string[], cwd: string, env: Record<string, string | u
   const started = performance.now();
   let stderr = '';
   const code = await new Promise<number>((resolve) => {
-    const child = spawn('/usr/bin/time', ['-o', out, '-f', '%U %S %M', ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.on('data', (d: Buffer) => {
+    const child = spawn('/usr/bin/time', ['-o', out, '-f', '%U %S %M', ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // the tail of both streams, for the error when the deploy fails (Kamal prints its errors on stdout)
+    const keep = (d: Buffer): void => {
       stderr = (stderr + d.toString()).slice(-4000);
-    });
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     child.on('exit', (c) => resolve(c ?? 1));
   });
   const wallMs = performance.now() - started;
@@ -197,7 +200,7 @@ export async function main(): Promise<void> {
     bootLimit || bootWait ? `boot:\n${bootLimit ? `  limit: ${bootLimit}\n` : ''}${bootWait ? `  wait: ${bootWait}\n` : ''}` : '',
     maxStarts ? `sshkit:\n  max_concurrent_starts: ${maxStarts}\n` : '',
   ].join('');
-  const tools = [ours(), ...(kamalBin ? [kamal(kamalBin)] : [])];
+  const tools = [...(process.argv.includes('--no-ours') ? [] : [ours()]), ...(kamalBin ? [kamal(kamalBin)] : [])];
   const rows: Row[] = [];
   process.stdout.write(
     `simulated fleet: latencies x${scale} (docker run 0.6-0.9 s, other docker calls 60-200 ms, kamal-proxy deploy +0.3-0.9 s, session start 3-10 ms)${extra ? `; config: ${extra.replace(/\n\s*/g, ' ').trim()}` : ''}\n`,
