@@ -352,7 +352,7 @@ export class Kamal implements RunInputs, RunRecord {
   }
 
   say(message: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
-    this.reporter.say(message, level);
+    this.reporter.say(this.secrets.redact(message), level);
   }
 
   /**
@@ -360,8 +360,9 @@ export class Kamal implements RunInputs, RunRecord {
    * `  INFO message`); said where the reporter writes no log lines.
    */
   log(message: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info', host?: string): void {
-    if (this.reporter.log) this.reporter.log(message, level, host);
-    else this.reporter.say(message, level);
+    const text = this.secrets.redact(message);
+    if (this.reporter.log) this.reporter.log(text, level, host);
+    else this.reporter.say(text, level);
   }
 
   /** A timed step of the rollout timeline. */

@@ -232,4 +232,17 @@ describe('the engine reports each command with an id, its exit status and its ru
     const ids = [...lines.out.matchAll(/\[([0-9a-f]{8})\]/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(4);
   });
+
+  it('messages are redacted too (said or logged)', () => {
+    const config = new Configuration(
+      { service: 'app', image: 'dhh/app', servers: ['1.1.1.1'], registry: { username: 'u', password: ['PW'] }, builder: { arch: 'amd64' } },
+      { secrets: new MapSecretStore({ PW: 's3cret-pw' }), version: 'v1' },
+    );
+    const { r, lines } = terminal('info');
+    const k = new Kamal({ config, runner: new RecordingRunner(), reporter: r });
+    k.secrets.add(config.secrets.get('PW')!);
+    k.say('login with s3cret-pw...');
+    k.log('health: s3cret-pw', 'error', '1.1.1.1');
+    expect(lines.out).toBe('login with [REDACTED]...\n ERROR health: [REDACTED]\n');
+  });
 });
