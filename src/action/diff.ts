@@ -16,7 +16,6 @@ export interface DiffInputs {
   'comment-on-pr': boolean;
 }
 
-
 type Fail = (input: string, message: string) => Error;
 
 export function readDiffInputs(read: (name: string) => string, command: string, fail: Fail): DiffInputs {
@@ -51,7 +50,11 @@ export function diffMarkdown(report: DiffReport, opts: { runUrl?: string } = {})
     out.push('| Role | Host | Running | Would deploy | Changes |', '| --- | --- | --- | --- | --- |');
     for (const r of report.roles) {
       const changes =
-        r.status === 'new' ? 'new: first container' : r.status === 'unreachable' ? `could not be read` : summaryOf(changeSections(r)) || (r.status === 'changed' ? 'version' : 'none');
+        r.status === 'new'
+          ? 'new: first container'
+          : r.status === 'unreachable'
+            ? `could not be read`
+            : summaryOf(changeSections(r)) || (r.status === 'changed' ? 'version' : 'none');
       out.push(`| ${cell(r.role)} | ${cell(r.host)} | ${cell(r.runningVersion ?? '—')} | ${cell(r.version)} | ${cell(changes)} |`);
     }
     out.push('');

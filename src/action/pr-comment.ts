@@ -40,7 +40,12 @@ export function commentMarker(service: string, destination: string | undefined):
 }
 
 /** Creates the comment, or updates the one carrying `marker`. Returns its id and what was done. */
-export async function upsertComment(client: CommentsClient, issue: number, marker: string, body: string): Promise<{ id: number; action: 'created' | 'updated' }> {
+export async function upsertComment(
+  client: CommentsClient,
+  issue: number,
+  marker: string,
+  body: string,
+): Promise<{ id: number; action: 'created' | 'updated' }> {
   const text = `${marker}\n${body}`;
   const existing = (await client.list(issue)).find((c) => (c.body ?? '').includes(marker));
   if (existing) {

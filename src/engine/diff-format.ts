@@ -35,7 +35,9 @@ export function roleHeadline(r: RoleHostDiff): string {
     case 'unchanged':
       return `${where}: unchanged (${r.runningVersion ?? r.version})`;
     default:
-      return r.runningVersion === r.version ? `${where}: ${r.version}, redeployed with changes` : `${where}: ${r.runningVersion ?? 'nothing running'} → ${r.version}`;
+      return r.runningVersion === r.version
+        ? `${where}: ${r.version}, redeployed with changes`
+        : `${where}: ${r.runningVersion ?? 'nothing running'} → ${r.version}`;
   }
 }
 

@@ -30,7 +30,7 @@ const HASH_LINES = 'while IFS= read -r line; do printf \'%s \' "${line%%=*}"; pr
 const INSPECT_FORMAT =
   '{"Name":{{json .Name}},"Image":{{json .Image}},"State":{{json .State}},' +
   '"Config":{"Image":{{json .Config.Image}},"Labels":{{json .Config.Labels}},"Cmd":{{json .Config.Cmd}},"Entrypoint":{{json .Config.Entrypoint}},' +
-  '"User":{{json .Config.User}},"WorkingDir":{{json .Config.WorkingDir}},"StopSignal":{{json .Config.StopSignal}}},' +
+  '"User":{{json .Config.User}},"Hostname":{{json .Config.Hostname}},"WorkingDir":{{json .Config.WorkingDir}},"StopSignal":{{json .Config.StopSignal}}},' +
   '"HostConfig":{{json .HostConfig}}}';
 
 /** The read-only commands of a diff. */
@@ -113,7 +113,7 @@ export async function gatherHost(k: Kamal, host: string, accessories: readonly s
   }
   for (const name of accessories) {
     const acc = config.accessory(name);
-    if (!acc || !acc.hosts.includes(host)) continue;
+    if (!acc?.hosts.includes(host)) continue;
     facts.accessories[name] = await readContainer(k, host, acc.serviceName, acc.secretsPath);
   }
   return facts;

@@ -25,6 +25,7 @@ export interface ContainerInspect {
     Cmd?: string[] | null;
     Entrypoint?: string[] | null;
     User?: string;
+    Hostname?: string;
     WorkingDir?: string;
     StopSignal?: string;
   };
@@ -174,8 +175,8 @@ export function wordText(w: Word): string {
   }
 }
 
-/** Flags compared elsewhere (the env file by its lines) or that change with every container. */
-const SKIPPED_FLAGS = new Set(['--name', '--detach', '--hostname', '--env-file']);
+/** Flags compared elsewhere (the env file by its lines) or that name the container. */
+const SKIPPED_FLAGS = new Set(['--name', '--detach', '--env-file']);
 
 /** Splits the words of `docker run ... IMAGE CMD...` (the image and command words given by the caller). */
 export function parseRunWords(words: readonly Word[], image: string, cmdLength: number): RunSpec {
@@ -312,7 +313,11 @@ export function unescapeEnvFileValue(v: string): string {
 
 // ---------------------------------------------------------------- labels, volumes, options
 
-export function diffLabels(desired: Record<string, string>, running: Record<string, string> | null | undefined, image?: Record<string, string> | null): KeyChange[] {
+export function diffLabels(
+  desired: Record<string, string>,
+  running: Record<string, string> | null | undefined,
+  image?: Record<string, string> | null,
+): KeyChange[] {
   const changes: KeyChange[] = [];
   const have = running ?? {};
   const own = image ?? {};
@@ -392,30 +397,70 @@ const OPTION_RULES: OptionRule[] = [
   { flags: ['--pids-limit'], want: last, have: (c) => nonZero(hc(c, 'PidsLimit')) },
   { flags: ['--cap-add'], want: sortedList, have: (c) => nonEmptyList(hc(c, 'CapAdd')) },
   { flags: ['--cap-drop'], want: sortedList, have: (c) => nonEmptyList(hc(c, 'CapDrop')) },
-  { flags: ['--add-host'], want: (v) => v.map((x) => String(x).replace(/=/, ':')).sort().join(','), have: (c) => nonEmptyList(hc(c, 'ExtraHosts')) },
+  {
+    flags: ['--add-host'],
+    want: (v) =>
+      v
+        .map((x) => String(x).replace(/=/, ':'))
+        .sort()
+        .join(','),
+    have: (c) => nonEmptyList(hc(c, 'ExtraHosts')),
+  },
   { flags: ['--dns'], want: sortedList, have: (c) => nonEmptyList(hc(c, 'Dns')) },
   { flags: ['--group-add'], want: sortedList, have: (c) => nonEmptyList(hc(c, 'GroupAdd')) },
   { flags: ['--security-opt'], want: sortedList, have: (c) => nonEmptyList(hc(c, 'SecurityOpt')) },
   {
     flags: ['--device'],
-    want: (v) => v.map((d) => { const [h, ct = h, p = 'rwm'] = String(d).split(':'); return `${h}:${ct}:${p}`; }).sort().join(','),
+    want: (v) =>
+      v
+        .map((d) => {
+          const [h, ct = h, p = 'rwm'] = String(d).split(':');
+          return `${h}:${ct}:${p}`;
+        })
+        .sort()
+        .join(','),
     have: (c) => {
       const d = hc(c, 'Devices') as { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null | undefined;
-      return d && d.length > 0 ? d.map((x) => `${x.PathOnHost}:${x.PathInContainer}:${x.CgroupPermissions}`).sort().join(',') : undefined;
+      return d && d.length > 0
+        ? d
+            .map((x) => `${x.PathOnHost}:${x.PathInContainer}:${x.CgroupPermissions}`)
+            .sort()
+            .join(',')
+        : undefined;
     },
   },
   {
     flags: ['--ulimit'],
-    want: (v) => v.map((u) => { const [n, lim] = String(u).split('='); const [s, h = s] = String(lim).split(':'); return `${n}=${s}:${h}`; }).sort().join(','),
+    want: (v) =>
+      v
+        .map((u) => {
+          const [n, lim] = String(u).split('=');
+          const [s, h = s] = String(lim).split(':');
+          return `${n}=${s}:${h}`;
+        })
+        .sort()
+        .join(','),
     have: (c) => {
       const u = hc(c, 'Ulimits') as { Name: string; Soft: number; Hard: number }[] | null | undefined;
-      return u && u.length > 0 ? u.map((x) => `${x.Name}=${x.Soft}:${x.Hard}`).sort().join(',') : undefined;
+      return u && u.length > 0
+        ? u
+            .map((x) => `${x.Name}=${x.Soft}:${x.Hard}`)
+            .sort()
+            .join(',')
+        : undefined;
     },
   },
   {
     flags: ['--tmpfs'],
-    want: (v) => v.map((t) => String(t).split(':')[0]).sort().join(','),
-    have: (c) => { const t = hc(c, 'Tmpfs') as Record<string, string> | null | undefined; return t && Object.keys(t).length > 0 ? Object.keys(t).sort().join(',') : undefined; },
+    want: (v) =>
+      v
+        .map((t) => String(t).split(':')[0])
+        .sort()
+        .join(','),
+    have: (c) => {
+      const t = hc(c, 'Tmpfs') as Record<string, string> | null | undefined;
+      return t && Object.keys(t).length > 0 ? Object.keys(t).sort().join(',') : undefined;
+    },
   },
   { flags: ['--privileged'], want: (v) => (last(v) === 'false' ? 'false' : 'true'), have: (c) => (hc(c, 'Privileged') ? 'true' : undefined) },
   { flags: ['--read-only'], want: (v) => (last(v) === 'false' ? 'false' : 'true'), have: (c) => (hc(c, 'ReadonlyRootfs') ? 'true' : undefined) },
@@ -423,10 +468,15 @@ const OPTION_RULES: OptionRule[] = [
   { flags: ['--user', '-u'], want: last, have: (c) => c.Config?.User || undefined },
   { flags: ['--workdir', '-w'], want: last, have: () => undefined },
   { flags: ['--stop-signal'], want: last, have: (c) => c.Config?.StopSignal || undefined },
+  { flags: ['--hostname', '-h'], want: last, have: (c) => c.Config?.Hostname || undefined },
   { flags: ['--network', '--net'], want: last, have: (c) => c.HostConfig?.NetworkMode || undefined },
   {
     flags: ['--publish', '-p'],
-    want: (v) => v.map((x) => portBinding(String(x))).sort().join(','),
+    want: (v) =>
+      v
+        .map((x) => portBinding(String(x)))
+        .sort()
+        .join(','),
     have: (c) => {
       const out: string[] = [];
       for (const [port, list] of Object.entries(c.HostConfig?.PortBindings ?? {})) {
@@ -448,7 +498,7 @@ const OPTION_RULES: OptionRule[] = [
 ];
 
 /** Flags only compared when given (the container always shows some value for them). */
-const ONLY_WHEN_GIVEN = new Set(['--user', '-u', '--workdir', '-w', '--stop-signal', '--log-driver']);
+const ONLY_WHEN_GIVEN = new Set(['--user', '-u', '--workdir', '-w', '--stop-signal', '--log-driver', '--hostname', '-h']);
 
 /**
  * The options of `docker run` (other than env, labels and volumes) against the container's
@@ -459,7 +509,7 @@ export function diffOptions(desired: Map<string, (string | true)[]>, running: In
   const seen = new Set<string>();
   for (const rule of OPTION_RULES) {
     const values = rule.flags.flatMap((f) => desired.get(f) ?? []);
-    rule.flags.forEach((f) => seen.add(f));
+    for (const f of rule.flags) seen.add(f);
     const name = rule.flags[0]!;
     const have = rule.have(running);
     if (values.length === 0) {
@@ -507,7 +557,7 @@ function durationNs(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return undefined;
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: NS, m: 60 * NS, h: 3600 * NS };
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: NS, m: 60 * NS, h: 3600 * NS };
   let total = 0;
   let matched = false;
   for (const m of v.matchAll(re)) {
@@ -543,7 +593,9 @@ export function proxySettingsFromDeployOptions(options: Map<string, unknown>): R
   const tls = bool(o('tls'), false);
   const prefixes = list(o('path-prefix'));
   return {
-    hosts: list(o('host')).map((h) => h.toLowerCase()).join(','),
+    hosts: list(o('host'))
+      .map((h) => h.toLowerCase())
+      .join(','),
     'path-prefix': (prefixes.length > 0 ? prefixes : ['/']).map(normPrefix).join(','),
     'strip-path-prefix': String(bool(o('strip-path-prefix'), true)),
     tls: String(tls),
@@ -571,7 +623,9 @@ export function proxySettingsFromState(s: ProxyServiceState): Record<string, str
   const h = (t.health_check_config ?? {}) as Record<string, unknown>;
   const prefixes = list(o.path_prefixes);
   return {
-    hosts: list(o.hosts).filter((x) => x !== '').join(','),
+    hosts: list(o.hosts)
+      .filter((x) => x !== '')
+      .join(','),
     'path-prefix': (prefixes.length > 0 ? prefixes : ['/']).map(normPrefix).join(','),
     'strip-path-prefix': String(bool(o.strip_prefix, true)),
     tls: String(bool(o.tls_enabled, false)),
@@ -609,7 +663,13 @@ function sortChanges(changes: KeyChange[]): KeyChange[] {
   return changes.sort((a, b) => order[a.change] - order[b.change] || a.key.localeCompare(b.key));
 }
 
-function diffContainer(spec: RunSpec, desiredFile: string, running: RunningContainer, home: string | undefined, volumeRename?: [string, string]): ContainerDiff {
+function diffContainer(
+  spec: RunSpec,
+  desiredFile: string,
+  running: RunningContainer,
+  home: string | undefined,
+  volumeRename?: [string, string],
+): ContainerDiff {
   const inspect = running.inspect;
   const binds = (inspect.HostConfig?.Binds ?? []).map((b) => (volumeRename ? b.split(volumeRename[0]).join(volumeRename[1]) : b));
   return {
@@ -631,7 +691,8 @@ function hasChanges(d: ContainerDiff & { proxy?: KeyChange[] }): boolean {
 
 /** The run words of a role on a host, as `App#run` builds them. */
 export function desiredAppSpec(config: Configuration, role: Role, host: string): RunSpec {
-  const words = new App(config, { role, host }).run({ hostname: host }).words;
+  // without --hostname: a deploy gives each container a hostname of its own
+  const words = new App(config, { role, host }).run().words;
   return parseRunWords(words, config.absoluteImage, toWords(role.cmd).length);
 }
 

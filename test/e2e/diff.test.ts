@@ -48,6 +48,7 @@ const DB = `    port: "127.0.0.1:5432:5432"
       - data:/var/lib/db
     options:
       memory: 256m
+      hostname: db-box
     labels:
       tier: data
 `;
@@ -98,8 +99,12 @@ describe('diff against the lab', () => {
     const r = await kamal(dir, ['diff', '--version', 'v1', '--json'], { SECRET_TOKEN: OLD_SECRET });
     expect(r.exitCode).toBe(0);
     const report = JSON.parse(r.reporter.text) as DiffReport;
-    expect(report.roles.map((x) => [x.host, x.status, x.env, x.labels, x.options, x.volumes, x.proxy])).toEqual(web().map((h) => [h.ip, 'unchanged', [], [], [], [], []]));
-    expect(report.accessories.map((a) => [a.accessory, a.host, a.status, a.env, a.labels, a.options, a.volumes])).toEqual([['db', web()[0]!.ip, 'unchanged', [], [], [], []]]);
+    expect(report.roles.map((x) => [x.host, x.status, x.env, x.labels, x.options, x.volumes, x.proxy])).toEqual(
+      web().map((h) => [h.ip, 'unchanged', [], [], [], [], []]),
+    );
+    expect(report.accessories.map((a) => [a.accessory, a.host, a.status, a.env, a.labels, a.options, a.volumes])).toEqual([
+      ['db', web()[0]!.ip, 'unchanged', [], [], [], []],
+    ]);
     expect(report.changed).toBe(false);
     expect(web().map(snapshot)).toEqual(before);
   }, 120_000);
@@ -116,9 +121,7 @@ describe('diff against the lab', () => {
     expect(report.hostsAdded).toEqual([]);
     expect(report.leftOut).toEqual([]);
     expect(report.accessories.map((a) => a.status)).toEqual(['unchanged']);
-    expect(report.roles.map((x) => [x.role, x.host, x.status, x.runningVersion, x.version])).toEqual(
-      web().map((h) => ['web', h.ip, 'changed', 'v1', 'v2']),
-    );
+    expect(report.roles.map((x) => [x.role, x.host, x.status, x.runningVersion, x.version])).toEqual(web().map((h) => ['web', h.ip, 'changed', 'v1', 'v2']));
     for (const role of report.roles) {
       expect(role.image).toEqual({ running: `${lab().registry.server}/lab/app:v1`, desired: `${lab().registry.server}/lab/app:v2` });
       expect(role.env).toEqual([
@@ -172,7 +175,10 @@ describe('diff against the lab', () => {
 
   it('an accessory whose configuration changed, and a role left running where it is no longer configured', async () => {
     const hosts = web();
-    const db = DB.replace('DB_NAME: labdb', 'DB_NAME: otherdb').replace('127.0.0.1:5432:5432', '127.0.0.1:5433:5432').replace('memory: 256m', 'memory: 512m');
+    const db = DB.replace('DB_NAME: labdb', 'DB_NAME: otherdb')
+      .replace('127.0.0.1:5432:5432', '127.0.0.1:5433:5432')
+      .replace('memory: 256m', 'memory: 512m')
+      .replace('hostname: db-box', 'hostname: db-two');
     // web only on the first host; the second host now runs a job role
     const yaml = config(hosts, V1_ENV, db).replace(
       `    hosts:\n      - ${hosts[0]!.ip}\n      - ${hosts[1]!.ip}\n`,
@@ -196,6 +202,7 @@ describe('diff against the lab', () => {
         env: [{ key: 'DB_NAME', change: 'changed', to: 'otherdb' }],
         labels: [],
         options: [
+          { key: '--hostname', change: 'changed', from: 'db-box', to: 'db-two' },
           { key: '--memory', change: 'changed', from: '268435456', to: '536870912' },
           { key: '--publish', change: 'changed', from: '127.0.0.1:5432:5432/tcp', to: '127.0.0.1:5433:5432/tcp' },
         ],
@@ -220,7 +227,12 @@ describe('diff against the lab', () => {
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     const step = mkdtempSync(join(tmpdir(), 'diff-action-'));
-    const files = { GITHUB_OUTPUT: join(step, 'output'), GITHUB_STATE: join(step, 'state'), GITHUB_STEP_SUMMARY: join(step, 'summary'), GITHUB_EVENT_PATH: join(step, 'event.json') };
+    const files = {
+      GITHUB_OUTPUT: join(step, 'output'),
+      GITHUB_STATE: join(step, 'state'),
+      GITHUB_STEP_SUMMARY: join(step, 'summary'),
+      GITHUB_EVENT_PATH: join(step, 'event.json'),
+    };
     for (const f of Object.values(files)) writeFileSync(f, '');
     writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 5 } }));
     const l = lab();
@@ -269,7 +281,10 @@ describe('diff against the lab', () => {
     );
     const summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8');
     expect(summary).toContain(`| web | ${web()[0]!.ip} | v1 | v2 | image, env 3 |`);
-    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /repos/acme/shop/issues/5/comments?per_page=100', 'POST /repos/acme/shop/issues/5/comments']);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/acme/shop/issues/5/comments?per_page=100',
+      'POST /repos/acme/shop/issues/5/comments',
+    ]);
     const comment = JSON.parse(requests[1]!.body) as { body: string };
     expect(comment.body.startsWith('<!-- kamal-action diff app -->\n### kamal-action diff')).toBe(true);
     // the log as the runner shows it: text lines and the commands it acts on, the masks aside

@@ -38,7 +38,18 @@ function report(extra: Partial<DiffReport> = {}): DiffReport {
         volumes: [],
         proxy: [{ key: 'health-check-path', change: 'changed', from: '/up', to: '/health' }],
       },
-      { role: 'web', host: '10.0.0.3', status: 'new', version: 'v2', image: { desired: 'registry:5000/acme/app:v2' }, env: [], labels: [], options: [], volumes: [], proxy: [] },
+      {
+        role: 'web',
+        host: '10.0.0.3',
+        status: 'new',
+        version: 'v2',
+        image: { desired: 'registry:5000/acme/app:v2' },
+        env: [],
+        labels: [],
+        options: [],
+        volumes: [],
+        proxy: [],
+      },
     ],
     hostsAdded: ['10.0.0.3'],
     leftOut: [{ host: '10.0.0.1', role: 'jobs', version: 'v1' }],
@@ -110,7 +121,10 @@ describe('upsertComment', () => {
     ['no comment yet: one is created', [{ id: 1, body: 'LGTM' }], ['list 7', `create 7 ${marker}\nbody`], { id: 99, action: 'created' }],
     [
       'the earlier diff comment is updated in place',
-      [{ id: 1, body: 'LGTM' }, { id: 5, body: `${marker}\nold` }],
+      [
+        { id: 1, body: 'LGTM' },
+        { id: 5, body: `${marker}\nold` },
+      ],
       ['list 7', `update 5 ${marker}\nbody`],
       { id: 5, action: 'updated' },
     ],
@@ -127,7 +141,10 @@ describe('upsertComment', () => {
   });
 
   it('marker per service and destination', () => {
-    expect([commentMarker('app', undefined), commentMarker('app', 'production')]).toEqual(['<!-- kamal-action diff app -->', '<!-- kamal-action diff app/production -->']);
+    expect([commentMarker('app', undefined), commentMarker('app', 'production')]).toEqual([
+      '<!-- kamal-action diff app -->',
+      '<!-- kamal-action diff app/production -->',
+    ]);
   });
 });
 
@@ -160,7 +177,13 @@ describe('githubComments against a stand-in of the REST API', () => {
       req.on('end', () => {
         requests.push({ method: req.method!, path: req.url!, auth: req.headers.authorization, body: raw ? JSON.parse(raw) : undefined });
         res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
-        if (req.method === 'GET') res.end(JSON.stringify([{ id: 41, body: 'hello' }, { id: 42, body: `${commentMarker('app', undefined)}\nold` }]));
+        if (req.method === 'GET')
+          res.end(
+            JSON.stringify([
+              { id: 41, body: 'hello' },
+              { id: 42, body: `${commentMarker('app', undefined)}\nold` },
+            ]),
+          );
         else res.end(JSON.stringify({ id: 77 }));
       });
     });

@@ -185,7 +185,14 @@ describe('diffOptions', () => {
     },
     {
       name: 'memory and cpus changed, cap added, log option changed',
-      desired: [['--restart', ['unless-stopped']], ['--network', ['kamal']], ['--log-opt', ['max-size=100m']], ['--memory', ['1g']], ['--cpus', ['1.5']], ['--cap-add', ['NET_ADMIN']]],
+      desired: [
+        ['--restart', ['unless-stopped']],
+        ['--network', ['kamal']],
+        ['--log-opt', ['max-size=100m']],
+        ['--memory', ['1g']],
+        ['--cpus', ['1.5']],
+        ['--cap-add', ['NET_ADMIN']],
+      ],
       running: running({ Memory: 536870912, NanoCpus: 1e9 }),
       expected: [
         { key: '--cap-add', change: 'added', to: 'NET_ADMIN' },
@@ -204,8 +211,19 @@ describe('diffOptions', () => {
       ],
     },
     {
+      name: 'a hostname is compared when the configuration gives one (a container always has one)',
+      desired: [...base, ['--hostname', ['db-two']]],
+      running: running({}, { Hostname: 'db-box' }),
+      expected: [{ key: '--hostname', change: 'changed', from: 'db-box', to: 'db-two' }],
+    },
+    { name: 'no hostname given', desired: base, running: running({}, { Hostname: 'a1b2c3' }), expected: [] },
+    {
       name: 'restart policy and published ports',
-      desired: [['--restart', ['on-failure:3']], ['--network', ['kamal']], ['--publish', ['127.0.0.1:8080:80']]],
+      desired: [
+        ['--restart', ['on-failure:3']],
+        ['--network', ['kamal']],
+        ['--publish', ['127.0.0.1:8080:80']],
+      ],
       running: running({ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }),
       expected: [
         { key: '--publish', change: 'changed', from: ':8080:80/tcp', to: '127.0.0.1:8080:80/tcp' },
@@ -229,7 +247,15 @@ describe('diffOptions', () => {
 describe('diffProxy', () => {
   const state = (options: Record<string, unknown>, target: Record<string, unknown>): ProxyServiceState => ({
     name: 'app-web',
-    options: { hosts: ['app.example.com'], path_prefixes: ['/'], strip_prefix: true, tls_enabled: false, tls_redirect: true, tls_certificate_path: '', ...options },
+    options: {
+      hosts: ['app.example.com'],
+      path_prefixes: ['/'],
+      strip_prefix: true,
+      tls_enabled: false,
+      tls_redirect: true,
+      tls_certificate_path: '',
+      ...options,
+    },
     target_options: {
       health_check_config: { path: '/up', port: 0, interval: 1e9, timeout: 5e9, host: '' },
       response_timeout: 30e9,
@@ -258,7 +284,12 @@ describe('diffProxy', () => {
     ['same settings (deploy and drain timeouts are not kept by the proxy)', kamalDefaults(), state({}, {}), []],
     [
       'host, health check path and interval, response timeout',
-      kamalDefaults([['host', ['new.example.com']], ['health-check-path', '/health'], ['health-check-interval', '3s'], ['target-timeout', '60s']]),
+      kamalDefaults([
+        ['host', ['new.example.com']],
+        ['health-check-path', '/health'],
+        ['health-check-interval', '3s'],
+        ['target-timeout', '60s'],
+      ]),
       state({}, {}),
       [
         { key: 'hosts', change: 'changed', from: 'app.example.com', to: 'new.example.com' },
@@ -269,7 +300,10 @@ describe('diffProxy', () => {
     ],
     [
       'tls turned on, path prefix added',
-      kamalDefaults([['tls', true], ['path-prefix', ['api']]]),
+      kamalDefaults([
+        ['tls', true],
+        ['path-prefix', ['api']],
+      ]),
       state({}, {}),
       [
         { key: 'path-prefix', change: 'changed', from: '/', to: '/api' },
@@ -291,7 +325,12 @@ describe('diffProxy', () => {
 });
 
 /** Facts of a host that runs exactly what `config` would run at `version`. */
-function runningAsConfigured(config: Configuration, host: string, version: string, tweak: (c: RunningContainer, role: string) => void = () => undefined): HostFacts {
+function runningAsConfigured(
+  config: Configuration,
+  host: string,
+  version: string,
+  tweak: (c: RunningContainer, role: string) => void = () => undefined,
+): HostFacts {
   const roles: Record<string, RunningContainer> = {};
   for (const role of config.hostRoles(host)) {
     const spec = desiredAppSpec(config, role, host);
@@ -301,7 +340,12 @@ function runningAsConfigured(config: Configuration, host: string, version: strin
       version,
       inspect: {
         Config: { Image: `${config.repository}:${version}`, Labels: spec.labels, Cmd: spec.cmd.length > 0 ? spec.cmd : ['httpd'] },
-        HostConfig: { NetworkMode: 'kamal', RestartPolicy: { Name: 'unless-stopped' }, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } }, Binds: [] },
+        HostConfig: {
+          NetworkMode: 'kamal',
+          RestartPolicy: { Name: 'unless-stopped' },
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } },
+          Binds: [],
+        },
       },
       env: { ...containerEnv(env), ...envHashes(file.split('\n').map((l) => l)) },
       image: { Env: ['PATH=/bin'], Labels: {}, Cmd: ['httpd'] },
@@ -362,7 +406,10 @@ describe('computeDiff', () => {
   it('a new version with a changed secret, a label and a volume, and a host that could not be read', () => {
     const v1 = configOf({}, { version: 'v1' });
     const v2 = configOf({ labels: { team: 'core' }, volumes: ['data:/data'] }, { version: 'v2', secrets: { ...SECRETS, DB_PASSWORD: 'rotated' } });
-    const facts: HostFacts[] = [runningAsConfigured(v1, '10.0.0.1', 'v1'), { host: '10.0.0.2', error: 'connection refused', containers: [], roles: {}, accessories: {} }];
+    const facts: HostFacts[] = [
+      runningAsConfigured(v1, '10.0.0.1', 'v1'),
+      { host: '10.0.0.2', error: 'connection refused', containers: [], roles: {}, accessories: {} },
+    ];
     const r = computeDiff({ config: v2, roles: v2.allRoles, hosts: v2.allHosts, accessories: [], facts });
     const web = r.roles[0]!;
     expect(web).toMatchObject({
