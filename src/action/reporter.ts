@@ -22,6 +22,8 @@ export interface ActionReporterOptions {
   /** Applied to every line (the run's secret registry). */
   redact?: (text: string) => string;
   verbose?: boolean;
+  /** Commands are only listed: `Would run CMD on HOST` instead of SSHKit's `Running`. */
+  dryRun?: boolean;
   /** Shown for local commands (`as USER@localhost`); the runner's user by default. */
   localUser?: string;
   /** Told about each command (before printing); used to notice a local `docker login`. */
@@ -186,7 +188,8 @@ export class ActionReporter implements Reporter {
     }
     const shown = this.#redact(command);
     const local = host === LOCAL;
-    const lines = [formatMessage(verbosity, commandStartMessage(shown, local ? 'localhost' : host, local ? this.#localUser() : undefined), id)];
+    const start = commandStartMessage(shown, local ? 'localhost' : host, local ? this.#localUser() : undefined);
+    const lines = [formatMessage(verbosity, this.#opts.dryRun ? start.replace(/^Running /, 'Would run ') : start, id)];
     if (this.#opts.verbose) lines.push(formatMessage('debug', commandLineMessage(shown), id));
     if (id !== undefined && verbosity === 'debug') this.#debug.add(id);
     this.#emit(this.#keyFor(host), lines);

@@ -196,6 +196,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
     redact,
     // -v in the command, or the runner's debug logging (re-run with debug logging, RUNNER_DEBUG=1)
     verbose: inputs.command.includes('-v') || inputs.command.includes('--verbose') || env.RUNNER_DEBUG === '1',
+    dryRun: !!inputs['dry-run'],
     onCommand: (host, command) => {
       if (host === LOCAL && /^docker login\b/.test(command) && kamal && !kamal.dryRun) {
         state.save(State.RegistryLogin, kamal.config.registry.server ?? '');

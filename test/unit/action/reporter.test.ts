@@ -227,6 +227,22 @@ describe('ActionReporter', () => {
     ]);
   });
 
+  it('a dry run lists its commands as what would run', () => {
+    const s = sink();
+    const r = new ActionReporter({ sink: s, dryRun: true, localUser: 'runner' });
+    r.command('h1', 'docker run app', 'a1b2c3d4');
+    r.command('local', 'docker build .', 'ffff0000');
+    r.close();
+    expect(s.log).toEqual([
+      '::group::on h1',
+      '  INFO [a1b2c3d4] Would run docker run app on h1',
+      '::endgroup::',
+      '::group::local',
+      '  INFO [ffff0000] Would run docker build . as runner@localhost',
+      '::endgroup::',
+    ]);
+  });
+
   it('tells about each command before printing it (local docker login detection)', () => {
     const seen: string[] = [];
     const r = new ActionReporter({ sink: sink(), onCommand: (h, c) => seen.push(`${h}: ${c}`) });
