@@ -283,14 +283,15 @@ retain_containers: 5
     expect(r.post.exitCode, explain(r.post)).toBe(0);
     expect(await serving()).toEqual(['v2', 'v2']);
     const annotation = r.main.stdout.split('\n').find((l) => l.startsWith('::error '));
-    expect(annotation).toMatch(/^::error title=kamal-action deploy failed on 127\.0\.0\.\d+::/);
+    // the title names every host the deploy failed on
+    expect(annotation).toMatch(/^::error title=kamal-action deploy failed on 127\.0\.0\.\d+(%2C 127\.0\.0\.\d+)*::/);
     expect(annotation).toMatch(/target failed to become healthy/);
     expect(annotation).toMatch(/Last log lines of web on 127\.0\.0\.\d+/); // the container's last log lines
     expect(annotation).toMatch(/url:\/up/);
     expect(r.main.stdout.split('\n').filter((l) => l.startsWith('::error ')).length).toBe(1);
     expect(r.main.summary).toContain('## ❌');
     expect(r.main.summary).toContain('### Failure');
-    expect(r.main.summary).toMatch(/- \*\*Host:\*\* `127\.0\.0\.\d+`/);
+    expect(r.main.summary).toMatch(/- \*\*Hosts?:\*\* `127\.0\.0\.\d+`(, `127\.0\.0\.\d+`)*/);
     expect(r.main.summary).toContain('**Last log lines of the container (web on 127.0.0.');
     expect(r.main.summary).toContain('url:/up');
     expect(r.main.outputs['previous-version']).toBe('v2');
