@@ -12,18 +12,18 @@ import { runInteractive, stdinIsTty } from './interactive.js';
 
 type AccessoryCmds = ReturnType<Kamal['cmds']['accessory']>;
 
-function names(k: Kamal): string[] {
-  return k.config.accessories.map((a) => a.name);
+function names(kamal: Kamal): string[] {
+  return kamal.config.accessories.map((a) => a.name);
 }
 
 /**
  * Refuses an unknown accessory name (or `all` where it is not accepted) before
  * the lock is taken or a host is touched.
  */
-export function ensureAccessory(k: Kamal, name: string, opts: { all?: boolean } = {}): void {
+export function ensureAccessory(kamal: Kamal, name: string, opts: { all?: boolean } = {}): void {
   if (opts.all !== false && name === 'all') return;
-  if (!k.config.accessory(name)) {
-    const options = names(k);
+  if (!kamal.config.accessory(name)) {
+    const options = names(kamal);
     throw new UsageError(`No accessory by the name of '${name}'${options.length ? ` (options: ${toSentence(options)})` : ''}`);
   }
 }
@@ -34,23 +34,23 @@ function toSentence(items: string[]): string {
   return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1]}`;
 }
 
-async function withAccessory(k: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
-  ensureAccessory(k, name, { all: false });
-  const accessory = k.cmds.accessory(name);
-  const hosts = k.accessoryHosts.filter((h) => accessory.hosts.includes(h));
+async function withAccessory(kamal: Kamal, name: string, fn: (a: AccessoryCmds, hosts: string[]) => Promise<void>): Promise<void> {
+  ensureAccessory(kamal, name, { all: false });
+  const accessory = kamal.cmds.accessory(name);
+  const hosts = kamal.accessoryHosts.filter((h) => accessory.hosts.includes(h));
   await fn(accessory, hosts);
 }
 
-async function eachName(k: Kamal, name: string, fn: (n: string) => Promise<void>): Promise<void> {
-  if (name === 'all') for (const n of names(k)) await fn(n);
+async function eachName(kamal: Kamal, name: string, fn: (n: string) => Promise<void>): Promise<void> {
+  if (name === 'all') for (const n of names(kamal)) await fn(n);
   else await fn(name);
 }
 
-async function prepare(k: Kamal, name: string): Promise<void> {
-  await withAccessory(k, name, (accessory, hosts) =>
-    k.on(hosts, async (host) => {
-      await k.exec(host, k.cmds.registry.login(accessory.registry));
-      const r = await k.exec(host, k.cmds.docker.createNetwork(), { allowFailure: true });
+async function prepare(kamal: Kamal, name: string): Promise<void> {
+  await withAccessory(kamal, name, (accessory, hosts) =>
+    kamal.on(hosts, async (host) => {
+      await kamal.exec(host, kamal.cmds.registry.login(accessory.registry));
+      const r = await kamal.exec(host, kamal.cmds.docker.createNetwork(), { allowFailure: true });
       if (r.exitCode !== 0 && !r.stderr.includes('already exists')) {
         throw new CommandFailedError({ host, command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
       }
@@ -58,35 +58,35 @@ async function prepare(k: Kamal, name: string): Promise<void> {
   );
 }
 
-export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: boolean } = {}): Promise<void> {
-  ensureAccessory(k, name);
-  preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
-  await withLock(k, () =>
-    eachName(k, name, async (n) => {
-      if (opts.prepare !== false) await prepare(k, n);
-      await withAccessory(k, n, async (accessory, allHosts) => {
+export async function accessoryBoot(kamal: Kamal, name: string, opts: { prepare?: boolean } = {}): Promise<void> {
+  ensureAccessory(kamal, name);
+  preflight(kamal, { app: false, accessories: name === 'all' ? true : [name] });
+  await withLock(kamal, () =>
+    eachName(kamal, name, async (n) => {
+      if (opts.prepare !== false) await prepare(kamal, n);
+      await withAccessory(kamal, n, async (accessory, allHosts) => {
         const booted: string[] = [];
-        await k.on(allHosts, async (host) => {
-          const info = await k.capture(host, accessory.info({ all: true, quiet: true }), { placeholder: '' });
+        await kamal.on(allHosts, async (host) => {
+          const info = await kamal.capture(host, accessory.info({ all: true, quiet: true }), { placeholder: '' });
           if (info) booted.push(host);
         });
         if (booted.length > 0) {
-          k.say(`Skipping booting \`${n}\` on ${booted.sort().join(', ')}, a container already exists`, 'warn');
+          kamal.say(`Skipping booting \`${n}\` on ${booted.sort().join(', ')}, a container already exists`, 'warn');
         }
         const hosts = allHosts.filter((h) => !booted.includes(h));
-        await accessoryDirectories(k, n);
-        await accessoryUpload(k, n);
-        await k.step(`boot accessory ${n}`, () =>
-          k.on(hosts, async (host) => {
-            await k.exec(host, k.cmds.auditor().record(`Booted ${n} accessory`));
-            await k.exec(host, accessory.ensureEnvDirectory());
-            await k.upload(host, accessory.secretsIo(), accessory.secretsPath, { mode: '600' });
-            await k.exec(host, accessory.run({ host }));
+        await accessoryDirectories(kamal, n);
+        await accessoryUpload(kamal, n);
+        await kamal.step(`boot accessory ${n}`, () =>
+          kamal.on(hosts, async (host) => {
+            await kamal.exec(host, kamal.cmds.auditor().record(`Booted ${n} accessory`));
+            await kamal.exec(host, accessory.ensureEnvDirectory());
+            await kamal.upload(host, accessory.secretsIo(), accessory.secretsPath, { mode: '600' });
+            await kamal.exec(host, accessory.run({ host }));
             if (accessory.runningProxy) {
-              const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
+              const target = await kamal.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
                 placeholder: '<container-id>',
               });
-              await k.exec(host, accessory.deploy({ target }));
+              await kamal.exec(host, accessory.deploy({ target }));
             }
           }),
         );
@@ -95,14 +95,14 @@ export async function accessoryBoot(k: Kamal, name: string, opts: { prepare?: bo
   );
 }
 
-export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await withLock(k, () =>
-    eachName(k, name, (n) =>
-      withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
+export async function accessoryUpload(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await withLock(kamal, () =>
+    eachName(kamal, name, (n) =>
+      withAccessory(kamal, n, (accessory, hosts) =>
+        kamal.on(hosts, async (host) => {
           for (const file of accessory.files) {
-            const local = resolve(k.cwd, file.local);
+            const local = resolve(kamal.cwd, file.local);
             let content: Buffer;
             try {
               if (!statSync(local).isFile()) throw new Error('not a file');
@@ -112,13 +112,13 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
             }
             if (file.dynamic) {
               // Kamal: ERB.new(text).result (no trim mode), with the accessory's env set in ENV
-              const env: Record<string, string | undefined> = { ...k.env };
+              const env: Record<string, string | undefined> = { ...kamal.env };
               for (const [key, v] of accessory.accessoryConfig.env.toH()) env[key] = v instanceof Secret ? v.reveal() : String(v);
-              content = Buffer.from(renderErb(content.toString('utf8'), env, { file: file.local, cwd: k.cwd, trimMode: null }));
+              content = Buffer.from(renderErb(content.toString('utf8'), env, { file: file.local, cwd: kamal.cwd, trimMode: null }));
             }
-            await k.exec(host, accessory.makeFileDirectory(file));
-            await k.upload(host, content, file.hostPath);
-            for (const c of accessory.filePermissions(file)) await k.exec(host, c);
+            await kamal.exec(host, accessory.makeFileDirectory(file));
+            await kamal.upload(host, content, file.hostPath);
+            for (const c of accessory.filePermissions(file)) await kamal.exec(host, c);
           }
         }),
       ),
@@ -126,15 +126,15 @@ export async function accessoryUpload(k: Kamal, name: string): Promise<void> {
   );
 }
 
-export async function accessoryDirectories(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await withLock(k, () =>
-    eachName(k, name, (n) =>
-      withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
+export async function accessoryDirectories(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await withLock(kamal, () =>
+    eachName(kamal, name, (n) =>
+      withAccessory(kamal, n, (accessory, hosts) =>
+        kamal.on(hosts, async (host) => {
           for (const dir of accessory.directories) {
-            await k.exec(host, accessory.makeDataDirectory(dir));
-            for (const c of accessory.dataDirectoryPermissions(dir)) await k.exec(host, c);
+            await kamal.exec(host, accessory.makeDataDirectory(dir));
+            for (const c of accessory.dataDirectoryPermissions(dir)) await kamal.exec(host, c);
           }
         }),
       ),
@@ -142,101 +142,101 @@ export async function accessoryDirectories(k: Kamal, name: string): Promise<void
   );
 }
 
-export async function accessoryReboot(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
+export async function accessoryReboot(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
   // before the old container is stopped: a missing secret must not leave the accessory down
-  preflight(k, { app: false, accessories: name === 'all' ? true : [name] });
-  await withLock(k, () =>
-    eachName(k, name, async (n) => {
-      await prepare(k, n);
-      await accessoryPullImage(k, n);
-      await accessoryStop(k, n);
-      await accessoryRemoveContainer(k, n);
-      await accessoryBoot(k, n, { prepare: false });
+  preflight(kamal, { app: false, accessories: name === 'all' ? true : [name] });
+  await withLock(kamal, () =>
+    eachName(kamal, name, async (n) => {
+      await prepare(kamal, n);
+      await accessoryPullImage(kamal, n);
+      await accessoryStop(kamal, n);
+      await accessoryRemoveContainer(kamal, n);
+      await accessoryBoot(kamal, n, { prepare: false });
     }),
   );
 }
 
 /** `accessory upgrade NAME`: reboots the accessories into the kamal network, all hosts at once or one host at a time (--rolling). */
-export async function accessoryUpgrade(k: Kamal, name: string, opts: { rolling?: boolean } = {}): Promise<void> {
-  ensureAccessory(k, name);
-  if (!(await k.confirm('This will restart all accessories'))) {
-    k.say('Aborted', 'error');
+export async function accessoryUpgrade(kamal: Kamal, name: string, opts: { rolling?: boolean } = {}): Promise<void> {
+  ensureAccessory(kamal, name);
+  if (!(await kamal.confirm('This will restart all accessories'))) {
+    kamal.say('Aborted', 'error');
     return;
   }
-  await withLock(k, async () => {
-    const all = k.accessoryHosts;
+  await withLock(kamal, async () => {
+    const all = kamal.accessoryHosts;
     const groups = opts.rolling ? all.map((h) => [h]) : [all];
     for (const hosts of groups) {
-      await k.withSpecificHosts(hosts, async () => {
-        k.say(`Upgrading ${name} accessories on ${hosts.join(',')}...`);
-        await accessoryReboot(k, name);
-        k.say(`Upgraded ${name} accessories on ${hosts.join(',')}...`);
+      await kamal.withSpecificHosts(hosts, async () => {
+        kamal.say(`Upgrading ${name} accessories on ${hosts.join(',')}...`);
+        await accessoryReboot(kamal, name);
+        kamal.say(`Upgraded ${name} accessories on ${hosts.join(',')}...`);
       });
     }
   });
 }
 
-export async function accessoryRemoveContainer(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name, { all: false });
-  await withLock(k, () =>
-    withAccessory(k, name, (accessory, hosts) =>
-      k.on(hosts, async (host) => {
-        await k.exec(host, k.cmds.auditor().record(`Remove ${name} accessory container`));
-        await k.exec(host, accessory.removeContainer());
+export async function accessoryRemoveContainer(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name, { all: false });
+  await withLock(kamal, () =>
+    withAccessory(kamal, name, (accessory, hosts) =>
+      kamal.on(hosts, async (host) => {
+        await kamal.exec(host, kamal.cmds.auditor().record(`Remove ${name} accessory container`));
+        await kamal.exec(host, accessory.removeContainer());
       }),
     ),
   );
 }
 
-export async function accessoryRemoveImage(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name, { all: false });
-  await withLock(k, () =>
-    withAccessory(k, name, (accessory, hosts) =>
-      k.on(hosts, async (host) => {
-        await k.exec(host, k.cmds.auditor().record(`Removed ${name} accessory image`));
-        await k.exec(host, accessory.removeImage());
+export async function accessoryRemoveImage(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name, { all: false });
+  await withLock(kamal, () =>
+    withAccessory(kamal, name, (accessory, hosts) =>
+      kamal.on(hosts, async (host) => {
+        await kamal.exec(host, kamal.cmds.auditor().record(`Removed ${name} accessory image`));
+        await kamal.exec(host, accessory.removeImage());
       }),
     ),
   );
 }
 
-export async function accessoryRemoveServiceDirectory(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name, { all: false });
-  await withLock(k, () =>
-    withAccessory(k, name, (accessory, hosts) =>
-      k.on(hosts, async (host) => {
-        await k.exec(host, accessory.removeServiceDirectory());
+export async function accessoryRemoveServiceDirectory(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name, { all: false });
+  await withLock(kamal, () =>
+    withAccessory(kamal, name, (accessory, hosts) =>
+      kamal.on(hosts, async (host) => {
+        await kamal.exec(host, accessory.removeServiceDirectory());
       }),
     ),
   );
 }
 
-export async function accessoryPullImage(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name, { all: false });
-  await withLock(k, () =>
-    withAccessory(k, name, (accessory, hosts) =>
-      k.on(hosts, async (host) => {
-        await k.exec(host, k.cmds.auditor().record(`Pull ${name} accessory image`));
-        await k.exec(host, accessory.pullImage());
+export async function accessoryPullImage(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name, { all: false });
+  await withLock(kamal, () =>
+    withAccessory(kamal, name, (accessory, hosts) =>
+      kamal.on(hosts, async (host) => {
+        await kamal.exec(host, kamal.cmds.auditor().record(`Pull ${name} accessory image`));
+        await kamal.exec(host, accessory.pullImage());
       }),
     ),
   );
 }
 
-export async function accessoryStart(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await withLock(k, () =>
-    eachName(k, name, (n) =>
-      withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, k.cmds.auditor().record(`Started ${n} accessory`));
-          await k.exec(host, accessory.start());
+export async function accessoryStart(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await withLock(kamal, () =>
+    eachName(kamal, name, (n) =>
+      withAccessory(kamal, n, (accessory, hosts) =>
+        kamal.on(hosts, async (host) => {
+          await kamal.exec(host, kamal.cmds.auditor().record(`Started ${n} accessory`));
+          await kamal.exec(host, accessory.start());
           if (accessory.runningProxy) {
-            const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
+            const target = await kamal.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
               placeholder: '<container-id>',
             });
-            await k.exec(host, accessory.deploy({ target }));
+            await kamal.exec(host, accessory.deploy({ target }));
           }
         }),
       ),
@@ -244,20 +244,20 @@ export async function accessoryStart(k: Kamal, name: string): Promise<void> {
   );
 }
 
-export async function accessoryStop(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await withLock(k, () =>
-    eachName(k, name, (n) =>
-      withAccessory(k, n, (accessory, hosts) =>
-        k.on(hosts, async (host) => {
-          await k.exec(host, k.cmds.auditor().record(`Stopped ${n} accessory`));
-          await k.exec(host, accessory.stop(), { allowFailure: true });
+export async function accessoryStop(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await withLock(kamal, () =>
+    eachName(kamal, name, (n) =>
+      withAccessory(kamal, n, (accessory, hosts) =>
+        kamal.on(hosts, async (host) => {
+          await kamal.exec(host, kamal.cmds.auditor().record(`Stopped ${n} accessory`));
+          await kamal.exec(host, accessory.stop(), { allowFailure: true });
           if (accessory.runningProxy) {
-            const target = await k.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
+            const target = await kamal.capture(host, accessory.containerIdFor({ containerName: accessory.serviceName, onlyRunning: true }), {
               allowFailure: true,
               placeholder: '<container-id>',
             });
-            if (target) await k.exec(host, accessory.remove());
+            if (target) await kamal.exec(host, accessory.remove());
           }
         }),
       ),
@@ -265,37 +265,37 @@ export async function accessoryStop(k: Kamal, name: string): Promise<void> {
   );
 }
 
-export async function accessoryRestart(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await withLock(k, async () => {
-    await accessoryStop(k, name);
-    await accessoryStart(k, name);
+export async function accessoryRestart(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await withLock(kamal, async () => {
+    await accessoryStop(kamal, name);
+    await accessoryStart(kamal, name);
   });
 }
 
-export async function accessoryDetails(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  await eachName(k, name, (n) =>
-    withAccessory(k, n, (accessory, hosts) =>
-      k.on(hosts, async (host) => {
-        k.reporter.hostOutput(host, await k.capture(host, accessory.info(), { allowFailure: true }), `Accessory ${n}`);
+export async function accessoryDetails(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  await eachName(kamal, name, (n) =>
+    withAccessory(kamal, n, (accessory, hosts) =>
+      kamal.on(hosts, async (host) => {
+        kamal.reporter.hostOutput(host, await kamal.capture(host, accessory.info(), { allowFailure: true }), `Accessory ${n}`);
       }),
     ),
   );
 }
 
 export async function accessoryLogs(
-  k: Kamal,
+  kamal: Kamal,
   name: string,
   opts: { since?: string; lines?: number; grep?: string; grepOptions?: string; timestamps?: boolean; follow?: boolean },
 ): Promise<void> {
-  ensureAccessory(k, name, { all: false });
+  ensureAccessory(kamal, name, { all: false });
   if (opts.follow) {
-    await withAccessory(k, name, async (accessory, hosts) => {
-      k.say(`Following logs on ${hosts.join(', ')}...`);
+    await withAccessory(kamal, name, async (accessory, hosts) => {
+      kamal.say(`Following logs on ${hosts.join(', ')}...`);
       // Kamal's follow_logs runs on the accessory's first host
       await runInteractive(
-        k,
+        kamal,
         accessory.hosts[0]!,
         accessory.followLogsOnHost({ timestamps: opts.timestamps ?? true, grep: opts.grep, grepOptions: opts.grepOptions }),
         { announce: true },
@@ -304,69 +304,69 @@ export async function accessoryLogs(
     return;
   }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
-  await withAccessory(k, name, (accessory, hosts) =>
-    k.on(hosts, async (host) => {
-      const r = await k.exec(
+  await withAccessory(kamal, name, (accessory, hosts) =>
+    kamal.on(hosts, async (host) => {
+      const r = await kamal.exec(
         host,
         accessory.logs({ timestamps: opts.timestamps ?? true, since: opts.since, lines, grep: opts.grep, grepOptions: opts.grepOptions }),
         { allowFailure: true },
       );
-      k.reporter.hostOutput(host, `${r.stdout}${r.stderr}`.trim(), `Accessory ${name}`);
+      kamal.reporter.hostOutput(host, `${r.stdout}${r.stderr}`.trim(), `Accessory ${name}`);
     }),
   );
 }
 
 export async function accessoryExec(
-  k: Kamal,
+  kamal: Kamal,
   name: string,
   command: string,
   opts: { reuse?: boolean; interactive?: boolean; raw?: boolean } = {},
 ): Promise<void> {
   if (opts.raw && opts.interactive) throw new UsageError('Raw is not compatible with interactive');
   const say = (message: string): void => {
-    if (!opts.raw) k.say(message);
+    if (!opts.raw) kamal.say(message);
   };
-  await k.preConnect();
-  ensureAccessory(k, name, { all: false });
-  await withAccessory(k, name, async (accessory, hosts) => {
+  await kamal.preConnect();
+  ensureAccessory(kamal, name, { all: false });
+  await withAccessory(kamal, name, async (accessory, hosts) => {
     if (opts.interactive) {
       const host = accessory.hosts[0]!;
       // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
-      const interactive = { interactive: true, tty: stdinIsTty(k) };
+      const interactive = { interactive: true, tty: stdinIsTty(kamal) };
       if (opts.reuse) {
         say('Launching interactive command via SSH from existing container...');
-        await runInteractive(k, host, accessory.executeInExistingContainer(command, interactive));
+        await runInteractive(kamal, host, accessory.executeInExistingContainer(command, interactive));
       } else {
         say('Launching interactive command via SSH from new container...');
-        await k.on(host, async (h) => void (await k.exec(h, k.cmds.registry.login())));
-        await runInteractive(k, host, accessory.executeInNewContainer(command, interactive));
+        await kamal.on(host, async (h) => void (await kamal.exec(h, kamal.cmds.registry.login())));
+        await runInteractive(kamal, host, accessory.executeInNewContainer(command, interactive));
       }
       return;
     }
     say(opts.reuse ? 'Launching command from existing container...' : 'Launching command from new container...');
-    await k.on(hosts, async (host) => {
-      if (!opts.reuse) await k.exec(host, k.cmds.registry.login());
-      await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on ${name} accessory`));
+    await kamal.on(hosts, async (host) => {
+      if (!opts.reuse) await kamal.exec(host, kamal.cmds.registry.login());
+      await kamal.exec(host, kamal.cmds.auditor().record(`Executed cmd '${command}' on ${name} accessory`));
       const c = opts.reuse ? accessory.executeInExistingContainer(command) : accessory.executeInNewContainer(command);
-      const r = await k.exec(host, c);
-      if (opts.raw) k.reporter.write(r.stdout);
-      else k.reporter.hostOutput(host, r.stdout.trim());
+      const r = await kamal.exec(host, c);
+      if (opts.raw) kamal.reporter.write(r.stdout);
+      else kamal.reporter.hostOutput(host, r.stdout.trim());
     });
   });
 }
 
-export async function accessoryRemove(k: Kamal, name: string): Promise<void> {
-  ensureAccessory(k, name);
-  if (!(await k.confirm(`This will remove all containers, images and data directories for ${name}. Are you sure?`))) {
-    k.say('Aborted', 'error');
+export async function accessoryRemove(kamal: Kamal, name: string): Promise<void> {
+  ensureAccessory(kamal, name);
+  if (!(await kamal.confirm(`This will remove all containers, images and data directories for ${name}. Are you sure?`))) {
+    kamal.say('Aborted', 'error');
     return;
   }
-  await withLock(k, () =>
-    eachName(k, name, async (n) => {
-      await accessoryStop(k, n);
-      await accessoryRemoveContainer(k, n);
-      await accessoryRemoveImage(k, n);
-      await accessoryRemoveServiceDirectory(k, n);
+  await withLock(kamal, () =>
+    eachName(kamal, name, async (n) => {
+      await accessoryStop(kamal, n);
+      await accessoryRemoveContainer(kamal, n);
+      await accessoryRemoveImage(kamal, n);
+      await accessoryRemoveServiceDirectory(kamal, n);
     }),
   );
 }

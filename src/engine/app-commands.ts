@@ -9,84 +9,84 @@ import { accessoryRemove } from './accessory.js';
 import { registryRemove } from './registry.js';
 import { runInteractive, stdinIsTty } from './interactive.js';
 
-export async function appBootCommand(k: Kamal, version?: string): Promise<void> {
+export async function appBootCommand(kamal: Kamal, version?: string): Promise<void> {
   // without --version: the latest image (Kamal's version_or_latest)
-  await appBoot(k, { version: version ?? k.config.latestTag, latest: !version });
+  await appBoot(kamal, { version: version ?? kamal.config.latestTag, latest: !version });
 }
 
-export async function staleContainersCommand(k: Kamal, stop: boolean): Promise<void> {
-  await staleContainers(k, { stop });
+export async function staleContainersCommand(kamal: Kamal, stop: boolean): Promise<void> {
+  await staleContainers(kamal, { stop });
 }
 
-export async function appStart(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.onRoles(
-      k.roles,
-      k.appHosts,
+export async function appStart(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.onRoles(
+      kamal.roles,
+      kamal.appHosts,
       async (host, role) => {
-        const app = k.cmds.app(role, host);
-        await k.exec(host, k.cmds.auditor().record(`Started app version ${k.config.version}`));
-        await k.exec(host, app.start(), { allowFailure: true });
+        const app = kamal.cmds.app(role, host);
+        await kamal.exec(host, kamal.cmds.auditor().record(`Started app version ${kamal.config.version}`));
+        await kamal.exec(host, app.start(), { allowFailure: true });
         if (role.runningProxy) {
-          const version = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
-          const endpoint = await k.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
+          const version = await kamal.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
+          const endpoint = await kamal.capture(host, app.containerIdForVersion(version), { placeholder: '<container-id>' });
           if (!endpoint) throw new BootError(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-          await k.exec(host, app.deploy({ target: endpoint }));
+          await kamal.exec(host, app.deploy({ target: endpoint }));
         }
       },
-      !!k.config.boot.parallelRoles,
+      !!kamal.config.boot.parallelRoles,
     ),
   );
 }
 
-export async function appStop(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.onRoles(
-      k.roles,
-      k.appHosts,
+export async function appStop(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.onRoles(
+      kamal.roles,
+      kamal.appHosts,
       async (host, role) => {
-        const app = k.cmds.app(role, host);
-        await k.exec(host, k.cmds.auditor({ role }).record('Stopped app'));
+        const app = kamal.cmds.app(role, host);
+        await kamal.exec(host, kamal.cmds.auditor({ role }).record('Stopped app'));
         if (role.runningProxy) {
-          const version = await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
-          const endpoint = await k.capture(host, app.containerIdForVersion(version), {
+          const version = await kamal.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' });
+          const endpoint = await kamal.capture(host, app.containerIdForVersion(version), {
             allowFailure: true,
             placeholder: '<container-id>',
           });
-          if (endpoint) await k.exec(host, app.remove(), { allowFailure: true });
+          if (endpoint) await kamal.exec(host, app.remove(), { allowFailure: true });
         }
-        await k.exec(host, app.stop(), { allowFailure: true });
+        await kamal.exec(host, app.stop(), { allowFailure: true });
       },
-      !!k.config.boot.parallelRoles,
+      !!kamal.config.boot.parallelRoles,
     ),
   );
 }
 
-export async function appDetails(k: Kamal): Promise<void> {
-  await k.onRoles(k.roles, k.appHosts, async (host, role) => {
-    k.reporter.hostOutput(host, await k.capture(host, k.cmds.app(role, host).info(), { allowFailure: true }));
+export async function appDetails(kamal: Kamal): Promise<void> {
+  await kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+    kamal.reporter.hostOutput(host, await kamal.capture(host, kamal.cmds.app(role, host).info(), { allowFailure: true }));
   });
 }
 
-export async function appContainers(k: Kamal): Promise<void> {
-  await k.on(k.appHosts, async (host) => {
-    k.reporter.hostOutput(host, await k.capture(host, k.cmds.app().listContainers(), { allowFailure: true }));
+export async function appContainers(kamal: Kamal): Promise<void> {
+  await kamal.on(kamal.appHosts, async (host) => {
+    kamal.reporter.hostOutput(host, await kamal.capture(host, kamal.cmds.app().listContainers(), { allowFailure: true }));
   });
 }
 
-export async function appImages(k: Kamal): Promise<void> {
-  await k.on(k.appHosts, async (host) => {
-    k.reporter.hostOutput(host, await k.capture(host, k.cmds.app().listImages(), { allowFailure: true }));
+export async function appImages(kamal: Kamal): Promise<void> {
+  await kamal.on(kamal.appHosts, async (host) => {
+    kamal.reporter.hostOutput(host, await kamal.capture(host, kamal.cmds.app().listImages(), { allowFailure: true }));
   });
 }
 
-export async function appVersion(k: Kamal): Promise<void> {
-  await k.on(k.appHosts, async (host) => {
-    const role = k.rolesOn(host)[0];
+export async function appVersion(kamal: Kamal): Promise<void> {
+  await kamal.on(kamal.appHosts, async (host) => {
+    const role = kamal.rolesOn(host)[0];
     if (!role) return;
-    k.reporter.hostOutput(
+    kamal.reporter.hostOutput(
       host,
-      await k.capture(host, k.cmds.app(role, host).currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }),
+      await kamal.capture(host, kamal.cmds.app(role, host).currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }),
     );
   });
 }
@@ -101,18 +101,18 @@ export interface LogOptions {
   containerId?: string;
 }
 
-export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
+export async function appLogs(kamal: Kamal, o: LogOptions): Promise<void> {
   if (o.follow) {
     const lines = o.lines ?? (o.since || o.grep ? undefined : 10);
-    if (!k.specificRoles && k.primaryRole) k.specificRoles = [k.primaryRole.name];
-    const host = k.primaryHost;
-    const role = k.rolesOn(host)[0];
+    if (!kamal.specificRoles && kamal.primaryRole) kamal.specificRoles = [kamal.primaryRole.name];
+    const host = kamal.primaryHost;
+    const role = kamal.rolesOn(host)[0];
     if (!role) throw new UsageError(`No app role runs on ${host}`);
-    k.say(`Following logs on ${host}...`);
+    kamal.say(`Following logs on ${host}...`);
     await runInteractive(
-      k,
+      kamal,
       host,
-      k.cmds.app(role, host).followLogsOnHost({
+      kamal.cmds.app(role, host).followLogsOnHost({
         containerId: o.containerId,
         timestamps: o.timestamps ?? true,
         lines,
@@ -124,10 +124,10 @@ export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
     return;
   }
   const lines = o.lines ?? (o.since || o.grep ? undefined : 100);
-  await k.onRoles(k.roles, k.appHosts, async (host, role) => {
-    const r = await k.exec(
+  await kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+    const r = await kamal.exec(
       host,
-      k.cmds.app(role, host).logs({
+      kamal.cmds.app(role, host).logs({
         containerId: o.containerId,
         timestamps: o.timestamps ?? true,
         since: o.since,
@@ -138,7 +138,7 @@ export async function appLogs(k: Kamal, o: LogOptions): Promise<void> {
       { allowFailure: true },
     );
     const text = `${r.stdout}${r.stderr}`.trim();
-    k.reporter.hostOutput(host, r.exitCode === 0 || text ? text : 'Nothing found');
+    kamal.reporter.hostOutput(host, r.exitCode === 0 || text ? text : 'Nothing found');
   });
 }
 
@@ -151,7 +151,7 @@ export interface ExecOptions {
   env?: Record<string, string>;
 }
 
-export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise<void> {
+export async function appExec(kamal: Kamal, args: string[], o: ExecOptions): Promise<void> {
   if (o.detach && (o.interactive || o.reuse)) {
     throw new UsageError(`Detach is not compatible with ${[o.interactive && 'interactive', o.reuse && 'reuse'].filter(Boolean).join(' or ')}`);
   }
@@ -161,152 +161,152 @@ export async function appExec(k: Kamal, args: string[], o: ExecOptions): Promise
   if (args.length === 0) throw new UsageError('No command provided. You must specify a command to execute.');
   // --raw: only the command's own output, unmodified (Kamal's with_raw_output)
   const say = (message: string): void => {
-    if (!o.raw) k.say(message);
+    if (!o.raw) kamal.say(message);
   };
   const print = (host: string, stdout: string): void => {
-    if (o.raw) k.reporter.write(stdout);
-    else k.reporter.hostOutput(host, stdout.trim());
+    if (o.raw) kamal.reporter.write(stdout);
+    else kamal.reporter.hostOutput(host, stdout.trim());
   };
   const command = args.map((a) => a.trim()).join(' ');
-  await k.preConnect();
+  await kamal.preConnect();
 
   if (o.interactive) {
-    const host = k.primaryHost;
-    const role = k.primaryRole!;
-    const app = k.cmds.app(role, host);
+    const host = kamal.primaryHost;
+    const role = kamal.primaryRole!;
+    const app = kamal.cmds.app(role, host);
     // Kamal's docker_interactive_args: `-it` when stdin is a terminal, `-i` when piped
-    const interactive = { env: o.env, interactive: true, tty: stdinIsTty(k) };
+    const interactive = { env: o.env, interactive: true, tty: stdinIsTty(kamal) };
     if (o.reuse) {
-      if (!k.options.version) say('Get current version of running container...');
-      const version = k.options.version ?? (await currentRunningVersion(k));
-      await usingVersion(k, version, async (v) => {
+      if (!kamal.options.version) say('Get current version of running container...');
+      const version = kamal.options.version ?? (await currentRunningVersion(kamal));
+      await usingVersion(kamal, version, async (v) => {
         say(`Launching interactive command with version ${v} via SSH from existing container on ${host}...`);
-        await runInteractive(k, host, app.executeInExistingContainer(command, interactive));
+        await runInteractive(kamal, host, app.executeInExistingContainer(command, interactive));
       });
     } else {
-      if (!k.options.version) say('Get most recent version available as an image...');
-      await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
+      if (!kamal.options.version) say('Get most recent version available as an image...');
+      await usingVersion(kamal, kamal.options.version ?? kamal.config.latestTag, async (v) => {
         say(`Launching interactive command with version ${v} via SSH from new container on ${host}...`);
-        await k.exec(host, k.cmds.registry.login());
-        await runInteractive(k, host, app.executeInNewContainer(command, interactive));
+        await kamal.exec(host, kamal.cmds.registry.login());
+        await runInteractive(kamal, host, app.executeInNewContainer(command, interactive));
       });
     }
     return;
   }
 
   if (o.reuse) {
-    if (!k.options.version) say('Get current version of running container...');
-    const version = k.options.version ?? (await currentRunningVersion(k));
-    await usingVersion(k, version, async (v) => {
+    if (!kamal.options.version) say('Get current version of running container...');
+    const version = kamal.options.version ?? (await currentRunningVersion(kamal));
+    await usingVersion(kamal, version, async (v) => {
       say(`Launching command with version ${v} from existing container...`);
-      await k.onRoles(k.roles, k.appHosts, async (host, role) => {
-        await k.exec(host, k.cmds.auditor({ role }).record(`Executed cmd '${command}' on app version ${v}`));
-        const r = await k.exec(host, k.cmds.app(role, host).executeInExistingContainer(command, { env: o.env }));
+      await kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+        await kamal.exec(host, kamal.cmds.auditor({ role }).record(`Executed cmd '${command}' on app version ${v}`));
+        const r = await kamal.exec(host, kamal.cmds.app(role, host).executeInExistingContainer(command, { env: o.env }));
         print(host, r.stdout);
       });
     });
     return;
   }
 
-  if (!k.options.version) say('Get most recent version available as an image...');
-  await usingVersion(k, k.options.version ?? k.config.latestTag, async (v) => {
+  if (!kamal.options.version) say('Get most recent version available as an image...');
+  await usingVersion(kamal, kamal.options.version ?? kamal.config.latestTag, async (v) => {
     say(`Launching command with version ${v} from new container...`);
-    await k.on(k.appHosts, async (host) => void (await k.exec(host, k.cmds.registry.login())));
-    await k.onRoles(k.roles, k.appHosts, async (host, role) => {
-      await k.exec(host, k.cmds.auditor().record(`Executed cmd '${command}' on app version ${v}`));
-      const r = await k.exec(host, k.cmds.app(role, host).executeInNewContainer(command, { env: o.env, detach: o.detach }));
+    await kamal.on(kamal.appHosts, async (host) => void (await kamal.exec(host, kamal.cmds.registry.login())));
+    await kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+      await kamal.exec(host, kamal.cmds.auditor().record(`Executed cmd '${command}' on app version ${v}`));
+      const r = await kamal.exec(host, kamal.cmds.app(role, host).executeInNewContainer(command, { env: o.env, detach: o.detach }));
       print(host, r.stdout);
     });
   });
 }
 
-function hostsRemovingAllRoles(k: Kamal): string[] {
-  return k.appHosts.filter((host) => {
-    const selected = k.rolesOn(host).map((r) => r.name).sort();
-    const all = k.config.hostRoles(host).map((r) => r.name).sort();
+function hostsRemovingAllRoles(kamal: Kamal): string[] {
+  return kamal.appHosts.filter((host) => {
+    const selected = kamal.rolesOn(host).map((r) => r.name).sort();
+    const all = kamal.config.hostRoles(host).map((r) => r.name).sort();
     return selected.join(',') === all.join(',');
   });
 }
 
-export async function appRemove(k: Kamal): Promise<void> {
-  await withLock(k, async () => {
-    await appStop(k);
-    await appRemoveContainers(k);
-    await appRemoveImages(k);
-    await appRemoveAppDirectories(k);
+export async function appRemove(kamal: Kamal): Promise<void> {
+  await withLock(kamal, async () => {
+    await appStop(kamal);
+    await appRemoveContainers(kamal);
+    await appRemoveImages(kamal);
+    await appRemoveAppDirectories(kamal);
   });
 }
 
 /** `kamal app remove_container VERSION` (hidden in Kamal's help). */
-export async function appRemoveContainer(k: Kamal, version: string): Promise<void> {
-  await withLock(k, () =>
-    k.onRoles(k.roles, k.appHosts, async (host, role) => {
-      await k.exec(host, k.cmds.auditor({ role }).record(`Removed app container with version ${version}`));
-      await k.exec(host, k.cmds.app(role, host).removeContainer({ version }));
+export async function appRemoveContainer(kamal: Kamal, version: string): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+      await kamal.exec(host, kamal.cmds.auditor({ role }).record(`Removed app container with version ${version}`));
+      await kamal.exec(host, kamal.cmds.app(role, host).removeContainer({ version }));
     }),
   );
 }
 
 /** `kamal app remove_containers` (hidden in Kamal's help). */
-export async function appRemoveContainers(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.onRoles(k.roles, k.appHosts, async (host, role) => {
-      await k.exec(host, k.cmds.auditor({ role }).record('Removed all app containers'));
-      await k.exec(host, k.cmds.app(role, host).removeContainers());
+export async function appRemoveContainers(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.onRoles(kamal.roles, kamal.appHosts, async (host, role) => {
+      await kamal.exec(host, kamal.cmds.auditor({ role }).record('Removed all app containers'));
+      await kamal.exec(host, kamal.cmds.app(role, host).removeContainers());
     }),
   );
 }
 
 /** `kamal app remove_images` (hidden in Kamal's help): only on hosts where every role of the host is selected. */
-export async function appRemoveImages(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.on(hostsRemovingAllRoles(k), async (host) => {
-      await k.exec(host, k.cmds.auditor().record('Removed all app images'));
-      await k.exec(host, k.cmds.app().removeImages());
+export async function appRemoveImages(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.on(hostsRemovingAllRoles(kamal), async (host) => {
+      await kamal.exec(host, kamal.cmds.auditor().record('Removed all app images'));
+      await kamal.exec(host, kamal.cmds.app().removeImages());
     }),
   );
 }
 
 /** `kamal app remove_app_directories` (hidden in Kamal's help): only on hosts where every role of the host is selected. */
-export async function appRemoveAppDirectories(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.on(hostsRemovingAllRoles(k), async (host) => {
-      await k.exec(host, k.cmds.server.removeAppDirectory(), { allowFailure: true });
-      await k.exec(host, k.cmds.auditor().record(`Removed ${k.config.appDirectory}`));
-      await k.exec(host, k.cmds.app().removeProxyAppDirectory(), { allowFailure: true });
+export async function appRemoveAppDirectories(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.on(hostsRemovingAllRoles(kamal), async (host) => {
+      await kamal.exec(host, kamal.cmds.server.removeAppDirectory(), { allowFailure: true });
+      await kamal.exec(host, kamal.cmds.auditor().record(`Removed ${kamal.config.appDirectory}`));
+      await kamal.exec(host, kamal.cmds.app().removeProxyAppDirectory(), { allowFailure: true });
     }),
   );
 }
 
-export async function appLive(k: Kamal): Promise<void> {
-  await withLock(k, () =>
-    k.onRoles(k.roles, k.proxyHosts, async (host, role) => {
-      if (role.runningProxy) await k.exec(host, k.cmds.app(role, host).live());
+export async function appLive(kamal: Kamal): Promise<void> {
+  await withLock(kamal, () =>
+    kamal.onRoles(kamal.roles, kamal.proxyHosts, async (host, role) => {
+      if (role.runningProxy) await kamal.exec(host, kamal.cmds.app(role, host).live());
     }),
   );
 }
 
-export async function appMaintenance(k: Kamal, o: { drainTimeout?: number; message?: string }): Promise<void> {
-  const drainTimeout = o.drainTimeout ?? k.config.drainTimeout;
-  await withLock(k, () =>
-    k.onRoles(k.roles, k.proxyHosts, async (host, role) => {
-      if (role.runningProxy) await k.exec(host, k.cmds.app(role, host).maintenance({ drainTimeout, message: o.message }));
+export async function appMaintenance(kamal: Kamal, o: { drainTimeout?: number; message?: string }): Promise<void> {
+  const drainTimeout = o.drainTimeout ?? kamal.config.drainTimeout;
+  await withLock(kamal, () =>
+    kamal.onRoles(kamal.roles, kamal.proxyHosts, async (host, role) => {
+      if (role.runningProxy) await kamal.exec(host, kamal.cmds.app(role, host).maintenance({ drainTimeout, message: o.message }));
     }),
   );
 }
 
 /** `kamal remove`: app, proxy, accessories and registry sessions, after confirmation. */
-export async function removeEverything(k: Kamal): Promise<void> {
-  if (!(await k.confirm('This will remove all containers and images. Are you sure?'))) {
-    k.say('Aborted', 'error');
+export async function removeEverything(kamal: Kamal): Promise<void> {
+  if (!(await kamal.confirm('This will remove all containers and images. Are you sure?'))) {
+    kamal.say('Aborted', 'error');
     return;
   }
-  await withLock(k, async () => {
-    await appRemove(k);
-    await proxyRemove(k);
-    k.options.confirmed = true;
-    await accessoryRemove(k, 'all');
-    await registryRemove(k, { skipLocal: true });
+  await withLock(kamal, async () => {
+    await appRemove(kamal);
+    await proxyRemove(kamal);
+    kamal.options.confirmed = true;
+    await accessoryRemove(kamal, 'all');
+    await registryRemove(kamal, { skipLocal: true });
   });
 }
 

@@ -45,14 +45,14 @@ export function abbreviatedVersion(version: string | undefined): string | undefi
 
 /** Kamal::Tags.from_config(...).env plus the details given. */
 export function hookEnv(
-  k: Kamal,
+  kamal: Kamal,
   details: Record<string, string | undefined>,
   opts: HookOptions = {},
 ): Record<string, string> {
-  const c = k.config;
+  const c = kamal.config;
   const tags: Record<string, string | undefined> = {
     recorded_at: (opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    performer: opts.performer ?? k.cmds.source.performer,
+    performer: opts.performer ?? kamal.cmds.source.performer,
     destination: c.destination ?? undefined,
     version: c.knownVersion,
     service_version: [c.service, abbreviatedVersion(c.knownVersion)].filter(Boolean).join('@'),
@@ -66,27 +66,27 @@ export function hookEnv(
   return env;
 }
 
-export function installHookRunner(k: Kamal, opts: HookOptions = {}): void {
-  k.hookRunner = async (hook, details, withSecrets) => {
+export function installHookRunner(kamal: Kamal, opts: HookOptions = {}): void {
+  kamal.hookRunner = async (hook, details, withSecrets) => {
     const env: Record<string, string> = {
       ...(withSecrets && opts.secretEnv ? opts.secretEnv() : {}),
-      ...hookEnv(k, details, opts),
+      ...hookEnv(kamal, details, opts),
     };
-    if (opts.kamal && !k.dryRun) env.PATH = pathWith(opts.kamal.dir(), k.env.PATH ?? process.env.PATH);
-    k.say(`Running the ${hook} hook...`);
+    if (opts.kamal && !kamal.dryRun) env.PATH = pathWith(opts.kamal.dir(), kamal.env.PATH ?? process.env.PATH);
+    kamal.say(`Running the ${hook} hook...`);
     try {
-      assertRegularFile(k.hookFile(hook), join(k.config.hooksPath, hook));
+      assertRegularFile(kamal.hookFile(hook), join(kamal.config.hooksPath, hook));
     } catch (e) {
       if (e instanceof UnsafeFileError) throw new HookError(`Hook \`${hook}\` cannot be run: ${e.message}`);
       throw e;
     }
     try {
       // with -v the hook's output is shown as the command's DEBUG lines instead; -q hides it, as in Kamal
-      const quiet = k.config.hooksOutputFor(hook) === 'quiet' || !!k.options.verbose || !!k.options.quiet;
-      await k.exec(LOCAL, cmd(k.hookFile(hook)), {
+      const quiet = kamal.config.hooksOutputFor(hook) === 'quiet' || !!kamal.options.verbose || !!kamal.options.quiet;
+      await kamal.exec(LOCAL, cmd(kamal.hookFile(hook)), {
         env,
-        onStdout: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
-        onStderr: quiet || k.dryRun ? undefined : (s) => k.reporter.write(s),
+        onStdout: quiet || kamal.dryRun ? undefined : (s) => kamal.reporter.write(s),
+        onStderr: quiet || kamal.dryRun ? undefined : (s) => kamal.reporter.write(s),
       });
     } catch (e) {
       if (e instanceof CommandFailedError) throw new HookError(`Hook \`${hook}\` failed:\n${e.message}`);

@@ -8,25 +8,25 @@ import { InteractiveExitError, LocalTerminal, stdinIsTerminal } from '../exec/te
 import type { Kamal } from './kamal.js';
 
 /** Kamal's `STDIN.isatty`: `-it` for docker and a pseudo-terminal when true, `-i` and plain pipes when not. */
-export function stdinIsTty(k: Kamal): boolean {
-  return stdinIsTerminal(k.stdin ?? process.stdin);
+export function stdinIsTty(kamal: Kamal): boolean {
+  return stdinIsTerminal(kamal.stdin ?? process.stdin);
 }
 
 /**
  * Runs `command` on `host` attached to the terminal; a non-zero exit becomes the run's exit status.
  * `announce` says the command first, as Kamal's `logs -f` prints the `ssh` line it runs.
  */
-export async function runInteractive(k: Kamal, host: string, command: Command, opts: { announce?: boolean } = {}): Promise<void> {
-  if (opts.announce) k.say(display(command));
+export async function runInteractive(kamal: Kamal, host: string, command: Command, opts: { announce?: boolean } = {}): Promise<void> {
+  if (opts.announce) kamal.say(display(command));
   const terminal = new LocalTerminal({
-    stdin: k.stdin ?? process.stdin,
-    stdout: k.stdout ?? process.stdout,
-    stderr: k.stderr ?? process.stderr,
-    term: k.env.TERM ?? process.env.TERM,
+    stdin: kamal.stdin ?? process.stdin,
+    stdout: kamal.stdout ?? process.stdout,
+    stderr: kamal.stderr ?? process.stderr,
+    term: kamal.env.TERM ?? process.env.TERM,
   });
   let result;
   try {
-    result = await k.exec(host, command, { interactive: terminal, allowFailure: true });
+    result = await kamal.exec(host, command, { interactive: terminal, allowFailure: true });
   } finally {
     terminal.restore();
   }

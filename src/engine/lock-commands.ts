@@ -14,37 +14,37 @@ import { LockError } from '../errors.js';
 
 export { lockAge };
 
-async function handleMissingLock(k: Kamal, fn: () => Promise<void>): Promise<void> {
+async function handleMissingLock(kamal: Kamal, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    if (e instanceof LockMissingError) k.reporter.write('There is no deploy lock\n');
+    if (e instanceof LockMissingError) kamal.reporter.write('There is no deploy lock\n');
     else throw e;
   }
 }
 
-export async function lockStatus(k: Kamal): Promise<void> {
-  await handleMissingLock(k, async () => {
-    const status = await captureLockStatus(k);
-    k.reporter.write(`${status}\n${lockAge(status, k.now())}`);
+export async function lockStatus(kamal: Kamal): Promise<void> {
+  await handleMissingLock(kamal, async () => {
+    const status = await captureLockStatus(kamal);
+    kamal.reporter.write(`${status}\n${lockAge(status, kamal.now())}`);
   });
 }
 
-export async function lockAcquire(k: Kamal, message: string): Promise<void> {
-  await ensureRunDirectory(k);
+export async function lockAcquire(kamal: Kamal, message: string): Promise<void> {
+  await ensureRunDirectory(kamal);
   try {
-    await executeLockAcquire(k, message);
+    await executeLockAcquire(kamal, message);
   } catch (e) {
     if (!(e instanceof LockHeldError)) throw e;
-    const status = await captureLockStatus(k).catch(() => '');
-    throw new LockError(`Deploy lock found on ${k.primaryHost}.\n${withLockAge(status, k.now())}`);
+    const status = await captureLockStatus(kamal).catch(() => '');
+    throw new LockError(`Deploy lock found on ${kamal.primaryHost}.\n${withLockAge(status, kamal.now())}`);
   }
-  k.say('Acquired the deploy lock');
+  kamal.say('Acquired the deploy lock');
 }
 
-export async function lockRelease(k: Kamal): Promise<void> {
-  await handleMissingLock(k, async () => {
-    await executeLockRelease(k);
-    k.say('Released the deploy lock');
+export async function lockRelease(kamal: Kamal): Promise<void> {
+  await handleMissingLock(kamal, async () => {
+    await executeLockRelease(kamal);
+    kamal.say('Released the deploy lock');
   });
 }

@@ -28,141 +28,141 @@ export function withLockAge(status: string, now: number): string {
 export class LockHeldError extends Error {}
 export class LockMissingError extends Error {}
 
-export async function ensureRunDirectory(k: Kamal): Promise<void> {
-  await k.on(k.hosts, async (host) => {
-    await k.exec(host, k.cmds.server.ensureRunDirectory());
+export async function ensureRunDirectory(kamal: Kamal): Promise<void> {
+  await kamal.on(kamal.hosts, async (host) => {
+    await kamal.exec(host, kamal.cmds.server.ensureRunDirectory());
   });
 }
 
 /** The version for the lock details; a manual `lock acquire` outside a git checkout says `unknown`. */
-function lockVersion(k: Kamal): string {
-  return k.config.knownVersion ?? 'unknown';
+function lockVersion(kamal: Kamal): string {
+  return kamal.config.knownVersion ?? 'unknown';
 }
 
-export async function executeLockAcquire(k: Kamal, message: string): Promise<void> {
-  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
+export async function executeLockAcquire(kamal: Kamal, message: string): Promise<void> {
+  await kamal.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.acquire(message, lockVersion(k), { lockedBy: k.cmds.source.lockedBy }), { verbosity: 'debug' });
+    await kamal.exec(kamal.primaryHost, kamal.cmds.lock.acquire(message, lockVersion(kamal), { lockedBy: kamal.cmds.source.lockedBy }), { verbosity: 'debug' });
   } catch (e) {
     if (e instanceof CommandFailedError && /cannot create directory/.test(e.stderr)) throw new LockHeldError();
     throw e;
   }
 }
 
-export async function executeLockRelease(k: Kamal): Promise<void> {
-  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
+export async function executeLockRelease(kamal: Kamal): Promise<void> {
+  await kamal.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    await k.exec(k.primaryHost, k.cmds.lock.release(), { verbosity: 'debug' });
+    await kamal.exec(kamal.primaryHost, kamal.cmds.lock.release(), { verbosity: 'debug' });
   } catch (e) {
     if (e instanceof CommandFailedError && /No such file or directory/.test(e.stderr)) throw new LockMissingError();
     throw e;
   }
 }
 
-export async function captureLockStatus(k: Kamal): Promise<string> {
-  await k.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
+export async function captureLockStatus(kamal: Kamal): Promise<string> {
+  await kamal.preConnect(); // Kamal runs these through `on(primary_host)`, which runs the pre-connect hook first
   try {
-    const r = await k.exec(k.primaryHost, k.cmds.lock.status(), { verbosity: 'debug' });
-    return k.dryRun ? '<lock details>' : r.stdout.trim();
+    const r = await kamal.exec(kamal.primaryHost, kamal.cmds.lock.status(), { verbosity: 'debug' });
+    return kamal.dryRun ? '<lock details>' : r.stdout.trim();
   } catch (e) {
     if (e instanceof CommandFailedError && /No such file or directory/.test(e.stderr)) throw new LockMissingError();
     throw e;
   }
 }
 
-async function raiseIfLocked(k: Kamal, fn: () => Promise<void>): Promise<void> {
+async function raiseIfLocked(kamal: Kamal, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
     if (!(e instanceof LockHeldError)) throw e;
-    k.say('Deploy lock already in place!', 'error');
-    const status = await captureLockStatus(k).catch(() => '');
+    kamal.say('Deploy lock already in place!', 'error');
+    const status = await captureLockStatus(kamal).catch(() => '');
     throw new LockError(
-      `Deploy lock found on ${k.primaryHost}. Run 'kamal-action lock status' for details and 'kamal-action lock release' to clear it` +
-        (status ? `\n${withLockAge(status, k.now())}` : ''),
+      `Deploy lock found on ${kamal.primaryHost}. Run 'kamal-action lock status' for details and 'kamal-action lock release' to clear it` +
+        (status ? `\n${withLockAge(status, kamal.now())}` : ''),
     );
   }
 }
 
-export async function acquireLock(k: Kamal): Promise<void> {
-  await ensureRunDirectory(k);
-  if (k.options.lockWait) await acquireLockWithWait(k);
+export async function acquireLock(kamal: Kamal): Promise<void> {
+  await ensureRunDirectory(kamal);
+  if (kamal.options.lockWait) await acquireLockWithWait(kamal);
   else {
-    await raiseIfLocked(k, async () => {
-      k.say('Acquiring the deploy lock...');
-      await executeLockAcquire(k, AUTOMATIC_DEPLOY_LOCK_MESSAGE);
+    await raiseIfLocked(kamal, async () => {
+      kamal.say('Acquiring the deploy lock...');
+      await executeLockAcquire(kamal, AUTOMATIC_DEPLOY_LOCK_MESSAGE);
     });
   }
-  k.holdingLock = true;
-  k.onLockChange?.(true);
+  kamal.holdingLock = true;
+  kamal.onLockChange?.(true);
 }
 
-async function acquireLockWithWait(k: Kamal): Promise<void> {
-  const timeout = k.options.lockWaitTimeout ?? 900;
-  const interval = k.options.lockWaitInterval ?? 15;
-  const deadline = k.now() + timeout * 1000;
+async function acquireLockWithWait(kamal: Kamal): Promise<void> {
+  const timeout = kamal.options.lockWaitTimeout ?? 900;
+  const interval = kamal.options.lockWaitInterval ?? 15;
+  const deadline = kamal.now() + timeout * 1000;
   let detailsShown = false;
-  k.say(`Acquiring the deploy lock (waiting up to ${timeout}s)...`);
+  kamal.say(`Acquiring the deploy lock (waiting up to ${timeout}s)...`);
   for (;;) {
     try {
-      await executeLockAcquire(k, AUTOMATIC_DEPLOY_LOCK_MESSAGE);
+      await executeLockAcquire(kamal, AUTOMATIC_DEPLOY_LOCK_MESSAGE);
       return;
     } catch (e) {
       if (!(e instanceof LockHeldError)) throw e;
     }
     if (!detailsShown) {
-      const status = await captureLockStatus(k).catch(() => '');
-      k.say('Deploy lock is held by:');
-      k.say(withLockAge(status, k.now()));
+      const status = await captureLockStatus(kamal).catch(() => '');
+      kamal.say('Deploy lock is held by:');
+      kamal.say(withLockAge(status, kamal.now()));
       if (!status.includes(AUTOMATIC_DEPLOY_LOCK_MESSAGE)) {
-        throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${withLockAge(status, k.now())}`);
+        throw new LockError(`Deploy lock held manually, not waiting. Run 'kamal-action lock status' for details\n${withLockAge(status, kamal.now())}`);
       }
       detailsShown = true;
     }
-    const remaining = Math.floor((deadline - k.now()) / 1000);
+    const remaining = Math.floor((deadline - kamal.now()) / 1000);
     if (remaining <= 0) {
-      k.say(`Timed out after ${timeout}s waiting for the deploy lock`, 'error');
+      kamal.say(`Timed out after ${timeout}s waiting for the deploy lock`, 'error');
       throw new LockError('Timed out waiting for deploy lock');
     }
-    k.say(`Retrying in ${interval}s (${remaining}s remaining)...`);
-    await sleep(Math.min(interval, remaining) * 1000, k.signal);
+    kamal.say(`Retrying in ${interval}s (${remaining}s remaining)...`);
+    await sleep(Math.min(interval, remaining) * 1000, kamal.signal);
   }
 }
 
-export async function releaseLock(k: Kamal): Promise<void> {
-  k.say('Releasing the deploy lock...');
-  await executeLockRelease(k);
-  k.holdingLock = false;
-  k.onLockChange?.(false);
+export async function releaseLock(kamal: Kamal): Promise<void> {
+  kamal.say('Releasing the deploy lock...');
+  await executeLockRelease(kamal);
+  kamal.holdingLock = false;
+  kamal.onLockChange?.(false);
 }
 
 /** Kamal's with_lock: acquire unless held, run, release; a failed release never hides the original error. */
-export async function withLock<T>(k: Kamal, fn: () => Promise<T>): Promise<T> {
-  if (k.holdingLock) return fn();
-  await k.step('acquire lock', () => acquireLock(k));
+export async function withLock<T>(kamal: Kamal, fn: () => Promise<T>): Promise<T> {
+  if (kamal.holdingLock) return fn();
+  await kamal.step('acquire lock', () => acquireLock(kamal));
   let result: T;
   try {
     result = await fn();
   } catch (e) {
     try {
-      await releaseLockEvenIfCancelled(k);
+      await releaseLockEvenIfCancelled(kamal);
     } catch (releaseError) {
-      k.say(`Error releasing the deploy lock: ${(releaseError as Error).message}`, 'error');
+      kamal.say(`Error releasing the deploy lock: ${(releaseError as Error).message}`, 'error');
     }
     throw e;
   }
   // a cancel that arrives once the work is done must not leave the lock behind either
-  await k.step('release lock', () => releaseLockEvenIfCancelled(k));
+  await kamal.step('release lock', () => releaseLockEvenIfCancelled(kamal));
   return result;
 }
 
 /** Releases the lock through a context whose cancellation is ignored (cleanup after a cancel). */
-async function releaseLockEvenIfCancelled(k: Kamal): Promise<void> {
-  const saved = k.signal;
-  k.signal = undefined;
+async function releaseLockEvenIfCancelled(kamal: Kamal): Promise<void> {
+  const saved = kamal.signal;
+  kamal.signal = undefined;
   try {
-    await releaseLock(k);
+    await releaseLock(kamal);
   } finally {
-    k.signal = saved;
+    kamal.signal = saved;
   }
 }

@@ -19,11 +19,11 @@ export interface PreflightOptions {
   version?: boolean;
 }
 
-export function preflight(k: Kamal, opts: PreflightOptions = {}): void {
+export function preflight(kamal: Kamal, opts: PreflightOptions = {}): void {
   // --version, VERSION or the git commit: Kamal's "Can't use commit hash as version" comes before any command
-  if (opts.version) void k.config.version;
+  if (opts.version) void kamal.config.version;
 
-  const store = k.config.secrets;
+  const store = kamal.config.secrets;
   const missing = new Set<string>();
   const need = (names: readonly (string | undefined)[]): void => {
     for (const name of names) {
@@ -33,18 +33,18 @@ export function preflight(k: Kamal, opts: PreflightOptions = {}): void {
   const secretName = (v: unknown): string | undefined => (Array.isArray(v) ? String(v[0]) : undefined);
 
   if (opts.app !== false) {
-    const registry = k.config.registry.registryConfig;
+    const registry = kamal.config.registry.registryConfig;
     need([secretName(registry.username), secretName(registry.password)]);
-    if (opts.build) need(k.config.builder.secretNames);
-    for (const host of k.appHosts) {
-      for (const role of k.rolesOn(host)) {
+    if (opts.build) need(kamal.config.builder.secretNames);
+    for (const host of kamal.appHosts) {
+      for (const role of kamal.rolesOn(host)) {
         need(role.env(host).secretNames());
         if (role.runningProxy && role.proxy?.customSslCertificate) need([role.proxy.certificatePemName, role.proxy.privateKeyPemName]);
       }
     }
   }
   const wanted = opts.accessories;
-  for (const accessory of k.config.accessories) {
+  for (const accessory of kamal.config.accessories) {
     if (wanted === true || (Array.isArray(wanted) && wanted.includes(accessory.name))) need(accessory.env.secretNames());
   }
 

@@ -16,9 +16,9 @@ export interface BootConfigOptions {
   dockerOptions?: string[];
 }
 
-export async function proxyBootConfig(k: Kamal, subcommand: string, o: BootConfigOptions): Promise<void> {
-  k.say('The proxy boot_config command is deprecated - set the config in the deploy YAML at proxy/run instead', 'warn');
-  const boot = k.config.proxyBoot;
+export async function proxyBootConfig(kamal: Kamal, subcommand: string, o: BootConfigOptions): Promise<void> {
+  kamal.say('The proxy boot_config command is deprecated - set the config in the deploy YAML at proxy/run instead', 'warn');
+  const boot = kamal.config.proxyBoot;
   switch (subcommand) {
     case 'set': {
       const bootOptions: string[] = [
@@ -32,34 +32,34 @@ export async function proxyBootConfig(k: Kamal, subcommand: string, o: BootConfi
       if (o.debug) runOpts.push('--debug');
       if (o.metricsPort) runOpts.push(`--metrics-port "${o.metricsPort}"`);
       const runCommand = runOpts.length > 0 ? `kamal-proxy run ${runOpts.join(' ')}` : undefined;
-      await k.on(k.proxyHosts, async (host) => {
-        const proxy = k.cmds.proxy(host);
-        await k.exec(host, proxy.ensureProxyDirectory());
+      await kamal.on(kamal.proxyHosts, async (host) => {
+        const proxy = kamal.cmds.proxy(host);
+        await kamal.exec(host, proxy.ensureProxyDirectory());
         if (bootOptions.join(' ') !== boot.defaultBootOptions().join(' ')) {
-          await k.upload(host, bootOptions.join(' '), boot.optionsFile);
-        } else await k.exec(host, proxy.resetBootOptions(), { allowFailure: true });
-        if (image !== boot.imageDefault) await k.upload(host, image, boot.imageFile);
-        else await k.exec(host, proxy.resetImage(), { allowFailure: true });
-        if (o.imageVersion) await k.upload(host, o.imageVersion, boot.imageVersionFile);
-        else await k.exec(host, proxy.resetImageVersion(), { allowFailure: true });
-        if (runCommand) await k.upload(host, runCommand, boot.runCommandFile);
-        else await k.exec(host, proxy.resetRunCommand(), { allowFailure: true });
+          await kamal.upload(host, bootOptions.join(' '), boot.optionsFile);
+        } else await kamal.exec(host, proxy.resetBootOptions(), { allowFailure: true });
+        if (image !== boot.imageDefault) await kamal.upload(host, image, boot.imageFile);
+        else await kamal.exec(host, proxy.resetImage(), { allowFailure: true });
+        if (o.imageVersion) await kamal.upload(host, o.imageVersion, boot.imageVersionFile);
+        else await kamal.exec(host, proxy.resetImageVersion(), { allowFailure: true });
+        if (runCommand) await kamal.upload(host, runCommand, boot.runCommandFile);
+        else await kamal.exec(host, proxy.resetRunCommand(), { allowFailure: true });
       });
       return;
     }
     case 'get':
-      await k.on(k.proxyHosts, async (host) => {
-        const out = await k.capture(host, k.cmds.proxy(host).bootConfig(), { allowFailure: true });
-        k.reporter.write(`Host ${host}: ${out}\n`);
+      await kamal.on(kamal.proxyHosts, async (host) => {
+        const out = await kamal.capture(host, kamal.cmds.proxy(host).bootConfig(), { allowFailure: true });
+        kamal.reporter.write(`Host ${host}: ${out}\n`);
       });
       return;
     case 'reset':
-      await k.on(k.proxyHosts, async (host) => {
-        const proxy = k.cmds.proxy(host);
-        await k.exec(host, proxy.resetBootOptions(), { allowFailure: true });
-        await k.exec(host, proxy.resetImage(), { allowFailure: true });
-        await k.exec(host, proxy.resetImageVersion(), { allowFailure: true });
-        await k.exec(host, proxy.resetRunCommand(), { allowFailure: true });
+      await kamal.on(kamal.proxyHosts, async (host) => {
+        const proxy = kamal.cmds.proxy(host);
+        await kamal.exec(host, proxy.resetBootOptions(), { allowFailure: true });
+        await kamal.exec(host, proxy.resetImage(), { allowFailure: true });
+        await kamal.exec(host, proxy.resetImageVersion(), { allowFailure: true });
+        await kamal.exec(host, proxy.resetRunCommand(), { allowFailure: true });
       });
       return;
     default:

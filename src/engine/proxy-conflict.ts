@@ -54,12 +54,12 @@ export function conflictingRoutes(routes: ProxyRoute[], service: string, hosts: 
 }
 
 /** Rethrows `e`, explained when it is the proxy's host conflict for `service` routing `hosts`. */
-export async function explainProxyConflict(k: Kamal, host: string, service: string, hosts: readonly string[], e: unknown): Promise<never> {
+export async function explainProxyConflict(kamal: Kamal, host: string, service: string, hosts: readonly string[], e: unknown): Promise<never> {
   if (!(e instanceof CommandFailedError) || !`${e.stderr}\n${e.stdout}`.includes(CONFLICT)) throw e;
-  const proxyContainer = k.config.proxyBoot.containerName;
+  const proxyContainer = kamal.config.proxyBoot.containerName;
   let holders: ProxyRoute[] = [];
   try {
-    const r = await k.exec(host, docker('exec', proxyContainer, 'kamal-proxy', 'list'), { allowFailure: true });
+    const r = await kamal.exec(host, docker('exec', proxyContainer, 'kamal-proxy', 'list'), { allowFailure: true });
     if (r.exitCode === 0) holders = conflictingRoutes(parseProxyList(r.stdout), service, hosts);
   } catch {
     // the explanation is best effort; the proxy's own words stay in the message
