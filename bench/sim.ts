@@ -29,6 +29,7 @@ interface Ready {
 interface Snapshot {
   stats: { host: string; connections: number; commands: number }[];
   unmodelled: { host: string; command: string; reason: string }[];
+  connectionErrors: { host: string; error: string }[];
   records: { host: string; connection: number; start: number; end: number; command: string; exitCode: number; stderr: string }[];
   rssMb: number;
   cpuMs: number;
@@ -146,7 +147,12 @@ async function measure(tool: Tool, hosts: number, opts: { scale: number; extra: 
       extra: opts.extra,
     });
     const first = await timed(tool.argv('v1'), project, tool.env(fleet.ready));
-    if (first.code !== 0) throw new Error(`${tool.name}: first deploy to ${hosts} simulated hosts failed (${first.code}): ${first.stderr}`);
+    if (first.code !== 0) {
+      const errors = (await fleet.snapshot()).connectionErrors.slice(0, 5);
+      throw new Error(
+        `${tool.name}: first deploy to ${hosts} simulated hosts failed (${first.code}): ${first.stderr}\nconnection errors on the hosts' side: ${JSON.stringify(errors)}`,
+      );
+    }
     const before = await fleet.snapshot();
     const busy = machineBusyMs();
     const run = await timed(tool.argv('v2'), project, tool.env(fleet.ready));

@@ -76,6 +76,8 @@ export interface ConnectionRecord {
   accepted: number;
   ready?: number;
   closed?: number;
+  /** The error that ended the connection on the server's side, if one did. */
+  error?: string;
 }
 
 export class Fleet {
@@ -172,7 +174,9 @@ export class Fleet {
             rec.closed = performance.now() - this.epoch;
             this.#clients.delete(client);
           });
-          client.on('error', () => {});
+          client.on('error', (e) => {
+            rec.error = e.message;
+          });
           const connection = (this.#connections.get(address) ?? 0) + 1;
           this.#connections.set(address, connection);
           client.on('authentication', (ctx) => {

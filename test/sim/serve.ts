@@ -37,6 +37,7 @@ if (process.send) {
         type: 'snapshot',
         stats: fleet.stats(),
         unmodelled: fleet.unmodelled(),
+        connectionErrors: fleet.connections.filter((c) => c.error).map((c) => ({ host: c.host, error: c.error })),
         records: fleet.hosts.flatMap((h) => h.records.map((r) => ({ ...r, stderr: r.exitCode ? r.stderr.slice(-300) : '' }))),
         states: m.states ? fleet.hosts.map((h) => ({ host: h.name, state: hostState(h) })) : undefined,
         rssMb: process.memoryUsage().rss / 1048576,
