@@ -2,7 +2,7 @@
 // then deploy timings on the lab (bench/versus.ts), side by side with a Kamal executable when one is
 // given (`--vs PATH` or KAMAL_BIN): both wall times, their ratio, CPU, commands and SSH connections per host.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

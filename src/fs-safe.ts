@@ -78,7 +78,7 @@ export function readRegularFile(path: string, limit: number, displayPath: string
  * for files that are run rather than read (hooks). Throws UnsafeFileError.
  */
 export function assertRegularFile(path: string, displayPath: string = path): void {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch (e) {

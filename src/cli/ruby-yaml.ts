@@ -275,7 +275,7 @@ class Emitter {
   }
 
   writeIndent(): void {
-    const indent = this.indent >= 0 ? this.indent : 0;
+    const indent = Math.max(this.indent, 0);
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak();
     while (this.column < indent) this.put(' ');
     this.whitespace = true;

@@ -5,7 +5,7 @@
 import type { Configuration } from '../model/configuration.js';
 import type { Command, SimpleCommand } from '../shell.js';
 import { Base, git } from './base.js';
-import { BuilderBase, type BuilderCommandOptions, type BuilderName, type PushOptions } from './builder/base.js';
+import type { BuilderBase, BuilderCommandOptions, BuilderName, PushOptions } from './builder/base.js';
 import { CloudBuilder } from './builder/cloud.js';
 import { HybridBuilder } from './builder/hybrid.js';
 import { LocalBuilder } from './builder/local.js';

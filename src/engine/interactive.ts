@@ -24,7 +24,7 @@ export async function runInteractive(kamal: Kamal, host: string, command: Comman
     stderr: kamal.stderr ?? process.stderr,
     term: kamal.env.TERM ?? process.env.TERM,
   });
-  let result;
+  let result: Awaited<ReturnType<Kamal['exec']>>;
   try {
     result = await kamal.exec(host, command, { interactive: terminal, allowFailure: true });
   } finally {

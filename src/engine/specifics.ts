@@ -24,8 +24,8 @@ export class Specifics {
 
   constructor(
     private readonly config: Configuration,
-    private readonly specificHosts: string[] | undefined,
-    private readonly specificRoles: Role[] | undefined,
+    specificHosts: string[] | undefined,
+    specificRoles: Role[] | undefined,
   ) {
     const allHosts = specificHosts ?? config.allHosts;
     const allHostSet = new Set(allHosts);

@@ -6,7 +6,7 @@
  * problem, in the order Kamal meets them.
  */
 import { ConfigError } from '../errors.js';
-import { HOOKS_OUTPUT_LEVELS, defaultLocalArch, type HooksOutputLevel } from '../config/constants.js';
+import { defaultLocalArch, type HooksOutputLevel } from '../config/constants.js';
 import { roleNames } from '../config/hosts.js';
 import { validateConfig } from '../config/validate.js';
 import { MapSecretStore, type SecretStore } from '../secret.js';

@@ -16,7 +16,7 @@ import {
 } from '../config/ruby.js';
 
 export type Plain = string | number | boolean | null | undefined;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, read by key paths the validation has checked
 export type RawObject = Record<string, any>;
 
 /** ActiveSupport `blank?` (config/ruby.ts). */

@@ -18,7 +18,7 @@ import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
-import { Secret } from '../secret.js';
+import type { Secret } from '../secret.js';
 import { any, cat, cmd, combine, display, group, raw, render, secretsOf, type Command } from '../shell.js';
 import {
   CommandAbortedError,

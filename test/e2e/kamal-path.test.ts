@@ -182,7 +182,7 @@ BW_PIPED=$(kamal secrets fetch --adapter bitwarden --account ci@example.com myit
     const l = lab();
     const dir = makeProject({ service: 'later', yaml: `servers:\n  web:\n    hosts:\n      - ${h.ip}\n${labProxyYaml(HOST)}` });
     // the key and known_hosts come from the action's inputs only, as in a workflow
-    writeFileSync(join(dir, 'config/deploy.yml'), readFileSync(join(dir, 'config/deploy.yml'), 'utf8').replace(/^ssh:\n(  .*\n)+/m, ''));
+    writeFileSync(join(dir, 'config/deploy.yml'), readFileSync(join(dir, 'config/deploy.yml'), 'utf8').replace(/^ssh:\n( {2}.*\n)+/m, ''));
     const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
     const step = (path: string, inputs: Record<string, string>) => {
       const runnerTemp = mkdtempSync(join(tmpdir(), 'kamal-path-runner-'));

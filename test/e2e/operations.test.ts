@@ -138,7 +138,7 @@ describe('day-two operations on the lab', () => {
       expect(g1!.host).toBe(h1.ip);
       const matched = g1!.output.split('\n');
       expect(matched).toHaveLength(3);
-      matched.forEach((l, i) => expect(l).toContain(`/${marker}/${i}`));
+      for (const [i, l] of matched.entries()) expect(l).toContain(`/${marker}/${i}`);
       // h2 got none of them: grep finds nothing there
       expect(g2).toEqual({ host: h2.ip, output: 'Nothing found', type: 'App' });
 

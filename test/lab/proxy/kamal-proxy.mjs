@@ -52,9 +52,9 @@ function parseDuration(input) {
 
 function fracString(value, div) {
   const whole = Math.floor(value / div);
-  let rest = value - whole * div;
+  const rest = value - whole * div;
   if (rest === 0) return String(whole);
-  let digits = String(rest).padStart(String(div).length - 1, '0').replace(/0+$/, '');
+  const digits = String(rest).padStart(String(div).length - 1, '0').replace(/0+$/, '');
   return `${whole}.${digits}`;
 }
 

@@ -26,7 +26,7 @@ export async function startFakeGithub(opts: { firstDeploymentId?: number } = {})
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      let body: unknown = undefined;
+      let body: unknown;
       if (raw) {
         try {
           body = JSON.parse(raw);

@@ -116,7 +116,7 @@ describe('redactDeep', () => {
       command: 'deploy',
       error: { message: 'login -p hunter2-pw failed', logs: 'key line AAAABBBBCCCCDDDD seen' },
       boots: [{ error: 'x hunter2-pw y', n: 3, ok: true, missing: undefined }],
-      ['hunter2-pw']: 'key',
+      'hunter2-pw': 'key',
     };
     const out = redactDeep(report, (s) => reg.redact(s));
     expect(JSON.stringify(out)).not.toMatch(/hunter2|AAAABBBB/);

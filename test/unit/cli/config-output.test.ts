@@ -24,7 +24,7 @@ afterAll(() => {
 
 /** Kamal prints the private keys of ssh.key_data; we print [REDACTED]. */
 function withRedactedKeyData(expected: string): string {
-  return expected.replace(/(\n  :key_data:\n)((?:  - .*\n)+)/, (_m, head: string, items: string) => head + items.replace(/^  - .*$/gm, '  - "[REDACTED]"'));
+  return expected.replace(/(\n {2}:key_data:\n)((?: {2}- .*\n)+)/, (_m, head: string, items: string) => head + items.replace(/^ {2}- .*$/gm, '  - "[REDACTED]"'));
 }
 
 async function configOutput(name: string): Promise<{ out: string; err: string; exitCode: number }> {

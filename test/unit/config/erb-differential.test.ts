@@ -49,7 +49,7 @@ const block: fc.Arbitrary<string> = fc.letrec<{ b: string }>((tie) => ({
 })).b;
 const template = fc.array(fc.oneof(block, text), { minLength: 1, maxLength: 4 }).map((a) => a.join(''));
 
-const BATCH = String.raw`
+const BATCH = `
 require "erb"; require "json"
 begin
   require "active_support"; require "active_support/core_ext/object/blank"

@@ -18,7 +18,7 @@ afterAll(() => removeDirs(dirs));
 async function deliver(failForwardOn?: string) {
   const dir = copyApp(dirs);
   const file = join(dir, 'config/deploy.yml');
-  const yaml = readFileSync(file, 'utf8').replace(/registry:\n  server: registry.example.com\n  username: deployer\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n/, 'registry:\n  server: localhost:5000\n');
+  const yaml = readFileSync(file, 'utf8').replace(/registry:\n {2}server: registry.example.com\n {2}username: deployer\n {2}password:\n {4}- KAMAL_REGISTRY_PASSWORD\n/, 'registry:\n  server: localhost:5000\n');
   expect(yaml).toContain('server: localhost:5000');
   writeFileSync(file, yaml);
   const runner = new RecordingRunner((host, command) =>

@@ -14,7 +14,9 @@ import { secretsExtract } from '../../../src/secrets/cli.js';
 import { secrets, StubVendor } from './helpers.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** `with_test_secrets("secrets" => ...)`: an app folder with a config and the given .kamal files. */
 function app(files: Record<string, string>): string {

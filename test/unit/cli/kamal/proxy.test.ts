@@ -15,7 +15,7 @@ import { runCli } from '../../../../src/cli/run.js';
 import { ConfigError } from '../../../../src/errors.js';
 import { MemoryReporter } from '../../../../src/engine/reporter.js';
 import { RecordingRunner, type Responder } from '../../../../test/support/recording.js';
-import { audit, copyFixture, normalize, testEnv, words } from '../helpers.js';
+import { audit, copyFixture, normalize, testEnv } from '../helpers.js';
 import { ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE, NETWORK, WITH_PROXY } from './fixtures.js';
 
 // test/fixtures/deploy_with_proxy.yml: web (proxy) on 1.1.1.1/2, workers on 1.1.1.3/4, two accessories
@@ -385,7 +385,7 @@ describe('kamal proxy upgrade (proxy_test.rb)', () => {
     for (const host of WEB) {
       const web = of(appBoot!, host);
       expect(web[0]).toBe("docker container ls --all --filter 'name=^app-web-latest$' --quiet");
-      expect(web[2]).toMatch(new RegExp(`^docker rename app-web-latest app-web-latest_replaced_[0-9a-f]+$`));
+      expect(web[2]).toMatch(/^docker rename app-web-latest app-web-latest_replaced_[0-9a-f]+$/);
       expect(web).toContain('mkdir -p .kamal/apps/app/env/roles');
       expect(run.file(host, '.kamal/apps/app/env/roles/web.env')).toBe('\n');
       expect(web).toContain(webRun(host));
