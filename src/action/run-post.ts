@@ -9,7 +9,7 @@ import { maskAll } from './secrets-input.js';
 import { removeSshFiles, type SshFiles } from './ssh-files.js';
 import { ActionReporter, flatSink } from './reporter.js';
 import { Deployments, githubRunContext } from './deployments.js';
-import { engineEnv, exportedSecrets, secretValues, sshOptions, workingDirectory, type DeploymentsClient } from './run-main.js';
+import { engineEnv, exportedSecrets, loadOnce, secretValues, sshOptions, workingDirectory, type DeploymentsClient } from './run-main.js';
 import { runnerEnv } from './child-env.js';
 import { SignedState, stateBase } from './state.js';
 import { UNDO_BY_HAND, readPendingUndo, undoRun, type PostCliRun } from './cancel-undo.js';
@@ -100,6 +100,8 @@ export async function runPost(deps: PostDeps): Promise<void> {
 
   // A cancelled rollout whose main step was killed before it undid what it started: the previous
   // version is put back first, under the lock this run still holds (KAMAL_LOCK), else its own.
+  // The undo and the release share one load of the configuration and its secrets.
+  const loadConfig = loadOnce();
   const undo = readPendingUndo(state.pendingUndo);
   if (undo.problem) core.warning(`Post step: ${undo.problem}`);
   if (undo.pending.length > 0) {
@@ -107,7 +109,7 @@ export async function runPost(deps: PostDeps): Promise<void> {
     else {
       try {
         const undoEnv = state.lockHeld ? { ...env, KAMAL_LOCK: 'true' } : env;
-        await releaseLock({ ...deps, env: undoEnv }, inputs, state, redact, undoRun(undo.pending));
+        await releaseLock({ ...deps, env: undoEnv }, inputs, state, redact, undoRun(undo.pending), loadConfig);
       } catch (e) {
         core.warning(`Could not put the previous version back on every host: ${redact(formatError(e))}. ${UNDO_BY_HAND}`);
       }
@@ -119,7 +121,7 @@ export async function runPost(deps: PostDeps): Promise<void> {
       core.warning('The deploy lock taken by this run may still be held: run `kamal-action lock release`');
     } else {
       try {
-        await releaseLock(deps, inputs, state, redact);
+        await releaseLock(deps, inputs, state, redact, LOCK_RELEASE, loadConfig);
       } catch (e) {
         core.warning(`Could not release the deploy lock: ${redact(formatError(e))}. Run \`kamal-action lock release\``);
       }
@@ -165,7 +167,14 @@ const LOCK_RELEASE: PostCliRun = {
 };
 
 /** Runs a CLI command for the post step (by default the lock release) with the main step's config, key and secrets. */
-async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, redact: (s: string) => string, run = LOCK_RELEASE): Promise<void> {
+async function releaseLock(
+  deps: PostDeps,
+  inputs: Inputs,
+  state: PostState,
+  redact: (s: string) => string,
+  run: PostCliRun,
+  loadConfig: ReturnType<typeof loadOnce>,
+): Promise<void> {
   const { core, env } = deps;
   const cwd = workingDirectory(env, inputs);
   // The key files are still there: they are removed after this.
@@ -190,6 +199,7 @@ async function releaseLock(deps: PostDeps, inputs: Inputs, state: PostState, red
       cwd,
       env: engineEnv(env, inputs, exported),
       options: sshOptions(inputs, files),
+      loadConfig,
       extraSecrets: exported,
       reporter,
       out: print,

@@ -90,6 +90,20 @@ describe('runPost', () => {
     expect(core.of('warning')).toEqual([]);
   });
 
+  it('finishes a cancelled undo, then releases the lock: two runs, one load of the configuration', async () => {
+    const pending = [{ host: '10.0.0.1', role: 'web', version: 'v2', previousVersion: 'v1', phase: 'switched' }];
+    const core = postCore({}, { 'lock-held': 'true', 'pending-undo': JSON.stringify(pending) });
+    const { runCli, calls } = cli();
+    await runPost({ core, env: env(), runCli });
+    expect(calls.map((c) => c.argv.slice(0, 2))).toEqual([
+      ['app', 'undo_boot'],
+      ['lock', 'release'],
+    ]);
+    expect(calls[0]!.deps.env).toMatchObject({ KAMAL_LOCK: 'true' });
+    expect(calls[0]!.deps.loadConfig).toBeTypeOf('function');
+    expect(calls[0]!.deps.loadConfig).toBe(calls[1]!.deps.loadConfig);
+  });
+
   it('does not touch the lock when this run did not leave it held', async () => {
     const core = postCore({}, { 'lock-held': 'false', 'main-done': 'true' });
     const { runCli, calls } = cli();
