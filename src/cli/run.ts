@@ -14,6 +14,7 @@ import { parse } from './program.js';
 import { formatError } from './errors.js';
 import { withRunOutput } from '../output/run-output.js';
 import { InteractiveExitError } from '../exec/terminal.js';
+import { setMaxListeners } from 'node:events';
 
 export interface CliDeps extends Partial<Omit<ContextDeps, 'reporter'>> {
   out?: (s: string) => void;
@@ -77,6 +78,9 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<CliRes
   const err = deps.err ?? ((s: string) => void process.stderr.write(s));
   const cwd = deps.cwd ?? process.cwd();
   const env = deps.env ?? process.env;
+  // Every command, connection and wait of a run listens on the one cancel signal; a fleet of
+  // hosts means many listeners at once, which is expected, not a leak.
+  if (deps.signal) setMaxListeners(0, deps.signal);
 
   let args = [...argv];
   let planMode = false;
