@@ -103,10 +103,7 @@ export function timePlan(dir: string, hosts: number, opts: { bundle?: boolean; t
 }
 
 /** Times `plan deploy` for each host count and prints one line each. */
-export function runPlanBench(
-  sizes: number[],
-  opts: { repeats?: number; bundle?: boolean; print?: (s: string) => void } = {},
-): PlanSample[] {
+export function runPlanBench(sizes: number[], opts: { repeats?: number; bundle?: boolean; print?: (s: string) => void } = {}): PlanSample[] {
   const print = opts.print ?? ((s: string) => void process.stdout.write(s));
   const repeats = opts.repeats ?? 3;
   print(`plan deploy (a fresh process each run, ${opts.bundle ? 'dist/cli/index.js' : 'from source through tsx'}, ${repeats} runs)\n`);

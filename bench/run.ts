@@ -27,7 +27,10 @@ async function actionColdStart(runs: number, baseline = false): Promise<number[]
     const port = (server.address() as { port: number }).port;
     const dir = mkdtempSync(join(tmpdir(), 'bench-action-'));
     mkdirSync(join(dir, 'config'));
-    writeFileSync(join(dir, 'config/deploy.yml'), `service: cold\nimage: bench/cold\nservers: [127.0.0.1]\nssh:\n  port: ${port}\nregistry:\n  server: registry:5000\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n`);
+    writeFileSync(
+      join(dir, 'config/deploy.yml'),
+      `service: cold\nimage: bench/cold\nservers: [127.0.0.1]\nssh:\n  port: ${port}\nregistry:\n  server: registry:5000\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n`,
+    );
     for (const f of ['out', 'state', 'summary']) writeFileSync(join(dir, f), '');
     const started = performance.now();
     // the baseline: a bare node process that connects at once (what node itself costs on this machine)

@@ -113,7 +113,12 @@ function sshLogins(hosts: LabHost[]): number[] {
 }
 
 /** Our deploy in this process, with every command counted and timed (not one of the timed runs). */
-async function oursInstrumented(dir: string, info: LabInfo, version: string, hosts: LabHost[]): Promise<Pick<Row, 'oursCounts' | 'healthMs' | 'essentialMs' | 'trace'>> {
+async function oursInstrumented(
+  dir: string,
+  info: LabInfo,
+  version: string,
+  hosts: LabHost[],
+): Promise<Pick<Row, 'oursCounts' | 'healthMs' | 'essentialMs' | 'trace'>> {
   const ips = hosts.map((h) => h.ip);
   const perHost = new Map<string, number>();
   const health = new Map<string, number>();
@@ -152,9 +157,7 @@ async function oursInstrumented(dir: string, info: LabInfo, version: string, hos
     essentialMs: Math.max(
       0,
       ...ips.map((h) =>
-        trace
-          .filter((c) => c.host === h && /^docker run |kamal-proxy deploy |\| xargs docker stop/.test(c.command))
-          .reduce((a, c) => a + c.ms, 0),
+        trace.filter((c) => c.host === h && /^docker run |kamal-proxy deploy |\| xargs docker stop/.test(c.command)).reduce((a, c) => a + c.ms, 0),
       ),
     ),
     trace,
@@ -231,7 +234,8 @@ export async function versus(o: VersusOptions): Promise<void> {
     rows.push(row);
     if (o.trace) {
       o.out(`trace of kamal-action's instrumented deploy to ${n} host(s):\n`);
-      for (const c of row.trace) o.out(`${c.startMs.toFixed(0).padStart(6)} ms +${c.ms.toFixed(0).padStart(5)} ms  ${c.host.padEnd(10)} ${c.command.slice(0, 150)}\n`);
+      for (const c of row.trace)
+        o.out(`${c.startMs.toFixed(0).padStart(6)} ms +${c.ms.toFixed(0).padStart(5)} ms  ${c.host.padEnd(10)} ${c.command.slice(0, 150)}\n`);
     }
     resetHosts(hosts);
     rmSync(dir, { recursive: true, force: true });
@@ -280,8 +284,8 @@ function report(o: VersusOptions, rows: Row[], nodeMs: number): void {
     o.out(`${cells.map((c, i) => c.padEnd(widths[i]!)).join('')}\n`);
   }
   o.out(
-    '(cmds/host: remote commands and uploads per host, each its own SSH exec; ssh conns: logins in the hosts\' sshd logs; ' +
-      'health wait: time in `kamal-proxy deploy`, which returns once the new container passed its health check; cpu: user + system of the tool\'s process tree)\n',
+    "(cmds/host: remote commands and uploads per host, each its own SSH exec; ssh conns: logins in the hosts' sshd logs; " +
+      "health wait: time in `kamal-proxy deploy`, which returns once the new container passed its health check; cpu: user + system of the tool's process tree)\n",
   );
   o.out(
     `floor: a bare node process takes ${s(nodeMs)} here; with the essential work of the slowest host (docker run, kamal-proxy deploy, docker stop of the old container) ` +
@@ -295,7 +299,9 @@ function report(o: VersusOptions, rows: Row[], nodeMs: number): void {
   if (o.kamal) {
     o.out('all timed runs (s), ours | Kamal:\n');
     for (const r of rows) {
-      o.out(`  ${r.hosts} host(s): ${r.ours.map((t) => (t.wallMs / 1000).toFixed(2)).join(' ')} | ${r.kamal.map((t) => (t.wallMs / 1000).toFixed(2)).join(' ')}\n`);
+      o.out(
+        `  ${r.hosts} host(s): ${r.ours.map((t) => (t.wallMs / 1000).toFixed(2)).join(' ')} | ${r.kamal.map((t) => (t.wallMs / 1000).toFixed(2)).join(' ')}\n`,
+      );
     }
   }
 }

@@ -17,7 +17,7 @@ mkdirSync(dir, { recursive: true });
 const bundles = {};
 for (const [name, source] of Object.entries({
   '@actions/core': "import * as core from '@actions/core';\ncore.info('x');\n",
-  'nothing': "process.stdout.write('x\\n');\n",
+  nothing: "process.stdout.write('x\\n');\n",
 })) {
   const key = name.replace(/\W/g, '_');
   writeFileSync(join(dir, `${key}.mjs`), source);

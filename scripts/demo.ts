@@ -64,7 +64,10 @@ drain_timeout: 5
   }
 
   say(`\n== deploy ${VERSIONS[1]} under live traffic`);
-  const traffic = new Traffic(hosts.map((h) => ({ ip: h.ip, host: HOST })), { maxRequests: 100_000, maxMs: 5 * 60_000, pauseMs: 5 }).start();
+  const traffic = new Traffic(
+    hosts.map((h) => ({ ip: h.ip, host: HOST })),
+    { maxRequests: 100_000, maxMs: 5 * 60_000, pauseMs: 5 },
+  ).start();
   results.push({ version: VERSIONS[1]!, ...(await deploy(dir, info, VERSIONS[1]!)) });
   const totals = await traffic.stop();
 

@@ -11,16 +11,75 @@ import { destinationConfigFile } from '../config/load.js';
 
 /** Names that change how programs start or where they connect: never taken from the secrets input. */
 const UNSAFE_EXACT = new Set([
-  'PATH', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'IFS', 'PS1', 'PS2', 'PS4', 'PROMPT_COMMAND', 'CDPATH', 'GLOBIGNORE',
-  'HOME', 'SHELL', 'TMPDIR', 'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME',
-  'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'RUBYOPT', 'RUBYLIB', 'GEM_HOME', 'GEM_PATH', 'BUNDLE_GEMFILE', 'JAVA_TOOL_OPTIONS',
-  'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'BUILDX_CONFIG', 'BUILDX_BUILDER',
-  'SSH_AUTH_SOCK', 'SSH_ASKPASS', 'SSH_ASKPASS_REQUIRE', 'KAMAL_LOCK', 'KAMAL_DESTINATION', 'HTTP_PROXY', 'HTTPS_PROXY',
-  'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'PATH',
+  'ENV',
+  'BASH_ENV',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'IFS',
+  'PS1',
+  'PS2',
+  'PS4',
+  'PROMPT_COMMAND',
+  'CDPATH',
+  'GLOBIGNORE',
+  'HOME',
+  'SHELL',
+  'TMPDIR',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'NODE_EXTRA_CA_CERTS',
+  'PYTHONPATH',
+  'PYTHONSTARTUP',
+  'PYTHONHOME',
+  'PERL5LIB',
+  'PERL5OPT',
+  'PERLLIB',
+  'RUBYOPT',
+  'RUBYLIB',
+  'GEM_HOME',
+  'GEM_PATH',
+  'BUNDLE_GEMFILE',
+  'JAVA_TOOL_OPTIONS',
+  'DOCKER_HOST',
+  'DOCKER_CONTEXT',
+  'DOCKER_CONFIG',
+  'DOCKER_CERT_PATH',
+  'DOCKER_TLS_VERIFY',
+  'BUILDX_CONFIG',
+  'BUILDX_BUILDER',
+  'SSH_AUTH_SOCK',
+  'SSH_ASKPASS',
+  'SSH_ASKPASS_REQUIRE',
+  'KAMAL_LOCK',
+  'KAMAL_DESTINATION',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'all_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
 ]);
 const UNSAFE_PREFIXES = [
-  'LD_', 'DYLD_', 'GITHUB_', 'RUNNER_', 'ACTIONS_', 'INPUT_', 'STATE_', 'BASH_FUNC_', 'GIT_', 'NPM_CONFIG_', 'npm_config_',
-  'KAMAL_ACTION_', 'GCONV_', 'MALLOC_', 'LOCPATH',
+  'LD_',
+  'DYLD_',
+  'GITHUB_',
+  'RUNNER_',
+  'ACTIONS_',
+  'INPUT_',
+  'STATE_',
+  'BASH_FUNC_',
+  'GIT_',
+  'NPM_CONFIG_',
+  'npm_config_',
+  'KAMAL_ACTION_',
+  'GCONV_',
+  'MALLOC_',
+  'LOCPATH',
 ];
 
 /** Why `name` may not be exported from the secrets input, or undefined when it may. */
@@ -33,8 +92,14 @@ export function unsafeEnvName(name: string): string | undefined {
 
 /** Runner variables no child process gets: the service tokens and URLs of the job. */
 const RUNNER_SECRETS = [
-  'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RUNTIME_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL',
-  'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2', 'GITHUB_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'ACTIONS_RUNTIME_URL',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+  'ACTIONS_CACHE_URL',
+  'ACTIONS_RESULTS_URL',
+  'ACTIONS_CACHE_SERVICE_V2',
+  'GITHUB_TOKEN',
 ];
 
 /** The variables buildx's `type=gha` cache reads; given to the build only when the config asks for that cache. */
@@ -81,10 +146,7 @@ function words(path: string): Set<string> {
  * mention (`env.secret`, `registry.password`, `builder.secrets`, ERB `ENV["X"]`,
  * `X=$X` in `.kamal/secrets`): the secrets a run can need.
  */
-export function referencedNames(
-  names: readonly string[],
-  opts: { cwd: string; configFile: string; destination?: string },
-): Set<string> {
+export function referencedNames(names: readonly string[], opts: { cwd: string; configFile: string; destination?: string }): Set<string> {
   const configs = [opts.configFile];
   if (opts.destination) configs.push(destinationConfigFile(opts.configFile, opts.destination));
   const seen = new Set<string>();

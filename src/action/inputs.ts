@@ -94,7 +94,10 @@ export function getInputs(read: InputReader): Inputs {
 
   const configInput = optional(read, 'config-file') ?? DEFAULT_CONFIG_FILE;
   if (commandConfig.file !== undefined && configInput !== DEFAULT_CONFIG_FILE && normalize(configInput) !== normalize(commandConfig.file)) {
-    throw new InputError('command', `names the config file '${commandConfig.file}' while the config-file input names '${configInput}': use the config-file input only`);
+    throw new InputError(
+      'command',
+      `names the config file '${commandConfig.file}' while the config-file input names '${configInput}': use the config-file input only`,
+    );
   }
   const configFile = commandConfig.file ?? configInput;
 
@@ -103,7 +106,10 @@ export function getInputs(read: InputReader): Inputs {
   if (rawKey.trim() !== '') {
     sshKey = `${rawKey.replace(/\r\n?/g, '\n').trim()}\n`;
     if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\n/.test(sshKey) || !/\n-----END [A-Z0-9 ]*PRIVATE KEY-----\n$/.test(sshKey)) {
-      throw new InputError('ssh-private-key', 'must be a private key in OpenSSH or PEM format (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)');
+      throw new InputError(
+        'ssh-private-key',
+        'must be a private key in OpenSSH or PEM format (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)',
+      );
     }
   }
 

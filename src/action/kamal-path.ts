@@ -54,7 +54,7 @@ export function addKamalToPath(
   core.info(
     other
       ? `kamal is already on PATH (${other}), so later steps keep running it; this action's CLI is on PATH for them as kamal-action`
-      : 'Later steps of this job can run kamal (and kamal-action): this action\'s CLI, with this step\'s config file, destination and SSH settings',
+      : "Later steps of this job can run kamal (and kamal-action): this action's CLI, with this step's config file, destination and SSH settings",
   );
   return { dir, names, other };
 }

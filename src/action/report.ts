@@ -102,7 +102,13 @@ export function previousVersionOf(boots: readonly BootRecord[], primary?: { role
 /** Digs the failing host, command and container logs out of an error and the boot records. */
 export function failureOf(error: unknown, text: string, boots: readonly BootRecord[], timeline: readonly TimelineEntry[]): FailureReport {
   const failure: FailureReport = { message: text };
-  const hosts = [...new Set(leafErrors(error).map(hostOf).filter((h): h is string => h !== undefined))];
+  const hosts = [
+    ...new Set(
+      leafErrors(error)
+        .map(hostOf)
+        .filter((h): h is string => h !== undefined),
+    ),
+  ];
   if (hosts.length > 1) failure.hosts = hosts;
   let e: unknown = error;
   while (e instanceof MultiError && e.errors.length > 0) e = e.errors[0];

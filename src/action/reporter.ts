@@ -172,7 +172,10 @@ export class ActionReporter implements Reporter {
       this.#opts.sink.warning(text);
       return;
     }
-    this.#emit(this.#keyFor(undefined), text.split('\n').map((l) => (level === 'error' ? `Error: ${l}` : l)));
+    this.#emit(
+      this.#keyFor(undefined),
+      text.split('\n').map((l) => (level === 'error' ? `Error: ${l}` : l)),
+    );
   }
 
   hostOutput(host: string, output: string, type = 'App'): void {
@@ -197,8 +200,13 @@ export class ActionReporter implements Reporter {
 
   commandOutput(host: string, id: string, stream: 'stdout' | 'stderr', chunk: string): void {
     if (!this.#opts.verbose) return;
-    const lines = this.#redact(chunk).replace(/(\r\n|\n|\r)$/, '').split(/\r?\n/);
-    this.#emit(this.#keyFor(host), lines.map((l) => formatMessage('debug', commandDataMessage(l, undefined, stream), id)));
+    const lines = this.#redact(chunk)
+      .replace(/(\r\n|\n|\r)$/, '')
+      .split(/\r?\n/);
+    this.#emit(
+      this.#keyFor(host),
+      lines.map((l) => formatMessage('debug', commandDataMessage(l, undefined, stream), id)),
+    );
   }
 
   commandEnd(host: string, id: string, exitCode: number, seconds: number): void {
@@ -213,7 +221,12 @@ export class ActionReporter implements Reporter {
 
   log(message: string, level: Level, host?: string): void {
     if (level === 'debug' && !this.#opts.verbose) return;
-    this.#emit(this.#keyFor(host), this.#redact(message).split('\n').map((l) => formatMessage(level, l)));
+    this.#emit(
+      this.#keyFor(host),
+      this.#redact(message)
+        .split('\n')
+        .map((l) => formatMessage(level, l)),
+    );
   }
 
   note(host: string, message: string): void {

@@ -8,15 +8,7 @@ import { SecretRegistry } from '../secret.js';
 import { LOCAL } from '../exec/types.js';
 import type { ActionCore } from './core.js';
 import { Outputs, State } from './constants.js';
-import {
-  InputError,
-  ROLLOUT_COMMANDS,
-  commandArgv,
-  commandRun,
-  getInputs,
-  rollbackVersionInCommand,
-  type Inputs,
-} from './inputs.js';
+import { InputError, ROLLOUT_COMMANDS, commandArgv, commandRun, getInputs, rollbackVersionInCommand, type Inputs } from './inputs.js';
 import { maskAll } from './secrets-input.js';
 import { writeSshFiles, type SshFiles } from './ssh-files.js';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/index.js';
@@ -78,11 +70,7 @@ export function secretValues(inputs: Inputs, env: Record<string, string | undefi
  * gets the cache service variables separately (gha cache); the SSH settings are
  * options of the run (sshOptions), which the `kamal` of hooks gets from its script.
  */
-export function engineEnv(
-  env: Record<string, string | undefined>,
-  inputs: Inputs,
-  exported: Record<string, string> = {},
-): Record<string, string | undefined> {
+export function engineEnv(env: Record<string, string | undefined>, inputs: Inputs, exported: Record<string, string> = {}): Record<string, string | undefined> {
   const hidden = [inputs['github-token'], inputs['ssh-private-key']].filter((v): v is string => !!v);
   const out: Record<string, string | undefined> = runnerEnv(env, hidden);
   Object.assign(out, exported);
@@ -350,8 +338,7 @@ export async function runMain(deps: MainDeps): Promise<MainResult> {
       startedAt,
       finishedAt,
       previousVersion: onHosts?.running,
-      deployment:
-        deploymentId !== undefined ? { id: deploymentId, environment: inputs.environment!, url: inputs['environment-url'] } : undefined,
+      deployment: deploymentId !== undefined ? { id: deploymentId, environment: inputs.environment!, url: inputs['environment-url'] } : undefined,
     }),
     redact,
   );

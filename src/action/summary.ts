@@ -64,7 +64,9 @@ export function rolloutGantt(timeline: readonly TimelineReport[], finishedAt: st
 export function summaryMarkdown(r: DeployReport): string {
   const out: string[] = [];
   const what = r.command.split(' ')[0] ?? 'run';
-  out.push(`## ${ICON[r.result]} ${r.service ? `${r.service}: ` : ''}${what}${r.destination ? ` to ${r.destination}` : ''} ${WORD[r.result]}${r.dryRun ? ' (dry run)' : ''}`);
+  out.push(
+    `## ${ICON[r.result]} ${r.service ? `${r.service}: ` : ''}${what}${r.destination ? ` to ${r.destination}` : ''} ${WORD[r.result]}${r.dryRun ? ' (dry run)' : ''}`,
+  );
   out.push('');
   out.push('| Version | Previous version | Image | Duration | Command |');
   out.push('| --- | --- | --- | --- | --- |');

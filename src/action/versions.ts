@@ -59,6 +59,13 @@ export async function versionsOnHosts(runCli: RunCli, deps: Omit<CliDeps, 'repor
   const role = kamal.config.primaryRole;
   const host = kamal.config.primaryHost;
   if (!role || !host) return { stopped: [] };
-  const output = memory.outputs.filter((o) => o.host === host).map((o) => o.output).join('\n');
-  return parseContainerListing(output, role.containerPrefix, kamal.config.roles.map((x) => x.containerPrefix));
+  const output = memory.outputs
+    .filter((o) => o.host === host)
+    .map((o) => o.output)
+    .join('\n');
+  return parseContainerListing(
+    output,
+    role.containerPrefix,
+    kamal.config.roles.map((x) => x.containerPrefix),
+  );
 }

@@ -42,7 +42,9 @@ export interface ContextDeps {
 
 function git(cwd: string, args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return undefined;
   }
@@ -72,10 +74,34 @@ function lazySource(cwd: string): { readonly performer: string; readonly lockedB
 
 /** Names and tags given on the command line, checked before any of them is used (files, commands). */
 const CLI_VALUES: { key: keyof ContextOptions; flag: string; list: boolean; pattern: RegExp; what: string }[] = [
-  { key: 'destination', flag: '--destination', list: false, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, what: "a destination name (letters, digits, '.', '_', '-'; no path separators)" },
-  { key: 'version', flag: '--version', list: false, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, what: "an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')" },
-  { key: 'hosts', flag: '--hosts', list: true, pattern: /^(?:[A-Za-z0-9_.*-]+|\[[0-9A-Fa-f:.*]+\]|[0-9A-Fa-f:.*]+)$/, what: "a host name or address (letters, digits, '.', '-', '_', ':' and the wildcard '*')" },
-  { key: 'roles', flag: '--roles', list: true, pattern: /^[A-Za-z0-9_*][A-Za-z0-9_.*-]*$/, what: "a role name (letters, digits, '_', '.', '-' and the wildcard '*')" },
+  {
+    key: 'destination',
+    flag: '--destination',
+    list: false,
+    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    what: "a destination name (letters, digits, '.', '_', '-'; no path separators)",
+  },
+  {
+    key: 'version',
+    flag: '--version',
+    list: false,
+    pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+    what: "an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')",
+  },
+  {
+    key: 'hosts',
+    flag: '--hosts',
+    list: true,
+    pattern: /^(?:[A-Za-z0-9_.*-]+|\[[0-9A-Fa-f:.*]+\]|[0-9A-Fa-f:.*]+)$/,
+    what: "a host name or address (letters, digits, '.', '-', '_', ':' and the wildcard '*')",
+  },
+  {
+    key: 'roles',
+    flag: '--roles',
+    list: true,
+    pattern: /^[A-Za-z0-9_*][A-Za-z0-9_.*-]*$/,
+    what: "a role name (letters, digits, '_', '.', '-' and the wildcard '*')",
+  },
 ];
 
 /** Throws a UsageError naming the flag for a destination, version, host or role that is not well formed. */
@@ -91,12 +117,7 @@ export function validateCliValues(opts: ContextOptions): void {
   }
 }
 
-export async function createContext(
-  opts: ContextOptions,
-  deps: ContextDeps,
-  command: string,
-  subcommand?: string,
-): Promise<Kamal> {
+export async function createContext(opts: ContextOptions, deps: ContextDeps, command: string, subcommand?: string): Promise<Kamal> {
   validateCliValues(opts);
   // Defaults for -c and -d from a `kamal` of ours (a hook's, a secrets shell's or a later workflow step's).
   opts = {
@@ -140,7 +161,13 @@ export async function createContext(
   // `output:` (file, OTel): the run's log beside the reporter
   const output = opts.plan
     ? undefined
-    : runOutputFor(config, { cwd: deps.cwd, reporter: deps.reporter, redact: (t) => registry.redact(t), performer: () => performer(deps.cwd), kamalVersion: KAMAL_VERSION });
+    : runOutputFor(config, {
+        cwd: deps.cwd,
+        reporter: deps.reporter,
+        redact: (t) => registry.redact(t),
+        performer: () => performer(deps.cwd),
+        kamalVersion: KAMAL_VERSION,
+      });
   if (output) {
     const same = local === runner;
     runner = output.runner(runner);
@@ -177,7 +204,11 @@ export async function createContext(
     return root && revision ? { root, revision } : undefined;
   };
   k.gitFiles = () => {
-    const lines = (args: string[]) => (git(deps.cwd, args) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = (args: string[]) =>
+      (git(deps.cwd, args) ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
     return { uncommitted: lines(['ls-files', '--modified']), untracked: lines(['ls-files', '--others']) };
   };
   k.builderSecretEnv = () => {

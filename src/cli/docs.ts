@@ -40,7 +40,8 @@ const SECTIONS: Record<string, Section> = {
   alias: {
     title: 'Aliases',
     page: 'aliases',
-    summary: 'Shortcuts for command lines: `aliases: { console: app exec -i --reuse "bin/rails console" }`\nthen `kamal-action console`. An alias cannot replace a built-in command.',
+    summary:
+      'Shortcuts for command lines: `aliases: { console: app exec -i --reuse "bin/rails console" }`\nthen `kamal-action console`. An alias cannot replace a built-in command.',
     keys: ['<name>: <command line>'],
   },
   boot: {
@@ -52,7 +53,8 @@ const SECTIONS: Record<string, Section> = {
   builder: {
     title: 'Builders',
     page: 'builders',
-    summary: 'How the image is built with docker buildx: for which architectures, locally or on a remote\nbuilder over SSH, with which Dockerfile, context, build args and build secrets.',
+    summary:
+      'How the image is built with docker buildx: for which architectures, locally or on a remote\nbuilder over SSH, with which Dockerfile, context, build args and build secrets.',
     keys: ['arch, remote, local, context, dockerfile, target, args, secrets, ssh, cache (type, options), driver, pack, provenance, sbom'],
   },
   env: {
@@ -80,7 +82,7 @@ const SECTIONS: Record<string, Section> = {
     page: 'proxy',
     summary:
       'kamal-proxy routes requests to the app containers and switches traffic without downtime. `host` or\n' +
-      '`hosts` name the app, `ssl: true` gets a Let\'s Encrypt certificate, `run` sets how the proxy itself runs.',
+      "`hosts` name the app, `ssl: true` gets a Let's Encrypt certificate, `run` sets how the proxy itself runs.",
     keys: [
       'host, hosts, app_port, ssl (true or certificate_pem/private_key_pem), ssl_redirect, forward_headers',
       'response_timeout, path_prefix, strip_path_prefix, healthcheck (path, interval, timeout), buffering, logging, run',
@@ -97,13 +99,15 @@ const SECTIONS: Record<string, Section> = {
   role: {
     title: 'Roles',
     page: 'roles',
-    summary: 'A role is a group of hosts running the same image with its own command, env, labels, options,\nlogging and proxy settings. web is the primary role unless primary_role says otherwise.',
+    summary:
+      'A role is a group of hosts running the same image with its own command, env, labels, options,\nlogging and proxy settings. web is the primary role unless primary_role says otherwise.',
     keys: ['hosts, cmd, env, labels, options, logging, proxy, asset_path'],
   },
   servers: {
     title: 'Servers',
     page: 'servers',
-    summary: 'The hosts to deploy to: a list (all in the web role) or a mapping of role names to hosts or role\nsettings. A host may carry tags (`- 10.0.0.1: [eu]`) for tagged env.',
+    summary:
+      'The hosts to deploy to: a list (all in the web role) or a mapping of role names to hosts or role\nsettings. A host may carry tags (`- 10.0.0.1: [eu]`) for tagged env.',
     keys: ['<role>: [hosts] | { hosts, cmd, ... }'],
   },
   ssh: {

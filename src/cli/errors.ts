@@ -34,7 +34,7 @@ function explain(text: string): string {
   if (text.includes('host settings conflict with another service')) {
     text +=
       '\nAnother app on this host already routes the same host and path through kamal-proxy. ' +
-      'Give this app its own proxy/host (or path_prefix), or remove the other app\'s route (`kamal-action app remove` in that app, ' +
+      "Give this app its own proxy/host (or path_prefix), or remove the other app's route (`kamal-action app remove` in that app, " +
       'or `docker exec kamal-proxy kamal-proxy remove <service>-<role>` on the host).';
   }
   if (text.includes('target failed to become healthy')) {

@@ -109,7 +109,10 @@ function rubyEntries(value: Record<string, unknown>, path: Path, source?: Source
     const i = order.indexOf(key);
     return i < 0 ? order.length : i;
   };
-  return entries.map((e, i) => [e, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([e]) => e);
+  return entries
+    .map((e, i) => [e, i] as const)
+    .sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1])
+    .map(([e]) => e);
 }
 
 /** Raw configuration values as Kamal's `Utils.redacted` leaves them (secrets shown as [REDACTED]), with Ruby's floats, symbols and key order. */
@@ -119,9 +122,7 @@ function plain(value: unknown, path: Path = [], source?: Source): unknown {
   if (Array.isArray(value)) return value.map((v, i) => plain(v, [...path, i], source));
   if (value && typeof value === 'object') {
     const typed = source?.typedKeys(path);
-    return new Map(
-      rubyEntries(value as Record<string, unknown>, path, source).map(([k, v]) => [typed?.get(k) ?? k, plain(v, [...path, k], source)]),
-    );
+    return new Map(rubyEntries(value as Record<string, unknown>, path, source).map(([k, v]) => [typed?.get(k) ?? k, plain(v, [...path, k], source)]));
   }
   if (typeof value === 'string' && source && path.length > 0) {
     const type = source.type(path);
@@ -153,7 +154,8 @@ function argumentizeText(argument: string, attributes: Record<string, unknown> |
 function loggingArgsText(k: Kamal): string[] {
   const { driver, options } = k.config.logging as { driver: unknown; options: unknown };
   if (isPresent(driver) || isPresent(options)) {
-    const driverArgs = driver === undefined || driver === null ? [] : driver === true ? ['--log-driver'] : ['--log-driver', kamalEscapeShellValue(rubyToS(driver))];
+    const driverArgs =
+      driver === undefined || driver === null ? [] : driver === true ? ['--log-driver'] : ['--log-driver', kamalEscapeShellValue(rubyToS(driver))];
     return [...driverArgs, ...argumentizeText('--log-opt', options as Record<string, unknown>)];
   }
   return argumentizeText('--log-opt', { 'max-size': '10m' });
@@ -172,7 +174,14 @@ function sshOptions(k: Kamal, types: Source): Map<RubySymbol, unknown> {
   const proxy = ssh.proxy;
   if (proxy?.type === 'jump') set('proxy', new RubyObject('Net::SSH::Proxy::Jump', [['jump_proxies', proxy.jumpProxies]]));
   if (proxy?.type === 'command') {
-    set('proxy', new RubyObject('Net::SSH::Proxy::Command', [['command_line_template', proxy.commandLineTemplate], ['command_line', null], ['timeout', 60]]));
+    set(
+      'proxy',
+      new RubyObject('Net::SSH::Proxy::Command', [
+        ['command_line_template', proxy.commandLineTemplate],
+        ['command_line', null],
+        ['timeout', 60],
+      ]),
+    );
   }
   set('keepalive', true);
   set('keepalive_interval', 30);

@@ -28,7 +28,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.stderr.write(`\nReceived ${sig}: still putting the previous version back and releasing the deploy lock (a third signal stops at once)...\n`);
       return;
     }
-    process.stderr.write(`\nReceived ${sig}: cancelling, putting the previous version back where the rollout started the new one and releasing the deploy lock...\n`);
+    process.stderr.write(
+      `\nReceived ${sig}: cancelling, putting the previous version back where the rollout started the new one and releasing the deploy lock...\n`,
+    );
     controller.abort(new CancelledError(`Cancelled by ${sig}`));
   });
 }

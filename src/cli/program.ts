@@ -36,7 +36,10 @@ function globalOptions(c: Command): Command {
     .option('-h, --hosts <hosts>', 'Run commands on these hosts instead of all (separate by comma, supports wildcards with *)')
     .option('-r, --roles <roles>', 'Run commands on these roles instead of all (separate by comma, supports wildcards with *)')
     .option('-c, --config-file <file>', 'Path to config file (default: KAMAL_ACTION_CONFIG_FILE, else "config/deploy.yml")')
-    .option('-d, --destination <destination>', 'Specify destination to be used for config file (staging -> deploy.staging.yml; default: KAMAL_ACTION_DESTINATION)')
+    .option(
+      '-d, --destination <destination>',
+      'Specify destination to be used for config file (staging -> deploy.staging.yml; default: KAMAL_ACTION_DESTINATION)',
+    )
     .option('-H, --skip-hooks', "Don't run hooks")
     .option('--lock-wait', "Wait for the deploy lock if it's already held instead of failing immediately")
     .option('--lock-wait-timeout <seconds>', 'Maximum seconds to wait for the deploy lock', int('lock-wait-timeout'), 900)
@@ -82,7 +85,10 @@ export function buildProgram(capture: (inv: Invocation) => void): Command {
 
 /** One command of a table as a commander command whose action hands its invocation to `capture`. */
 function addCommand(parent: Command, spec: CommandSpec, group: string | undefined, capture: (inv: Invocation) => void): void {
-  let command = parent.command(spec.name, spec.hidden ? { hidden: true } : {}).description(spec.description).helpOption('--help', 'Show help');
+  let command = parent
+    .command(spec.name, spec.hidden ? { hidden: true } : {})
+    .description(spec.description)
+    .helpOption('--help', 'Show help');
   for (const argument of spec.arguments ?? []) command = command.argument(argument.name, argument.description);
   for (const option of spec.options ?? []) {
     if (option.hidden) command = command.addOption(new Option(option.flags, option.description).hideHelp());
@@ -90,8 +96,7 @@ function addCommand(parent: Command, spec: CommandSpec, group: string | undefine
     else if (option.parse) {
       const { parse } = option;
       command = command.option(option.flags, option.description, (value: string, previous: unknown) => parse(value, previous), option.default);
-    }
-    else if (option.default !== undefined) command = command.option(option.flags, option.description, option.default as string);
+    } else if (option.default !== undefined) command = command.option(option.flags, option.description, option.default as string);
     else command = command.option(option.flags, option.description);
   }
   if (spec.addFlags) command = spec.addFlags(command);

@@ -51,12 +51,7 @@ const isBlankZ = (c: string | undefined): boolean => c === undefined || c === '\
 
 function isPrintable(c: string): boolean {
   const cp = c.codePointAt(0)!;
-  return (
-    cp === 0x0a ||
-    (cp >= 0x20 && cp <= 0x7e) ||
-    (cp >= 0xa0 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff)
-  );
+  return cp === 0x0a || (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff);
 }
 
 /** libyaml's yaml_emitter_analyze_scalar (unicode output on). */
@@ -167,7 +162,8 @@ const STRINGISH = /^[^\d.:-]?[\p{Alphabetic}_\s!@#$%^&*(){}<>|/\\~;=]+/mu;
 const TIME = /^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$/m;
 const DATE = /^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$/m;
 const FLOAT = /^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/m;
-const INTEGER_LEGACY = /^(?:[-+]?0b[_,]*[0-1][0-1_,]*|[-+]?0[_,]*[0-7][0-7_,]*|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)|[-+]?0x[_,]*[0-9a-fA-F][0-9a-fA-F_,]*)$/m;
+const INTEGER_LEGACY =
+  /^(?:[-+]?0b[_,]*[0-1][0-1_,]*|[-+]?0[_,]*[0-7][0-7_,]*|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)|[-+]?0x[_,]*[0-9a-fA-F][0-9a-fA-F_,]*)$/m;
 
 function validDate(s: string): boolean {
   const m = /(\d{4})-(\d{1,2})-(\d{1,2})/.exec(s);
@@ -296,7 +292,7 @@ class Emitter {
     this.indention = false;
     for (const c of tag.suffix) {
       if (/[0-9A-Za-z_\-;/?:@&=+$,.~*'()[\]]/.test(c)) this.write(c);
-      else for (const b of Buffer.from(c, 'utf8')) this.out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`, (this.column += 3);
+      else for (const b of Buffer.from(c, 'utf8')) (this.out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`), (this.column += 3);
     }
     this.whitespace = false;
     this.indention = false;
@@ -515,15 +511,32 @@ class Emitter {
       if (!isPrintable(c) || cp === 0xfeff || isBreak(c) || c === '"' || c === '\\') {
         this.put('\\');
         const short: Record<number, string> = {
-          0x00: '0', 0x07: 'a', 0x08: 'b', 0x09: 't', 0x0a: 'n', 0x0b: 'v', 0x0c: 'f', 0x0d: 'r', 0x1b: 'e',
-          0x22: '"', 0x5c: '\\', 0x85: 'N', 0xa0: '_', 0x2028: 'L', 0x2029: 'P',
+          0x00: '0',
+          0x07: 'a',
+          0x08: 'b',
+          0x09: 't',
+          0x0a: 'n',
+          0x0b: 'v',
+          0x0c: 'f',
+          0x0d: 'r',
+          0x1b: 'e',
+          0x22: '"',
+          0x5c: '\\',
+          0x85: 'N',
+          0xa0: '_',
+          0x2028: 'L',
+          0x2029: 'P',
         };
         const s = short[cp];
         if (s !== undefined) this.put(s);
         else {
           const [letter, width] = cp <= 0xff ? ['x', 2] : cp <= 0xffff ? ['u', 4] : ['U', 8];
           this.put(letter as string);
-          for (const d of cp.toString(16).toUpperCase().padStart(width as number, '0')) this.put(d);
+          for (const d of cp
+            .toString(16)
+            .toUpperCase()
+            .padStart(width as number, '0'))
+            this.put(d);
         }
         spaces = false;
       } else if (isSpace(c)) {

@@ -39,8 +39,29 @@ export interface CliResult {
 }
 
 const KNOWN = new Set([
-  'setup', 'deploy', 'redeploy', 'rollback', 'details', 'audit', 'diff', 'remove', 'upgrade', 'config', 'init', 'version', 'app', 'proxy',
-  'accessory', 'build', 'registry', 'lock', 'prune', 'server', 'secrets', 'help', 'plan',
+  'setup',
+  'deploy',
+  'redeploy',
+  'rollback',
+  'details',
+  'audit',
+  'diff',
+  'remove',
+  'upgrade',
+  'config',
+  'init',
+  'version',
+  'app',
+  'proxy',
+  'accessory',
+  'build',
+  'registry',
+  'lock',
+  'prune',
+  'server',
+  'secrets',
+  'help',
+  'plan',
 ]);
 
 /** Replaces a leading alias (config `aliases:`) by its command line. */

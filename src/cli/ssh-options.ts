@@ -18,8 +18,7 @@ export function sshPoolOptions(
 ): SshPoolOptions {
   const ssh = config.ssh;
   const proxy = ssh.proxy;
-  const checking =
-    trust.hostKeyChecking ?? (env.KAMAL_ACTION_HOST_KEY_CHECKING as TrustOptions['hostKeyChecking'] | undefined) ?? 'strict';
+  const checking = trust.hostKeyChecking ?? (env.KAMAL_ACTION_HOST_KEY_CHECKING as TrustOptions['hostKeyChecking'] | undefined) ?? 'strict';
   const knownHosts = trust.knownHostsFile ?? env.KAMAL_ACTION_KNOWN_HOSTS;
   // The action's ssh-private-key input (a key file it wrote) comes before the config's keys.
   const actionKey = trust.sshKeyFile ?? env.KAMAL_ACTION_SSH_KEY;

@@ -153,10 +153,7 @@ export class Accessory extends Base {
 
   /** Its mode and owner when the entry sets them (`chmod MODE $PWD/<service>/<dir>`, `chown OWNER ...`). */
   dataDirectoryPermissions(dir: AccessoryDirectory): SimpleCommand[] {
-    return [
-      ...(dir.mode ? [cmd('chmod', dir.mode, hostPathWord(dir.path))] : []),
-      ...(dir.owner ? [cmd('chown', dir.owner, hostPathWord(dir.path))] : []),
-    ];
+    return [...(dir.mode ? [cmd('chmod', dir.mode, hostPathWord(dir.path))] : []), ...(dir.owner ? [cmd('chown', dir.owner, hostPathWord(dir.path))] : [])];
   }
 
   /** The folder an uploaded `files:` entry goes in (`mkdir -p <service>/<dir of remote>`). */

@@ -7,21 +7,7 @@ import { posix } from 'node:path';
 import type { Configuration } from '../model/configuration.js';
 import type { Role } from '../model/role.js';
 import { argumentize } from '../model/utils.js';
-import {
-  any,
-  cat,
-  chain,
-  cmd,
-  combine,
-  dq,
-  pipe,
-  raw,
-  shell,
-  sub,
-  type Command,
-  type SimpleCommand,
-  type WordInput,
-} from '../shell.js';
+import { any, cat, chain, cmd, combine, dq, pipe, raw, shell, sub, type Command, type SimpleCommand, type WordInput } from '../shell.js';
 import { Base, DOCKER_HEALTH_STATUS_FORMAT, REDIRECT_STDERR_TO_STDOUT, docker, dockerInteractiveArgs, xargsOf } from './base.js';
 import { grepOptionWords, isCommand, toWords, type CommandWords } from './words.js';
 
@@ -211,10 +197,7 @@ export class App extends Base {
   }
 
   containerHealthLog(opts: { version: string }): Command {
-    return pipe(
-      this.containerIdFor({ containerName: this.containerName(opts.version) }),
-      xargsOf(docker('inspect', '--format', DOCKER_HEALTH_LOG_FORMAT)),
-    );
+    return pipe(this.containerIdFor({ containerName: this.containerName(opts.version) }), xargsOf(docker('inspect', '--format', DOCKER_HEALTH_LOG_FORMAT)));
   }
 
   // --- error pages ---

@@ -24,7 +24,8 @@ export class Tags {
   }
 
   static defaultTags(config: Configuration, source: TagSource): [string, TagValue][] {
-    const recordedAt = source.recordedAt === undefined ? iso8601(new Date()) : typeof source.recordedAt === 'string' ? source.recordedAt : iso8601(source.recordedAt);
+    const recordedAt =
+      source.recordedAt === undefined ? iso8601(new Date()) : typeof source.recordedAt === 'string' ? source.recordedAt : iso8601(source.recordedAt);
     return [
       ['recorded_at', recordedAt],
       ['performer', source.performer],

@@ -213,12 +213,7 @@ function preview(s: string): string {
 
 type Value = string | number | boolean | null;
 
-type Token =
-  | { t: 'str'; v: string }
-  | { t: 'int'; v: number }
-  | { t: 'cmd'; v: string }
-  | { t: 'id'; v: string }
-  | { t: 'punct'; v: string };
+type Token = { t: 'str'; v: string } | { t: 'int'; v: number } | { t: 'cmd'; v: string } | { t: 'id'; v: string } | { t: 'punct'; v: string };
 
 /** A construct evaluated by Ruby only. */
 class Unsupported extends Error {
@@ -778,8 +773,35 @@ function envValue(env: ErbEnv, key: string): string | undefined {
 /** Characters that make Ruby hand a command to /bin/sh instead of running it directly. */
 const SHELL_META = /[*?{}[\]<>()~&|\\$;'`"\n#=%]/;
 const SH_WORDS = new Set([
-  '!', '.', ':', 'break', 'case', 'continue', 'do', 'done', 'elif', 'else', 'esac', 'eval', 'exec', 'exit', 'export', 'fi',
-  'for', 'if', 'in', 'readonly', 'return', 'set', 'shift', 'then', 'times', 'trap', 'unset', 'until', 'while',
+  '!',
+  '.',
+  ':',
+  'break',
+  'case',
+  'continue',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'fi',
+  'for',
+  'if',
+  'in',
+  'readonly',
+  'return',
+  'set',
+  'shift',
+  'then',
+  'times',
+  'trap',
+  'unset',
+  'until',
+  'while',
 ]);
 
 /**

@@ -55,7 +55,8 @@ export function loadConfigFile(file: string, opts: { cwd?: string; env?: ErbEnv 
   } catch (e) {
     if (!(e instanceof UnsafeFileError)) throw e;
     if (e.code === 'ENOENT') throw new ConfigError(`Configuration file not found in ${file}`);
-    if (e.code === 'NOT_FILE' && fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new ConfigError(`${file}: is a directory, not a configuration file`);
+    if (e.code === 'NOT_FILE' && fs.existsSync(full) && fs.statSync(full).isDirectory())
+      throw new ConfigError(`${file}: is a directory, not a configuration file`);
     throw new ConfigError(e.message);
   }
   const text = decodeText(bytes, file);

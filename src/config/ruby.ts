@@ -85,10 +85,7 @@ export function rubyFloatToS(n: number): string {
   const decpt = Number(expStr) + 1;
   let body: string;
   if (decpt > 0 && decpt <= 16) {
-    body =
-      digits.length <= decpt
-        ? digits + '0'.repeat(decpt - digits.length) + '.0'
-        : digits.slice(0, decpt) + '.' + digits.slice(decpt);
+    body = digits.length <= decpt ? digits + '0'.repeat(decpt - digits.length) + '.0' : digits.slice(0, decpt) + '.' + digits.slice(decpt);
   } else if (decpt <= 0 && decpt > -4) {
     body = '0.' + '0'.repeat(-decpt) + digits;
   } else {
@@ -136,7 +133,8 @@ export function rubyInspect(s: string): string {
     const ch = chars[i]!;
     const c = ch.codePointAt(0)!;
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if ((c >= 0x80 && c < 0xa0) || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c < 0xe000)) out += `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
+    else if ((c >= 0x80 && c < 0xa0) || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c < 0xe000))
+      out += `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
     else out += rubyAsciiEscape(ch, chars[i + 1]) ?? ch;
   }
   return `${out}"`;

@@ -31,8 +31,7 @@ export function unknownKeysMessage(keys: readonly string[]): string {
   return `unknown ${keys.length === 1 ? 'key' : 'keys'}: ${keys.join(', ')}`;
 }
 
-const hashError = (iss: { code?: string; keys?: string[] }) =>
-  iss.code === 'unrecognized_keys' && iss.keys ? unknownKeysMessage(iss.keys) : MSG.hash;
+const hashError = (iss: { code?: string; keys?: string[] }) => (iss.code === 'unrecognized_keys' && iss.keys ? unknownKeysMessage(iss.keys) : MSG.hash);
 
 // ---------------------------------------------------------------------------
 // JSON Schema for the nodes zod cannot describe itself
@@ -51,9 +50,7 @@ function custom<T>(check: (v: unknown) => boolean, message: string, json: Record
 
 /** Kamal's "string": any scalar except nil; returned as its Ruby to_s. */
 function stringish(message: string = MSG.string) {
-  return z
-    .union([z.string(), z.number(), z.boolean()], { error: message })
-    .transform((v) => rubyToS(v));
+  return z.union([z.string(), z.number(), z.boolean()], { error: message }).transform((v) => rubyToS(v));
 }
 
 export function isStringish(v: unknown): v is string | number | boolean {
@@ -75,10 +72,9 @@ const JSON_SCALAR = { type: ['string', 'number', 'boolean'] };
 // Hosts (servers, role hosts, accessory hosts, proxy hosts)
 
 /** `- 1.1.1.1` or `- 1.1.1.2: tag` or `- 1.1.1.3: [tag1, tag2]` */
-export const hostEntrySchema = z.union(
-  [str, hashOf(z.union([str, arrayOf(str)], { error: 'should be a string or an array' }))],
-  { error: 'should be a string or a hash' },
-);
+export const hostEntrySchema = z.union([str, hashOf(z.union([str, arrayOf(str)], { error: 'should be a string or an array' }))], {
+  error: 'should be a string or a hash',
+});
 export const hostListSchema = arrayOf(hostEntrySchema);
 
 // ---------------------------------------------------------------------------
@@ -155,9 +151,7 @@ const envSecret = arrayOf(str);
  * A tag's env: either `{NAME: value}` or `{clear: {...}, secret: [...]}`.
  * Which form applies (and what is allowed) is decided in validate.ts.
  */
-export const tagEnvSchema = z
-  .object({ clear: envClear.optional(), secret: envSecret.optional() }, { error: MSG.hash })
-  .catchall(str);
+export const tagEnvSchema = z.object({ clear: envClear.optional(), secret: envSecret.optional() }, { error: MSG.hash }).catchall(str);
 
 /**
  * `env:` is either a hash of clear variables, or a hash with any of `clear`,
@@ -226,11 +220,9 @@ export const accessorySchema = strict({
   proxy: z.union([z.literal(false), proxySchema], { error: MSG.hash }).optional(),
 });
 
-const archSchema = custom<string | string[]>(
-  (v) => isStringish(v) || (Array.isArray(v) && v.every(isStringish)),
-  'should be an array or a string',
-  { anyOf: [JSON_SCALAR, { type: 'array', items: JSON_SCALAR }] },
-).transform((v: unknown) => (Array.isArray(v) ? v.map((a) => rubyToS(a as string)) : rubyToS(v as string)));
+const archSchema = custom<string | string[]>((v) => isStringish(v) || (Array.isArray(v) && v.every(isStringish)), 'should be an array or a string', {
+  anyOf: [JSON_SCALAR, { type: 'array', items: JSON_SCALAR }],
+}).transform((v: unknown) => (Array.isArray(v) ? v.map((a) => rubyToS(a as string)) : rubyToS(v as string)));
 
 export const builderSchema = strict({
   arch: archSchema.optional().describe('amd64, arm64, or a list of them'),
@@ -264,9 +256,7 @@ export const sshSchema = strict({
   keys_only: bool.optional(),
   keys: arrayOf(str).optional(),
   key_data: arrayOf(str).optional(),
-  config: z
-    .union([bool, z.string(), arrayOf(str)], { error: 'should be a boolean or a string or an array' })
-    .optional(),
+  config: z.union([bool, z.string(), arrayOf(str)], { error: 'should be a boolean or a string or an array' }).optional(),
   forward_agent: bool.optional(),
 });
 

@@ -56,8 +56,7 @@ export interface DotenvOptions {
 }
 
 // One dotenv assignment, as dotenv's Parser::LINE (scanned over the whole text).
-const LINE =
-  /^[ \t\r\n\f\v]*(export[ \t]+)?([\w.]+)(?:(?:[ \t]*=[ \t]*?|:[ \t]+?)([ \t]*'(?:\\'|[^'])*'|[ \t]*"(?:\\"|[^"])*"|[^#\n]+)?)?[ \t]*(?:#.*)?$/gm;
+const LINE = /^[ \t\r\n\f\v]*(export[ \t]+)?([\w.]+)(?:(?:[ \t]*=[ \t]*?|:[ \t]+?)([ \t]*'(?:\\'|[^'])*'|[ \t]*"(?:\\"|[^"])*"|[^#\n]+)?)?[ \t]*(?:#.*)?$/gm;
 const QUOTED = /^(['"])([\s\S]*)\1$/;
 const VARIABLE = /(\\)?\$(?!\()\{?([A-Za-z0-9_]+)?\}?/g;
 
@@ -103,10 +102,7 @@ function own(obj: Record<string, string | undefined>, key: string): string | und
   return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
-function parseValue(
-  raw: string,
-  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number; linebreakMode?: string },
-): string {
+function parseValue(raw: string, ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number; linebreakMode?: string }): string {
   let value = raw.trim();
   const q = QUOTED.exec(value);
   const quote = q?.[1];
@@ -114,10 +110,7 @@ function parseValue(
   if (quote === "'") return value;
   if (quote === '"') {
     // dotenv 3: `\n` stays a backslash and an n, unless DOTENV_LINEBREAK_MODE=legacy
-    value =
-      ctx.linebreakMode === 'legacy'
-        ? value.replace(/\\n/g, '\n').replace(/\\r/g, '\r')
-        : value.replace(/\\n/g, '\\\\n').replace(/\\r/g, '\\\\r');
+    value = ctx.linebreakMode === 'legacy' ? value.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : value.replace(/\\n/g, '\\\\n').replace(/\\r/g, '\\\\r');
   }
   value = value.replace(/\\([^$])/g, '$1');
   return substitute(value, ctx);
@@ -132,10 +125,7 @@ const VARIABLE_AT = /\$\{?([A-Za-z0-9_]+)?\}?/y;
  * command's output is never scanned again, so a value holding `$(...)` is not
  * run and a command's output holding `$` is not expanded.
  */
-function substitute(
-  value: string,
-  ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number },
-): string {
+function substitute(value: string, ctx: { lookup: (key: string) => string; opts: DotenvOptions; file: string; lineNo: number }): string {
   let out = '';
   let i = 0;
   while (i < value.length) {
@@ -338,7 +328,16 @@ export class FileSecretStore implements SecretStore {
         throw e;
       }
       if (bytes.includes(0)) throw new ConfigError(`${file}: is a binary file, not dotenv text`);
-      const parsed = parseDotenv(bytes.toString('utf8'), { env, run: o.run, vendorRun: o.vendorRun, cwd: o.cwd, kamal: o.kamal, skip, file, known: [...Object.values(known), ...Object.values(extra)] });
+      const parsed = parseDotenv(bytes.toString('utf8'), {
+        env,
+        run: o.run,
+        vendorRun: o.vendorRun,
+        cwd: o.cwd,
+        kamal: o.kamal,
+        skip,
+        file,
+        known: [...Object.values(known), ...Object.values(extra)],
+      });
       known = { ...known, ...parsed };
     }
     const values = new Map<string, Secret>();

@@ -16,13 +16,7 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import { hostsWithTag, roleHosts, roleNames, safeToS } from './hosts.js';
 import { HOOKS_OUTPUT_LEVELS, KAMAL_BUILTIN_COMMANDS, KAMAL_VERSION, defaultLocalArch } from './constants.js';
 import { compareGemVersions, deepEqual, deepMerge, isBlank, isGemVersion, isPlainObject, isPresent, isTruthy, rubyToS } from './ruby.js';
-import {
-  deployConfigSchema,
-  isStringish,
-  unknownKeysMessage,
-  withoutExtensions,
-  type DeployConfig,
-} from './schema.js';
+import { deployConfigSchema, isStringish, unknownKeysMessage, withoutExtensions, type DeployConfig } from './schema.js';
 
 export * from './schema.js';
 
@@ -425,10 +419,7 @@ class Checker {
         proxies.set(name, merged);
         const hosts = roleHosts(servers, name);
         if (isTruthy(merged.ssl) && hosts.length > 1 && !customCertificate(merged)) {
-          this.final(
-            `SSL is only supported on a single server unless you provide custom certificates, found ${hosts.length} servers for role ${name}`,
-            6,
-          );
+          this.final(`SSL is only supported on a single server unless you provide custom certificates, found ${hosts.length} servers for role ${name}`, 6);
         }
       }
       const sslHosts: string[] = [];
@@ -467,10 +458,7 @@ class Checker {
     } else if (isPlainObject(hooksOutput)) {
       for (const [hook, level] of Object.entries(hooksOutput)) {
         if (isStringish(level) && !levelOk(level)) {
-          this.final(
-            `Invalid hooks_output '${rubyToS(level)}' for hook '${hook}', must be one of: ${HOOKS_OUTPUT_LEVELS.join(', ')}`,
-            10,
-          );
+          this.final(`Invalid hooks_output '${rubyToS(level)}' for hook '${hook}', must be one of: ${HOOKS_OUTPUT_LEVELS.join(', ')}`, 10);
         }
       }
     }
@@ -561,12 +549,7 @@ function pathIs(ctx: Seg[], pattern: Array<string | null>): boolean {
 }
 
 function isEnvPath(ctx: Seg[]): boolean {
-  return (
-    pathIs(ctx, ['env']) ||
-    pathIs(ctx, ['servers', null, 'env']) ||
-    pathIs(ctx, ['accessories', null, 'env']) ||
-    pathIs(ctx, ['env', 'tags', null])
-  );
+  return pathIs(ctx, ['env']) || pathIs(ctx, ['servers', null, 'env']) || pathIs(ctx, ['accessories', null, 'env']) || pathIs(ctx, ['env', 'tags', null]);
 }
 
 function deferredIndex(ctx: Seg[], seg: Seg): number {

@@ -222,8 +222,14 @@ export async function appExec(kamal: Kamal, args: string[], o: ExecOptions): Pro
 
 function hostsRemovingAllRoles(kamal: Kamal): string[] {
   return kamal.appHosts.filter((host) => {
-    const selected = kamal.rolesOn(host).map((r) => r.name).sort();
-    const all = kamal.config.hostRoles(host).map((r) => r.name).sort();
+    const selected = kamal
+      .rolesOn(host)
+      .map((r) => r.name)
+      .sort();
+    const all = kamal.config
+      .hostRoles(host)
+      .map((r) => r.name)
+      .sort();
     return selected.join(',') === all.join(',');
   });
 }

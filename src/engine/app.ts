@@ -133,87 +133,83 @@ async function bootOne(k: Kamal, host: string, role: Role, version: string, barr
   const gatekeeper = role.name === k.primaryRole?.name;
   const audit = (line: string) => k.exec(host, k.cmds.auditor({ role }).record(line));
 
-  await k.step(
-    `boot ${role.name}`,
-    async () => {
-      // Rename a container that clashes with the version being booted.
-      const clash = await k.capture(host, app.containerIdForVersion(version), { allowFailure: true, placeholder: '' });
-      if (clash) {
-        const renamed = `${version}_replaced_${hex(8)}`;
-        k.log(`Renaming container ${version} to ${renamed} as already deployed on ${host}`, 'info', host);
-        await audit(`Renaming container ${version} to ${renamed}`);
-        await k.exec(host, app.renameContainer({ version, newVersion: renamed }));
-      }
-      const known = knownRunningVersion(k, host, role, clash ? version : undefined);
-      const oldVersion =
-        (known ?? (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }))) ||
-        undefined;
-      // a dry run knows no version on the host (the capture answers a placeholder)
-      record.previousVersion = k.dryRun ? undefined : oldVersion;
+  await k
+    .step(
+      `boot ${role.name}`,
+      async () => {
+        // Rename a container that clashes with the version being booted.
+        const clash = await k.capture(host, app.containerIdForVersion(version), { allowFailure: true, placeholder: '' });
+        if (clash) {
+          const renamed = `${version}_replaced_${hex(8)}`;
+          k.log(`Renaming container ${version} to ${renamed} as already deployed on ${host}`, 'info', host);
+          await audit(`Renaming container ${version} to ${renamed}`);
+          await k.exec(host, app.renameContainer({ version, newVersion: renamed }));
+        }
+        const known = knownRunningVersion(k, host, role, clash ? version : undefined);
+        const oldVersion =
+          (known ?? (await k.capture(host, app.currentRunningVersion(), { allowFailure: true, placeholder: '<current-version>' }))) || undefined;
+        // a dry run knows no version on the host (the capture answers a placeholder)
+        record.previousVersion = k.dryRun ? undefined : oldVersion;
 
-      if (!gatekeeper) {
-        // a dry run boots nothing and checks no health: it says what the rollout would wait for
-        if (k.dryRun) k.log(`Would wait for the first ${k.primaryRole?.name} container before starting ${role.name} on ${host}`, 'info', host);
-        else k.log(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`, 'info', host);
-        try {
-          await barrier.wait();
-        } catch (e) {
-          if (e instanceof BarrierClosedError) {
-            k.log(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`, 'info', host);
+        if (!gatekeeper) {
+          // a dry run boots nothing and checks no health: it says what the rollout would wait for
+          if (k.dryRun) k.log(`Would wait for the first ${k.primaryRole?.name} container before starting ${role.name} on ${host}`, 'info', host);
+          else k.log(`Waiting for the first healthy ${k.primaryRole?.name} container before booting ${role.name} on ${host}...`, 'info', host);
+          try {
+            await barrier.wait();
+          } catch (e) {
+            if (e instanceof BarrierClosedError) {
+              k.log(`First ${k.primaryRole?.name} container is unhealthy, not booting ${role.name} on ${host}`, 'info', host);
+            }
+            throw e;
           }
-          throw e;
+          if (!k.dryRun) k.log(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`, 'info', host);
         }
-        if (!k.dryRun) k.log(`First ${k.primaryRole?.name} container is healthy, booting ${role.name} on ${host}...`, 'info', host);
-      }
 
-      try {
-        await startNewVersion(k, host, role, version, audit);
-      } catch (e) {
-        const closed = gatekeeper && barrier.close();
-        if (closed && !k.signal?.aborted) {
-          k.log(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'info', host);
+        try {
+          await startNewVersion(k, host, role, version, audit);
+        } catch (e) {
+          const closed = gatekeeper && barrier.close();
+          if (closed && !k.signal?.aborted) {
+            k.log(`First ${k.primaryRole?.name} container is unhealthy on ${host}, not booting any other roles`, 'info', host);
+          }
+          // the barrier's host reads the logs with Kamal's close_barrier command (whole logs); others only their tail
+          record.logs = await containerLogs(k, host, role, version, closed ? undefined : 20);
+          // Kamal's close_barrier also shows the container's health log
+          if (closed && !k.dryRun) {
+            const health = await k.capture(host, app.containerHealthLog({ version }), { allowFailure: true }).catch(() => '');
+            if (health) k.log(health, 'error', host);
+          }
+          await k.exec(host, app.stop({ version }), { allowFailure: true }).catch(() => undefined);
+          throw withLogs(e, host, role, record.logs);
         }
-        // the barrier's host reads the logs with Kamal's close_barrier command (whole logs); others only their tail
-        record.logs = await containerLogs(k, host, role, version, closed ? undefined : 20);
-        // Kamal's close_barrier also shows the container's health log
-        if (closed && !k.dryRun) {
-          const health = await k.capture(host, app.containerHealthLog({ version }), { allowFailure: true }).catch(() => '');
-          if (health) k.log(health, 'error', host);
+
+        if (gatekeeper && barrier.open() && !k.dryRun) {
+          k.log(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`, 'info', host);
         }
-        await k.exec(host, app.stop({ version }), { allowFailure: true }).catch(() => undefined);
-        throw withLogs(e, host, role, record.logs);
-      }
 
-      if (gatekeeper && barrier.open() && !k.dryRun) {
-        k.log(`First ${k.primaryRole?.name} container is healthy on ${host}, booting any other roles`, 'info', host);
-      }
-
-      if (oldVersion && oldVersion !== version) {
-        throwIfCancelled(k.signal);
+        if (oldVersion && oldVersion !== version) {
+          throwIfCancelled(k.signal);
+          setPhase(k, record, 'done');
+          await k.exec(host, app.stop({ version: oldVersion }), { allowFailure: true });
+          if (role.assets) await k.exec(host, app.cleanUpAssets());
+          if (k.config.errorPagesPath) await k.exec(host, app.cleanUpErrorPages());
+        }
         setPhase(k, record, 'done');
-        await k.exec(host, app.stop({ version: oldVersion }), { allowFailure: true });
-        if (role.assets) await k.exec(host, app.cleanUpAssets());
-        if (k.config.errorPagesPath) await k.exec(host, app.cleanUpErrorPages());
-      }
-      setPhase(k, record, 'done');
-      record.ok = true;
-    },
-    { host, role: role.name },
-  ).catch((e) => {
-    record.error = e instanceof Error ? e.message : String(e);
-    throw e;
-  }).finally(() => {
-    record.finishedAt = k.now();
-  });
+        record.ok = true;
+      },
+      { host, role: role.name },
+    )
+    .catch((e) => {
+      record.error = e instanceof Error ? e.message : String(e);
+      throw e;
+    })
+    .finally(() => {
+      record.finishedAt = k.now();
+    });
 }
 
-async function startNewVersion(
-  k: Kamal,
-  host: string,
-  role: Role,
-  version: string,
-  audit: (line: string) => Promise<unknown>,
-): Promise<void> {
+async function startNewVersion(k: Kamal, host: string, role: Role, version: string, audit: (line: string) => Promise<unknown>): Promise<void> {
   const app = k.cmds.app(role, host);
   try {
     await audit(`Booted app version ${version}`);
@@ -236,7 +232,9 @@ async function startNewVersion(
       // cancel does not wait for the proxy's answer (it comes when the health check passes or times out)
       throwIfCancelled(k.signal);
       setPhase(k, record, 'deploying');
-      await unlessCancelled(k.exec(host, app.deploy({ target: endpoint })), k.signal).catch((e: unknown) => explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e));
+      await unlessCancelled(k.exec(host, app.deploy({ target: endpoint })), k.signal).catch((e: unknown) =>
+        explainProxyConflict(k, host, role.containerPrefix, role.proxy?.hosts ?? [], e),
+      );
       setPhase(k, record, 'switched');
     } else {
       await waitForHealthy(k, host, () => k.capture(host, app.status({ version }), { placeholder: 'running' }));

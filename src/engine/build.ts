@@ -61,45 +61,53 @@ export async function buildPush(k: Kamal, opts: { noCache?: boolean; output?: st
   const env = k.builderSecretEnv?.() ?? {};
   // a remote builder pushes from its host: with a local registry, that host needs the tunnel too
   const builderHosts = b.name === 'remote' || b.name === 'hybrid' ? [remoteBuilderHost(k.config.builder.remote!)] : [];
-  await k.step('build', () => k.withLocalRegistryForward(builderHosts, async () => {
-    if (buildx) {
-      try {
-        await k.exec(LOCAL, b.inspectBuilder());
-      } catch (e) {
-        if (!(e instanceof CommandFailedError)) throw e;
-        if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
-          k.say('Missing compatible builder, so creating a new one first', 'warn');
-          await k.exec(LOCAL, b.remove(), { allowFailure: true });
-          try {
-            await buildCreate(k);
-          } catch (created) {
-            const text = created instanceof CommandFailedError ? created.stderr + created.stdout : '';
-            if (!/(context not found|no builder|does not exist)/.test(text)) throw created;
-            k.say(`Failed to create builder: ${text.trim().split('\n')[0]}`, 'error');
-          }
-        } else throw e;
-      }
-      await k.exec(LOCAL, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
-        env: { ...env, ...b.pushEnv?.() },
-        cwd,
-        onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
-      });
-    } else {
-      try {
-        await k.exec(LOCAL, b.pushWithoutBuildx({ noCache: opts.noCache }), {
-          env: { ...env, ...b.fallbackEnv() },
+  await k.step('build', () =>
+    k.withLocalRegistryForward(builderHosts, async () => {
+      if (buildx) {
+        try {
+          await k.exec(LOCAL, b.inspectBuilder());
+        } catch (e) {
+          if (!(e instanceof CommandFailedError)) throw e;
+          if (/(context not found|no builder|no compatible builder|does not exist)/.test(e.stderr + e.stdout)) {
+            k.say('Missing compatible builder, so creating a new one first', 'warn');
+            await k.exec(LOCAL, b.remove(), { allowFailure: true });
+            try {
+              await buildCreate(k);
+            } catch (created) {
+              const text = created instanceof CommandFailedError ? created.stderr + created.stdout : '';
+              if (!/(context not found|no builder|does not exist)/.test(text)) throw created;
+              k.say(`Failed to create builder: ${text.trim().split('\n')[0]}`, 'error');
+            }
+          } else throw e;
+        }
+        await k.exec(LOCAL, b.push(opts.output ?? 'registry', { noCache: opts.noCache }), {
+          env: { ...env, ...b.pushEnv?.() },
           cwd,
           onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
         });
-      } catch (e) {
-        if (e instanceof CommandFailedError && b.fallbackEnv().DOCKER_BUILDKIT && /buildx component|requires BuildKit|BuildKit is enabled but/i.test(e.stderr + e.stdout)) {
-          const key = k.config.builder.secretNames.length > 0 ? 'builder/secrets' : 'builder/ssh';
-          throw new DependencyError(`${key}: passing ${key === 'builder/secrets' ? 'build secrets' : 'ssh'} into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)`);
+      } else {
+        try {
+          await k.exec(LOCAL, b.pushWithoutBuildx({ noCache: opts.noCache }), {
+            env: { ...env, ...b.fallbackEnv() },
+            cwd,
+            onStderr: k.options.verbose ? (s) => k.reporter.write(s) : undefined,
+          });
+        } catch (e) {
+          if (
+            e instanceof CommandFailedError &&
+            b.fallbackEnv().DOCKER_BUILDKIT &&
+            /buildx component|requires BuildKit|BuildKit is enabled but/i.test(e.stderr + e.stdout)
+          ) {
+            const key = k.config.builder.secretNames.length > 0 ? 'builder/secrets' : 'builder/ssh';
+            throw new DependencyError(
+              `${key}: passing ${key === 'builder/secrets' ? 'build secrets' : 'ssh'} into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)`,
+            );
+          }
+          throw e;
         }
-        throw e;
       }
-    }
-  }));
+    }),
+  );
 }
 
 /** The SSH host of `builder.remote` (`ssh://user@host:port`), as the pool names hosts. */
@@ -183,7 +191,10 @@ export async function buildPull(k: Kamal): Promise<void> {
         k.say(`Pulling image on ${firstHosts.join(', ')} to seed the ${firstHosts.length === 1 ? 'mirror' : 'mirrors'}...`);
         await pullOnHosts(k, firstHosts);
         k.say('Pulling image on remaining hosts...');
-        await pullOnHosts(k, k.appHosts.filter((h) => !firstHosts.includes(h)));
+        await pullOnHosts(
+          k,
+          k.appHosts.filter((h) => !firstHosts.includes(h)),
+        );
       } else await pullOnHosts(k, k.appHosts);
     });
   });
@@ -289,5 +300,8 @@ async function dockerIncludedFiles(k: Kamal): Promise<string[]> {
   }
   // Kamal tests the Process::Status object itself (always truthy), so a failed run lists no files instead of raising
   const run = await k.exec(LOCAL, cmd('docker', 'run', '--rm', tag), { allowFailure: true });
-  return run.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return run.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }

@@ -26,7 +26,9 @@ export interface HookOptions {
 /** Kamal's performer: the git user's email, else the OS user. */
 export function performer(cwd: string): string {
   try {
-    const email = execFileSync('git', ['config', 'user.email'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const email = execFileSync('git', ['config', 'user.email'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     if (email) return email;
   } catch {
     // no git
@@ -44,11 +46,7 @@ export function abbreviatedVersion(version: string | undefined): string | undefi
 }
 
 /** Kamal::Tags.from_config(...).env plus the details given. */
-export function hookEnv(
-  kamal: Kamal,
-  details: Record<string, string | undefined>,
-  opts: HookOptions = {},
-): Record<string, string> {
+export function hookEnv(kamal: Kamal, details: Record<string, string | undefined>, opts: HookOptions = {}): Record<string, string> {
   const c = kamal.config;
   const tags: Record<string, string | undefined> = {
     recorded_at: (opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -149,8 +149,14 @@ export class Kamal implements RunInputs, RunRecord {
     // an interval under a second would poll the primary host as fast as SSH allows
     if (lockWaitTimeout !== undefined && lockWaitTimeout < 0) throw new UsageError(`--lock-wait-timeout must be 0 or more seconds, got ${lockWaitTimeout}`);
     if (lockWaitInterval !== undefined && lockWaitInterval < 1) throw new UsageError(`--lock-wait-interval must be at least 1 second, got ${lockWaitInterval}`);
-    this.specificHosts = this.options.hosts?.split(',').map((h) => h.trim()).filter(Boolean);
-    this.specificRoles = this.options.roles?.split(',').map((r) => r.trim()).filter(Boolean);
+    this.specificHosts = this.options.hosts
+      ?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+    this.specificRoles = this.options.roles
+      ?.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     if (this.options.primary) this.specificPrimary();
   }
 
@@ -175,7 +181,10 @@ export class Kamal implements RunInputs, RunRecord {
     this.#specifics = undefined;
     if (names && names.length > 0) {
       const asNames = names.map((n) => (typeof n === 'string' ? n : n.name));
-      const filtered = filterSpecificItems(asNames, this.config.roles.map((r) => r.name));
+      const filtered = filterSpecificItems(
+        asNames,
+        this.config.roles.map((r) => r.name),
+      );
       if (filtered.length === 0) throw new UsageError(`No --roles match for ${asNames.join(',')}`);
       this.#specificRoles = this.config.roles.filter((r) => filtered.includes(r.name));
     } else this.#specificRoles = undefined;
@@ -330,17 +339,10 @@ export class Kamal implements RunInputs, RunRecord {
   }
 
   /** Kamal's on_roles: parallel by role (default) or host-first with roles in sequence. */
-  async onRoles(
-    roles: readonly Role[],
-    hosts: readonly string[],
-    fn: (host: string, role: Role) => Promise<void>,
-    parallel = true,
-  ): Promise<void> {
+  async onRoles(roles: readonly Role[], hosts: readonly string[], fn: (host: string, role: Role) => Promise<void>, parallel = true): Promise<void> {
     if (parallel) {
       const selected = new Set(hosts);
-      const groups = roles
-        .map((role) => ({ role, hosts: role.hosts.filter((h) => selected.has(h)) }))
-        .filter((g) => g.hosts.length > 0);
+      const groups = roles.map((role) => ({ role, hosts: role.hosts.filter((h) => selected.has(h)) })).filter((g) => g.hosts.length > 0);
       await eachLimited(groups, groups.length, async (g) => {
         await this.on(g.hosts, (host) => fn(host, g.role));
       });

@@ -80,9 +80,7 @@ export async function rollback(kamal: Kamal, version: string): Promise<boolean> 
         await appBoot(kamal, { version });
         rolledBack = true;
       } else {
-        throw new UsageError(
-          `The app version '${version}' is not available as a container (use 'kamal-action app containers' for available versions)`,
-        );
+        throw new UsageError(`The app version '${version}' is not available as a container (use 'kamal-action app containers' for available versions)`);
       }
     });
   });
@@ -124,9 +122,6 @@ export async function upgrade(kamal: Kamal, opts: { rolling?: boolean } = {}): P
     }
   });
 }
-
-
-
 
 // ---- audit / details ----
 

@@ -137,10 +137,7 @@ export async function proxyDetails(kamal: Kamal): Promise<void> {
   });
 }
 
-export async function proxyLogs(
-  kamal: Kamal,
-  opts: { since?: string; lines?: number; grep?: string; timestamps?: boolean; follow?: boolean },
-): Promise<void> {
+export async function proxyLogs(kamal: Kamal, opts: { since?: string; lines?: number; grep?: string; timestamps?: boolean; follow?: boolean }): Promise<void> {
   if (opts.follow) {
     const host = kamal.primaryHost;
     kamal.say(`Following logs on ${host}...`);
@@ -149,11 +146,9 @@ export async function proxyLogs(
   }
   const lines = opts.lines ?? (opts.since || opts.grep ? undefined : 100);
   await kamal.on(kamal.proxyHosts, async (host) => {
-    const r = await kamal.exec(
-      host,
-      kamal.cmds.proxy(host).logs({ timestamps: opts.timestamps ?? true, since: opts.since, lines, grep: opts.grep }),
-      { allowFailure: true },
-    );
+    const r = await kamal.exec(host, kamal.cmds.proxy(host).logs({ timestamps: opts.timestamps ?? true, since: opts.since, lines, grep: opts.grep }), {
+      allowFailure: true,
+    });
     kamal.reporter.hostOutput(host, `${r.stdout}${r.stderr}`.trim(), 'Proxy');
   });
 }

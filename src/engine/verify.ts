@@ -213,7 +213,12 @@ export function excerpt(body: string, max = 200): string {
 
 /** Whether one answer is right; the failure (without its time) when not. */
 export function judge(probe: Probe, answer: FetchAnswer | { error: string }): Omit<CheckFailure, 'atMs'> | undefined {
-  const base = { url: probe.spec.url, host: probe.host, expectedStatus: probe.spec.status, ...(probe.spec.contains !== undefined ? { contains: probe.spec.contains } : {}) };
+  const base = {
+    url: probe.spec.url,
+    host: probe.host,
+    expectedStatus: probe.spec.status,
+    ...(probe.spec.contains !== undefined ? { contains: probe.spec.contains } : {}),
+  };
   if ('error' in answer) return { ...base, reason: `request failed: ${answer.error}` };
   const wrongStatus = answer.status !== probe.spec.status;
   const missing = probe.spec.contains !== undefined && !answer.body.includes(probe.spec.contains);
@@ -282,10 +287,7 @@ export function describeFailure(f: CheckFailure): string {
 
 // ---- what to do after the checks ----
 
-export type AfterVerify =
-  | { kind: 'keep' }
-  | { kind: 'fail'; why: 'no-rollback' | 'no-previous' | 'same-version' }
-  | { kind: 'rollback'; to: string };
+export type AfterVerify = { kind: 'keep' } | { kind: 'fail'; why: 'no-rollback' | 'no-previous' | 'same-version' } | { kind: 'rollback'; to: string };
 
 /** Keep the new version, fail the run as it stands, or roll back to the previous version first. */
 export function decideAfterVerify(o: { ok: boolean; rollbackOnFailure: boolean; version: string; previousVersion?: string }): AfterVerify {

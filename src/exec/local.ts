@@ -10,15 +10,7 @@ import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { display, render, secretsOf, type Command } from '../shell.js';
 import { OutputCollector } from './output.js';
-import {
-  CommandAbortedError,
-  CommandFailedError,
-  CommandTimeoutError,
-  LOCAL,
-  type RunOptions,
-  type RunResult,
-  type Runner,
-} from './types.js';
+import { CommandAbortedError, CommandFailedError, CommandTimeoutError, LOCAL, type RunOptions, type RunResult, type Runner } from './types.js';
 
 export interface LocalRunnerOptions {
   /** Working directory for commands. Default: the process's. */

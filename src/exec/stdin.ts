@@ -17,7 +17,7 @@ export function stdinWord(flag: string, data: Secret): RawWord {
 }
 
 function carried(w: Word): Secret | undefined {
-  return typeof w === 'object' && w !== null && STDIN in w ? ((w as unknown as Record<symbol, Secret>)[STDIN]) : undefined;
+  return typeof w === 'object' && w !== null && STDIN in w ? (w as unknown as Record<symbol, Secret>)[STDIN] : undefined;
 }
 
 /** The stdin data a command's words carry, if any. */

@@ -88,9 +88,7 @@ export class CommandFailedError extends Error {
 
   constructor(r: { host: string; command: string; exitCode: number; stdout: string; stderr: string }, tailLines = 10) {
     const tail = lastLines(r.stderr.trim() || r.stdout.trim(), tailLines);
-    super(
-      `command failed on ${r.host} (exit ${r.exitCode}): ${r.command}` + (tail ? `\n${indent(tail)}` : ''),
-    );
+    super(`command failed on ${r.host} (exit ${r.exitCode}): ${r.command}` + (tail ? `\n${indent(tail)}` : ''));
     this.name = 'CommandFailedError';
     this.host = r.host;
     this.command = r.command;

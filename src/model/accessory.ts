@@ -56,7 +56,12 @@ export class Accessory {
 
     this.env = new Env({ config: this.accessoryConfig.env ?? {}, secrets: this.config.secrets, context: `accessories/${name}/env` });
     if (this.runningProxy) {
-      this.proxy = new Proxy({ config: this.config, proxyConfig: this.accessoryConfig.proxy, context: `accessories/${name}/proxy`, secrets: this.config.secrets });
+      this.proxy = new Proxy({
+        config: this.config,
+        proxyConfig: this.accessoryConfig.proxy,
+        context: `accessories/${name}/proxy`,
+        secrets: this.config.secrets,
+      });
     }
     if (isPresent(this.accessoryConfig.registry)) {
       this.registry = new Registry({ config: this.accessoryConfig, secrets: this.config.secrets, context: `accessories/${name}/registry` });
@@ -228,7 +233,10 @@ export class Accessory {
   }
 }
 
-function parsePathConfig(entry: unknown, defaultMode: string | undefined): { local: string; remote: string; options: string | undefined; mode: string | undefined; owner: string | undefined } {
+function parsePathConfig(
+  entry: unknown,
+  defaultMode: string | undefined,
+): { local: string; remote: string; options: string | undefined; mode: string | undefined; owner: string | undefined } {
   if (isPlainObject(entry)) {
     return {
       local: String(entry.local ?? ''),

@@ -18,7 +18,10 @@ export const DEFAULT_LOG_MAX_SIZE = '10m';
 const APPS_CONTAINER_DIRECTORY = '/home/kamal-proxy/.apps-config';
 
 function join(...parts: (string | undefined | null)[]): string {
-  return parts.filter((p): p is string => p !== undefined && p !== null && p !== '').join('/').replace(/\/{2,}/g, '/');
+  return parts
+    .filter((p): p is string => p !== undefined && p !== null && p !== '')
+    .join('/')
+    .replace(/\/{2,}/g, '/');
 }
 
 function isIPv6(ip: string): boolean {
@@ -176,7 +179,13 @@ export class Proxy {
 
   /** `other` overridden by this proxy's settings (Kamal: role settings win over the root proxy). */
   merge(other: Proxy): Proxy {
-    return new Proxy({ config: this.config, proxyConfig: deepMerge(other.proxyConfig, this.proxyConfig), roleName: this.roleName, secrets: this.secrets, context: this.context });
+    return new Proxy({
+      config: this.config,
+      proxyConfig: deepMerge(other.proxyConfig, this.proxyConfig),
+      roleName: this.roleName,
+      secrets: this.secrets,
+      context: this.context,
+    });
   }
 
   private tlsPath(directory: string, filename: string): string | undefined {

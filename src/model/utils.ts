@@ -162,7 +162,13 @@ export function asciiRuns(value: string): { ascii: boolean; text: string }[] {
  */
 export function kamalEscapeShellValue(value: string): string {
   return asciiRuns(value)
-    .map((r) => (r.ascii ? rubyDump(r.text).replace(/`/g, '\\`').replace(/\$(?!\{[^}]*\})/g, '\\$') : r.text))
+    .map((r) =>
+      r.ascii
+        ? rubyDump(r.text)
+            .replace(/`/g, '\\`')
+            .replace(/\$(?!\{[^}]*\})/g, '\\$')
+        : r.text,
+    )
     .join('');
 }
 
@@ -204,7 +210,10 @@ function fnmatchRegExp(pattern: string): RegExp {
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 1);
       if (end > i) {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       } else re += '\\[';
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -48,11 +48,7 @@ const TAG_KEYS: Record<keyof DeployTags, string> = {
   service: 'service.namespace',
 };
 
-export type AnyValue =
-  | { stringValue: string }
-  | { intValue: number }
-  | { doubleValue: number }
-  | { arrayValue: { values: AnyValue[] } };
+export type AnyValue = { stringValue: string } | { intValue: number } | { doubleValue: number } | { arrayValue: { values: AnyValue[] } };
 export interface KeyValue {
   key: string;
   value: AnyValue;
@@ -153,7 +149,14 @@ export class OtelShipper {
   }
 
   event(name: string, attributes: [string, AttributeValue][], severity: Severity = 'info'): void {
-    this.#enqueue(this.#record(name, severity, name, attributes.map(([key, v]) => ({ key, value: typedValue(v) }))));
+    this.#enqueue(
+      this.#record(
+        name,
+        severity,
+        name,
+        attributes.map(([key, v]) => ({ key, value: typedValue(v) })),
+      ),
+    );
   }
 
   /** Sends everything buffered now (after any sending in progress). */

@@ -20,7 +20,19 @@ export interface InlineDeps {
 }
 
 // Kamal's class options that take a value (they are accepted and have no effect here)
-const CLASS_VALUE_OPTIONS = ['-c', '--config-file', '-d', '--destination', '-h', '--hosts', '-r', '--roles', '--version', '--lock-wait-timeout', '--lock-wait-interval'];
+const CLASS_VALUE_OPTIONS = [
+  '-c',
+  '--config-file',
+  '-d',
+  '--destination',
+  '-h',
+  '--hosts',
+  '-r',
+  '--roles',
+  '--version',
+  '--lock-wait-timeout',
+  '--lock-wait-interval',
+];
 const VALUE_OPTIONS: Record<string, string> = { '-a': 'adapter', '--adapter': 'adapter', '--account': 'account', '--from': 'from' };
 
 /** Does Kamal inline this command (`kamal secrets ...`) rather than run it in a shell? */

@@ -6,12 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, ClientChannel } from 'ssh2';
-import {
-  CommandAbortedError,
-  CommandTimeoutError,
-  ConnectionError,
-  type RunOptions,
-} from '../exec/types.js';
+import { CommandAbortedError, CommandTimeoutError, ConnectionError, type RunOptions } from '../exec/types.js';
 import { holdConnection, plainChannelError, releaseConnection, type Conn, type ConnectionKeeper } from './connection.js';
 import { OutputCollector } from '../exec/output.js';
 
@@ -168,9 +163,7 @@ function drive(channel: ClientChannel, conn: Conn, host: string, shown: string, 
       if (stopped === 'abort') return reject(new CommandAbortedError(host, shown, { cause: opts.signal?.reason }));
       if (exitCode === undefined) {
         if (conn.closed || !isWritableClient(conn)) {
-          return reject(
-            new ConnectionError(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`),
-          );
+          return reject(new ConnectionError(host, `connection lost while running: ${shown}${conn.lastError ? ` (${conn.lastError.message})` : ''}`));
         }
         // The server closed the channel without an exit status.
         return resolve({ exitCode: 255, stdout, stderr: stderr || 'the server closed the session without an exit status' });

@@ -15,11 +15,7 @@ import { holdConnection, releaseConnection, type Conn, type ConnectionKeeper } f
 export async function forwardRemotePort(conn: Conn, keeper: ConnectionKeeper, host: string, port: number): Promise<() => Promise<void>> {
   const { client } = conn;
   const sockets = new Set<Socket>();
-  const onConnection = (
-    details: { destIP: string; destPort: number },
-    accept: () => ClientChannel,
-    reject: () => void,
-  ): void => {
+  const onConnection = (details: { destIP: string; destPort: number }, accept: () => ClientChannel, reject: () => void): void => {
     if (details.destPort !== port) return reject();
     const channel = accept();
     const local = netConnect({ host: 'localhost', port });

@@ -184,8 +184,7 @@ export class KnownHosts {
         ok: false,
         status: 'revoked',
         entry: revoked,
-        message:
-          `host key for ${name} is REVOKED (${type} ${fp}, marked @revoked in ${displayPath(revoked.file)} line ${revoked.line}); refusing to connect`,
+        message: `host key for ${name} is REVOKED (${type} ${fp}, marked @revoked in ${displayPath(revoked.file)} line ${revoked.line}); refusing to connect`,
       };
     }
 

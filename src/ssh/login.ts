@@ -83,10 +83,7 @@ function loginOnce(settings: LoginSettings): Promise<Client> {
       reject(new ConnectionError(label, message + (extra ? ` (proxy command said: ${extra.split('\n').slice(-3).join(' / ')})` : ''), { cause }));
     };
 
-    const timer = setTimeout(
-      () => fail(`connection to ${where} timed out after ${formatMs(timeoutMs)}${verdict ? ' (during login)' : ''}`),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => fail(`connection to ${where} timed out after ${formatMs(timeoutMs)}${verdict ? ' (during login)' : ''}`), timeoutMs);
 
     const methods: { label: string; method: AnyAuthMethod }[] = ids.identities.map((id) => ({
       label: `key ${id.label} (${id.key.type})`,

@@ -20,14 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import type { Secret } from '../secret.js';
 import { any, cat, cmd, combine, display, group, raw, render, secretsOf, type Command } from '../shell.js';
-import {
-  CommandAbortedError,
-  CommandFailedError,
-  ConnectionError,
-  type RunOptions,
-  type RunResult,
-  type Runner,
-} from '../exec/types.js';
+import { CommandAbortedError, CommandFailedError, ConnectionError, type RunOptions, type RunResult, type Runner } from '../exec/types.js';
 import { execOnConnection } from './channel.js';
 import { clearIdle, endConn, holdConnection, plainChannelError, releaseConnection, type Conn, type ConnectionKeeper } from './connection.js';
 import { forwardOut, forwardRemotePort } from './forwarding.js';
@@ -38,7 +31,6 @@ import { login } from './login.js';
 import { expandProxyCommand, spawnProxyCommand } from './proxy.js';
 import { resolveHost, type HostConfig, type JumpHop } from './ssh-config.js';
 import { Semaphore } from './semaphore.js';
-
 
 export interface SshPoolOptions {
   /** Login user when the host string has none. Default: the ssh config's User, else `root`. */
@@ -121,8 +113,7 @@ export class SshPool implements Runner {
 
   constructor(options: SshPoolOptions = {}) {
     this.options = { ...options };
-    this.knownHosts =
-      options.knownHosts ?? new KnownHosts({ mode: options.hostKeyChecking ?? 'strict', files: options.knownHostsFiles });
+    this.knownHosts = options.knownHosts ?? new KnownHosts({ mode: options.hostKeyChecking ?? 'strict', files: options.knownHostsFiles });
     this.#starts = new Semaphore(options.maxConcurrentStarts ?? 30);
   }
 
@@ -282,11 +273,9 @@ export class SshPool implements Runner {
         try {
           sock = await forwardOut(jump.client, target.host, target.port);
         } catch (e) {
-          throw new ConnectionError(
-            label,
-            `jump host ${hop.spec} could not open a connection to ${target.host}:${target.port}: ${plainChannelError(e)}`,
-            { cause: e },
-          );
+          throw new ConnectionError(label, `jump host ${hop.spec} could not open a connection to ${target.host}:${target.port}: ${plainChannelError(e)}`, {
+            cause: e,
+          });
         }
       } else if (!isJump && route.proxyCommand) {
         let line: string;

@@ -285,12 +285,7 @@ function specParts(spec: string): { host: string; user?: string; port?: number }
  * Resolves a host of the deploy config: the host string's own user/port first, then the
  * explicit options, then the config files, then root and 22.
  */
-export function resolveHost(
-  spec: string,
-  explicit: ExplicitSsh,
-  lookup: (host: string) => HostConfig,
-  opts: { localUser: string },
-): ResolvedHost {
+export function resolveHost(spec: string, explicit: ExplicitSsh, lookup: (host: string) => HostConfig, opts: { localUser: string }): ResolvedHost {
   const parts = specParts(spec);
   const cfg = lookup(parts.host);
   const target: SshTarget = {

@@ -77,9 +77,7 @@ describe('accessories on the lab', () => {
   it('accessory boot db: its files uploaded and mounted, its directories created, env, port and options applied', async () => {
     const r = await kamal(dir, ['accessory', 'boot', 'db'], { DB_EXTRA: 'from-erb' });
     expect(r.exitCode, r.err).toBe(0);
-    expect(onHost(h, "docker ps --filter label=service=app-db --format '{{.Names}} {{.Image}} {{.Label \"tier\"}}'")).toBe(
-      `app-db ${lab().dbImage} data`,
-    );
+    expect(onHost(h, 'docker ps --filter label=service=app-db --format \'{{.Names}} {{.Image}} {{.Label "tier"}}\'')).toBe(`app-db ${lab().dbImage} data`);
     // the file, uploaded under ~/app-db and mounted where the config says, plus the rendered ERB file
     expect(db('/config')).toBe(`${DB_CONF}extra = from-erb`);
     expect(onHost(h, 'cat /root/app-db/etc/db/db.conf')).toBe(DB_CONF.trim());
@@ -96,7 +94,7 @@ describe('accessories on the lab', () => {
     expect(onHost(h, "docker inspect app-db --format '{{.HostConfig.RestartPolicy.Name}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}'")).toBe(
       'always kamal',
     );
-    expect(onHost(h, "docker port app-db 5432")).toBe('127.0.0.1:5432');
+    expect(onHost(h, 'docker port app-db 5432')).toBe('127.0.0.1:5432');
   });
 
   it('accessory boot db again skips the host where the container exists', async () => {
@@ -127,7 +125,9 @@ describe('accessories on the lab', () => {
     expect(details.exitCode, details.err).toBe(0);
     expect(details.reporter.outputs).toHaveLength(1);
     expect(details.reporter.outputs[0]!.type).toBe('Accessory db');
-    expect(details.reporter.outputs[0]!.output).toMatch(new RegExp(`${lab().dbImage.replace(/[.]/g, '\\.')}\\s.*127\\.0\\.0\\.1:5432->5432/tcp\\s+app-db$`, 'm'));
+    expect(details.reporter.outputs[0]!.output).toMatch(
+      new RegExp(`${lab().dbImage.replace(/[.]/g, '\\.')}\\s.*127\\.0\\.0\\.1:5432->5432/tcp\\s+app-db$`, 'm'),
+    );
 
     const logs = await kamal(dir, ['accessory', 'logs', 'db', '--grep', 'db starting', '-T']);
     expect(logs.exitCode, logs.err).toBe(0);
@@ -142,7 +142,12 @@ describe('accessories on the lab', () => {
     expect(reuse.reporter.outputs).toEqual([{ host: h.ip, output: 'db-box\nOK\n2', type: 'App' }]);
 
     // a new container: same mounts and env, but not the running one (no /run/db-www)
-    const fresh = await kamal(dir, ['accessory', 'exec', 'db', "sh -c 'cat /etc/db/db.conf; echo $DB_PASSWORD; test -d /run/db-www && echo live || echo fresh'"]);
+    const fresh = await kamal(dir, [
+      'accessory',
+      'exec',
+      'db',
+      "sh -c 'cat /etc/db/db.conf; echo $DB_PASSWORD; test -d /run/db-www && echo live || echo fresh'",
+    ]);
     expect(fresh.exitCode, fresh.err).toBe(0);
     expect(fresh.reporter.outputs).toEqual([{ host: h.ip, output: `${DB_CONF}s3cret-pw\nfresh`, type: 'App' }]);
     expect(onHost(h, "docker ps -a --format '{{.Names}}' | sort")).toBe(['app-db', 'app-web-v1', 'kamal-proxy'].join('\n'));

@@ -86,7 +86,11 @@ printf 'url=%s\\n' ${q(url!)}
 
     const runner = mkdtempSync(join(tmpdir(), 'action-trust-runner-'));
     const dockerConfig = join(runner, 'docker-config');
-    const files = (prefix: string) => ({ output: join(runner, `${prefix}-output`), state: join(runner, `${prefix}-state`), summary: join(runner, `${prefix}-summary`) });
+    const files = (prefix: string) => ({
+      output: join(runner, `${prefix}-output`),
+      state: join(runner, `${prefix}-state`),
+      summary: join(runner, `${prefix}-summary`),
+    });
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -126,7 +130,9 @@ printf 'url=%s\\n' ${q(url!)}
     main = await step(MAIN, 'main', {});
     // State as the runner hands it to the post step: the state file, and any ::save-state it acted on.
     const acted = Object.fromEntries(
-      runnerView(main.stdout).commands.filter((c) => c.name === 'save-state').map((c) => [/name=([^,]*)/.exec(c.props)?.[1] ?? '', c.value]),
+      runnerView(main.stdout)
+        .commands.filter((c) => c.name === 'save-state')
+        .map((c) => [/name=([^,]*)/.exec(c.props)?.[1] ?? '', c.value]),
     );
     post = await step(POST, 'post', { ...acted, ...main.state });
     const id = onHost(host(), `docker ps -aq --filter name=^${SERVICE}-web-hostile$`).trim().split('\n')[0]!;
@@ -152,14 +158,21 @@ printf 'url=%s\\n' ${q(url!)}
   });
 
   it('no line the container printed is acted on: only our masks, groups and one failure annotation', () => {
-    for (const [name, step] of [['main', main], ['post', post], ['logs', logs]] as const) {
+    for (const [name, step] of [
+      ['main', main],
+      ['post', post],
+      ['logs', logs],
+    ] as const) {
       const view = runnerView(step.stdout);
       expect(view.closed, name).toBe(true);
       for (const c of view.commands) expect(ours(c), `${name}: ${c.line.slice(0, 200)}`).toBe(true);
       expect(view.commands.filter((c) => c.name === 'add-mask' && c.value === 'x')).toEqual([]);
       expect(view.commands.filter((c) => /^pwned/.test(c.value))).toEqual([]);
       // stderr is read by the runner too
-      expect(step.stderr.split('\n').filter((l) => l.startsWith('::')), name).toEqual([]);
+      expect(
+        step.stderr.split('\n').filter((l) => l.startsWith('::')),
+        name,
+      ).toEqual([]);
     }
     const errors = runnerView(main.stdout).commands.filter((c) => c.name === 'error');
     expect(errors).toHaveLength(1);
@@ -181,8 +194,13 @@ printf 'url=%s\\n' ${q(url!)}
         JSON.stringify(step.outputs),
         JSON.stringify(step.state),
       ].join('\n');
-      for (const s of secrets) for (const form of printedForms(s)) expect(visible.includes(form), `a form of a secret leaked: ${form.slice(0, 4)}…`).toBe(false);
-      for (const line of sshKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 20)) expect(visible.includes(line)).toBe(false);
+      for (const s of secrets)
+        for (const form of printedForms(s)) expect(visible.includes(form), `a form of a secret leaked: ${form.slice(0, 4)}…`).toBe(false);
+      for (const line of sshKey
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length >= 20))
+        expect(visible.includes(line)).toBe(false);
     }
     const text = runnerView(logs.stdout).text.join('\n');
     for (const label of ['plain', 'base64', 'printed-base64', 'json', 'url']) expect(text).toMatch(new RegExp(`${label}=\\[REDACTED\\]`));

@@ -13,7 +13,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, httpGet, lab, makeProject, onHost, proxyRunYaml, resetHosts, type LabHost } from './helpers.js';
 import { startFakeGithub, type FakeGithub, type RecordedRequest } from '../unit/action/github-server.js';
 import { inputEnv, readFileCommands } from '../unit/action/runner-log.js';
-import { cancelLikeRunner, hostSh, proxyDeployPending, runningContainers, tally, waitUntil, watchServing, stateValue, type Cancel, type Served } from './cancel-helpers.js';
+import {
+  cancelLikeRunner,
+  hostSh,
+  proxyDeployPending,
+  runningContainers,
+  tally,
+  waitUntil,
+  watchServing,
+  stateValue,
+  type Cancel,
+  type Served,
+} from './cancel-helpers.js';
 
 const HOST = 'action.lab.test';
 const SERVICE = 'actapp';
@@ -89,7 +100,9 @@ builder:
 servers:
   web:
     hosts:
-${web().map((h) => `      - ${h.ip}`).join('\n')}
+${web()
+  .map((h) => `      - ${h.ip}`)
+  .join('\n')}
 proxy:
   host: ${HOST}
   app_port: 80
@@ -134,11 +147,7 @@ retain_containers: 5
   });
 
   /** One step with its post step, as the runner runs them. */
-  async function action(
-    inputs: Record<string, string>,
-    extraEnv: Record<string, string> = {},
-    onStdout?: SpawnOptions['onStdout'],
-  ): Promise<ActionRun> {
+  async function action(inputs: Record<string, string>, extraEnv: Record<string, string> = {}, onStdout?: SpawnOptions['onStdout']): Promise<ActionRun> {
     const stepDir = mkdtempSync(join(runnerDir, 'step-'));
     const files = { output: join(stepDir, 'output'), state: join(stepDir, 'state'), summary: join(stepDir, 'summary') };
     for (const f of Object.values(files)) writeFileSync(f, '');
@@ -177,7 +186,14 @@ retain_containers: 5
     for (const f of Object.values(postFiles)) writeFileSync(f, '');
     const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]));
     const post = await runNode(POST, {
-      env: { ...base, ...inputEnv(allInputs), ...stateEnv, GITHUB_OUTPUT: postFiles.output, GITHUB_STATE: postFiles.state, GITHUB_STEP_SUMMARY: postFiles.summary },
+      env: {
+        ...base,
+        ...inputEnv(allInputs),
+        ...stateEnv,
+        GITHUB_OUTPUT: postFiles.output,
+        GITHUB_STATE: postFiles.state,
+        GITHUB_STEP_SUMMARY: postFiles.summary,
+      },
     });
     const postRun: StepRun = {
       ...post,
@@ -198,7 +214,8 @@ retain_containers: 5
   const statusesOf = (id: number): RecordedRequest[] => gh.requests.filter((r) => r.path === `/repos/acme/shop/deployments/${id}/statuses`);
   const serving = async (): Promise<string[]> => Promise.all(web().map(async (h) => (await httpGet(h.ip, '/', HOST)).body.trim()));
   const lockDirs = (): string => onHost(web()[0]!, `ls -d /root/.kamal/lock-${SERVICE}* 2>/dev/null || true`);
-  const explain = (r: StepRun): string => `exit ${r.exitCode} ${r.signal ?? ''} (files in ${runnerDir})\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+  const explain = (r: StepRun): string =>
+    `exit ${r.exitCode} ${r.signal ?? ''} (files in ${runnerDir})\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 
   let v2Outputs: Record<string, string> = {};
 
@@ -218,14 +235,18 @@ retain_containers: 5
     expect(o.version).toBe('v2');
     expect(o['previous-version']).toBe('v1');
     expect(o.image).toBe(`${lab().registry.server}/lab/${SERVICE}:v2`);
-    expect(o.hosts).toBe(web().map((h) => h.ip).join(','));
+    expect(o.hosts).toBe(
+      web()
+        .map((h) => h.ip)
+        .join(','),
+    );
     expect(o.roles).toBe('web');
     expect(Number(o['duration-seconds'])).toBeGreaterThan(0);
     const report = JSON.parse(o.report!);
     expect(report).toMatchObject({ result: 'success', version: 'v2', previousVersion: 'v1' });
-    expect(report.boots.map((b: { host: string; previousVersion: string; version: string; ok: boolean }) => [b.host, b.previousVersion, b.version, b.ok])).toEqual(
-      web().map((h) => [h.ip, 'v1', 'v2', true]),
-    );
+    expect(
+      report.boots.map((b: { host: string; previousVersion: string; version: string; ok: boolean }) => [b.host, b.previousVersion, b.version, b.ok]),
+    ).toEqual(web().map((h) => [h.ip, 'v1', 'v2', true]));
     expect(report.timeline.length).toBeGreaterThan(3);
 
     // Summary: per host previous/new version, a gantt timeline.
@@ -309,22 +330,22 @@ retain_containers: 5
     let cancel: Cancel | undefined;
     let waiting: Promise<void> | undefined;
     let watching: Promise<Served> | undefined;
-    const r = await action(
-      { version: 'v3' },
-      { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) },
-      (soFar, child) => {
-        if (waiting || !soFar.includes('::group::boot web')) return;
-        // the known point: on every host the v3 container runs and the proxy's deploy to it is pending
-        waiting = waitUntil('v3 running with a pending proxy deploy on both hosts', async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean), {
+    const r = await action({ version: 'v3' }, { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) }, (soFar, child) => {
+      if (waiting || !soFar.includes('::group::boot web')) return;
+      // the known point: on every host the v3 container runs and the proxy's deploy to it is pending
+      waiting = waitUntil(
+        'v3 running with a pending proxy deploy on both hosts',
+        async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean),
+        {
           timeoutMs: 20_000,
           alive: () => child.exitCode === null,
-        }).then(() => {
-          // every request from the signal until the interrupted deploy's timeout has passed
-          watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
-          cancel = cancelLikeRunner(child);
-        });
-      },
-    );
+        },
+      ).then(() => {
+        // every request from the signal until the interrupted deploy's timeout has passed
+        watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
+        cancel = cancelLikeRunner(child);
+      });
+    });
     await waiting;
     expect(cancel, explain(r.main)).toBeDefined();
     const exitedAfterMs = await cancel!.exited;
@@ -358,20 +379,20 @@ retain_containers: 5
     let cancel: Cancel | undefined;
     let waiting: Promise<void> | undefined;
     let watching: Promise<Served> | undefined;
-    const r = await action(
-      { version: 'v3' },
-      { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) },
-      (soFar, child) => {
-        if (waiting || !soFar.includes('::group::boot web')) return;
-        waiting = waitUntil('v3 running with a pending proxy deploy on both hosts', async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean), {
+    const r = await action({ version: 'v3' }, { VERSION: 'v3', BOOT_DELAY: String(bootDelay), DEPLOY_TIMEOUT: String(deployTimeout) }, (soFar, child) => {
+      if (waiting || !soFar.includes('::group::boot web')) return;
+      waiting = waitUntil(
+        'v3 running with a pending proxy deploy on both hosts',
+        async () => (await Promise.all(web().map((h) => proxyDeployPending(h, `${SERVICE}-web-v3`)))).every(Boolean),
+        {
           timeoutMs: 20_000,
           alive: () => child.exitCode === null,
-        }).then(() => {
-          watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
-          cancel = cancelLikeRunner(child, { killAfterMs: 300 });
-        });
-      },
-    );
+        },
+      ).then(() => {
+        watching = watchServing(web(), HOST, Date.now() + (deployTimeout + 3) * 1000);
+        cancel = cancelLikeRunner(child, { killAfterMs: 300 });
+      });
+    });
     await waiting;
     expect(cancel, explain(r.main)).toBeDefined();
     expect(r.main.signal, explain(r.main)).toBe('SIGKILL');
@@ -411,7 +432,10 @@ retain_containers: 5
     for (const run of runs) {
       for (const step of [run.main, run.post]) {
         // The runner consumes ::add-mask:: lines: they are never shown.
-        const stdout = step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+        const stdout = step.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('::add-mask::'))
+          .join('\n');
         const visible = [stdout, step.stderr, step.summary, JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
         for (const p of parts) expect(visible.includes(p), `a secret value leaked: ${p.slice(0, 4)}…`).toBe(false);
       }

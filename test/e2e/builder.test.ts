@@ -107,12 +107,18 @@ COPY start.sh /usr/local/bin/app-start
 RUN --mount=type=secret,id=BUILD_TOKEN mkdir -p /srv/app && sha256sum /run/secrets/BUILD_TOKEN | cut -d' ' -f1 > /srv/app/token.sha
 CMD ["/usr/local/bin/app-start"]
 `;
-    const dir = project(`  arch: amd64\n  context: web\n  dockerfile: web/Dockerfile.secret\n  args:\n    VERSION: sec1\n  secrets:\n    - BUILD_TOKEN\n`, { 'web/Dockerfile.secret': dockerfile }, `BUILD_TOKEN=${BUILD_TOKEN}\n`);
+    const dir = project(
+      `  arch: amd64\n  context: web\n  dockerfile: web/Dockerfile.secret\n  args:\n    VERSION: sec1\n  secrets:\n    - BUILD_TOKEN\n`,
+      { 'web/Dockerfile.secret': dockerfile },
+      `BUILD_TOKEN=${BUILD_TOKEN}\n`,
+    );
 
     // the docker client first on PATH has no buildx and no BuildKit of its own: refused with the fix, nothing pushed
     const refused = await kamal(dir, ['build', 'push', '--version', 'sec0']);
     expect(refused.exitCode).toBe(1);
-    expect(refused.err).toContain('builder/secrets: passing build secrets into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)');
+    expect(refused.err).toContain(
+      'builder/secrets: passing build secrets into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)',
+    );
     expect(everything(refused)).not.toContain(BUILD_TOKEN);
 
     // Debian's docker client builds with BuildKit built in
@@ -140,7 +146,9 @@ CMD ["/usr/local/bin/app-start"]
     const env = { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: dockerConfig };
 
     const dockerfile = `FROM ${l.registry.server}/lab/app:v1\nRUN mkdir -p /srv/app && echo built-remotely > /srv/app/where.txt\n`;
-    const dir = project(`  arch: amd64\n  local: false\n  remote: ssh://root@${h1.ip}\n  context: web\n  dockerfile: web/Dockerfile.remote\n`, { 'web/Dockerfile.remote': dockerfile });
+    const dir = project(`  arch: amd64\n  local: false\n  remote: ssh://root@${h1.ip}\n  context: web\n  dockerfile: web/Dockerfile.remote\n`, {
+      'web/Dockerfile.remote': dockerfile,
+    });
     const r = ok(await kamal(dir, ['build', 'push', '--version', 'rem1'], env));
     const context = `kamal-remote-ssh---root-${h1.ip.replaceAll('.', '-')}-context`;
     expect(r.reporter.commands.map((c) => c.command)).toContain(

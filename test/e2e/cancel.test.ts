@@ -39,7 +39,9 @@ describe('Ctrl-C during a rollout from the CLI', () => {
       yaml: `servers:
   web:
     hosts:
-${web().map((h) => `      - ${h.ip}`).join('\n')}
+${web()
+  .map((h) => `      - ${h.ip}`)
+  .join('\n')}
 env:
   clear:
     BOOT_DELAY: <%= ENV.fetch("BOOT_DELAY", "0") %>

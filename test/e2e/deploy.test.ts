@@ -75,7 +75,10 @@ describe('deploy to the lab', () => {
   });
 
   it('serves every request through three consecutive deploys under continuous traffic', async () => {
-    const traffic = new Traffic(web().map((h) => ({ ip: h.ip, host: HOST })), { maxRequests: 50_000, maxMs: 5 * 60_000, pauseMs: 2 }).start();
+    const traffic = new Traffic(
+      web().map((h) => ({ ip: h.ip, host: HOST })),
+      { maxRequests: 50_000, maxMs: 5 * 60_000, pauseMs: 2 },
+    ).start();
     for (const v of ['v2', 'v3', 'v4']) {
       const r = await deploy(v);
       expect(r.exitCode, r.err).toBe(0);
@@ -94,7 +97,10 @@ describe('deploy to the lab', () => {
   });
 
   it('a version whose health check fails leaves the old one serving, with zero failed requests and a non-zero exit', async () => {
-    const traffic = new Traffic(web().map((h) => ({ ip: h.ip, host: HOST })), { maxRequests: 50_000, maxMs: 2 * 60_000, pauseMs: 2 }).start();
+    const traffic = new Traffic(
+      web().map((h) => ({ ip: h.ip, host: HOST })),
+      { maxRequests: 50_000, maxMs: 2 * 60_000, pauseMs: 2 },
+    ).start();
     // not `bad`: that tag is the lab's own failing image, which a build here would overwrite
     const r = await deploy('unhealthy', [], { FAIL_HEALTH: '1' });
     const { served, failed } = await traffic.stop();
@@ -118,7 +124,7 @@ describe('deploy to the lab', () => {
     expect(v.reporter.outputs.map((o) => o.output)).toEqual(['v3', 'v3', 'v3']);
   });
 
-  it('a second deploy while the lock is held fails with the holder\'s details', async () => {
+  it("a second deploy while the lock is held fails with the holder's details", async () => {
     const held = await kamal(dir, ['lock', 'acquire', '-m', 'Migrating the database']);
     expect(held.exitCode, held.err).toBe(0);
     // v4 is in the registry already: Kamal pulls before it takes the lock
@@ -131,7 +137,7 @@ describe('deploy to the lab', () => {
     expect(released.exitCode).toBe(0);
   });
 
-  it('ran the hooks with Kamal\'s variables', () => {
+  it("ran the hooks with Kamal's variables", () => {
     const log = readFileSync(hookLog, 'utf8');
     const runs = log.split('---\n').filter(Boolean);
     const preDeploy = runs.find((r) => r.includes('hook=pre-deploy') && r.includes('KAMAL_VERSION=v2'));
@@ -139,7 +145,12 @@ describe('deploy to the lab', () => {
     expect(preDeploy).toContain('KAMAL_SERVICE=app');
     expect(preDeploy).toContain('KAMAL_COMMAND=deploy');
     // the config's three hosts (the lab may hold more)
-    expect(preDeploy).toContain(`KAMAL_HOSTS=${lab().hosts.slice(0, 3).map((h) => h.ip).join(',')}`);
+    expect(preDeploy).toContain(
+      `KAMAL_HOSTS=${lab()
+        .hosts.slice(0, 3)
+        .map((h) => h.ip)
+        .join(',')}`,
+    );
     expect(preDeploy).toMatch(/KAMAL_RECORDED_AT=\d{4}-\d\d-\d\dT/);
     const postDeploy = runs.find((r) => r.includes('hook=post-deploy') && r.includes('KAMAL_VERSION=v2'));
     expect(postDeploy).toMatch(/KAMAL_RUNTIME=\d+/);

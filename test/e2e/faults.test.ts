@@ -93,7 +93,11 @@ describe('faults during a rollout to three hosts', () => {
     resetHosts(hosts());
     dir = makeProject({
       service: 'faults',
-      yaml: `servers:\n  web:\n${hosts().map((h) => `    - ${h.ip}`).join('\n')}\nproxy:\n  host: ${HOST}\n  app_port: 80\n  healthcheck:\n    interval: 1\n${proxyRunYaml()}deploy_timeout: 10\ndrain_timeout: 2\nreadiness_delay: 0\nretain_containers: 2\n`,
+      yaml: `servers:\n  web:\n${hosts()
+        .map((h) => `    - ${h.ip}`)
+        .join(
+          '\n',
+        )}\nproxy:\n  host: ${HOST}\n  app_port: 80\n  healthcheck:\n    interval: 1\n${proxyRunYaml()}deploy_timeout: 10\ndrain_timeout: 2\nreadiness_delay: 0\nretain_containers: 2\n`,
     });
     // One image for every version: deploys below only pull and boot.
     for (let i = 1; i <= 12; i++) {
@@ -139,7 +143,9 @@ describe('faults during a rollout to three hosts', () => {
     // the proxy has restart: unless-stopped, but a killed container stays down: boot it back
     const boot = await kamal(dir, ['proxy', 'boot']);
     expect(boot.exitCode, boot.err).toBe(0);
-    await waitFor('the proxy to route again', async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 30_000 });
+    await waitFor('the proxy to route again', async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0 }))).status === 200, {
+      timeoutMs: 30_000,
+    });
     await everyHostServes();
     await lockReleased();
   });
@@ -163,7 +169,9 @@ describe('faults during a rollout to three hosts', () => {
     // host, or it went through; both leave every host serving
     if (r.exitCode !== 0) expect(r.err).toContain(victim.ip);
     // its containers (restart: unless-stopped) come back with dockerd, the proxy with its routes
-    await waitFor('the restarted host to route again', async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 60_000 });
+    await waitFor('the restarted host to route again', async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0 }))).status === 200, {
+      timeoutMs: 60_000,
+    });
     await everyHostServes();
     await lockReleased();
   });
@@ -183,9 +191,13 @@ describe('faults during a rollout to three hosts', () => {
     const victim = hosts()[1]!;
     const before = (await httpGet(victim.ip, '/', HOST)).body;
     await restartHost(victim);
-    await waitFor('the app to answer after the restart', async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200, {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      'the app to answer after the restart',
+      async () => (await httpGet(victim.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     expect((await httpGet(victim.ip, '/', HOST)).body).toBe(before);
     const ps = await docker(['exec', victim.container, 'docker', 'ps', '--format', '{{.Names}}']);
     expect(ps.stdout).toMatch(/kamal-proxy/);

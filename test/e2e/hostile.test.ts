@@ -150,7 +150,9 @@ describe('hostile values and secrets on real hosts', () => {
     for (const r of runs) expect(leaks(printed(r))).toEqual([]);
     for (const h of lab().hosts.slice(0, 2)) {
       // every file under the deploy user's home and /tmp holding the secret
-      const hits = onHost(h, `grep -rlF -e ${quote(SECRET)} /root /home /tmp /etc 2>/dev/null || true`).split('\n').filter(Boolean);
+      const hits = onHost(h, `grep -rlF -e ${quote(SECRET)} /root /home /tmp /etc 2>/dev/null || true`)
+        .split('\n')
+        .filter(Boolean);
       for (const f of hits) {
         expect(f).toMatch(/^\/root\/\.kamal\/apps\/hostile\/env\/(roles|accessories)\/[\w.-]+\.env$/);
         expect(onHost(h, `stat -c %a ${quote(f)}`)).toBe('600');

@@ -162,7 +162,8 @@ BW_PIPED=$(kamal secrets fetch --adapter bitwarden --account ci@example.com myit
     const r = ok(await kamal(dir, ['deploy', '--version', 'vt1'], { PATH: `${bin}:${process.env.PATH}`, LAB_REGISTRY_PASSWORD: '', VERSION: 'vt1' }));
     expect(r.exitCode).toBe(0);
     expect(await httpGet(h.ip, '/', HOST)).toEqual({ status: 200, body: 'vt1\n' });
-    const env = (name: string) => onHost(h, `docker exec $(docker ps -q --filter label=service=vaulted --filter label=role=web | head -n 1) sh -c 'printf %s "$${name}"'`);
+    const env = (name: string) =>
+      onHost(h, `docker exec $(docker ps -q --filter label=service=vaulted --filter label=role=web | head -n 1) sh -c 'printf %s "$${name}"'`);
     expect(env('DB_PASSWORD')).toBe('op-p@ss w$rd!1');
     expect(env('BW_PASSWORD')).toBe('bw-secret123');
     expect(env('BW_TOKEN')).toBe('bw-token-9');
@@ -223,6 +224,8 @@ BW_PIPED=$(kamal secrets fetch --adapter bitwarden --account ci@example.com myit
     const second = step(`${gems}:${process.env.PATH}`, inputs);
     expect(second.status, second.stdout + second.stderr).toBe(0);
     expect(readdirSync(second.added[0]!)).toEqual(['kamal-action']);
-    expect(second.stdout).toContain(`kamal is already on PATH (${gems}/kamal), so later steps keep running it; this action's CLI is on PATH for them as kamal-action`);
+    expect(second.stdout).toContain(
+      `kamal is already on PATH (${gems}/kamal), so later steps keep running it; this action's CLI is on PATH for them as kamal-action`,
+    );
   });
 });

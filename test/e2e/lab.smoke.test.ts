@@ -167,7 +167,15 @@ describe('kamal-proxy stand-in (local, no docker)', () => {
   });
 
   it('request buffering: a body over --max-request-body gets 413 without reaching the target, one under it passes', async () => {
-    const r = await cli('deploy', 'buffered', `--target=127.0.0.1:${a.port}`, '--host=buf.test', '--buffer-requests', '--max-request-body=1024', '--buffer-memory=2048');
+    const r = await cli(
+      'deploy',
+      'buffered',
+      `--target=127.0.0.1:${a.port}`,
+      '--host=buf.test',
+      '--buffer-requests',
+      '--max-request-body=1024',
+      '--buffer-memory=2048',
+    );
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const seen = a.seen.length;
     const post = (bytes: number) => httpGet('127.0.0.1', '/upload', { port: httpPort, host: 'buf.test', method: 'POST', body: Buffer.alloc(bytes, 'x') });
@@ -184,7 +192,14 @@ describe('kamal-proxy stand-in (local, no docker)', () => {
   it('keeps the old target when the new one never becomes healthy', async () => {
     b.healthy = false;
     const started = Date.now();
-    const r = await cli('deploy', 'web', `--target=127.0.0.1:${b.port}`, '--host=app.test,www.app.test', '--deploy-timeout=1s', '--health-check-interval=200ms');
+    const r = await cli(
+      'deploy',
+      'web',
+      `--target=127.0.0.1:${b.port}`,
+      '--host=app.test,www.app.test',
+      '--deploy-timeout=1s',
+      '--health-check-interval=200ms',
+    );
     b.healthy = true;
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('Error: target failed to become healthy within configured timeout (1s)\n');
@@ -291,10 +306,14 @@ describeLab('lab', () => {
     const start = `docker run -d --name app-db -v /home/deploy/app-db/etc:/etc/db -v app-db-data:/var/lib/db ${info.dbImage}`;
     await sshExec(h1, start, { user: 'deploy' });
     const read = (p: string) =>
-      waitFor(`db ${p}`, async () => {
-        const r = await hostExec(h1, `docker exec app-db wget -qO- http://127.0.0.1:5432${p}`, { allowFailure: true });
-        return r.code === 0 ? r.stdout : null;
-      }, { timeoutMs: 20_000 });
+      waitFor(
+        `db ${p}`,
+        async () => {
+          const r = await hostExec(h1, `docker exec app-db wget -qO- http://127.0.0.1:5432${p}`, { allowFailure: true });
+          return r.code === 0 ? r.stdout : null;
+        },
+        { timeoutMs: 20_000 },
+      );
     expect(await read('/config')).toContain('max_connections=7');
     await hostExec(h1, `docker rm -f app-db >/dev/null && ${start} >/dev/null`);
     expect((await read('/boots')).trim().split('\n')).toHaveLength(2);
@@ -304,7 +323,10 @@ describeLab('lab', () => {
     const ids: Record<string, string> = {};
     const ssh = (cmd: string, allowFailure = false) => sshExec(h1, cmd, { user: 'deploy', allowFailure, timeoutMs: 120_000 });
     const proxyDeploy = (id: string, extra = '') =>
-      ssh(`docker exec kamal-proxy kamal-proxy deploy app-web --target="${id}:80" --deploy-timeout="30s" --drain-timeout="30s" --buffer-requests --buffer-responses --log-request-header="Cache-Control" --log-request-header="Last-Modified" --log-request-header="User-Agent"${extra}`, true);
+      ssh(
+        `docker exec kamal-proxy kamal-proxy deploy app-web --target="${id}:80" --deploy-timeout="30s" --drain-timeout="30s" --buffer-requests --buffer-responses --log-request-header="Cache-Control" --log-request-header="Last-Modified" --log-request-header="User-Agent"${extra}`,
+        true,
+      );
     const served = async () => (await httpGet(h1.ip, '/version')).body.trim();
 
     beforeAll(async () => {
@@ -386,10 +408,14 @@ describeLab('lab', () => {
 
     it('keeps its routes across a proxy restart', async () => {
       await ssh('docker restart kamal-proxy');
-      const v = await waitFor('proxy to serve again', async () => {
-        const r = await httpGet(h1.ip, '/version').catch(() => null);
-        return r && r.status === 200 ? r.body.trim() : null;
-      }, { timeoutMs: 30_000 });
+      const v = await waitFor(
+        'proxy to serve again',
+        async () => {
+          const r = await httpGet(h1.ip, '/version').catch(() => null);
+          return r && r.status === 200 ? r.body.trim() : null;
+        },
+        { timeoutMs: 30_000 },
+      );
       expect(v).toBe('v2');
       const state = await ssh('docker exec kamal-proxy cat /home/kamal-proxy/.config/kamal-proxy/kamal-proxy.state');
       expect(JSON.parse(state.stdout)[0]).toMatchObject({ name: 'app-web', active_targets: [`${ids.v2}:80`] });
@@ -407,16 +433,23 @@ describeLab('lab', () => {
     beforeAll(async () => {
       await resetHost(h);
       await registryLogin(h);
-      await hostExec(h, `docker network create kamal >/dev/null && docker run -d --restart unless-stopped --name app-web-v1 --network kamal ${info.appRepo}:v1 >/dev/null`);
+      await hostExec(
+        h,
+        `docker network create kamal >/dev/null && docker run -d --restart unless-stopped --name app-web-v1 --network kamal ${info.appRepo}:v1 >/dev/null`,
+      );
     });
 
     it('restartHostDockerd keeps sshd up and restarts unless-stopped containers', async () => {
       await restartHostDockerd(h);
       expect(await sshOk()).toBe(true);
-      const r = await waitFor('app to run again', async () => {
-        const ps = await hostExec(h, "docker ps --format '{{.Names}}'");
-        return ps.stdout.includes('app-web-v1') ? ps.stdout : null;
-      }, { timeoutMs: 30_000 });
+      const r = await waitFor(
+        'app to run again',
+        async () => {
+          const ps = await hostExec(h, "docker ps --format '{{.Names}}'");
+          return ps.stdout.includes('app-web-v1') ? ps.stdout : null;
+        },
+        { timeoutMs: 30_000 },
+      );
       expect(r).toContain('app-web-v1');
     });
 
@@ -459,7 +492,11 @@ describeLab('lab', () => {
       await disconnectHost(h);
       await resetHost(h);
       expect(await sshOk()).toBe(true);
-      expect((await hostExec(h, 'docker ps -aq; docker network ls -q --filter type=custom; ls -A /root')).stdout.trim().split('\n').sort()).toEqual(['.bashrc', '.profile', '.ssh']);
+      expect((await hostExec(h, 'docker ps -aq; docker network ls -q --filter type=custom; ls -A /root')).stdout.trim().split('\n').sort()).toEqual([
+        '.bashrc',
+        '.profile',
+        '.ssh',
+      ]);
     });
   });
 });

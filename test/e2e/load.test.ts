@@ -19,7 +19,9 @@ describe('sustained traffic across deploys and a rollback', () => {
       service: 'load',
       yaml: `servers:
   web:
-${hosts().map((h) => `    - ${h.ip}`).join('\n')}
+${hosts()
+  .map((h) => `    - ${h.ip}`)
+  .join('\n')}
 proxy:
   host: ${HOST}
   app_port: 80

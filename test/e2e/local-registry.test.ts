@@ -37,7 +37,10 @@ describe('local registry through SSH tunnels', () => {
     // kamal-proxy's image comes from the lab's registry (with authentication) in place of Docker Hub:
     // put it on the hosts beforehand, since nothing logs in to a registry with a local one
     for (const h of [h2, h3]) {
-      onHost(h, `echo '${l.registry.password}' | docker login ${l.registry.server} -u ${l.registry.username} --password-stdin >/dev/null && docker pull -q ${l.proxyImage.image} >/dev/null; docker logout ${l.registry.server} >/dev/null`);
+      onHost(
+        h,
+        `echo '${l.registry.password}' | docker login ${l.registry.server} -u ${l.registry.username} --password-stdin >/dev/null && docker pull -q ${l.proxyImage.image} >/dev/null; docker logout ${l.registry.server} >/dev/null`,
+      );
     }
     execFileSync('docker', ['rm', '-f', 'kamal-docker-registry'], { stdio: 'ignore' });
     dir = makeProject({
@@ -57,7 +60,9 @@ describe('local registry through SSH tunnels', () => {
     for (const v of ['lr1', 'lr2']) {
       const r = ok(await kamal(dir, ['deploy', '--version', v], { VERSION: v }));
       const commands = r.reporter.commands.map((c) => `${c.host}: ${c.command}`);
-      expect(commands).toContain(`local: docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:${PORT}:5000 --name kamal-docker-registry registry:3`);
+      expect(commands).toContain(
+        `local: docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:${PORT}:5000 --name kamal-docker-registry registry:3`,
+      );
       for (const h of [h2, h3]) {
         expect(commands).toContain(`${h.ip}: forward 127.0.0.1:${PORT} to localhost:${PORT}`);
         expect(commands).toContain(`${h.ip}: docker pull ${IMAGE}:${v}`);
@@ -72,7 +77,7 @@ describe('local registry through SSH tunnels', () => {
     expect(localRegistryContainers()).toMatch(new RegExp(`^kamal-docker-registry Up .*127\\.0\\.0\\.1:${PORT}->5000/tcp`));
   });
 
-  it('refuses registry login and logout with Kamal\'s message; registry remove removes the local registry', async () => {
+  it("refuses registry login and logout with Kamal's message; registry remove removes the local registry", async () => {
     const login = await kamal(dir, ['registry', 'login']);
     expect(login.exitCode).toBe(1);
     expect(login.err).toContain('Cannot use login command with a local registry. Use `kamal registry setup` instead.');

@@ -87,16 +87,30 @@ describe('day-two operations on the lab', () => {
       expect(outputs(containers)).toHaveLength(1);
       const lines = outputs(containers)[0]!.output.split('\n');
       expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND/);
-      expect(lines.slice(1).map((l) => l.split(/\s+/).pop()).sort()).toEqual(['app-web-v1', 'app-web-v2']);
+      expect(
+        lines
+          .slice(1)
+          .map((l) => l.split(/\s+/).pop())
+          .sort(),
+      ).toEqual(['app-web-v1', 'app-web-v2']);
 
       const images = ok(await kamal(dir, ['app', 'images', '-r', 'job']));
       expect(outputs(images).map((o) => o.host)).toEqual([h3.ip]);
-      const tags = outputs(images)[0]!.output.split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(':'));
+      const tags = outputs(images)[0]!
+        .output.split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/).slice(0, 2).join(':'));
       expect(tags).toEqual(expect.arrayContaining(['registry:5000/lab/app:v1', 'registry:5000/lab/app:v2', 'registry:5000/lab/app:latest']));
 
       // details: the running container of each role on each host
       const details = ok(await kamal(dir, ['app', 'details']));
-      const d = outputs(details).map((o) => [o.host, o.output.split('\n').slice(1).map((l) => l.split(/\s+/).pop())]);
+      const d = outputs(details).map((o) => [
+        o.host,
+        o.output
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(/\s+/).pop()),
+      ]);
       expect(d).toEqual([
         [h1.ip, ['app-web-v2']],
         [h2.ip, ['app-web-v2']],
@@ -115,7 +129,9 @@ describe('day-two operations on the lab', () => {
       const hostname = ok(await kamal(dir, ['app', 'exec', '--reuse', '-h', h1.ip, '-r', 'web', 'hostname']));
       expect(byHost(hostname)).toEqual([[h1.ip, onHost(h1, 'docker inspect app-web-v2 --format {{.Config.Hostname}}')]]);
 
-      const fresh = ok(await kamal(dir, ['app', 'exec', '-r', 'web', '-h', h1.ip, "sh -c 'cat /srv/app/index.html 2>/dev/null || echo absent; echo $VERSION $APP_TOKEN'"]));
+      const fresh = ok(
+        await kamal(dir, ['app', 'exec', '-r', 'web', '-h', h1.ip, "sh -c 'cat /srv/app/index.html 2>/dev/null || echo absent; echo $VERSION $APP_TOKEN'"]),
+      );
       expect(byHost(fresh)).toEqual([[h1.ip, 'absent\nv2 tok-e2e-1234']]);
       const old = ok(await kamal(dir, ['app', 'exec', '-r', 'job', '--version', 'v1', 'sh -c "echo $VERSION"']));
       expect(byHost(old)).toEqual([[h3.ip, 'v1']]);
@@ -232,7 +248,15 @@ describe('day-two operations on the lab', () => {
       expect(proxy.map((o) => o.host)).toEqual([h1.ip, h2.ip]);
       for (const o of proxy) expect(o.output).toMatch(/registry:5000\/lab\/kamal-proxy:v0\.9\.2 .* kamal-proxy$/m);
       const app = outputs(r).filter((o) => o.type === 'App');
-      expect(app.map((o) => [o.host, o.output.split('\n').slice(1).map((l) => l.split(/\s+/).pop())])).toEqual([
+      expect(
+        app.map((o) => [
+          o.host,
+          o.output
+            .split('\n')
+            .slice(1)
+            .map((l) => l.split(/\s+/).pop()),
+        ]),
+      ).toEqual([
         [h1.ip, ['app-web-v2']],
         [h2.ip, ['app-web-v2']],
         [h3.ip, ['app-job-v2']],
@@ -283,7 +307,7 @@ describe('day-two operations on the lab', () => {
       expect(remote(revealed)).toEqual([]);
     });
 
-    it('config prints the resolved configuration, as Kamal\'s Configuration#to_h', async () => {
+    it("config prints the resolved configuration, as Kamal's Configuration#to_h", async () => {
       const r = ok(await kamal(dir, ['config', '--version', 'v9']));
       expect(remote(r)).toEqual([]);
       expect(r.reporter.text).not.toContain(lab().registry.password);
@@ -382,8 +406,21 @@ proxy:
       const p = lab().proxyImage;
       ok(
         await kamal(boot, [
-          'proxy', 'boot_config', 'set', '--http-port', '8080', '--https-port', '8443', '--log-max-size', '5m',
-          '--registry', p.registry, '--repository', 'lab', '--image-version', p.version,
+          'proxy',
+          'boot_config',
+          'set',
+          '--http-port',
+          '8080',
+          '--https-port',
+          '8443',
+          '--log-max-size',
+          '5m',
+          '--registry',
+          p.registry,
+          '--repository',
+          'lab',
+          '--image-version',
+          p.version,
         ]),
       );
       expect(onHost(h1, 'cat .kamal/proxy/options; echo; cat .kamal/proxy/image; echo; cat .kamal/proxy/image_version')).toBe(
@@ -393,7 +430,7 @@ proxy:
       expect(get1.reporter.text).toBe(`Host ${h1.ip}: --publish 8080:80 --publish 8443:443 --log-opt max-size=5m ${p.image}\n`);
 
       ok(await kamal(boot, ['proxy', 'reboot', '-y']));
-      expect(onHost(h1, "docker port kamal-proxy 80/tcp | head -n 1")).toBe('0.0.0.0:8080');
+      expect(onHost(h1, 'docker port kamal-proxy 80/tcp | head -n 1')).toBe('0.0.0.0:8080');
       expect(onHost(h1, "docker inspect kamal-proxy --format '{{.HostConfig.LogConfig.Config}}'")).toBe('map[max-size:5m]');
       // kamal-proxy kept its routes: the app answers on the new port inside the host, and no longer on 80
       expect(onHost(h1, `curl -sS -H 'Host: ${HOST}' http://127.0.0.1:8080/`)).toBe('v2');
@@ -408,7 +445,7 @@ proxy:
 
       // back on port 80 with the config's proxy/run
       ok(await kamal(dir, ['proxy', 'reboot', '-y', '-h', h1.ip]));
-      expect(onHost(h1, "docker port kamal-proxy 80/tcp | head -n 1")).toBe('0.0.0.0:80');
+      expect(onHost(h1, 'docker port kamal-proxy 80/tcp | head -n 1')).toBe('0.0.0.0:80');
       expect(await httpGet(h1.ip, '/', HOST)).toEqual({ status: 200, body: 'v2\n' });
     });
 
@@ -454,7 +491,7 @@ readiness_delay: 0
     });
   });
 
-  it('app remove -r job removes that role\'s containers, images and the app directory of its only host', async () => {
+  it("app remove -r job removes that role's containers, images and the app directory of its only host", async () => {
     ok(await kamal(dir, ['app', 'remove', '-r', 'job']));
     expect(names(h3)).toBe('');
     expect(onHost(h3, 'docker image ls -q registry:5000/lab/app')).toBe('');

@@ -53,7 +53,8 @@ describe('CLI output against the lab', () => {
     // each command's id ties its Running and Finished lines
     const ids = [...r.out.matchAll(/^ {2}INFO \[([0-9a-f]{8})\] Running echo hello on /gm)].map((m) => m[1]!);
     expect(new Set(ids).size).toBe(3);
-    for (const id of ids) expect(r.out).toMatch(new RegExp(`^ {2}INFO \\[${id}\\] Finished in +\\d+\\.\\d{3} seconds with exit status 0 \\(successful\\)\\.$`, 'm'));
+    for (const id of ids)
+      expect(r.out).toMatch(new RegExp(`^ {2}INFO \\[${id}\\] Finished in +\\d+\\.\\d{3} seconds with exit status 0 \\(successful\\)\\.$`, 'm'));
   });
 
   it('-v: the command line and its output at DEBUG', async () => {

@@ -205,13 +205,17 @@ ${proxyYaml('db.article.test')}accessories:
 
   it('accessory boot db: the server runs with sys_nice, the cmd options, the conf.d file, the data directory and the port on 127.0.0.1', async () => {
     await ok(dir, ['accessory', 'boot', 'db']);
-    await waitFor('mariadb answers', async () => {
-      try {
-        return sql(vm1, 'SELECT 1') === '1';
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      'mariadb answers',
+      async () => {
+        try {
+          return sql(vm1, 'SELECT 1') === '1';
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     expect(onHost(vm1, `docker inspect -f '{{.HostConfig.CapAdd}}' ${SERVICE}-db`)).toMatch(/sys_nice/i);
     // CAP_SYS_NICE (bit 23) is in the server's bounding set
     const capBnd = BigInt('0x' + onHost(vm1, `docker exec ${SERVICE}-db sh -c "grep CapBnd /proc/1/status | cut -f2"`));
@@ -225,17 +229,24 @@ ${proxyYaml('db.article.test')}accessories:
   });
 
   it('a row written survives accessory reboot db', async () => {
-    sql(vm1, 'CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.orders (id INT PRIMARY KEY, item VARCHAR(40)); REPLACE INTO shop.orders VALUES (1, "kamal mug")');
+    sql(
+      vm1,
+      'CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.orders (id INT PRIMARY KEY, item VARCHAR(40)); REPLACE INTO shop.orders VALUES (1, "kamal mug")',
+    );
     const before = onHost(vm1, `docker inspect -f '{{.Id}}' ${SERVICE}-db`);
     await ok(dir, ['accessory', 'reboot', 'db']);
     expect(onHost(vm1, `docker inspect -f '{{.Id}}' ${SERVICE}-db`)).not.toBe(before);
-    await waitFor('mariadb answers after the reboot', async () => {
-      try {
-        return sql(vm1, 'SELECT item FROM shop.orders WHERE id = 1') === 'kamal mug';
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      'mariadb answers after the reboot',
+      async () => {
+        try {
+          return sql(vm1, 'SELECT item FROM shop.orders WHERE id = 1') === 'kamal mug';
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
   });
 
   it('accessory exec db --reuse "mariadb ..." answers from the running server', async () => {
@@ -409,10 +420,19 @@ describe('Proxy tuning: buffering with max_request_body, boot_config with the ar
 
   it('proxy boot_config set with ports, --docker-options (syslog driver, userns=host) and --log-max-size="", then proxy reboot: the proxy runs with exactly those options', async () => {
     await ok(dir, [
-      'proxy', 'boot_config', 'set',
+      'proxy',
+      'boot_config',
+      'set',
       ...bootImage(),
-      '--http-port', '80', '--https-port', '443',
-      '--docker-options', 'log-driver=syslog', `log-opt=syslog-address=${art.syslog.address}`, 'log-opt=tag=kamal-proxy', 'userns=host',
+      '--http-port',
+      '80',
+      '--https-port',
+      '443',
+      '--docker-options',
+      'log-driver=syslog',
+      `log-opt=syslog-address=${art.syslog.address}`,
+      'log-opt=tag=kamal-proxy',
+      'userns=host',
       '--log-max-size=',
     ]);
     const got = shown(await ok(dir, ['proxy', 'boot_config', 'get']));
@@ -420,7 +440,11 @@ describe('Proxy tuning: buffering with max_request_body, boot_config with the ar
     expect(got).not.toContain('max-size');
     const traffic = new Traffic([{ ip: vm1.ip, host: HOST }]).start();
     await ok(dir, ['proxy', 'reboot', '-y']);
-    await waitFor('the app served through the rebooted proxy', async () => (await httpGet(vm1.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200, { timeoutMs: 30_000 });
+    await waitFor(
+      'the app served through the rebooted proxy',
+      async () => (await httpGet(vm1.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200,
+      { timeoutMs: 30_000 },
+    );
     const t = await traffic.stop();
     figures.push(`proxy reboot (boot_config options): ${t.served} served, ${t.failed} failed`);
     const inspect = onHost(
@@ -499,12 +523,11 @@ describe('Day-two commands under live traffic', () => {
   });
 
   it('app exec -i through a pseudo-terminal: a shell in the app container, its answer, its exit code', async () => {
-    const r = await inPty(dir, ['app', 'exec', '-i', '--reuse', 'sh'], [
-      { expect: '#' },
-      { send: 'echo answer-$((6*7)) $VERSION\n' },
-      { expect: 'answer-42 v2' },
-      { send: 'exit 3\n' },
-    ]);
+    const r = await inPty(
+      dir,
+      ['app', 'exec', '-i', '--reuse', 'sh'],
+      [{ expect: '#' }, { send: 'echo answer-$((6*7)) $VERSION\n' }, { expect: 'answer-42 v2' }, { send: 'exit 3\n' }],
+    );
     expect(r.timedOut, r.output).toBe(false);
     expect(r.output).toContain('answer-42 v2');
     expect(r.code).toBe(3);
@@ -539,7 +562,9 @@ describe('Day-two commands under live traffic', () => {
     const traffic = new Traffic([{ ip: vm1.ip, host: HOST }]).start();
     await new Promise((r) => setTimeout(r, 500));
     await ok(dir, ['proxy', 'reboot', '-y']);
-    await waitFor('served again after the reboot', async () => (await httpGet(vm1.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200, { timeoutMs: 30_000 });
+    await waitFor('served again after the reboot', async () => (await httpGet(vm1.ip, '/', HOST).catch(() => ({ status: 0, body: '' }))).status === 200, {
+      timeoutMs: 30_000,
+    });
     await new Promise((r) => setTimeout(r, 500));
     const t = await traffic.stop();
     figures.push(`proxy reboot under traffic: ${t.served} served, ${t.failed} failed`);

@@ -50,14 +50,7 @@ describe('ssh.config: hosts reached through aliases of an OpenSSH config file', 
     const receiver = await Receiver.start();
     const dir = project(
       ['web-alias'],
-      [
-        'Host web-alias',
-        `  HostName ${h1.ip}`,
-        '  User nobody-such-user',
-        '  Port 2222',
-        `  IdentityFile ${lab().ssh.key}`,
-        '',
-      ].join('\n'),
+      ['Host web-alias', `  HostName ${h1.ip}`, '  User nobody-such-user', '  Port 2222', `  IdentityFile ${lab().ssh.key}`, ''].join('\n'),
       `output:\n  file:\n    path: log/kamal\n  otel:\n    endpoint: ${receiver.endpoint}\n`,
     );
     const r = ok(await kamal(dir, ['deploy', '--version', 'sc1'], { VERSION: 'sc1' }));
@@ -77,9 +70,7 @@ describe('ssh.config: hosts reached through aliases of an OpenSSH config file', 
     expect(events).toEqual(['kamal.start', 'kamal.complete']);
     expect(receiver.records.some((x) => (x.attributes as { value: { stringValue: string } }[] | undefined)?.[0]?.value.stringValue === 'web-alias')).toBe(true);
     expect(JSON.stringify(receiver.requests)).not.toContain(lab().registry.password);
-    expect(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host)).toEqual(
-      expect.arrayContaining(['web-alias']),
-    );
+    expect(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host)).toEqual(expect.arrayContaining(['web-alias']));
     expect(new Set(r.reporter.commands.filter((c) => c.host !== 'local').map((c) => c.host))).toEqual(new Set(['web-alias']));
     expect((await httpGet(h1.ip, '/', HOST)).body).toBe('sc1\n');
     expect(onHost(h1, `docker ps --filter label=service=${SERVICE} --filter label=role=web --format '{{.Names}}'`)).toBe(`${SERVICE}-web-sc1`);

@@ -188,9 +188,7 @@ export function labSourceHash(): string {
 export function host(ref: HostRef, info: LabInfo = lab()): LabHost {
   if (typeof ref === 'object') return ref;
   const found =
-    typeof ref === 'number'
-      ? info.hosts[ref - 1]
-      : info.hosts.find((h) => h.name === ref || h.ip === ref || h.container === ref || h.internalName === ref);
+    typeof ref === 'number' ? info.hosts[ref - 1] : info.hosts.find((h) => h.name === ref || h.ip === ref || h.container === ref || h.internalName === ref);
   if (!found) throw new Error(`no lab host ${String(ref)} (lab has ${info.hosts.length})`);
   return found;
 }
@@ -261,18 +259,21 @@ export async function labReady(info: LabInfo, hosts: number): Promise<boolean> {
   if (info.hosts.length < hosts) return false;
   if (info.sourceHash !== labSourceHash()) return false;
   const names = [info.registry.container, ...info.hosts.map((h) => h.container)];
-  const states = await docker(['inspect', '-f', '{{.State.Running}}', ...names], { allowFailure: true, timeoutMs: 10_000 }).catch(
-    () => null,
-  );
-  if (!states || states.code !== 0 || states.stdout.trim().split('\n').some((l) => l !== 'true')) return false;
+  const states = await docker(['inspect', '-f', '{{.State.Running}}', ...names], { allowFailure: true, timeoutMs: 10_000 }).catch(() => null);
+  if (
+    !states ||
+    states.code !== 0 ||
+    states.stdout
+      .trim()
+      .split('\n')
+      .some((l) => l !== 'true')
+  )
+    return false;
   const checks = await Promise.all([registryReady(info), ...info.hosts.map((h) => hostAnswers(h, info))]);
   return checks.every(Boolean);
 }
 
-export async function waitHostReady(
-  ref: HostRef,
-  { timeoutMs = 90_000, users = ['root'] }: { timeoutMs?: number; users?: string[] } = {},
-): Promise<void> {
+export async function waitHostReady(ref: HostRef, { timeoutMs = 90_000, users = ['root'] }: { timeoutMs?: number; users?: string[] } = {}): Promise<void> {
   const info = lab();
   const h = host(ref, info);
   await waitFor(`${h.name} (${h.ip}) ssh + docker`, () => hostAnswers(h, info, users), { timeoutMs, intervalMs: 200 });
@@ -343,21 +344,15 @@ export async function restartHostDockerd(ref: HostRef, { timeoutMs = 90_000 } = 
 export async function stopHostDockerd(ref: HostRef, { timeoutMs = 60_000 } = {}): Promise<void> {
   const h = host(ref);
   await hostExec(h, 'touch /run/lab/dockerd.hold; p=$(cat /run/lab/dockerd.pid 2>/dev/null) && kill -TERM "$p"; true');
-  await waitFor(
-    `${h.name} dockerd to stop`,
-    async () => (await hostExec(h, 'test ! -e /run/lab/dockerd.pid', { allowFailure: true })).code === 0,
-    { timeoutMs },
-  );
+  await waitFor(`${h.name} dockerd to stop`, async () => (await hostExec(h, 'test ! -e /run/lab/dockerd.pid', { allowFailure: true })).code === 0, {
+    timeoutMs,
+  });
 }
 
 export async function startHostDockerd(ref: HostRef, { timeoutMs = 60_000 } = {}): Promise<void> {
   const h = host(ref);
   await hostExec(h, 'rm -f /run/lab/dockerd.hold');
-  await waitFor(
-    `${h.name} dockerd to start`,
-    async () => (await hostExec(h, 'docker info >/dev/null 2>&1', { allowFailure: true })).code === 0,
-    { timeoutMs },
-  );
+  await waitFor(`${h.name} dockerd to start`, async () => (await hostExec(h, 'docker info >/dev/null 2>&1', { allowFailure: true })).code === 0, { timeoutMs });
 }
 
 /** Kills the sshd listener of a host (open sessions keep running, new connections are refused). */

@@ -88,7 +88,8 @@ export class RecordingRunner implements Runner {
     const shown = `forward 127.0.0.1:${port} to localhost:${port}`;
     this.transcript.push({ host, command: shown });
     const response = this.respond(host, shown) ?? {};
-    if ((response.exitCode ?? 0) !== 0) throw new CommandFailedError({ host, command: shown, exitCode: response.exitCode!, stdout: '', stderr: response.stderr ?? '' });
+    if ((response.exitCode ?? 0) !== 0)
+      throw new CommandFailedError({ host, command: shown, exitCode: response.exitCode!, stdout: '', stderr: response.stderr ?? '' });
     return async () => void this.transcript.push({ host, command: `unforward 127.0.0.1:${port}` });
   }
 

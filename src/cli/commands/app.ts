@@ -9,7 +9,11 @@ export const appCommands: CommandGroup = {
   name: 'app',
   description: 'Manage application',
   commands: [
-    { name: 'boot', description: 'Boot app on servers (or reboot app if already running)', run: (kamal, options) => app.appBootCommand(kamal, str(options, 'version')) },
+    {
+      name: 'boot',
+      description: 'Boot app on servers (or reboot app if already running)',
+      run: (kamal, options) => app.appBootCommand(kamal, str(options, 'version')),
+    },
     { name: 'start', description: 'Start existing app container on servers', run: (kamal) => app.appStart(kamal) },
     { name: 'stop', description: 'Stop app container on servers', run: (kamal) => app.appStop(kamal) },
     { name: 'details', description: 'Show details about app containers', run: (kamal) => app.appDetails(kamal) },
@@ -72,7 +76,12 @@ export const appCommands: CommandGroup = {
     },
     { name: 'remove_containers', description: 'Remove all app containers from servers', hidden: true, run: (kamal) => app.appRemoveContainers(kamal) },
     { name: 'remove_images', description: 'Remove all app images from servers', hidden: true, run: (kamal) => app.appRemoveImages(kamal) },
-    { name: 'remove_app_directories', description: 'Remove the app directories from servers', hidden: true, run: (kamal) => app.appRemoveAppDirectories(kamal) },
+    {
+      name: 'remove_app_directories',
+      description: 'Remove the app directories from servers',
+      hidden: true,
+      run: (kamal) => app.appRemoveAppDirectories(kamal),
+    },
     // not in Kamal: the action's post step finishes the undo of a rollout cancelled mid-way with it
     {
       name: 'undo_boot',

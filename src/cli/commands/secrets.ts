@@ -38,7 +38,12 @@ export const secretsCommands: CommandGroup = {
       options: [{ flags: '--reveal', description: 'Print the secret values' }],
       run: async (kamal, options) => {
         const store = kamal.config.secrets;
-        kamal.reporter.write(secretsPrintLines(store.keys().map((key) => [key, store.get(key)!.reveal()] as [string, string]), !!options.reveal));
+        kamal.reporter.write(
+          secretsPrintLines(
+            store.keys().map((key) => [key, store.get(key)!.reveal()] as [string, string]),
+            !!options.reveal,
+          ),
+        );
       },
     },
   ],

@@ -127,10 +127,16 @@ export abstract class BuilderBase extends Base {
   withoutBuildxProblem(localArch: string): [string, string] | undefined {
     const arches = this.fallbackArches();
     if (arches.length > 1) {
-      return ['builder/arch', `building for ${arches.map((a) => `linux/${a}`).join(' and ')} needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)`];
+      return [
+        'builder/arch',
+        `building for ${arches.map((a) => `linux/${a}`).join(' and ')} needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)`,
+      ];
     }
     if (arches.length === 1 && arches[0] !== localArch) {
-      return ['builder/arch', `building for linux/${arches[0]} on this linux/${localArch} machine needs docker buildx, which is not installed here (or use builder.remote on a linux/${arches[0]} host)`];
+      return [
+        'builder/arch',
+        `building for linux/${arches[0]} on this linux/${localArch} machine needs docker buildx, which is not installed here (or use builder.remote on a linux/${arches[0]} host)`,
+      ];
     }
     return undefined;
   }
@@ -138,7 +144,8 @@ export abstract class BuilderBase extends Base {
   /** What the fallback leaves out, said once in the log. */
   withoutBuildxNotes(): string[] {
     const notes: string[] = [];
-    if (this.builderConfig.isCached) notes.push(`builder.cache (${this.builderConfig.cacheType}) needs docker buildx: building without reading or exporting the cache`);
+    if (this.builderConfig.isCached)
+      notes.push(`builder.cache (${this.builderConfig.cacheType}) needs docker buildx: building without reading or exporting the cache`);
     if (this.builderConfig.provenance !== undefined) notes.push('builder.provenance needs docker buildx: no provenance attestation is attached');
     if (this.builderConfig.sbom !== undefined) notes.push('builder.sbom needs docker buildx: no SBOM attestation is attached');
     return notes;

@@ -18,7 +18,10 @@ export class HybridBuilder extends RemoteBuilder {
   override withoutBuildxProblem(): [string, string] {
     const local = this.builderConfig.localArches.map((a) => `linux/${a}`).join(', ');
     const remote = this.builderConfig.remoteArches.map((a) => `linux/${a}`).join(', ');
-    return ['builder/remote', `building ${local} here and ${remote} on ${this.remote} into one image needs docker buildx, which is not installed here (or set builder.local: false to build on the remote host only)`];
+    return [
+      'builder/remote',
+      `building ${local} here and ${remote} on ${this.remote} into one image needs docker buildx, which is not installed here (or set builder.local: false to build on the remote host only)`,
+    ];
   }
 
   private createLocalBuildx(): SimpleCommand {

@@ -12,7 +12,13 @@ function getFromSecretsManager(ctx: AdapterContext, secrets: string[], account: 
   const json = rubyJsonParse(r.stdout);
   if (!isObject(json)) throw new RubyError('TypeError', 'no implicit conversion of String into Integer');
   const errors = json.get('Errors');
-  const present = Array.isArray(errors) ? errors.length > 0 : isObject(errors) ? errors.size > 0 : typeof errors === 'string' ? errors.trim() !== '' : errors === true || typeof errors === 'number';
+  const present = Array.isArray(errors)
+    ? errors.length > 0
+    : isObject(errors)
+      ? errors.size > 0
+      : typeof errors === 'string'
+        ? errors.trim() !== ''
+        : errors === true || typeof errors === 'number';
   if (!present) {
     const values = json.get('SecretValues');
     if (!Array.isArray(values)) throw new RubyError('NoMethodError', `undefined method 'each' for nil`);

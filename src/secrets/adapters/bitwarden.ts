@@ -86,7 +86,12 @@ export const bitwarden: Adapter = {
       else if (isTruthy(password)) results.set(item, password!);
       else if (Array.isArray(listed) && listed.length > 0) {
         const names = listed.map((f) => (isObject(f) ? f.get('name') : undefined));
-        fromFields(names.map((n) => (typeof n === 'string' ? n : undefined)), item, json, results);
+        fromFields(
+          names.map((n) => (typeof n === 'string' ? n : undefined)),
+          item,
+          json,
+          results,
+        );
       } else throw runtimeError(`Item ${item} is not a login type item and no fields were specified`);
     }
     return results;

@@ -111,13 +111,13 @@ class Parser {
     const c = this.peek();
     switch (c) {
       case 0x6e: // n
-        if (this.startsWith('null')) return (this.pos += 4), null;
+        if (this.startsWith('null')) return ((this.pos += 4), null);
         return this.fail('unexpected token %s');
       case 0x74:
-        if (this.startsWith('true')) return (this.pos += 4), true;
+        if (this.startsWith('true')) return ((this.pos += 4), true);
         return this.fail('unexpected token %s');
       case 0x66:
-        if (this.startsWith('false')) return (this.pos += 5), false;
+        if (this.startsWith('false')) return ((this.pos += 5), false);
         return this.fail('unexpected token %s');
       case 0x4e: // N
       case 0x49: // I
@@ -231,7 +231,7 @@ class Parser {
     this.pos++;
     this.whitespace();
     const out: JsonValue[] = [];
-    if (this.peek() === 0x5d) return this.pos++, out;
+    if (this.peek() === 0x5d) return (this.pos++, out);
     this.nest();
     out.push(this.any());
     for (;;) {
@@ -255,7 +255,7 @@ class Parser {
     this.pos++;
     this.whitespace();
     const out: JsonObject = new Map();
-    if (this.peek() === 0x7d) return this.pos++, out;
+    if (this.peek() === 0x7d) return (this.pos++, out);
     this.nest();
     if (this.peek() !== 0x22) this.fail('expected object key, got %s');
     let key = this.string();

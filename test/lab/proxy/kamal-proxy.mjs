@@ -37,7 +37,7 @@ function parseDuration(input) {
   }
   if (s === '0') return 0;
   if (s === '') throw new Error(`time: invalid duration "${input}"`);
-  const units = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const units = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)?/;
   let total = 0;
   while (s.length > 0) {
@@ -54,7 +54,9 @@ function fracString(value, div) {
   const whole = Math.floor(value / div);
   const rest = value - whole * div;
   if (rest === 0) return String(whole);
-  const digits = String(rest).padStart(String(div).length - 1, '0').replace(/0+$/, '');
+  const digits = String(rest)
+    .padStart(String(div).length - 1, '0')
+    .replace(/0+$/, '');
   return `${whole}.${digits}`;
 }
 
@@ -411,7 +413,12 @@ async function clientCommand(name, values, positional) {
       for (const r of rows) table.push([r.service, r.host, r.path, r.target, r.state, r.tls ? 'yes' : 'no']);
       const widths = table[0].map((_, c) => Math.max(...table.map((row) => String(row[c]).length)));
       for (const row of table) {
-        process.stdout.write(row.map((cell, c) => String(cell).padEnd(widths[c])).join('  ').trimEnd() + '\n');
+        process.stdout.write(
+          row
+            .map((cell, c) => String(cell).padEnd(widths[c]))
+            .join('  ')
+            .trimEnd() + '\n',
+        );
       }
       return;
     }
@@ -1000,7 +1007,8 @@ class ProxyServer {
         query: query.slice(1),
       };
       if (route) {
-        for (const h of route.service.targetOptions.log_request_headers || []) attrs[`req_${h.toLowerCase().replace(/-/g, '_')}`] = req.headers[h.toLowerCase()] || '';
+        for (const h of route.service.targetOptions.log_request_headers || [])
+          attrs[`req_${h.toLowerCase().replace(/-/g, '_')}`] = req.headers[h.toLowerCase()] || '';
         for (const h of route.service.targetOptions.log_response_headers || []) attrs[`resp_${h.toLowerCase().replace(/-/g, '_')}`] = res.getHeader(h) || '';
       }
       log('INFO', 'Request', attrs);
@@ -1392,4 +1400,3 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
-

@@ -191,7 +191,13 @@ describe('the bundle: output from a hook (untrusted text) against the runner log
   });
 
   it('no secret, in any printed form, reaches the log, outputs, state or summary', () => {
-    const visible = [view.text.join('\n'), ...view.commands.filter((c) => c.name !== 'add-mask').map((c) => c.value), JSON.stringify(main.outputs), JSON.stringify(main.state), main.summary].join('\n');
+    const visible = [
+      view.text.join('\n'),
+      ...view.commands.filter((c) => c.name !== 'add-mask').map((c) => c.value),
+      JSON.stringify(main.outputs),
+      JSON.stringify(main.state),
+      main.summary,
+    ].join('\n');
     for (const secret of [APP_SECRET, REGISTRY_PASSWORD, UNUSED_SECRET, GITHUB_TOKEN, RUNTIME_TOKEN, ID_TOKEN]) {
       for (const form of printedForms(secret)) expect(visible).not.toContain(form);
     }

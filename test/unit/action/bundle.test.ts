@@ -15,9 +15,7 @@ import { ROOT, readFileCommands } from './runner-log.js';
 const DIST = join(ROOT, 'dist');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((f) =>
-    f.isDirectory() ? files(join(dir, f.name)).map((x) => `${f.name}/${x}`) : [f.name],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((f) => (f.isDirectory() ? files(join(dir, f.name)).map((x) => `${f.name}/${x}`) : [f.name]));
 }
 
 function version(pkg: string): string {
@@ -47,7 +45,9 @@ describe('dist/', () => {
     (pkg) => {
       const text = readFileSync(join(DIST, 'licenses.txt'), 'utf8');
       const licence = readdirSync(join(ROOT, 'node_modules', pkg)).find((f) => /^licen[cs]e/i.test(f))!;
-      const notice = readFileSync(join(ROOT, 'node_modules', pkg, licence), 'utf8').replace(/\r\n?/g, '\n').trim();
+      const notice = readFileSync(join(ROOT, 'node_modules', pkg, licence), 'utf8')
+        .replace(/\r\n?/g, '\n')
+        .trim();
       expect(text).toContain(`\n${pkg}@${version(pkg)}\nLicense: `);
       expect(text).toContain(notice);
     },
@@ -86,7 +86,10 @@ describe('bundledPackageDirs', () => {
   it('takes the package folder of each bundled module from the resource after the loaders (JSON modules, queries, nested and child compilations too)', () => {
     const stats = {
       modules: [
-        { identifier: '/r/node_modules/@vercel/ncc/loaders/empty-loader.js!/r/src/a.ts', modules: [{ identifier: 'loader!/r/node_modules/yaml/dist/index.js' }] },
+        {
+          identifier: '/r/node_modules/@vercel/ncc/loaders/empty-loader.js!/r/src/a.ts',
+          modules: [{ identifier: 'loader!/r/node_modules/yaml/dist/index.js' }],
+        },
         { identifier: '/r/node_modules/ssh2/node_modules/asn1/lib/index.js?x=1' },
         { identifier: 'json|/r/node_modules/ssh2/package.json' },
         { name: './node_modules/@octokit/core/dist-src/index.js', identifier: '/r/node_modules/@octokit/core/dist-src/index.js' },

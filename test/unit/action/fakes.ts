@@ -87,10 +87,7 @@ export class RecordingCore implements ActionCore {
   }
   /** Everything a person could read: log lines, annotations, outputs, state, summary. */
   visible(): string {
-    return [
-      ...this.events.filter((e) => e.kind !== 'mask').map((e) => `${e.name ?? ''} ${e.value ?? ''} ${e.props?.title ?? ''}`),
-      this.summary,
-    ].join('\n');
+    return [...this.events.filter((e) => e.kind !== 'mask').map((e) => `${e.name ?? ''} ${e.value ?? ''} ${e.props?.title ?? ''}`), this.summary].join('\n');
   }
 }
 

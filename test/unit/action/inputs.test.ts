@@ -37,12 +37,16 @@ describe('getInputs: defaults', () => {
 describe('getInputs: good inputs', () => {
   const cases: [string, Record<string, string>, Partial<Inputs>][] = [
     ['command with quotes', { command: 'app exec --reuse "bin/rails db:migrate"' }, { command: ['app', 'exec', '--reuse', 'bin/rails db:migrate'] }],
-    ['command with single quotes', { command: "app exec -i 'echo \"hi there\"'" }, { command: ['app', 'exec', '-i', 'echo "hi there"'] }],
+    ['command with single quotes', { command: 'app exec -i \'echo "hi there"\'' }, { command: ['app', 'exec', '-i', 'echo "hi there"'] }],
     ['leading kamal word dropped', { command: 'kamal rollback v1' }, { command: ['rollback', 'v1'] }],
     // as Kamal's Shellwords.split: no shell operators, `;` and `$(...)` stay in their words
     ['command with shell characters', { command: 'app exec a;b $(date +%s)' }, { command: ['app', 'exec', 'a;b', '$(date', '+%s)'] }],
     ['whitespace-only command means deploy', { command: '   ' }, { command: ['deploy'] }],
-    ['diff with a pull request comment', { command: 'diff -d staging', 'comment-on-pr': 'true' }, { command: ['diff', '-d', 'staging'], 'comment-on-pr': true }],
+    [
+      'diff with a pull request comment',
+      { command: 'diff -d staging', 'comment-on-pr': 'true' },
+      { command: ['diff', '-d', 'staging'], 'comment-on-pr': true },
+    ],
     ['destination', { destination: 'staging' }, { destination: 'staging' }],
     ['version tag', { version: 'a1b2c3_uncommitted_ff.1-x' }, { version: 'a1b2c3_uncommitted_ff.1-x' }],
     ['config file', { 'config-file': 'deploy/production.yml' }, { 'config-file': 'deploy/production.yml' }],
@@ -51,10 +55,18 @@ describe('getInputs: good inputs', () => {
     ['boolean false', { 'dry-run': 'false' }, { 'dry-run': false }],
     ['accept-new', { 'ssh-host-key-checking': 'accept-new' }, { 'ssh-host-key-checking': 'accept-new' }],
     ['key normalised to LF and a final newline', { 'ssh-private-key': `${KEY.replace(/\n/g, '\r\n')}\r\n\r\n` }, { 'ssh-private-key': `${KEY}\n` }],
-    ['known hosts', { 'ssh-known-hosts': '# vm\n10.0.0.1 ssh-ed25519 AAAAC3Nza\n@cert-authority *.x ssh-ed25519 AAAA\n' }, { 'ssh-known-hosts': '# vm\n10.0.0.1 ssh-ed25519 AAAAC3Nza\n@cert-authority *.x ssh-ed25519 AAAA\n' }],
+    [
+      'known hosts',
+      { 'ssh-known-hosts': '# vm\n10.0.0.1 ssh-ed25519 AAAAC3Nza\n@cert-authority *.x ssh-ed25519 AAAA\n' },
+      { 'ssh-known-hosts': '# vm\n10.0.0.1 ssh-ed25519 AAAAC3Nza\n@cert-authority *.x ssh-ed25519 AAAA\n' },
+    ],
     ['dotenv secrets', { secrets: 'A=1\nB="two words"' }, { secrets: { A: '1', B: 'two words' } }],
     ['JSON secrets', { secrets: '{"A":"1","github_token":"x"}' }, { secrets: { A: '1', github_token: 'x' } }],
-    ['environment and url', { environment: 'production', 'environment-url': 'https://app.example.com' }, { environment: 'production', 'environment-url': 'https://app.example.com' }],
+    [
+      'environment and url',
+      { environment: 'production', 'environment-url': 'https://app.example.com' },
+      { environment: 'production', 'environment-url': 'https://app.example.com' },
+    ],
     ['working directory', { 'working-directory': 'apps/web' }, { 'working-directory': 'apps/web' }],
     ['skip-push with redeploy', { command: 'redeploy', 'skip-push': 'true' }, { command: ['redeploy'], 'skip-push': true }],
   ];
@@ -82,7 +94,7 @@ describe('getInputs: bad inputs fail naming the input', () => {
     [{ 'ssh-known-hosts': 'just-a-host' }, "Input 'ssh-known-hosts' line 1 is not a known_hosts entry"],
     [{ 'ssh-host-key-checking': 'off' }, "Input 'ssh-host-key-checking' must be strict or accept-new, got 'off'"],
     [{ 'ssh-host-key-checking': 'no' }, "Input 'ssh-host-key-checking' must be strict or accept-new"],
-    [{ secrets: '{"A": nope}' }, "Input 'secrets' starts with \"{\" but is not valid JSON"],
+    [{ secrets: '{"A": nope}' }, 'Input \'secrets\' starts with "{" but is not valid JSON'],
     [{ secrets: 'NOT A LINE' }, "Input 'secrets' line 1: expected KEY=VALUE"],
     [{ 'environment-url': 'ftp://x' }, "Input 'environment-url' must be an http(s) URL"],
     [{ 'environment-url': 'not a url' }, "Input 'environment-url' must be an http(s) URL"],
@@ -125,12 +137,26 @@ describe('commandArgv', () => {
 
   it('adds the global flags after the command words', () => {
     expect(argv({ destination: 'staging', version: 'abc', 'skip-push': 'true', 'lock-wait': 'true', 'dry-run': 'true' })).toEqual([
-      'deploy', '--config-file', 'config/deploy.yml', '--destination', 'staging', '--version', 'abc', '--skip-push', '--lock-wait', '--dry-run',
+      'deploy',
+      '--config-file',
+      'config/deploy.yml',
+      '--destination',
+      'staging',
+      '--version',
+      'abc',
+      '--skip-push',
+      '--lock-wait',
+      '--dry-run',
     ]);
   });
   it('keeps a command line as given', () => {
     expect(argv({ command: 'app exec --reuse "bin/rails db:migrate"' })).toEqual([
-      'app', 'exec', '--reuse', 'bin/rails db:migrate', '--config-file', 'config/deploy.yml',
+      'app',
+      'exec',
+      '--reuse',
+      'bin/rails db:migrate',
+      '--config-file',
+      'config/deploy.yml',
     ]);
   });
   it('puts the version input as the rollback argument (and as --version, so no git checkout is needed)', () => {
@@ -146,12 +172,19 @@ describe('commandArgv', () => {
   });
   it('does not repeat flags the command line already has', () => {
     expect(argv({ command: 'deploy -P --lock-wait', 'skip-push': 'true', 'lock-wait': 'true' })).toEqual([
-      'deploy', '-P', '--lock-wait', '--config-file', 'config/deploy.yml',
+      'deploy',
+      '-P',
+      '--lock-wait',
+      '--config-file',
+      'config/deploy.yml',
     ]);
   });
   it('global flags for the post step are config and destination only', () => {
     expect(globalFlags(getInputs(reader({ destination: 'prod', 'config-file': 'x.yml', version: 'v' })))).toEqual([
-      '--config-file', 'x.yml', '--destination', 'prod',
+      '--config-file',
+      'x.yml',
+      '--destination',
+      'prod',
     ]);
   });
 });
@@ -168,9 +201,27 @@ describe('commandRun: the words and typed options the engine takes', () => {
       ['deploy', '--skip-push'],
       { configFile: 'x.yml', destination: 'prod', version: 'v3', lockWait: true, plan: true },
     ],
-    ['a version in the command wins over the input', { command: 'deploy --version v9', version: 'v3' }, undefined, ['deploy', '--version', 'v9'], { configFile: 'config/deploy.yml' }],
-    ['rollback to the version found on the hosts', { command: 'rollback' }, { rollbackVersion: 'v7' }, ['rollback', 'v7'], { configFile: 'config/deploy.yml', version: 'v7' }],
-    ['rollback named in the command', { command: 'rollback v5', version: 'v6' }, undefined, ['rollback', 'v5'], { configFile: 'config/deploy.yml', version: 'v5' }],
+    [
+      'a version in the command wins over the input',
+      { command: 'deploy --version v9', version: 'v3' },
+      undefined,
+      ['deploy', '--version', 'v9'],
+      { configFile: 'config/deploy.yml' },
+    ],
+    [
+      'rollback to the version found on the hosts',
+      { command: 'rollback' },
+      { rollbackVersion: 'v7' },
+      ['rollback', 'v7'],
+      { configFile: 'config/deploy.yml', version: 'v7' },
+    ],
+    [
+      'rollback named in the command',
+      { command: 'rollback v5', version: 'v6' },
+      undefined,
+      ['rollback', 'v5'],
+      { configFile: 'config/deploy.yml', version: 'v5' },
+    ],
     ['-P already given', { command: 'deploy -P', 'skip-push': 'true' }, undefined, ['deploy', '-P'], { configFile: 'config/deploy.yml' }],
   ])('%s', (_name, values, opts, words, options) => {
     expect(run(values, opts)).toEqual({ words, options });

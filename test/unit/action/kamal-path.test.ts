@@ -42,7 +42,12 @@ describe('addKamalToPath', () => {
   it('writes kamal and kamal-action into RUNNER_TEMP and adds the folder to PATH', () => {
     const runnerTemp = folder('rt1');
     const r = recorder();
-    const added = addKamalToPath(r.core, { RUNNER_TEMP: runnerTemp, PATH: '/usr/bin:/bin' }, { configFile: '/ws/config/deploy.yml', destination: 'production', sshKey: '/rt/ssh/id_key' }, printer)!;
+    const added = addKamalToPath(
+      r.core,
+      { RUNNER_TEMP: runnerTemp, PATH: '/usr/bin:/bin' },
+      { configFile: '/ws/config/deploy.yml', destination: 'production', sshKey: '/rt/ssh/id_key' },
+      printer,
+    )!;
     expect(added.names).toEqual(['kamal', 'kamal-action']);
     expect(added.dir.startsWith(join(runnerTemp, 'kamal-action-bin-'))).toBe(true);
     expect(statSync(added.dir).mode & 0o777).toBe(0o700);
@@ -95,7 +100,13 @@ describe('laterStepSettings', () => {
       knownHosts: '/rt/s/known_hosts',
       sshKey: '/rt/s/id_key',
     });
-    expect(laterStepSettings(getInputs(() => ''), '/ws', undefined)).toEqual({
+    expect(
+      laterStepSettings(
+        getInputs(() => ''),
+        '/ws',
+        undefined,
+      ),
+    ).toEqual({
       configFile: '/ws/config/deploy.yml',
       destination: undefined,
       hostKeyChecking: 'strict',
@@ -115,7 +126,11 @@ describe('runMain', () => {
         this.paths.push(dir);
       }
     }
-    const core = new PathCore({ destination: 'staging', 'ssh-private-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nKEY-TEXT\n-----END OPENSSH PRIVATE KEY-----\n', 'ssh-known-hosts': '1.2.3.4 ssh-ed25519 AAAA' });
+    const core = new PathCore({
+      destination: 'staging',
+      'ssh-private-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nKEY-TEXT\n-----END OPENSSH PRIVATE KEY-----\n',
+      'ssh-known-hosts': '1.2.3.4 ssh-ed25519 AAAA',
+    });
     const runCli = async (): Promise<CliResult> => ({ exitCode: 0, kamal: fakeKamal() });
     const r = await runMain({ core, env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp, PATH: '/usr/bin:/bin' }, runCli });
     expect(core.events.filter((e) => e.kind === 'failed' || e.kind === 'error')).toEqual([]);

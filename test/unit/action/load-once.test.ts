@@ -51,7 +51,10 @@ describe('the action step loads the configuration once', () => {
       deployments: () => undefined,
     });
     expect(r.exitCode).toBe(1);
-    expect(engineRuns).toEqual([['app', 'containers', '--primary'], ['deploy', '--skip-push']]);
+    expect(engineRuns).toEqual([
+      ['app', 'containers', '--primary'],
+      ['deploy', '--skip-push'],
+    ]);
     expect(readFileSync(ws.counter, 'utf8')).toBe('run\n');
     // the value reached the run, and was masked
     expect(core.of('mask').map((e) => e.value)).toContain('pw-from-command');

@@ -16,7 +16,10 @@ function listing(rows: [string, string][]): string {
   const header = 'CONTAINER ID   IMAGE                          COMMAND                  CREATED          STATUS                     PORTS     NAMES';
   return [
     header,
-    ...rows.map(([name, status], i) => `abc${i}   registry.example.com/app:${name.split('-').pop()}   "/usr/local/bin/app-…"   ${i + 1} minutes ago   ${status}   80/tcp   ${name}`),
+    ...rows.map(
+      ([name, status], i) =>
+        `abc${i}   registry.example.com/app:${name.split('-').pop()}   "/usr/local/bin/app-…"   ${i + 1} minutes ago   ${status}   80/tcp   ${name}`,
+    ),
   ].join('\n');
 }
 
@@ -65,7 +68,12 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 describe('runMain: deployments', () => {
   it('creates a deployment, then in_progress and success statuses (exact REST calls)', async () => {
     const core = new RecordingCore({ environment: 'production', 'environment-url': 'https://shop.example', 'github-token': 'ghs_tok123' });
-    const { runCli, calls } = fakeCli({ containers: listing([['app-web-v2', 'Up 3 minutes'], ['app-web-v1', 'Exited (0) 3 minutes ago']]) });
+    const { runCli, calls } = fakeCli({
+      containers: listing([
+        ['app-web-v2', 'Up 3 minutes'],
+        ['app-web-v1', 'Exited (0) 3 minutes ago'],
+      ]),
+    });
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
     expect(calls.map((c) => c.argv)).toEqual([['app', 'containers', '--primary'], ['deploy']]);
@@ -119,9 +127,25 @@ describe('runMain: deployments', () => {
       containers: listing([['app-web-v2', 'Up 1 second']]),
       run: (_argv, deps, k) => {
         k.onLockChange?.(true);
-        k.boots.push({ host: '10.0.0.1', role: 'web', version: 'bad', previousVersion: 'v2', ok: false, startedAt: 1, finishedAt: 2, error: 'e', logs: 'GET /up 404' });
+        k.boots.push({
+          host: '10.0.0.1',
+          role: 'web',
+          version: 'bad',
+          previousVersion: 'v2',
+          ok: false,
+          startedAt: 1,
+          finishedAt: 2,
+          error: 'e',
+          logs: 'GET /up 404',
+        });
         k.onLockChange?.(false);
-        const error = new CommandFailedError({ host: '10.0.0.1', command: 'docker exec kamal-proxy kamal-proxy deploy', exitCode: 1, stdout: '', stderr: 'target failed to become healthy' });
+        const error = new CommandFailedError({
+          host: '10.0.0.1',
+          command: 'docker exec kamal-proxy kamal-proxy deploy',
+          exitCode: 1,
+          stdout: '',
+          stderr: 'target failed to become healthy',
+        });
         return { exitCode: 1, error, kamal: k };
       },
       kamal: () => fakeKamal({ version: 'bad' }),
@@ -159,7 +183,12 @@ describe('runMain: deployments', () => {
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
     expect(gh.requests).toHaveLength(1);
-    expect(core.of('warning').map((w) => w.value).join('\n')).toContain('Could not record the GitHub deployment');
+    expect(
+      core
+        .of('warning')
+        .map((w) => w.value)
+        .join('\n'),
+    ).toContain('Could not record the GitHub deployment');
     expect(core.outputs['deployment-id']).toBe('');
   });
 
@@ -218,7 +247,14 @@ describe('runMain: rollback', () => {
     const r = await runMain({ core, env: env(), runCli });
     expect(r.exitCode).toBe(0);
     expect(calls[0]!.argv).toEqual(['app', 'containers', '--primary']);
-    expect(calls[0]!.deps.options).toEqual({ hostKeyChecking: 'strict', knownHostsFile: undefined, sshKeyFile: undefined, configFile: 'config/deploy.yml', destination: undefined, version: SHA });
+    expect(calls[0]!.deps.options).toEqual({
+      hostKeyChecking: 'strict',
+      knownHostsFile: undefined,
+      sshKeyFile: undefined,
+      configFile: 'config/deploy.yml',
+      destination: undefined,
+      version: SHA,
+    });
     expect(calls[1]!.argv).toEqual(['rollback', 'v2']);
     expect(calls[1]!.deps.options).toMatchObject({ configFile: 'config/deploy.yml', version: 'v2' });
     expect(gh.requests[0]!.body).toMatchObject({ task: 'deploy:rollback', payload: { version: 'v2', previous: 'v3' }, description: 'Rollback to v2' });
@@ -276,7 +312,11 @@ describe('runMain: inputs, state and outputs', () => {
       'ssh-host-key-checking': 'accept-new',
     });
     const { runCli, calls } = fakeCli({});
-    await runMain({ core, env: env({ ACTIONS_RESULTS_URL: 'https://results.example/', ACTIONS_CACHE_URL: 'https://cache.example/', ACTIONS_RUNTIME_TOKEN: 'rt-1234' }), runCli });
+    await runMain({
+      core,
+      env: env({ ACTIONS_RESULTS_URL: 'https://results.example/', ACTIONS_CACHE_URL: 'https://cache.example/', ACTIONS_RUNTIME_TOKEN: 'rt-1234' }),
+      runCli,
+    });
     const deps = calls[0]!.deps;
     expect(deps.cwd).toBe(workspace);
     // only the secrets the config names; the runner's cache variables go to a gha-cache build only
@@ -285,7 +325,12 @@ describe('runMain: inputs, state and outputs', () => {
     for (const name of ['UNUSED_SECRET', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RUNTIME_TOKEN']) expect(deps.env).not.toHaveProperty(name);
     // the SSH settings are options of the run, not variables of its environment
     expect(Object.keys(deps.env!).filter((n) => n.startsWith('KAMAL_ACTION_'))).toEqual([]);
-    expect(deps.options).toEqual({ hostKeyChecking: 'accept-new', knownHostsFile: expect.stringMatching(/known_hosts$/), sshKeyFile: undefined, configFile: 'config/deploy.yml' });
+    expect(deps.options).toEqual({
+      hostKeyChecking: 'accept-new',
+      knownHostsFile: expect.stringMatching(/known_hosts$/),
+      sshKeyFile: undefined,
+      configFile: 'config/deploy.yml',
+    });
     expect(core.state['ssh-dir']).toMatch(/kamal-action-ssh-/);
   });
 
@@ -331,11 +376,25 @@ describe('runMain: inputs, state and outputs', () => {
         return { exitCode: 1, error: new Error('failed with tok-secret-999'), kamal: k };
       },
     });
-    await runMain({ core, env: env(), runCli, now: (() => { let t = 1000; return () => (t += 1500); })() });
+    await runMain({
+      core,
+      env: env(),
+      runCli,
+      now: (() => {
+        let t = 1000;
+        return () => (t += 1500);
+      })(),
+    });
     expect(Object.keys(core.outputs).sort()).toEqual(
       ['deployment-id', 'duration-seconds', 'hosts', 'image', 'previous-version', 'report', 'roles', 'version'].sort(),
     );
-    expect(core.outputs).toMatchObject({ version: 'v2', image: 'registry.example.com/app:v2', hosts: '10.0.0.1,10.0.0.2', roles: 'web', 'duration-seconds': '1.5' });
+    expect(core.outputs).toMatchObject({
+      version: 'v2',
+      image: 'registry.example.com/app:v2',
+      hosts: '10.0.0.1,10.0.0.2',
+      roles: 'web',
+      'duration-seconds': '1.5',
+    });
     expect(core.visible()).not.toContain('tok-secret-999');
     const report = JSON.parse(core.outputs.report!);
     expect(report.result).toBe('failure');

@@ -151,7 +151,14 @@ describe('runPost', () => {
     expect(logouts).toEqual(['ghcr.io']);
 
     const core2 = postCore({}, { 'registry-login': 'ghcr.io' });
-    await runPost({ core: core2, env: env(), runCli: cli().runCli, dockerLogout: async () => { throw new Error('docker logout failed: no docker'); } });
+    await runPost({
+      core: core2,
+      env: env(),
+      runCli: cli().runCli,
+      dockerLogout: async () => {
+        throw new Error('docker logout failed: no docker');
+      },
+    });
     expect(core2.of('warning').map((e) => e.value)).toEqual(['docker logout failed: no docker']);
   });
 

@@ -136,7 +136,14 @@ describe('ActionReporter', () => {
     r.command('h1', 'a');
     r.command('h2', 'b');
     r.close();
-    expect(s.log).toEqual(['::group::boot web on h1', '  INFO Running a on h1', '::endgroup::', '::group::boot web on h2', '  INFO Running b on h2', '::endgroup::']);
+    expect(s.log).toEqual([
+      '::group::boot web on h1',
+      '  INFO Running a on h1',
+      '::endgroup::',
+      '::group::boot web on h2',
+      '  INFO Running b on h2',
+      '::endgroup::',
+    ]);
   });
 
   it("commands inside their step's group as Kamal prints them: Running, then Finished with the run time; uploads as SSHKit logs them", () => {

@@ -30,7 +30,7 @@ describe('parseSecretsInput: dotenv', () => {
   });
 
   it.each([
-    ['no equals', 'JUSTAKEY', "line 1: expected KEY=VALUE"],
+    ['no equals', 'JUSTAKEY', 'line 1: expected KEY=VALUE'],
     ['bad name', 'A B=1', 'line 1: invalid name'],
     ['digit first', '1A=1', 'line 1: invalid name'],
     ['unterminated', 'A=1\nB="open', 'line 2: unterminated double quote'],
@@ -104,8 +104,8 @@ describe('masking before the first log line (real @actions/core, captured stdout
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\nAAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1\n-----END OPENSSH PRIVATE KEY-----\n';
     const secrets = { KAMAL_REGISTRY_PASSWORD: 'reg-pass-0123456789', DB_URL: 'postgres://u:pw-9876@db/x', CERT: 'line-one-aaaa\nline-two-bbbb' };
     Object.assign(process.env, {
-      'INPUT_COMMAND': 'deploy',
-      'INPUT_SECRETS': JSON.stringify(secrets),
+      INPUT_COMMAND: 'deploy',
+      INPUT_SECRETS: JSON.stringify(secrets),
       'INPUT_SSH-PRIVATE-KEY': key,
       'INPUT_GITHUB-TOKEN': 'ghs_token_abcdef123456',
       'INPUT_WORKING-DIRECTORY': '.',
@@ -133,7 +133,10 @@ describe('masking before the first log line (real @actions/core, captured stdout
     const r = await runMain({ core: actionsCore(), env: process.env, runCli });
     expect(r.exitCode).toBe(0);
 
-    const lines = written.join('').split('\n').filter((l) => l !== '');
+    const lines = written
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
     const firstOther = lines.findIndex((l) => !l.startsWith('::add-mask::'));
     expect(firstOther).toBeGreaterThan(0);
     const masks = lines.slice(0, firstOther).map((l) => l.slice('::add-mask::'.length));

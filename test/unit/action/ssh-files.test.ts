@@ -15,7 +15,12 @@ describe('SSH files', () => {
     expect(statSync(f.key!).mode & 0o777).toBe(0o600);
     expect(statSync(f.knownHosts!).mode & 0o777).toBe(0o600);
     expect(readFileSync(f.key!, 'utf8')).toBe('KEY\n');
-    expect(sshOptions(getInputs(() => ''), f)).toEqual({ hostKeyChecking: 'strict', sshKeyFile: f.key, knownHostsFile: f.knownHosts });
+    expect(
+      sshOptions(
+        getInputs(() => ''),
+        f,
+      ),
+    ).toEqual({ hostKeyChecking: 'strict', sshKeyFile: f.key, knownHostsFile: f.knownHosts });
     removeSshFiles(f.dir);
     expect(existsSync(f.dir)).toBe(false);
   });

@@ -44,9 +44,16 @@ describe('buildReport', () => {
       startedAt: '2026-06-01T12:00:00.000Z',
     });
     expect(r.boots[0]).toEqual({
-      host: '10.0.0.1', role: 'web', version: 'v2', previousVersion: 'v1', ok: true,
-      startedAt: '2026-06-01T12:00:05.000Z', finishedAt: '2026-06-01T12:00:09.000Z', durationSeconds: 4,
-      error: undefined, logs: undefined,
+      host: '10.0.0.1',
+      role: 'web',
+      version: 'v2',
+      previousVersion: 'v1',
+      ok: true,
+      startedAt: '2026-06-01T12:00:05.000Z',
+      finishedAt: '2026-06-01T12:00:09.000Z',
+      durationSeconds: 4,
+      error: undefined,
+      logs: undefined,
     });
     expect(r.timeline).toHaveLength(5);
     expect(r.error).toBeUndefined();
@@ -68,24 +75,54 @@ describe('buildReport', () => {
   });
 
   it('falls back to the version seen on the hosts before the run', () => {
-    const r = buildReport({ argv: ['rollback', 'v1'], kamal: fakeKamal({ version: 'v1' }), cancelled: false, startedAt: T0, finishedAt: T0, previousVersion: 'v2' });
+    const r = buildReport({
+      argv: ['rollback', 'v1'],
+      kamal: fakeKamal({ version: 'v1' }),
+      cancelled: false,
+      startedAt: T0,
+      finishedAt: T0,
+      previousVersion: 'v2',
+    });
     expect(r.previousVersion).toBe('v2');
   });
 
   it('works without a context (configuration error)', () => {
-    const r = buildReport({ argv: ['deploy'], error: new Error('bad config'), errorText: 'Configuration error: bad config', cancelled: false, startedAt: T0, finishedAt: T0 + 100 });
+    const r = buildReport({
+      argv: ['deploy'],
+      error: new Error('bad config'),
+      errorText: 'Configuration error: bad config',
+      cancelled: false,
+      startedAt: T0,
+      finishedAt: T0 + 100,
+    });
     expect(r).toMatchObject({ result: 'failure', hosts: [], roles: [], boots: [], timeline: [], error: { message: 'Configuration error: bad config' } });
   });
 });
 
 describe('failureOf', () => {
   const boots = [
-    { host: '10.0.0.1', role: 'web', version: 'bad', previousVersion: 'v2', ok: false, startedAt: T0, finishedAt: T0 + 1, error: 'x', logs: 'booting\nlistening on 3000\nGET /up 404' },
+    {
+      host: '10.0.0.1',
+      role: 'web',
+      version: 'bad',
+      previousVersion: 'v2',
+      ok: false,
+      startedAt: T0,
+      finishedAt: T0 + 1,
+      error: 'x',
+      logs: 'booting\nlistening on 3000\nGET /up 404',
+    },
   ];
   const timeline = [{ step: 'boot web', host: '10.0.0.1', role: 'web', startedAt: T0, finishedAt: T0 + 1, ok: false, detail: 'x' }];
 
   it('names host, command and exit code of a failed command, and the container logs', () => {
-    const e = new CommandFailedError({ host: '10.0.0.1', command: 'docker exec kamal-proxy kamal-proxy deploy app-web', exitCode: 1, stdout: '', stderr: 'target failed to become healthy' });
+    const e = new CommandFailedError({
+      host: '10.0.0.1',
+      command: 'docker exec kamal-proxy kamal-proxy deploy app-web',
+      exitCode: 1,
+      stdout: '',
+      stderr: 'target failed to become healthy',
+    });
     expect(failureOf(e, 'Command failed: ...', boots, timeline)).toEqual({
       message: 'Command failed: ...',
       host: '10.0.0.1',
@@ -145,7 +182,14 @@ describe('summaryMarkdown', () => {
     const g = rolloutGantt(
       [
         { step: 'build', startedAt: new Date(T0).toISOString(), finishedAt: new Date(T0 + 2000).toISOString(), ok: true, durationSeconds: 2 },
-        { step: 'boot web', host: '10.0.0.1', role: 'web', startedAt: new Date(T0 + 2000).toISOString(), finishedAt: new Date(T0 + 2000).toISOString(), ok: false },
+        {
+          step: 'boot web',
+          host: '10.0.0.1',
+          role: 'web',
+          startedAt: new Date(T0 + 2000).toISOString(),
+          finishedAt: new Date(T0 + 2000).toISOString(),
+          ok: false,
+        },
         { step: 'hook pre-deploy: x#y;z', host: '10.0.0.2', startedAt: new Date(T0 + 2500).toISOString() },
       ],
       new Date(T0 + 5000).toISOString(),
@@ -170,11 +214,39 @@ describe('summaryMarkdown', () => {
     const k = fakeKamal({
       version: 'bad',
       hosts: ['10.0.0.1'],
-      boots: [{ host: '10.0.0.1', role: 'web', version: 'bad', previousVersion: 'v2', ok: false, startedAt: T0, finishedAt: T0 + 3000, error: 'x', logs: 'app starting\nGET /up 404 ```' }],
-      timeline: [{ step: 'boot web', host: '10.0.0.1', role: 'web', startedAt: T0, finishedAt: T0 + 3000, ok: false, detail: 'target failed to become healthy' }],
+      boots: [
+        {
+          host: '10.0.0.1',
+          role: 'web',
+          version: 'bad',
+          previousVersion: 'v2',
+          ok: false,
+          startedAt: T0,
+          finishedAt: T0 + 3000,
+          error: 'x',
+          logs: 'app starting\nGET /up 404 ```',
+        },
+      ],
+      timeline: [
+        { step: 'boot web', host: '10.0.0.1', role: 'web', startedAt: T0, finishedAt: T0 + 3000, ok: false, detail: 'target failed to become healthy' },
+      ],
     });
-    const e = new CommandFailedError({ host: '10.0.0.1', command: 'docker exec kamal-proxy kamal-proxy deploy app-web --target "x|y"', exitCode: 1, stdout: '', stderr: 'target failed to become healthy' });
-    const r = buildReport({ argv: ['deploy'], kamal: k, error: e, errorText: 'Command failed: command failed on 10.0.0.1 (exit 1)', cancelled: false, startedAt: T0, finishedAt: T0 + 4000 });
+    const e = new CommandFailedError({
+      host: '10.0.0.1',
+      command: 'docker exec kamal-proxy kamal-proxy deploy app-web --target "x|y"',
+      exitCode: 1,
+      stdout: '',
+      stderr: 'target failed to become healthy',
+    });
+    const r = buildReport({
+      argv: ['deploy'],
+      kamal: k,
+      error: e,
+      errorText: 'Command failed: command failed on 10.0.0.1 (exit 1)',
+      cancelled: false,
+      startedAt: T0,
+      finishedAt: T0 + 4000,
+    });
     const md = summaryMarkdown(r);
     expect(md).toContain('## ❌ app: deploy failed');
     expect(md).toContain('### Failure');
@@ -190,7 +262,15 @@ describe('summaryMarkdown', () => {
   });
 
   it('a cancelled run says so', () => {
-    const r: DeployReport = buildReport({ argv: ['deploy'], kamal: fakeKamal(), error: new Error('Cancelled by SIGINT'), errorText: 'Cancelled: Cancelled by SIGINT', cancelled: true, startedAt: T0, finishedAt: T0 + 1000 });
+    const r: DeployReport = buildReport({
+      argv: ['deploy'],
+      kamal: fakeKamal(),
+      error: new Error('Cancelled by SIGINT'),
+      errorText: 'Cancelled: Cancelled by SIGINT',
+      cancelled: true,
+      startedAt: T0,
+      finishedAt: T0 + 1000,
+    });
     expect(summaryMarkdown(r)).toContain('## ⚠️ app: deploy was cancelled');
     expect(summaryMarkdown(r)).toContain('### Cancelled');
     expect(failureAnnotation(r)!.title).toBe('kamal-action deploy cancelled');

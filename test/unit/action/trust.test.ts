@@ -32,12 +32,27 @@ function inputError(values: Record<string, string>): string {
 
 describe('command words cannot weaken trust or change identity', () => {
   it.each<[string, string]>([
-    ['lock status --host-key-checking off', "Input 'command' cannot carry --host-key-checking: host trust and identity come from the inputs; use the ssh-host-key-checking input instead"],
-    ['deploy --host-key-checking=accept-new', "Input 'command' cannot carry --host-key-checking: host trust and identity come from the inputs; use the ssh-host-key-checking input instead"],
-    ['deploy --known-hosts /dev/null', "Input 'command' cannot carry --known-hosts: host trust and identity come from the inputs; use the ssh-known-hosts input instead"],
-    ['app exec --known-hosts=/tmp/k ls', "Input 'command' cannot carry --known-hosts: host trust and identity come from the inputs; use the ssh-known-hosts input instead"],
+    [
+      'lock status --host-key-checking off',
+      "Input 'command' cannot carry --host-key-checking: host trust and identity come from the inputs; use the ssh-host-key-checking input instead",
+    ],
+    [
+      'deploy --host-key-checking=accept-new',
+      "Input 'command' cannot carry --host-key-checking: host trust and identity come from the inputs; use the ssh-host-key-checking input instead",
+    ],
+    [
+      'deploy --known-hosts /dev/null',
+      "Input 'command' cannot carry --known-hosts: host trust and identity come from the inputs; use the ssh-known-hosts input instead",
+    ],
+    [
+      'app exec --known-hosts=/tmp/k ls',
+      "Input 'command' cannot carry --known-hosts: host trust and identity come from the inputs; use the ssh-known-hosts input instead",
+    ],
     ['deploy -c /etc/deploy.yml', "Input 'command' cannot use the config file '/etc/deploy.yml' outside the workspace; use the config-file input instead"],
-    ['deploy --config-file ../../deploy.yml', "Input 'command' cannot use the config file '../../deploy.yml' outside the workspace; use the config-file input instead"],
+    [
+      'deploy --config-file ../../deploy.yml',
+      "Input 'command' cannot use the config file '../../deploy.yml' outside the workspace; use the config-file input instead",
+    ],
     ['deploy --config-file=../x.yml', "Input 'command' cannot use the config file '../x.yml' outside the workspace; use the config-file input instead"],
     ['deploy -vc /x.yml', "Input 'command' cannot use the config file '/x.yml' outside the workspace; use the config-file input instead"],
     ['deploy -c/x.yml', "Input 'command' cannot use the config file '/x.yml' outside the workspace; use the config-file input instead"],
@@ -69,9 +84,18 @@ describe('command words cannot weaken trust or change identity', () => {
 describe('secrets that would change how programs run are refused', () => {
   it.each<[Record<string, string>, string]>([
     [{ secrets: 'PATH=/tmp' }, "Input 'secrets' cannot set 'PATH' changes how programs run; leave it out of the secrets or rename it"],
-    [{ secrets: 'LD_PRELOAD=/x.so' }, "Input 'secrets' cannot set 'LD_PRELOAD' (LD_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it"],
-    [{ secrets: '{"GITHUB_ENV":"/x"}' }, "Input 'secrets' cannot set 'GITHUB_ENV' (GITHUB_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it"],
-    [{ secrets: 'KAMAL_ACTION_KNOWN_HOSTS=/dev/null' }, "Input 'secrets' cannot set 'KAMAL_ACTION_KNOWN_HOSTS' (KAMAL_ACTION_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it"],
+    [
+      { secrets: 'LD_PRELOAD=/x.so' },
+      "Input 'secrets' cannot set 'LD_PRELOAD' (LD_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it",
+    ],
+    [
+      { secrets: '{"GITHUB_ENV":"/x"}' },
+      "Input 'secrets' cannot set 'GITHUB_ENV' (GITHUB_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it",
+    ],
+    [
+      { secrets: 'KAMAL_ACTION_KNOWN_HOSTS=/dev/null' },
+      "Input 'secrets' cannot set 'KAMAL_ACTION_KNOWN_HOSTS' (KAMAL_ACTION_*) belongs to the runner or changes how programs run; leave it out of the secrets or rename it",
+    ],
     [{ 'secrets-env': 'IFS' }, "Input 'secrets-env' cannot export 'IFS' changes how programs run"],
     [{ 'secrets-env': 'A B;C' }, "Input 'secrets-env' must be a comma-separated list of names, got 'B;C'"],
   ])('%j', (values, message) => {
@@ -80,7 +104,18 @@ describe('secrets that would change how programs run are refused', () => {
 
   it('ordinary names (and the lowercase github_token of toJSON(secrets)) pass', () => {
     for (const n of ['KAMAL_REGISTRY_PASSWORD', 'RAILS_MASTER_KEY', 'github_token', 'DATABASE_URL']) expect(unsafeEnvName(n)).toBeUndefined();
-    for (const n of ['PATH', 'NODE_OPTIONS', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'PS4', 'DYLD_INSERT_LIBRARIES', 'RUNNER_TEMP', 'ACTIONS_RUNTIME_TOKEN', 'BASH_FUNC_x%%']) {
+    for (const n of [
+      'PATH',
+      'NODE_OPTIONS',
+      'BASH_ENV',
+      'ENV',
+      'SHELLOPTS',
+      'PS4',
+      'DYLD_INSERT_LIBRARIES',
+      'RUNNER_TEMP',
+      'ACTIONS_RUNTIME_TOKEN',
+      'BASH_FUNC_x%%',
+    ]) {
       expect(unsafeEnvName(n)).toBeDefined();
     }
   });
@@ -121,10 +156,19 @@ describe('what child processes see', () => {
     writeFileSync(join(cwd, '.kamal/secrets.staging'), 'X=$(echo $STAGING_SHELL)\n');
     writeFileSync(join(cwd, '.kamal/secrets'), 'Y=$NOT_IN_STAGING\n');
     const names = ['MAIN_DB_PASSWORD', 'REG_TOKEN', 'STAGING_ONLY', 'FROM_COMMON', 'STAGING_SHELL', 'NOT_IN_STAGING', 'UNNAMED'];
-    expect([...referencedNames(names, { cwd, configFile: 'config/deploy.yml', destination: 'staging' })].sort()).toEqual(
-      ['FROM_COMMON', 'MAIN_DB_PASSWORD', 'REG_TOKEN', 'STAGING_ONLY', 'STAGING_SHELL'],
-    );
-    expect([...referencedNames(names, { cwd, configFile: 'config/deploy.yml' })].sort()).toEqual(['FROM_COMMON', 'MAIN_DB_PASSWORD', 'NOT_IN_STAGING', 'REG_TOKEN']);
+    expect([...referencedNames(names, { cwd, configFile: 'config/deploy.yml', destination: 'staging' })].sort()).toEqual([
+      'FROM_COMMON',
+      'MAIN_DB_PASSWORD',
+      'REG_TOKEN',
+      'STAGING_ONLY',
+      'STAGING_SHELL',
+    ]);
+    expect([...referencedNames(names, { cwd, configFile: 'config/deploy.yml' })].sort()).toEqual([
+      'FROM_COMMON',
+      'MAIN_DB_PASSWORD',
+      'NOT_IN_STAGING',
+      'REG_TOKEN',
+    ]);
   });
 
   describe('LocalRunner with an environment of its own', () => {
@@ -245,7 +289,12 @@ describe('the deployment payload', () => {
     try {
       const ws = mkdtempSync(join(tmpdir(), 'trust-payload-'));
       // a secret in a word of the command line (here the version)
-      const core = new RecordingCore({ command: 'deploy -v --version tok-in-argv-123', secrets: 'TOKEN_FOR_APP=tok-in-argv-123', environment: 'prod', 'github-token': 'ghs_x1' });
+      const core = new RecordingCore({
+        command: 'deploy -v --version tok-in-argv-123',
+        secrets: 'TOKEN_FOR_APP=tok-in-argv-123',
+        environment: 'prod',
+        'github-token': 'ghs_x1',
+      });
       const runCli = async (_argv: string[], deps: { onContext?: (k: ReturnType<typeof fakeKamal>) => void }) => {
         const k = fakeKamal();
         deps.onContext?.(k);
@@ -253,7 +302,15 @@ describe('the deployment payload', () => {
       };
       await runMain({
         core,
-        env: { GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'a'.repeat(40), GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: '1' },
+        env: {
+          GITHUB_WORKSPACE: ws,
+          RUNNER_TEMP: ws,
+          GITHUB_REPOSITORY: 'acme/shop',
+          GITHUB_SHA: 'a'.repeat(40),
+          GITHUB_API_URL: gh.url,
+          GITHUB_SERVER_URL: 'https://github.example',
+          GITHUB_RUN_ID: '1',
+        },
         runCli: runCli as never,
       });
       const created = gh.requests.find((r) => r.path === '/repos/acme/shop/deployments')!;

@@ -177,16 +177,7 @@ describe('runMain with verify-url and rollback-on-failure', () => {
       return { exitCode: 1, error, kamal: k };
     };
     const r = await runMain({ core, env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: workspace }, runCli });
-    expect(seen).toEqual([
-      [
-        'deploy',
-        '--verify-url',
-        'http://app.test/ 200 "v1"',
-        '--verify-for',
-        '20s',
-        '--rollback-on-failure',
-      ],
-    ]);
+    expect(seen).toEqual([['deploy', '--verify-url', 'http://app.test/ 200 "v1"', '--verify-for', '20s', '--rollback-on-failure']]);
     expect(r.exitCode).toBe(1);
     expect(core.failed).toBe(true);
     expect(core.outputs.version).toBe('bad');

@@ -10,7 +10,14 @@ describe('preprocessArgv', () => {
 
   it('gives each KEY=VALUE or KEY:VALUE word after -e/--env its own --env=, and stops at the first other word', () => {
     expect(preprocessArgv(['app', 'exec', '-e', 'A=1', 'B:2', '-r', 'web', 'echo', 'C=3'])).toEqual([
-      'app', 'exec', '--env=A=1', '--env=B:2', '-r', 'web', 'echo', 'C=3',
+      'app',
+      'exec',
+      '--env=A=1',
+      '--env=B:2',
+      '-r',
+      'web',
+      'echo',
+      'C=3',
     ]);
     expect(preprocessArgv(['app', 'exec', '--env', 'A=x=y', 'ls'])).toEqual(['app', 'exec', '--env=A=x=y', 'ls']);
     // nothing to take: left for commander to report
@@ -27,7 +34,7 @@ describe('app exec --env', () => {
     return run.steps.filter((s) => s.command.startsWith('docker run --rm')).map((s) => s.command);
   };
 
-  it('takes Kamal\'s KEY:VALUE and KEY=VALUE pairs before other options and the command', async () => {
+  it("takes Kamal's KEY:VALUE and KEY=VALUE pairs before other options and the command", async () => {
     const commands = await runs(['-e', 'FOO:bar', 'BAZ=1', '-r', 'web', 'printenv FOO']);
     expect(commands.length).toBeGreaterThan(0);
     for (const c of commands) {

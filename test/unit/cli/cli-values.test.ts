@@ -22,9 +22,15 @@ describe('command-line values', () => {
     [['deploy', '-d', '../../etc/x'], `--destination: "../../etc/x" is not a destination name (letters, digits, '.', '_', '-'; no path separators)`],
     [['deploy', '-d', 'a/b'], `--destination: "a/b" is not a destination name (letters, digits, '.', '_', '-'; no path separators)`],
     [['deploy', '--destination=.hidden'], `--destination: ".hidden" is not a destination name (letters, digits, '.', '_', '-'; no path separators)`],
-    [['deploy', '--version', 'v1;rm -rf /'], `--version: "v1;rm -rf /" is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`],
+    [
+      ['deploy', '--version', 'v1;rm -rf /'],
+      `--version: "v1;rm -rf /" is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`,
+    ],
     [['deploy', '--version', '-x'], `--version: "-x" is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`],
-    [['deploy', '--version', 'a'.repeat(129)], `--version: "${'a'.repeat(129)}" is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`],
+    [
+      ['deploy', '--version', 'a'.repeat(129)],
+      `--version: "${'a'.repeat(129)}" is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`,
+    ],
     [['app', 'logs', '-h', 'web1,$(id)'], `--hosts: "$(id)" is not a host name or address (letters, digits, '.', '-', '_', ':' and the wildcard '*')`],
     [['app', 'logs', '-r', 'web/../x'], `--roles: "web/../x" is not a role name (letters, digits, '_', '.', '-' and the wildcard '*')`],
   ])('%j', (argv, message) => {

@@ -24,7 +24,10 @@ afterAll(() => {
 
 /** Kamal prints the private keys of ssh.key_data; we print [REDACTED]. */
 function withRedactedKeyData(expected: string): string {
-  return expected.replace(/(\n {2}:key_data:\n)((?: {2}- .*\n)+)/, (_m, head: string, items: string) => head + items.replace(/^ {2}- .*$/gm, '  - "[REDACTED]"'));
+  return expected.replace(
+    /(\n {2}:key_data:\n)((?: {2}- .*\n)+)/,
+    (_m, head: string, items: string) => head + items.replace(/^ {2}- .*$/gm, '  - "[REDACTED]"'),
+  );
 }
 
 async function configOutput(name: string): Promise<{ out: string; err: string; exitCode: number }> {
@@ -69,13 +72,20 @@ describe('config prints what Kamal 2.12 prints', () => {
 describe('Ruby YAML (Psych 5 on libyaml 0.2.5)', () => {
   const yamlCases: Array<[string, unknown, string]> = [
     ['symbol keys and values', new Map([[new RubySymbol('a'), new RubySymbol('fatal')]]), '---\n:a: :fatal\n'],
-    ['empty collections flow', new Map<RubySymbol, unknown>([[new RubySymbol('h'), new Map()], [new RubySymbol('l'), []]]), '---\n:h: {}\n:l: []\n'],
+    [
+      'empty collections flow',
+      new Map<RubySymbol, unknown>([
+        [new RubySymbol('h'), new Map()],
+        [new RubySymbol('l'), []],
+      ]),
+      '---\n:h: {}\n:l: []\n',
+    ],
     ['nil is empty', { k: null }, '---\nk:\n'],
     ['floats plain', { f: new RubyFloat('1.5') }, '---\nf: 1.5\n'],
     ['float-looking strings single-quoted', { f: '1.5', i: '42', b: 'on', d: '2024-01-01' }, "---\nf: '1.5'\ni: '42'\nb: 'on'\nd: '2024-01-01'\n"],
     ['non-word start double-quoted', { a: '-x', b: '*', c: '~', d: ' x' }, '---\na: "-x"\nb: "*"\nc: "~"\nd: " x"\n'],
     ['y and n double-quoted', ['y', 'n', 'Y', 'N'], '---\n- "y"\n- "n"\n- "Y"\n- "N"\n'],
-    ['non-word start with a quote falls back to single quotes', { a: '"x"' }, "---\na: '\"x\"'\n"],
+    ['non-word start with a quote falls back to single quotes', { a: '"x"' }, '---\na: \'"x"\'\n'],
     ['colon-space and space-hash single-quoted', { a: 'a: b', b: 'a #b', c: 'a#b' }, "---\na: 'a: b'\nb: 'a #b'\nc: a#b\n"],
     ['leading zero with 8 or 9', { a: '0789', b: '0,' }, "---\na: '0789'\nb: 0,\n"],
     ['tab escapes', { a: 'a\tb' }, '---\na: "a\\tb"\n'],
@@ -84,7 +94,11 @@ describe('Ruby YAML (Psych 5 on libyaml 0.2.5)', () => {
     ['kept final newlines end the document', { a: 'one\ntwo\n\n' }, '---\na: |+\n  one\n  two\n\n...\n'],
     ['sequences of mappings', [{ a: 1, b: [true, false] }], '---\n- a: 1\n  b:\n  - true\n  - false\n'],
     ['nested sequences', [[1, 2], []], '---\n- - 1\n  - 2\n- []\n'],
-    ['tagged objects', { p: new RubyObject('Net::SSH::Proxy::Jump', [['jump_proxies', 'root@h']]) }, '---\np: !ruby/object:Net::SSH::Proxy::Jump\n  jump_proxies: root@h\n'],
+    [
+      'tagged objects',
+      { p: new RubyObject('Net::SSH::Proxy::Jump', [['jump_proxies', 'root@h']]) },
+      '---\np: !ruby/object:Net::SSH::Proxy::Jump\n  jump_proxies: root@h\n',
+    ],
     [
       'long plain scalars fold at 80 columns',
       { key: 'word '.repeat(20).trim() },

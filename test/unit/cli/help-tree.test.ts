@@ -53,7 +53,10 @@ function kamalCommands(): KamalCommand[] {
   for (const file of readdirSync(DIR).sort()) {
     const text = readFileSync(join(DIR, file), 'utf8');
     if (!text.startsWith('Usage:')) continue; // group pages list commands
-    const path = file.replace(/\.txt$/, '').split('-').slice(1);
+    const path = file
+      .replace(/\.txt$/, '')
+      .split('-')
+      .slice(1);
     const usage = /^Usage:\n {2}(.*)$/m.exec(text)![1]!;
     cmds.push({ path, usage, options: parseOptions(text) });
   }
@@ -131,7 +134,8 @@ describe('our CLI knows every command and option of Kamal 2.12', () => {
           const words = [...k.path, ...requiredArgs(c!), form, ...value];
           const r = tryParse(words);
           // accepted, or refused with a message that says what to do (not commander's "unknown option")
-          if (!r.ok && (/unknown (option|command)|too many arguments|argument missing/.test(r.message) || r.message.length < 30)) unknown.push(`${form}: ${r.message}`);
+          if (!r.ok && (/unknown (option|command)|too many arguments|argument missing/.test(r.message) || r.message.length < 30))
+            unknown.push(`${form}: ${r.message}`);
         }
       }
       expect(unknown).toEqual([]);
@@ -157,8 +161,20 @@ describe('commands of Kamal with a meaning of their own here', () => {
 
   it('docs SECTION: every section of Kamal 2.12 has a summary and a page', async () => {
     const sections: Record<string, string> = {
-      accessory: 'accessories', alias: 'aliases', boot: 'booting', builder: 'builders', configuration: 'overview', env: 'environment-variables',
-      logging: 'logging', output: 'overview', proxy: 'proxy', registry: 'registry', role: 'roles', servers: 'servers', ssh: 'ssh', sshkit: 'sshkit',
+      accessory: 'accessories',
+      alias: 'aliases',
+      boot: 'booting',
+      builder: 'builders',
+      configuration: 'overview',
+      env: 'environment-variables',
+      logging: 'logging',
+      output: 'overview',
+      proxy: 'proxy',
+      registry: 'registry',
+      role: 'roles',
+      servers: 'servers',
+      ssh: 'ssh',
+      sshkit: 'sshkit',
     };
     for (const [section, page] of Object.entries(sections)) {
       const r = await run(['docs', section]);
@@ -200,7 +216,13 @@ describe("Thor's negated booleans mean false", () => {
   });
 
   it('--skip-publish is --no-publish; --no-debug of `--debug [bool]` is --debug=false', () => {
-    expect(preprocessArgv(['proxy', 'boot_config', 'set', '--skip-publish', '--no-debug'])).toEqual(['proxy', 'boot_config', 'set', '--no-publish', '--debug=false']);
+    expect(preprocessArgv(['proxy', 'boot_config', 'set', '--skip-publish', '--no-debug'])).toEqual([
+      'proxy',
+      'boot_config',
+      'set',
+      '--no-publish',
+      '--debug=false',
+    ]);
   });
 
   it('words that are not negations of our booleans are kept (a command of server exec)', () => {

@@ -133,7 +133,10 @@ export function words(command: string): string[] {
 
 /** The audit line Kamal's Auditor#record writes, normalized like `normalize`. */
 export function audit(line: string, o: { destination?: string; role?: string } = {}): string {
-  const tags = [o.destination, o.role].filter(Boolean).map((t) => `[${t}] `).join('');
+  const tags = [o.destination, o.role]
+    .filter(Boolean)
+    .map((t) => `[${t}] `)
+    .join('');
   const log = o.destination ? `.kamal/app-${o.destination}-audit.log` : '.kamal/app-audit.log';
   return `mkdir -p .kamal && echo "[<at>] [<performer>] ${tags}${line}" >> ${log}`;
 }

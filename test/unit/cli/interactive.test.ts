@@ -89,7 +89,12 @@ const VERSION_ARGS = ['--version', 'v1'];
 describe('interactive commands: what runs attached, where, -it or -i', () => {
   const cases: [string, string[], string, RegExp][] = [
     ['app exec -i --reuse', ['app', 'exec', '-i', '--reuse', 'bash'], '10.0.0.1', /^docker exec (-it?) app-web-v1 bash$/],
-    ['app exec -i', ['app', 'exec', '-i', 'bash'], '10.0.0.1', /^docker run (-it?) --rm --name app-web-exec-v1-[0-9a-f]{6} --network kamal .* registry\.example\.com\/acme\/app:v1 bash$/],
+    [
+      'app exec -i',
+      ['app', 'exec', '-i', 'bash'],
+      '10.0.0.1',
+      /^docker run (-it?) --rm --name app-web-exec-v1-[0-9a-f]{6} --network kamal .* registry\.example\.com\/acme\/app:v1 bash$/,
+    ],
     ['accessory exec -i --reuse', ['accessory', 'exec', '-i', '--reuse', 'mysql', 'bash'], '10.0.0.4', /^docker exec (-it?) app-mysql bash$/],
     ['accessory exec -i', ['accessory', 'exec', '-i', 'mysql', 'bash'], '10.0.0.4', /^docker run (-it?) --rm .*mysql:8\.0 bash$/],
   ];
@@ -146,7 +151,7 @@ describe('interactive commands: what runs attached, where, -it or -i', () => {
     }
   });
 
-  it('the remote exit status is the run\'s, with no error message; the input reaches the command', async () => {
+  it("the remote exit status is the run's, with no error message; the input reaches the command", async () => {
     const run = await cli(['server', 'exec', '-i', 'sh'], { tty: false, exitCode: 3, input: 'exit 3\n' });
     expect(run.result.exitCode).toBe(3);
     expect(run.err).toBe('');
@@ -224,6 +229,13 @@ describe('server exec -i over SSH (in-process server)', () => {
 
   it('a terminal: a pty of its type and size is asked for, raw mode on and back off, exit 0', async () => {
     const r = await serverExec(`sh -c 'read a; echo "got:$a"'`, true, 'typed\n');
-    expect(r).toEqual({ exitCode: 0, err: '', stdout: 'got:typed\n', stderr: '', modes: [true, false], ptys: [{ term: 'screen-256color', rows: 33, cols: 111 }] });
+    expect(r).toEqual({
+      exitCode: 0,
+      err: '',
+      stdout: 'got:typed\n',
+      stderr: '',
+      modes: [true, false],
+      ptys: [{ term: 'screen-256color', rows: 33, cols: 111 }],
+    });
   });
 });

@@ -128,7 +128,8 @@ export function kamal(d: Destination, version = 'abc') {
     prunedImagesAudit: a('Pruned images'),
     pruneDangling: 'docker image prune --force --filter label=service=app',
     /** Kamal double-quotes the whole grep pattern; we quote the image part with single quotes (same words). */
-    pruneTaggedKamal: String.raw`docker image ls --filter label=service=app --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep -v -w "$(docker container ls -a --format '{{.Image}}\|' --filter label=service=app | tr -d '\n')` +
+    pruneTaggedKamal:
+      String.raw`docker image ls --filter label=service=app --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep -v -w "$(docker container ls -a --format '{{.Image}}\|' --filter label=service=app | tr -d '\n')` +
       String.raw`${latest}\|${IMAGE}:<none>" | while read image tag; do docker rmi $tag; done`,
     // Kamal::Cli::Server#bootstrap
     dockerInstalled: 'docker -v',

@@ -36,7 +36,11 @@ const printer: CliEntry = { command: '/bin/sh', args: [PRINTER] };
 
 describe('cliEntry', () => {
   it.each<[string, string, CliEntry]>([
-    ['from source: main.ts through tsx', '/repo/src/exec/kamal-shim.ts', { command: '/node', args: ['--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '/repo/src/cli/main.ts'] }],
+    [
+      'from source: main.ts through tsx',
+      '/repo/src/exec/kamal-shim.ts',
+      { command: '/node', args: ['--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '/repo/src/cli/main.ts'] },
+    ],
     ['the CLI bundle', '/action/dist/cli/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
     ["the action's bundle runs the CLI bundle", '/action/dist/action/index.js', { command: '/node', args: ['/action/dist/cli/index.js'] }],
   ])('%s', (_n, file, entry) => {
@@ -63,10 +67,20 @@ describe('shimSettings', () => {
     [
       'the environment when no flag is given',
       {},
-      { KAMAL_ACTION_CONFIG_FILE: '/abs/deploy.yml', KAMAL_ACTION_DESTINATION: 'prod', KAMAL_ACTION_HOST_KEY_CHECKING: 'strict', KAMAL_ACTION_KNOWN_HOSTS: '/k' },
+      {
+        KAMAL_ACTION_CONFIG_FILE: '/abs/deploy.yml',
+        KAMAL_ACTION_DESTINATION: 'prod',
+        KAMAL_ACTION_HOST_KEY_CHECKING: 'strict',
+        KAMAL_ACTION_KNOWN_HOSTS: '/k',
+      },
       { configFile: '/abs/deploy.yml', destination: 'prod', hostKeyChecking: 'strict', knownHosts: '/k' },
     ],
-    ['flags win over the environment', { destination: 'qa', configFile: 'mine.yml' }, { KAMAL_ACTION_DESTINATION: 'prod', KAMAL_ACTION_CONFIG_FILE: '/abs.yml' }, { destination: 'qa', configFile: '/p/mine.yml' }],
+    [
+      'flags win over the environment',
+      { destination: 'qa', configFile: 'mine.yml' },
+      { KAMAL_ACTION_DESTINATION: 'prod', KAMAL_ACTION_CONFIG_FILE: '/abs.yml' },
+      { destination: 'qa', configFile: '/p/mine.yml' },
+    ],
   ])('%s', (_n, opts, env, expected) => {
     const s = shimSettings(opts, env, '/p');
     expect(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))).toEqual(expected);
@@ -75,7 +89,12 @@ describe('shimSettings', () => {
 
 describe('shimScript', () => {
   it('exports every setting it has, unsets the others, counts the depth and execs the entry', () => {
-    expect(shimScript({ configFile: "/w/it's/deploy.yml", destination: 'staging', knownHosts: '/tmp/kh' }, { command: '/usr/bin/node', args: ['/a b/dist/cli/index.js'] })).toBe(
+    expect(
+      shimScript(
+        { configFile: "/w/it's/deploy.yml", destination: 'staging', knownHosts: '/tmp/kh' },
+        { command: '/usr/bin/node', args: ['/a b/dist/cli/index.js'] },
+      ),
+    ).toBe(
       [
         '#!/bin/sh',
         '# kamal-action shim',
@@ -90,7 +109,7 @@ describe('shimScript', () => {
         '  exit 1',
         'fi',
         'export KAMAL_ACTION_SHIM_DEPTH',
-        "exec /usr/bin/node '/a b/dist/cli/index.js' \"$@\"",
+        'exec /usr/bin/node \'/a b/dist/cli/index.js\' "$@"',
         '',
       ].join('\n'),
     );
@@ -182,7 +201,7 @@ describe('findOnPath and isShim', () => {
     expect(isShim(join(tmp, 'missing'))).toBe(false);
   });
 
-  it('pathWith puts the folder first, or before the shell\'s default path', () => {
+  it("pathWith puts the folder first, or before the shell's default path", () => {
     expect(pathWith('/s', '/usr/bin:/bin')).toBe('/s:/usr/bin:/bin');
     expect(pathWith('/s', undefined)).toBe('/s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   });
@@ -212,14 +231,22 @@ describe('the CLI reads the settings back as defaults', () => {
     rmSync(join(dir, 'config/deploy.yml'));
     let err = '';
     const reporter = new MemoryReporter();
-    const r = await runCli(['cfg'], { cwd: dir, env: { ...testEnv(), KAMAL_ACTION_CONFIG_FILE: join(dir, 'deploy/other.yml') }, err: (s) => (err += s), reporter });
+    const r = await runCli(['cfg'], {
+      cwd: dir,
+      env: { ...testEnv(), KAMAL_ACTION_CONFIG_FILE: join(dir, 'deploy/other.yml') },
+      err: (s) => (err += s),
+      reporter,
+    });
     expect(err).toBe('');
     expect(r.exitCode).toBe(0);
     expect(reporter.text).toContain(':version: v9');
   });
 
   it('flags win', async () => {
-    const r = await run(['config', '--version', 'v1', '-d', 'production', '-c', 'config/deploy.yml'], { KAMAL_ACTION_DESTINATION: 'staging', KAMAL_ACTION_CONFIG_FILE: '/nowhere/deploy.yml' });
+    const r = await run(['config', '--version', 'v1', '-d', 'production', '-c', 'config/deploy.yml'], {
+      KAMAL_ACTION_DESTINATION: 'staging',
+      KAMAL_ACTION_CONFIG_FILE: '/nowhere/deploy.yml',
+    });
     expect(r.err).toBe('');
     expect(r.out).not.toContain('- 10.1.0.1');
   });

@@ -324,7 +324,14 @@ describe('plain plan output', () => {
       .trimEnd()
       .split('\n')
       .filter((l) => !l.startsWith('# '))
-      .map((l) => normalize(l.replace(/^\[[^\]]+\] /, '').split(plain.dir).join('<app>')));
+      .map((l) =>
+        normalize(
+          l
+            .replace(/^\[[^\]]+\] /, '')
+            .split(plain.dir)
+            .join('<app>'),
+        ),
+      );
     expect(fromPlain).toEqual(json.steps.map((s) => normalize(s.command)));
   });
 
@@ -349,7 +356,9 @@ describe('plan with a broken config', () => {
     ['plain', ['deploy', '--version', 'abc']],
     ['setup', ['setup', '--version', 'abc']],
   ])('names the key path, exits 1 and lists no command (%s)', async (_name, args) => {
-    const run = await plan(args, { prepare: breakConfig('config/deploy.yml', '      app_port: 3000\n', '      app_port: 3000\n      hots: app.example.com\n') });
+    const run = await plan(args, {
+      prepare: breakConfig('config/deploy.yml', '      app_port: 3000\n', '      app_port: 3000\n      hots: app.example.com\n'),
+    });
     expect(run.exitCode).toBe(1);
     expect(run.out).toBe('');
     expect(run.result.plan).toBeUndefined();

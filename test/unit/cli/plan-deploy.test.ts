@@ -95,15 +95,7 @@ function jobHost(d: Destination): string[] {
 /** The accessory host is in KAMAL.hosts (run directory, network, prune) but runs no app. */
 function mysqlHost(d: Destination): string[] {
   const k = kamal(d);
-  return [
-    k.ensureRunDirectory,
-    k.createNetwork,
-    k.prunedContainersAudit,
-    k.pruneContainers,
-    k.prunedImagesAudit,
-    k.pruneDangling,
-    'tagged images',
-  ];
+  return [k.ensureRunDirectory, k.createNetwork, k.prunedContainersAudit, k.pruneContainers, k.prunedImagesAudit, k.pruneDangling, 'tagged images'];
 }
 
 /** Our local commands; Kamal's first one is `docker --version && docker buildx version` (see the todo below). */
@@ -201,9 +193,12 @@ describe.each([
     expect(acquire).toBeLessThan(preDeploy);
     expect(preDeploy).toBeLessThan(firstNetwork);
     expect(lastProxy).toBeLessThan(firstStale);
-    expect(s.slice(firstStale, lastStale + 1).map((x) => normalize(x.command)).sort()).toEqual(
-      [...d.web.flatMap(() => [k.listVersions('web'), k.currentRunningVersion('web')]), k.listVersions('job'), k.currentRunningVersion('job')].sort(),
-    );
+    expect(
+      s
+        .slice(firstStale, lastStale + 1)
+        .map((x) => normalize(x.command))
+        .sort(),
+    ).toEqual([...d.web.flatMap(() => [k.listVersions('web'), k.currentRunningVersion('web')]), k.listVersions('job'), k.currentRunningVersion('job')].sort());
     expect(lastStale).toBeLessThan(first(s, isCmd(k.sslDirectory)));
     expect(last(s, isCmd(k.uploadKey))).toBeLessThan(firstBoot);
     expect(lastBoot).toBeLessThan(firstTag);
@@ -214,8 +209,18 @@ describe.each([
     expect(s.filter((x) => x.command.startsWith('mkdir .kamal/lock-')).map((x) => x.host)).toEqual([d.web[0]]);
     expect(s.filter((x) => x.command.startsWith('rm .kamal/lock-')).map((x) => x.host)).toEqual([d.web[0]]);
     // network and prune on every host, as KAMAL.hosts includes the accessory host
-    expect(s.filter(isCmd(k.createNetwork)).map((x) => x.host).sort()).toEqual([...allHosts].sort());
-    expect(s.filter(isCmd(k.pruneDangling)).map((x) => x.host).sort()).toEqual([...allHosts].sort());
+    expect(
+      s
+        .filter(isCmd(k.createNetwork))
+        .map((x) => x.host)
+        .sort(),
+    ).toEqual([...allHosts].sort());
+    expect(
+      s
+        .filter(isCmd(k.pruneDangling))
+        .map((x) => x.host)
+        .sort(),
+    ).toEqual([...allHosts].sort());
   });
 
   it('waits for the first healthy web container before booting the job role (the barrier)', () => {
@@ -243,9 +248,7 @@ describe.each([
   it('writes Kamal lock details: who, when, the version and the automatic message', () => {
     const acquire = steps().find((s) => s.command.startsWith('mkdir .kamal/lock-'))!;
     expect(normalize(acquire.command)).toBe(k.lockAcquire);
-    expect(lockDetails(acquire.command)).toMatch(
-      /^Locked by: .+ at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nVersion: abc\nMessage: Automatic deploy lock$/,
-    );
+    expect(lockDetails(acquire.command)).toMatch(/^Locked by: .+ at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nVersion: abc\nMessage: Automatic deploy lock$/);
   });
 
   it('labels each command with its rollout step, also while roles boot in parallel', () => {
@@ -311,7 +314,7 @@ describe('plan deploy with every hook present', () => {
   });
 
   it.todo(
-    "Kamal checks the local Docker with one command, `docker --version && docker buildx version`; we run `docker version` " +
+    'Kamal checks the local Docker with one command, `docker --version && docker buildx version`; we run `docker version` ' +
       '(which also needs the daemon) and `docker buildx version` separately, to fall back to `docker build` without buildx',
   );
 });

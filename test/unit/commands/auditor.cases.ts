@@ -15,9 +15,24 @@ function newCommand(opts: { destination?: string; details?: Record<string, TagVa
 }
 
 export const auditorCases: KamalCase[] = [
-  { test: "record", run: () => newCommand().record('app removed container'), expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] app removed container" >> .kamal/app-audit.log` },
-  { test: "record with destination", run: () => newCommand({ destination: 'staging' }).record('app removed container'), expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [staging] app removed container" >> .kamal/app-staging-audit.log` },
-  { test: "record with command details", run: () => newCommand({ details: { role: 'web' } }).record('app removed container'), expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [web] app removed container" >> .kamal/app-audit.log` },
-  { test: "record with arg details", run: () => newCommand().record('app removed container', { detail: 'value' }), expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [value] app removed container" >> .kamal/app-audit.log` },
+  {
+    test: 'record',
+    run: () => newCommand().record('app removed container'),
+    expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] app removed container" >> .kamal/app-audit.log`,
+  },
+  {
+    test: 'record with destination',
+    run: () => newCommand({ destination: 'staging' }).record('app removed container'),
+    expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [staging] app removed container" >> .kamal/app-staging-audit.log`,
+  },
+  {
+    test: 'record with command details',
+    run: () => newCommand({ details: { role: 'web' } }).record('app removed container'),
+    expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [web] app removed container" >> .kamal/app-audit.log`,
+  },
+  {
+    test: 'record with arg details',
+    run: () => newCommand().record('app removed container', { detail: 'value' }),
+    expected: `mkdir -p .kamal && echo "[${RECORDED_AT}] [${PERFORMER}] [value] app removed container" >> .kamal/app-audit.log`,
+  },
 ];
-

@@ -10,7 +10,14 @@ const PERFORMER = 'dhh@example.com';
 const SOURCE = { performer: PERFORMER, recordedAt: new Date(RECORDED_AT) };
 
 function newCommand(extra: Record<string, any> = {}, secrets: Record<string, string> = {}): Hook {
-  const raw = { service: 'app', image: 'dhh/app', registry: { username: 'dhh', password: 'secret' }, servers: ['1.1.1.1'], builder: { arch: 'amd64' }, ...extra };
+  const raw = {
+    service: 'app',
+    image: 'dhh/app',
+    registry: { username: 'dhh', password: 'secret' },
+    servers: ['1.1.1.1'],
+    builder: { arch: 'amd64' },
+    ...extra,
+  };
   return new Hook(new Configuration(raw, { version: '123', secrets: new MapSecretStore(secrets) }));
 }
 
@@ -19,9 +26,23 @@ function revealed(env: Record<string, string | Secret>): Record<string, string> 
 }
 
 export const hookCases: KamalCase[] = [
-  { test: "run", run: () => newCommand().run('foo'), expected: '.kamal/hooks/foo' },
-  { test: "env", run: () => newCommand().env(SOURCE), expected: { KAMAL_RECORDED_AT: RECORDED_AT, KAMAL_PERFORMER: PERFORMER, KAMAL_VERSION: '123', KAMAL_SERVICE_VERSION: 'app@123', KAMAL_SERVICE: 'app' } },
-  { test: "run with custom hooks_path", run: () => newCommand({ hooks_path: 'custom/hooks/path' }).run('foo'), expected: 'custom/hooks/path/foo' },
-  { test: "env with secrets", run: () => revealed(newCommand({}, { DB_PASSWORD: 'secret' }).env(SOURCE, { secrets: true })), expected: { KAMAL_RECORDED_AT: RECORDED_AT, KAMAL_PERFORMER: PERFORMER, KAMAL_VERSION: '123', KAMAL_SERVICE_VERSION: 'app@123', KAMAL_SERVICE: 'app', DB_PASSWORD: 'secret' } },
+  { test: 'run', run: () => newCommand().run('foo'), expected: '.kamal/hooks/foo' },
+  {
+    test: 'env',
+    run: () => newCommand().env(SOURCE),
+    expected: { KAMAL_RECORDED_AT: RECORDED_AT, KAMAL_PERFORMER: PERFORMER, KAMAL_VERSION: '123', KAMAL_SERVICE_VERSION: 'app@123', KAMAL_SERVICE: 'app' },
+  },
+  { test: 'run with custom hooks_path', run: () => newCommand({ hooks_path: 'custom/hooks/path' }).run('foo'), expected: 'custom/hooks/path/foo' },
+  {
+    test: 'env with secrets',
+    run: () => revealed(newCommand({}, { DB_PASSWORD: 'secret' }).env(SOURCE, { secrets: true })),
+    expected: {
+      KAMAL_RECORDED_AT: RECORDED_AT,
+      KAMAL_PERFORMER: PERFORMER,
+      KAMAL_VERSION: '123',
+      KAMAL_SERVICE_VERSION: 'app@123',
+      KAMAL_SERVICE: 'app',
+      DB_PASSWORD: 'secret',
+    },
+  },
 ];
-

@@ -65,9 +65,14 @@ const SITES: Site[] = [
   {
     name: 'accessory env, label, option and volume',
     build: (v) =>
-      new Accessory(newConfig({ accessories: { db: { image: 'mysql', host: '1.1.1.1', env: { clear: { PW: v } }, labels: { l: v }, options: { memory: v }, volumes: [v] } } }), {
-        name: 'db',
-      }).run(),
+      new Accessory(
+        newConfig({
+          accessories: { db: { image: 'mysql', host: '1.1.1.1', env: { clear: { PW: v } }, labels: { l: v }, options: { memory: v }, volumes: [v] } },
+        }),
+        {
+          name: 'db',
+        },
+      ).run(),
     word: (v) => `PW=${v}`,
   },
   { name: 'build arg', build: (v) => new Builder(newConfig({ builder: { arch: 'amd64', args: { ARG: v } } })).push(), word: (v) => `ARG=${v}` },
@@ -95,7 +100,18 @@ describe('hostile values', () => {
   it('a role cmd is split into words like a shell would, without running anything', () => {
     const command = appFor({ servers: { web: { hosts: ['1.1.1.1'], cmd: `bin/jobs --queue 'a b' "$(touch ${marker})" \`x\`; rm -rf /` } } }).run();
     const [args] = shellArgs(command);
-    expect(args!.slice(args!.indexOf('dhh/app:999'))).toEqual(['dhh/app:999', 'bin/jobs', '--queue', 'a b', `$(touch ${marker})`, '`x`', ';', 'rm', '-rf', '/']);
+    expect(args!.slice(args!.indexOf('dhh/app:999'))).toEqual([
+      'dhh/app:999',
+      'bin/jobs',
+      '--queue',
+      'a b',
+      `$(touch ${marker})`,
+      '`x`',
+      ';',
+      'rm',
+      '-rf',
+      '/',
+    ]);
     expect(existsSync(marker)).toBe(false);
   });
 

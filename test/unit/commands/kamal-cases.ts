@@ -37,4 +37,3 @@ function safe(f: () => unknown): unknown {
     return undefined;
   }
 }
-

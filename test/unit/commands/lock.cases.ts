@@ -24,9 +24,16 @@ function nonAsciiLockDetails(): boolean {
 }
 
 export const lockCases: KamalCase[] = [
-  { test: "status", run: () => newCommand().status(), expected: "stat .kamal/lock-app-production > /dev/null && cat .kamal/lock-app-production/details | base64 -d" },
-  { test: "acquire", run: () => newCommand().acquire('Hello', '123'), expected: /mkdir \.kamal\/lock-app-production && echo ".*" > \.kamal\/lock-app-production\/details/ },
-  { test: "acquire encodes non-ASCII lock details for shell", run: () => nonAsciiLockDetails(), expected: true },
-  { test: "release", run: () => newCommand().release(), expected: "rm .kamal/lock-app-production/details && rm -r .kamal/lock-app-production" },
+  {
+    test: 'status',
+    run: () => newCommand().status(),
+    expected: 'stat .kamal/lock-app-production > /dev/null && cat .kamal/lock-app-production/details | base64 -d',
+  },
+  {
+    test: 'acquire',
+    run: () => newCommand().acquire('Hello', '123'),
+    expected: /mkdir \.kamal\/lock-app-production && echo ".*" > \.kamal\/lock-app-production\/details/,
+  },
+  { test: 'acquire encodes non-ASCII lock details for shell', run: () => nonAsciiLockDetails(), expected: true },
+  { test: 'release', run: () => newCommand().release(), expected: 'rm .kamal/lock-app-production/details && rm -r .kamal/lock-app-production' },
 ];
-

@@ -39,8 +39,18 @@ describe('registry login', () => {
     expect(r.exitCode).toBe(0);
     const logins = [...local.runs, ...remote.runs].filter((x) => x.shown.startsWith('docker login'));
     expect(logins.map((x) => [x.host, x.shown, x.rendered, x.stdin])).toEqual([
-      ['local', 'docker login registry.example.com -u "deployer" --password-stdin', 'docker login registry.example.com -u "deployer" --password-stdin', 'pw-s3cret-42'],
-      ['10.0.0.1', 'docker login registry.example.com -u "deployer" --password-stdin', 'docker login registry.example.com -u "deployer" --password-stdin', 'pw-s3cret-42'],
+      [
+        'local',
+        'docker login registry.example.com -u "deployer" --password-stdin',
+        'docker login registry.example.com -u "deployer" --password-stdin',
+        'pw-s3cret-42',
+      ],
+      [
+        '10.0.0.1',
+        'docker login registry.example.com -u "deployer" --password-stdin',
+        'docker login registry.example.com -u "deployer" --password-stdin',
+        'pw-s3cret-42',
+      ],
     ]);
   });
 

@@ -13,9 +13,24 @@ function newCommand(): Prune {
 }
 
 export const pruneCases: KamalCase[] = [
-  { test: "dangling images", run: () => newCommand().danglingImages(), expected: "docker image prune --force --filter label=service=app" },
-  { test: "tagged images", run: () => newCommand().taggedImages(), expected: "docker image ls --filter label=service=app --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep -v -w \"$(docker container ls -a --format '{{.Image}}\\|' --filter label=service=app | tr -d '\\n')dhh/app:latest\\|dhh/app:<none>\" | while read image tag; do docker rmi $tag; done", words: true },
-  { test: "app containers", run: () => newCommand().appContainers({ retain: 5 }), expected: "docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +6 | while read container_id; do docker rm $container_id; done" },
-  { test: "app containers", run: () => newCommand().appContainers({ retain: 3 }), expected: "docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +4 | while read container_id; do docker rm $container_id; done" },
+  { test: 'dangling images', run: () => newCommand().danglingImages(), expected: 'docker image prune --force --filter label=service=app' },
+  {
+    test: 'tagged images',
+    run: () => newCommand().taggedImages(),
+    expected:
+      "docker image ls --filter label=service=app --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep -v -w \"$(docker container ls -a --format '{{.Image}}\\|' --filter label=service=app | tr -d '\\n')dhh/app:latest\\|dhh/app:<none>\" | while read image tag; do docker rmi $tag; done",
+    words: true,
+  },
+  {
+    test: 'app containers',
+    run: () => newCommand().appContainers({ retain: 5 }),
+    expected:
+      'docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +6 | while read container_id; do docker rm $container_id; done',
+  },
+  {
+    test: 'app containers',
+    run: () => newCommand().appContainers({ retain: 3 }),
+    expected:
+      'docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +4 | while read container_id; do docker rm $container_id; done',
+  },
 ];
-

@@ -40,15 +40,54 @@ function accessoryRegistryConfig(change?: (c: Raw) => void): RegistryConfig {
 }
 
 export const registryCases: KamalCase[] = [
-  { test: "registry login", run: () => registry().login(), expected: "docker login hub.docker.com -u \"dhh\" --password-stdin" },
-  { test: "given registry login", run: () => registry().login(accessoryRegistryConfig()), expected: "docker login other.hub.docker.com -u \"user\" --password-stdin" },
-  { test: "registry login with ENV password", run: () => registry(withEnvPasswords).login(), expected: "docker login hub.docker.com -u \"dhh\" --password-stdin" },
-  { test: "registry login with ENV password", run: () => registry(withEnvPasswords).login(accessoryRegistryConfig(withEnvPasswords)), expected: "docker login other.hub.docker.com -u \"user\" --password-stdin" },
-  { test: "registry login escape password", run: () => registry((c) => { c.registry.password = ['KAMAL_REGISTRY_PASSWORD']; }, { KAMAL_REGISTRY_PASSWORD: `more-secret'"` }).login(), expected: "docker login hub.docker.com -u \"dhh\" --password-stdin" },
-  { test: "registry login with ENV username", run: () => registry((c) => { c.registry.username = ['KAMAL_REGISTRY_USERNAME']; }, { KAMAL_REGISTRY_USERNAME: 'also-secret' }).login(), expected: "docker login hub.docker.com -u \"also-secret\" --password-stdin", words: true },
-  { test: "registry logout", run: () => registry().logout(), expected: "docker logout hub.docker.com" },
-  { test: "given registry logout", run: () => registry().logout(accessoryRegistryConfig()), expected: "docker logout other.hub.docker.com" },
-  { test: "registry setup", run: () => registry((c) => { c.registry = { server: 'localhost:5000' }; }).setup(), expected: "docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3" },
-  { test: "registry remove", run: () => registry().remove(), expected: "docker stop kamal-docker-registry && docker rm kamal-docker-registry" },
+  { test: 'registry login', run: () => registry().login(), expected: 'docker login hub.docker.com -u "dhh" --password-stdin' },
+  {
+    test: 'given registry login',
+    run: () => registry().login(accessoryRegistryConfig()),
+    expected: 'docker login other.hub.docker.com -u "user" --password-stdin',
+  },
+  {
+    test: 'registry login with ENV password',
+    run: () => registry(withEnvPasswords).login(),
+    expected: 'docker login hub.docker.com -u "dhh" --password-stdin',
+  },
+  {
+    test: 'registry login with ENV password',
+    run: () => registry(withEnvPasswords).login(accessoryRegistryConfig(withEnvPasswords)),
+    expected: 'docker login other.hub.docker.com -u "user" --password-stdin',
+  },
+  {
+    test: 'registry login escape password',
+    run: () =>
+      registry(
+        (c) => {
+          c.registry.password = ['KAMAL_REGISTRY_PASSWORD'];
+        },
+        { KAMAL_REGISTRY_PASSWORD: `more-secret'"` },
+      ).login(),
+    expected: 'docker login hub.docker.com -u "dhh" --password-stdin',
+  },
+  {
+    test: 'registry login with ENV username',
+    run: () =>
+      registry(
+        (c) => {
+          c.registry.username = ['KAMAL_REGISTRY_USERNAME'];
+        },
+        { KAMAL_REGISTRY_USERNAME: 'also-secret' },
+      ).login(),
+    expected: 'docker login hub.docker.com -u "also-secret" --password-stdin',
+    words: true,
+  },
+  { test: 'registry logout', run: () => registry().logout(), expected: 'docker logout hub.docker.com' },
+  { test: 'given registry logout', run: () => registry().logout(accessoryRegistryConfig()), expected: 'docker logout other.hub.docker.com' },
+  {
+    test: 'registry setup',
+    run: () =>
+      registry((c) => {
+        c.registry = { server: 'localhost:5000' };
+      }).setup(),
+    expected: 'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3',
+  },
+  { test: 'registry remove', run: () => registry().remove(), expected: 'docker stop kamal-docker-registry && docker rm kamal-docker-registry' },
 ];
-

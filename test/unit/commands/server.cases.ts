@@ -4,10 +4,15 @@ import { Configuration } from '../../../src/model/index.js';
 import type { KamalCase } from './parity.js';
 
 function newCommand(): Server {
-  return new Server(new Configuration({ service: 'app', image: 'dhh/app', registry: { username: 'dhh', password: 'secret' }, servers: ['1.1.1.1'], builder: { arch: 'amd64' } }));
+  return new Server(
+    new Configuration({
+      service: 'app',
+      image: 'dhh/app',
+      registry: { username: 'dhh', password: 'secret' },
+      servers: ['1.1.1.1'],
+      builder: { arch: 'amd64' },
+    }),
+  );
 }
 
-export const serverCases: KamalCase[] = [
-  { test: "ensure run directory", run: () => newCommand().ensureRunDirectory(), expected: "mkdir -p .kamal" },
-];
-
+export const serverCases: KamalCase[] = [{ test: 'ensure run directory', run: () => newCommand().ensureRunDirectory(), expected: 'mkdir -p .kamal' }];

@@ -61,7 +61,10 @@ async function upload(template: string, path = process.env.PATH) {
 
 describe('accessory .erb files', () => {
   it('see the accessory env and run in the app folder, without Ruby', async () => {
-    const r = await upload('[mysqld]\n<% if ENV["MYSQL_ROOT_HOST"] == "%" %>\nbind = <%= ENV["MYSQL_ROOT_HOST"] %>\n<% end %>\npw = <%= ENV.fetch("MYSQL_ROOT_PASSWORD") %>\nv = <%= `cat VERSION_FILE`.strip %>\n', withoutRuby());
+    const r = await upload(
+      '[mysqld]\n<% if ENV["MYSQL_ROOT_HOST"] == "%" %>\nbind = <%= ENV["MYSQL_ROOT_HOST"] %>\n<% end %>\npw = <%= ENV.fetch("MYSQL_ROOT_PASSWORD") %>\nv = <%= `cat VERSION_FILE`.strip %>\n',
+      withoutRuby(),
+    );
     expect(r.uploaded).toBe('[mysqld]\n\nbind = %\n\npw = secret-pw\nv = v7\n');
   });
 

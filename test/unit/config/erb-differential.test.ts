@@ -14,9 +14,27 @@ if (!RUBY) throw new Error('these tests need ruby on the PATH (apt-get install r
 const ENV = { PATH: process.env.PATH!, X: 'ex', ONE: '1', EMPTY: '', SP: ' \tpad\n\n', NL: 'a\r\n' };
 
 const atom = fc.constantFrom(
-  'ENV["X"]', 'ENV["NOPE"]', 'ENV["EMPTY"]', 'ENV["SP"]', 'ENV["NL"]', "ENV['ONE']", 'ENV.fetch("X", "d")', 'ENV.fetch("NOPE", nil)',
-  'ENV.fetch("NOPE") { "blk" }', 'ENV.fetch "ONE"', 'ENV.key?("EMPTY")', '"lit"', "'q'", '""', '42', 'nil', 'true', 'false',
-  '%x(printf a)', '`echo b`', '%x{printf " x "}',
+  'ENV["X"]',
+  'ENV["NOPE"]',
+  'ENV["EMPTY"]',
+  'ENV["SP"]',
+  'ENV["NL"]',
+  "ENV['ONE']",
+  'ENV.fetch("X", "d")',
+  'ENV.fetch("NOPE", nil)',
+  'ENV.fetch("NOPE") { "blk" }',
+  'ENV.fetch "ONE"',
+  'ENV.key?("EMPTY")',
+  '"lit"',
+  "'q'",
+  '""',
+  '42',
+  'nil',
+  'true',
+  'false',
+  '%x(printf a)',
+  '`echo b`',
+  '%x{printf " x "}',
 );
 const method = fc.constantFrom('.strip', '.chomp', '.to_s', '.present?', '.blank?', '.presence', '.nil?', '.lstrip', '.rstrip', '.empty?');
 const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
@@ -37,7 +55,15 @@ const block: fc.Arbitrary<string> = fc.letrec<{ b: string }>((tie) => ({
     { depthSize: 'small' },
     fc.array(fc.oneof(text, out), { maxLength: 4 }).map((a) => a.join('')),
     fc
-      .tuple(fc.constantFrom('<% if ', '<%- if ', '<% unless '), expr, close, tie('b'), fc.option(fc.tuple(expr, tie('b'))), fc.option(tie('b')), fc.constantFrom('<% end %>', '<%- end -%>\n'))
+      .tuple(
+        fc.constantFrom('<% if ', '<%- if ', '<% unless '),
+        expr,
+        close,
+        tie('b'),
+        fc.option(fc.tuple(expr, tie('b'))),
+        fc.option(tie('b')),
+        fc.constantFrom('<% end %>', '<%- end -%>\n'),
+      )
       .map(([open, cond, c, body, elsif, els, end]) => {
         const isUnless = open.includes('unless');
         let s = `${open}${cond}${c}${body}`;
@@ -80,7 +106,9 @@ function builtin(t: string): Outcome {
 describe('built-in ERB evaluator against Ruby', () => {
   it('renders 400 random templates of its forms as Ruby does', () => {
     const templates = fc.sample(template, { numRuns: 400, seed: 20261206 });
-    const ruby = JSON.parse(execFileSync(RUBY!, ["-W0", "-e", BATCH], { input: JSON.stringify(templates), env: ENV, maxBuffer: 64 << 20 }).toString()) as Outcome[];
+    const ruby = JSON.parse(
+      execFileSync(RUBY!, ['-W0', '-e', BATCH], { input: JSON.stringify(templates), env: ENV, maxBuffer: 64 << 20 }).toString(),
+    ) as Outcome[];
     const all = templates.map((t, i) => ({ t, ours: builtin(t), ruby: ruby[i] }));
     // a template the evaluator refuses goes to Ruby whole: never a wrong render
     const evaluated = all.filter((d) => !('error' in d.ours && d.ours.error.startsWith('refused')));

@@ -17,7 +17,8 @@ afterAll(removeProjects);
 const RUBY = findRuby({ PATH: process.env.PATH });
 if (!RUBY) throw new Error('these tests need ruby on the PATH (apt-get install ruby ruby-dotenv)');
 
-const NEEDS_RUBY = "needs Ruby: Kamal evaluates ERB with Ruby, and ruby is not on the PATH. Install Ruby (GitHub's Ubuntu runners have it) or keep to the forms evaluated without it: ENV[...], ENV.fetch, %x(...), backticks, .strip/.chomp, ||, ==, if/unless/else";
+const NEEDS_RUBY =
+  "needs Ruby: Kamal evaluates ERB with Ruby, and ruby is not on the PATH. Install Ruby (GitHub's Ubuntu runners have it) or keep to the forms evaluated without it: ENV[...], ENV.fetch, %x(...), backticks, .strip/.chomp, ||, ==, if/unless/else";
 
 /**
  * A PATH holding the tools the templates run (and a stand-in `aws`), with or without ruby.
@@ -26,7 +27,9 @@ function toolPath(withRuby: boolean): string {
   const bin = join(project(), 'bin');
   mkdirSync(bin);
   for (const tool of ['cat', 'git', 'printf', 'echo', 'tr', ...(withRuby ? ['ruby'] : [])]) {
-    const found = execFileSync('/bin/sh', ['-c', `command -v ${tool}`]).toString().trim();
+    const found = execFileSync('/bin/sh', ['-c', `command -v ${tool}`])
+      .toString()
+      .trim();
     symlinkSync(found, join(bin, tool));
   }
   writeFileSync(join(bin, 'aws'), '#!/bin/sh\n[ "$*" = "ecr get-login-password --region eu-west-1" ] && echo "ecr-token-$AWS_PROFILE"\n');

@@ -18,7 +18,8 @@ if (!RUBY) throw new Error('these tests need ruby on the PATH (apt-get install r
 const PATH = process.env.PATH!;
 
 const ENV = { X: 'ex', EMPTY: '', ONE: '1', SP: '  pad \n', MULTI: 'l1\nl2', QUOTE: 'say "hi"' };
-const NEEDS_RUBY = "needs Ruby: Kamal evaluates ERB with Ruby, and ruby is not on the PATH. Install Ruby (GitHub's Ubuntu runners have it) or keep to the forms evaluated without it: ENV[...], ENV.fetch, %x(...), backticks, .strip/.chomp, ||, ==, if/unless/else";
+const NEEDS_RUBY =
+  "needs Ruby: Kamal evaluates ERB with Ruby, and ruby is not on the PATH. Install Ruby (GitHub's Ubuntu runners have it) or keep to the forms evaluated without it: ENV[...], ENV.fetch, %x(...), backticks, .strip/.chomp, ||, ==, if/unless/else";
 
 /** Renders with the built-in evaluator only (no Ruby to fall back on). */
 function builtin(template: string, env: ErbEnv = ENV, file?: string) {
@@ -35,7 +36,9 @@ function ruby(template: string, env: ErbEnv = ENV) {
 /** The message of the NameError this Ruby raises for `code`. */
 function rubySays(code: string): string {
   // the first line: error_highlight adds the source of an -e script below it
-  return execFileSync(RUBY!, ['-e', `begin; ${code}; rescue NameError => e; print e.message; end`]).toString().split('\n')[0]!;
+  return execFileSync(RUBY!, ['-e', `begin; ${code}; rescue NameError => e; print e.message; end`])
+    .toString()
+    .split('\n')[0]!;
 }
 
 /** A `ruby` that behaves as one without the library `lib` (its require raises LoadError). */
@@ -76,7 +79,11 @@ const BUILTIN_FORMS: [string, string, string][] = [
   ['ENV || default, empty counts as set', 'a: "<%= ENV["EMPTY"] || "or" %>"', 'a: ""'],
   ['|| with nil and false', 'a: <%= nil || false %>|<%= false || nil %>|<%= false || "f" %>', 'a: false||f'],
   ['&& and !', 'a: <%= ENV["X"] && ENV["NOPE"] %>|<%= ENV["X"] && "y" %>|<%= !ENV["X"] %>|<%= !!ENV["X"] %>', 'a: |y|false|true'],
-  ['== and != with literals', 'a: <%= ENV["X"] == "ex" %> <%= ENV["X"] != "ex" %> <%= ENV["NOPE"] == nil %> <%= ENV["ONE"] == 1 %>', 'a: true false true false'],
+  [
+    '== and != with literals',
+    'a: <%= ENV["X"] == "ex" %> <%= ENV["X"] != "ex" %> <%= ENV["NOPE"] == nil %> <%= ENV["ONE"] == 1 %>',
+    'a: true false true false',
+  ],
   ['! binds tighter than ==', 'a: <%= !ENV["X"] == false %> <%= !(ENV["X"] == "ex") %> <%= !ENV["NOPE"] && ENV["X"] %>', 'a: true false ex'],
   ['!= without spaces', 'a: <%= ENV["X"]!="ex" %>', 'a: false'],
   ['parenthesised ||', 'a: <%= (ENV["NOPE"] || ENV["X"]) %>', 'a: ex'],
@@ -86,10 +93,18 @@ const BUILTIN_FORMS: [string, string, string][] = [
   ['an integer literal', 'a: <%= 42 %>', 'a: 42'],
   ['an integer with underscores', 'a: <%= 1_000 %>', 'a: 1000'],
   ['nil, true and false', 'a: <%= nil %>|<%= true %>|<%= false %>', 'a: |true|false'],
-  ['.strip .lstrip .rstrip .chomp', 'a: "<%= ENV["SP"].strip %>|<%= ENV["SP"].lstrip %>|<%= ENV["SP"].rstrip %>|<%= ENV["SP"].chomp %>"', 'a: "pad|pad \n|  pad|  pad "'],
+  [
+    '.strip .lstrip .rstrip .chomp',
+    'a: "<%= ENV["SP"].strip %>|<%= ENV["SP"].lstrip %>|<%= ENV["SP"].rstrip %>|<%= ENV["SP"].chomp %>"',
+    'a: "pad|pad \n|  pad|  pad "',
+  ],
   ['.chomp removes one line ending', 'a: <%= "x\\r\\n\\n".chomp %>|<%= "x\\r\\n".chomp %>|<%= "x\\r".chomp() %>|', 'a: x\r\n|x|x|'],
   ['.to_s of nil', 'a: "<%= ENV["NOPE"].to_s %>"', 'a: ""'],
-  ['.present? .blank? .presence', 'a: <%= ENV["EMPTY"].present? %> <%= ENV["NOPE"].blank? %> <%= ENV["SP"].blank? %> <%= ENV["EMPTY"].presence || "p" %>', 'a: false true false p'],
+  [
+    '.present? .blank? .presence',
+    'a: <%= ENV["EMPTY"].present? %> <%= ENV["NOPE"].blank? %> <%= ENV["SP"].blank? %> <%= ENV["EMPTY"].presence || "p" %>',
+    'a: false true false p',
+  ],
   ['.nil? .empty?', 'a: <%= ENV["NOPE"].nil? %> <%= ENV["X"].nil? %> <%= ENV["EMPTY"].empty? %>', 'a: true false true'],
   ['a modifier if / unless', 'a: <%= "yes" if ENV["X"] %>|<%= "no" unless ENV["X"] %>|', 'a: yes||'],
   ['%x() keeps the trailing newline', 'a: <%= %x(echo hi) %>b', 'a: hi\nb'],
@@ -155,7 +170,9 @@ describe('renderErb: forms evaluated without Ruby', () => {
   });
 
   it("renders Kamal's test/fixtures/deploy.erb.yml registry", () => {
-    const config = parseConfigText('registry:\n  server: registry.digitalocean.com\n  username: <%= "my-user" %>\n  password: <%= "my-password" %>\n', { env: {} });
+    const config = parseConfigText('registry:\n  server: registry.digitalocean.com\n  username: <%= "my-user" %>\n  password: <%= "my-password" %>\n', {
+      env: {},
+    });
     expect(config.registry).toEqual({ server: 'registry.digitalocean.com', username: 'my-user', password: 'my-password' });
   });
 
@@ -179,7 +196,7 @@ describe('renderErb: forms evaluated without Ruby', () => {
     expect(renderErb('v: <%= `cat VERSION`.strip %>\nd: <%= %x(pwd) %>', { PATH }, { cwd })).toBe(`v: 1.2.3\nd: ${cwd}\n`);
   });
 
-  it('runs the ECR login command of Kamal\'s registry docs, found on the PATH', () => {
+  it("runs the ECR login command of Kamal's registry docs, found on the PATH", () => {
     const bin = tmp();
     writeFileSync(join(bin, 'aws'), '#!/bin/sh\necho "token-for-$*"\n');
     chmodSync(join(bin, 'aws'), 0o755);
@@ -202,7 +219,11 @@ describe('renderErb: errors of the built-in evaluator', () => {
   it.each<[string, string, string]>([
     ['ENV.fetch of an unset variable', 'a: <%= ENV.fetch("NOPE") %>', 'config/deploy.yml:1: key not found: "NOPE"'],
     ['ENV.fetch with single quotes', "a: 1\nb: <%= ENV.fetch('NOPE') %>", 'config/deploy.yml:2: key not found: "NOPE"'],
-    ['a default argument is evaluated even when the key is set (Ruby)', 'a: <%= ENV.fetch("X", ENV.fetch("MISSING")) %>', 'config/deploy.yml:1: key not found: "MISSING"'],
+    [
+      'a default argument is evaluated even when the key is set (Ruby)',
+      'a: <%= ENV.fetch("X", ENV.fetch("MISSING")) %>',
+      'config/deploy.yml:1: key not found: "MISSING"',
+    ],
     ['a missing key after a multi-line comment', 'a: 1\n<%# multi\nline %>\nb: <%= ENV.fetch("NOPE") %>', 'config/deploy.yml:4: key not found: "NOPE"'],
     ['a missing key after a multi-line value', 'a: <%= ENV["MULTI"] %>\nb: <%= ENV.fetch("NOPE") %>', 'config/deploy.yml:2: key not found: "NOPE"'],
     ['a missing key in an if condition', 'a: 1\n<% if ENV.fetch("NOPE") == "1" %>\nb: 1\n<% end %>', 'config/deploy.yml:2: key not found: "NOPE"'],
@@ -210,7 +231,11 @@ describe('renderErb: errors of the built-in evaluator', () => {
     ['an inspected key', 'a: <%= ENV.fetch("A\\"B") %>', 'config/deploy.yml:1: key not found: "A\\"B"'],
     ['.strip of nil', 'a: 1\nb: <%= ENV["NOPE"].strip %>', "config/deploy.yml:2: undefined method 'strip' for nil (NoMethodError)"],
     ['.empty? of false', 'a: <%= false.empty? %>', "config/deploy.yml:1: undefined method 'empty?' for false (NoMethodError)"],
-    ['a command Ruby cannot find', 'a: 1\nb: <%= %x(kamal-erb-no-such-program --version) %>', 'config/deploy.yml:2: No such file or directory - kamal-erb-no-such-program (Errno::ENOENT)'],
+    [
+      'a command Ruby cannot find',
+      'a: 1\nb: <%= %x(kamal-erb-no-such-program --version) %>',
+      'config/deploy.yml:2: No such file or directory - kamal-erb-no-such-program (Errno::ENOENT)',
+    ],
     ['an unterminated tag', 'a: 1\nb: <%= ENV["X"]', 'config/deploy.yml:2: unterminated ERB tag: <%= ENV["X"]'],
   ])('%s', (_n, template, message) => {
     expect(configError(() => renderErb(template, { PATH, ...ENV }, { ruby: null })).message).toBe(message);
@@ -222,7 +247,7 @@ describe('renderErb: errors of the built-in evaluator', () => {
     }
   });
 
-  it('a missing program behind shell syntax is sh\'s business: empty output, as in Ruby', () => {
+  it("a missing program behind shell syntax is sh's business: empty output, as in Ruby", () => {
     const t = 'a: "<%= %x(kamal-erb-no-such-program 2>/dev/null) %>"';
     expect(builtin(t, { PATH })).toBe('a: ""');
     expect(ruby(t).text).toBe('a: ""');
@@ -308,7 +333,7 @@ describe('renderErb: templates evaluated by Ruby', () => {
     expect(renderErb('<% puts "noise" %>a: 1', { PATH })).toBe('a: 1');
   });
 
-  it('does not see the variables of the script that runs it (only ERB\'s own buffer)', () => {
+  it("does not see the variables of the script that runs it (only ERB's own buffer)", () => {
     expect(renderErb('a: <%= local_variables.inspect %>', { PATH })).toBe('a: [:_erbout]');
   });
 
@@ -318,7 +343,11 @@ describe('renderErb: templates evaluated by Ruby', () => {
     ['a raise', 'a: 1\n\n<% raise "boom" %>', 'config/deploy.yml:3: boom (RuntimeError)'],
     ['a raise after a multi-line comment', 'a: 1\n<%# one\ntwo\n%>\n<% raise "boom" %>', 'config/deploy.yml:5: boom (RuntimeError)'],
     ['abort', '<% abort "stop here" if true %>', 'config/deploy.yml:1: stop here (SystemExit)'],
-    ['a missing file', 'a: 1\nb: <%= File.read("kamal-erb-missing") %>', 'config/deploy.yml:2: No such file or directory @ rb_sysopen - kamal-erb-missing (Errno::ENOENT)'],
+    [
+      'a missing file',
+      'a: 1\nb: <%= File.read("kamal-erb-missing") %>',
+      'config/deploy.yml:2: No such file or directory @ rb_sysopen - kamal-erb-missing (Errno::ENOENT)',
+    ],
     ['ERB in a YAML comment', '# image: <%= ENV.fetch("OLD_IMAGE").upcase %>\na: 1', 'config/deploy.yml:1: key not found: "OLD_IMAGE"'],
   ])('Ruby errors name the file and line: %s', (_n, template, message) => {
     expect(configError(() => renderErb(template, { PATH })).message).toBe(message);

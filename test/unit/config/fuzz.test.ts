@@ -117,10 +117,50 @@ function checkIssues(value: unknown): void {
 const key = fc.oneof(
   fc.string({ maxLength: 8 }),
   fc.constantFrom(
-    'service', 'image', 'servers', 'web', 'workers', 'hosts', 'proxy', 'ssl', 'host', 'env', 'clear', 'secret', 'tags',
-    'accessories', 'builder', 'arch', 'remote', 'local', 'cache', 'type', 'pack', 'registry', 'server', 'username', 'password',
-    'options', 'restart', 'labels', 'run', 'publish', 'output', 'otel', 'file', 'hooks_output', 'aliases', 'primary_role',
-    'boot', 'ssh', 'config', 'minimum_version', 'retain_containers', '__proto__', 'constructor', 'x-a',
+    'service',
+    'image',
+    'servers',
+    'web',
+    'workers',
+    'hosts',
+    'proxy',
+    'ssl',
+    'host',
+    'env',
+    'clear',
+    'secret',
+    'tags',
+    'accessories',
+    'builder',
+    'arch',
+    'remote',
+    'local',
+    'cache',
+    'type',
+    'pack',
+    'registry',
+    'server',
+    'username',
+    'password',
+    'options',
+    'restart',
+    'labels',
+    'run',
+    'publish',
+    'output',
+    'otel',
+    'file',
+    'hooks_output',
+    'aliases',
+    'primary_role',
+    'boot',
+    'ssh',
+    'config',
+    'minimum_version',
+    'retain_containers',
+    '__proto__',
+    'constructor',
+    'x-a',
   ),
 );
 const yamlValue = fc.letrec((tie) => ({
@@ -137,106 +177,181 @@ const yamlValue = fc.letrec((tie) => ({
 }));
 
 describe('fuzz: parseConfigText + validateConfig', () => {
-  it('random YAML-ish text: only ConfigErrors, never a stack trace', () => {
-    fc.assert(
-      fc.property(yamlish, (text) => {
-        onlyConfigErrors(() => {
-          const raw = parseConfigText(text, { env: ENV });
+  it(
+    'random YAML-ish text: only ConfigErrors, never a stack trace',
+    () => {
+      fc.assert(
+        fc.property(yamlish, (text) => {
+          onlyConfigErrors(() => {
+            const raw = parseConfigText(text, { env: ENV });
+            checkIssues(raw);
+            parseConfig(raw, { localArch: 'amd64' });
+          });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'random JSON values as YAML documents',
+    () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), (value) => {
+          onlyConfigErrors(() => checkIssues(parseConfigText(JSON.stringify(value), { env: {} })));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'validateConfig never throws on any value; parseConfig throws only ConfigError',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(yamlValue.value, fc.anything({ maxDepth: 4, withNullPrototype: true, key })), (value) => {
+          checkIssues(value);
+          onlyConfigErrors(() => parseConfig(value));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a valid config with one key replaced by a random value',
+    () => {
+      const topKeys = fc.constantFrom(
+        'service',
+        'image',
+        'servers',
+        'registry',
+        'builder',
+        'env',
+        'proxy',
+        'accessories',
+        'boot',
+        'ssh',
+        'aliases',
+        'hooks_output',
+        'labels',
+        'volumes',
+      );
+      fc.assert(
+        fc.property(topKeys, yamlValue.value, (k, value) => {
+          const raw = { ...validConfig(), [k]: value };
           checkIssues(raw);
-          parseConfig(raw, { localArch: 'amd64' });
-        });
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
-
-  it('random JSON values as YAML documents', () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
-        onlyConfigErrors(() => checkIssues(parseConfigText(JSON.stringify(value), { env: {} })));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
-
-  it('validateConfig never throws on any value; parseConfig throws only ConfigError', () => {
-    fc.assert(
-      fc.property(fc.oneof(yamlValue.value, fc.anything({ maxDepth: 4, withNullPrototype: true, key })), (value) => {
-        checkIssues(value);
-        onlyConfigErrors(() => parseConfig(value));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
-
-  it('a valid config with one key replaced by a random value', () => {
-    const topKeys = fc.constantFrom('service', 'image', 'servers', 'registry', 'builder', 'env', 'proxy', 'accessories', 'boot', 'ssh', 'aliases', 'hooks_output', 'labels', 'volumes');
-    fc.assert(
-      fc.property(topKeys, yamlValue.value, (k, value) => {
-        const raw = { ...validConfig(), [k]: value };
-        checkIssues(raw);
-        onlyConfigErrors(() => parseConfig(raw, { localArch: 'amd64' }));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+          onlyConfigErrors(() => parseConfig(raw, { localArch: 'amd64' }));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('fuzz: ERB and secrets', () => {
-  it('renderErb: a string or a ConfigError naming the file', () => {
-    fc.assert(
-      fc.property(yamlish, fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 10 })), (text, env) => {
-        try {
-          expect(typeof renderErb(text, env, 'config/f.yml')).toBe('string');
-        } catch (e) {
-          expect(e).toBeInstanceOf(ConfigError);
-          expect((e as Error).message.startsWith('config/f.yml:')).toBe(true);
-          expect((e as Error).message).not.toMatch(STACK_TRACE);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'renderErb: a string or a ConfigError naming the file',
+    () => {
+      fc.assert(
+        fc.property(yamlish, fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 10 })), (text, env) => {
+          try {
+            expect(typeof renderErb(text, env, 'config/f.yml')).toBe('string');
+          } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            expect((e as Error).message.startsWith('config/f.yml:')).toBe(true);
+            expect((e as Error).message).not.toMatch(STACK_TRACE);
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('ENV["X"] renders any value as it is', () => {
-    fc.assert(
-      fc.property(fc.string(), (v) => {
-        expect(renderErb('<%= ENV["X"] %>', { X: v })).toBe(v);
-        expect(renderErb('<%= ENV.fetch("X", "d") %>', { X: v })).toBe(v);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'ENV["X"] renders any value as it is',
+    () => {
+      fc.assert(
+        fc.property(fc.string(), (v) => {
+          expect(renderErb('<%= ENV["X"] %>', { X: v })).toBe(v);
+          expect(renderErb('<%= ENV.fetch("X", "d") %>', { X: v })).toBe(v);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('parseDotenv: random text runs only what it shows and throws only ConfigErrors', () => {
-    const dotenvish = fc.oneof(
-      fc.array(fc.constantFrom('A=', 'B', 'export ', '=', '"', "'", '\\', '$', '$(', ')', '(', '{', '}', 'x', ' ', '\n', '#', 'kamal secrets extract A ', '$A', '${B}'), { maxLength: 30 }).map((a) => a.join('')),
-      fc.string({ maxLength: 100 }),
-    );
-    fc.assert(
-      fc.property(dotenvish, (text) => {
-        const commands: string[] = [];
-        const run: CommandRunner = (cmd) => {
-          commands.push(cmd);
-          return 'out';
-        };
-        onlyConfigErrors(() => parseDotenv(text, { env: { A: '1' }, run }));
-        if (!text.includes('$(')) expect(commands).toEqual([]);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'parseDotenv: random text runs only what it shows and throws only ConfigErrors',
+    () => {
+      const dotenvish = fc.oneof(
+        fc
+          .array(
+            fc.constantFrom(
+              'A=',
+              'B',
+              'export ',
+              '=',
+              '"',
+              "'",
+              '\\',
+              '$',
+              '$(',
+              ')',
+              '(',
+              '{',
+              '}',
+              'x',
+              ' ',
+              '\n',
+              '#',
+              'kamal secrets extract A ',
+              '$A',
+              '${B}',
+            ),
+            { maxLength: 30 },
+          )
+          .map((a) => a.join('')),
+        fc.string({ maxLength: 100 }),
+      );
+      fc.assert(
+        fc.property(dotenvish, (text) => {
+          const commands: string[] = [];
+          const run: CommandRunner = (cmd) => {
+            commands.push(cmd);
+            return 'out';
+          };
+          onlyConfigErrors(() => parseDotenv(text, { env: { A: '1' }, run }));
+          if (!text.includes('$(')) expect(commands).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('parseDotenv: a variable\'s value comes out as it is and is never run', () => {
-    const shelly = fc.tuple(fc.string({ maxLength: 8 }), fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 })).map(([a, b, c]) => `${a}$(${b})${c}`);
-    fc.assert(
-      fc.property(fc.oneof(fc.string(), shelly), (v) => {
-        const run: CommandRunner = () => {
-          throw new Error('must not run');
-        };
-        expect(parseDotenv('A=$X\nB="${X}"', { env: { X: v }, run })).toEqual({ A: v, B: v });
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    "parseDotenv: a variable's value comes out as it is and is never run",
+    () => {
+      const shelly = fc
+        .tuple(fc.string({ maxLength: 8 }), fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 }))
+        .map(([a, b, c]) => `${a}$(${b})${c}`);
+      fc.assert(
+        fc.property(fc.oneof(fc.string(), shelly), (v) => {
+          const run: CommandRunner = () => {
+            throw new Error('must not run');
+          };
+          expect(parseDotenv('A=$X\nB="${X}"', { env: { X: v }, run })).toEqual({ A: v, B: v });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

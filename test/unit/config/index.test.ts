@@ -52,7 +52,7 @@ describe('loadConfig', () => {
     });
   });
 
-  it('merges the destination file and reads that destination\'s secrets', async () => {
+  it("merges the destination file and reads that destination's secrets", async () => {
     const cwd = project({
       'config/deploy.yml': VALID_YAML + 'env:\n  secret: [DB_PASSWORD]\n',
       'config/deploy.staging.yml': 'servers:\n  - 2.2.2.2\nx-note: staging\n',
@@ -72,7 +72,8 @@ describe('loadConfig', () => {
 
   it('renders ERB from the given env, with KAMAL_DESTINATION', async () => {
     const cwd = project({
-      'config/deploy.yml': VALID_YAML.replace('service: app', 'service: <%= ENV.fetch("SERVICE", "fallback") %>') + 'labels:\n  dest: <%= ENV["KAMAL_DESTINATION"] %>\n',
+      'config/deploy.yml':
+        VALID_YAML.replace('service: app', 'service: <%= ENV.fetch("SERVICE", "fallback") %>') + 'labels:\n  dest: <%= ENV["KAMAL_DESTINATION"] %>\n',
       'config/deploy.eu.yml': 'image: app-<%= ENV["KAMAL_DESTINATION"] %>\n',
     });
     const { rawConfig: raw } = await loadConfig({ cwd, env: { SERVICE: 'from-env' }, destination: 'eu', localArch: 'amd64' });
@@ -144,7 +145,14 @@ describe('loadConfig', () => {
   it('require_destination without a destination', async () => {
     const cwd = project({ 'config/deploy.yml': VALID_YAML + 'require_destination: true\n' });
     expect((await configErrorAsync(() => loadConfig({ cwd, env: {}, localArch: 'amd64' }))).message).toBe('You must specify a destination');
-    await expect(loadConfig({ cwd: project({ 'config/deploy.yml': VALID_YAML + 'require_destination: true\n', 'config/deploy.x.yml': '{}\n' }), env: {}, destination: 'x', localArch: 'amd64' })).resolves.toBeDefined();
+    await expect(
+      loadConfig({
+        cwd: project({ 'config/deploy.yml': VALID_YAML + 'require_destination: true\n', 'config/deploy.x.yml': '{}\n' }),
+        env: {},
+        destination: 'x',
+        localArch: 'amd64',
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('finds old traefik hooks in the project (configuration_test.rb "traefik hooks raise error")', async () => {
@@ -157,9 +165,24 @@ describe('loadConfig', () => {
   it.each<[string, Record<string, string>, string | undefined, string]>([
     ['no config file', {}, undefined, 'Configuration file not found in config/deploy.yml'],
     ['a missing destination file', { 'config/deploy.yml': VALID_YAML }, 'nowhere', 'Configuration file not found in config/deploy.nowhere.yml'],
-    ['a missing ERB variable', { 'config/deploy.yml': VALID_YAML + 'env:\n  A: <%= ENV.fetch("NOT_SET") %>\n' }, undefined, 'config/deploy.yml:11: key not found: "NOT_SET"'],
-    ['a YAML syntax error', { 'config/deploy.yml': VALID_YAML + 'env: [\n' }, undefined, 'config/deploy.yml: invalid YAML at line 11, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
-    ['a list as the document', { 'config/deploy.yml': '- a\n' }, undefined, 'config/deploy.yml: the configuration must be a YAML mapping of keys to values, not a list'],
+    [
+      'a missing ERB variable',
+      { 'config/deploy.yml': VALID_YAML + 'env:\n  A: <%= ENV.fetch("NOT_SET") %>\n' },
+      undefined,
+      'config/deploy.yml:11: key not found: "NOT_SET"',
+    ],
+    [
+      'a YAML syntax error',
+      { 'config/deploy.yml': VALID_YAML + 'env: [\n' },
+      undefined,
+      'config/deploy.yml: invalid YAML at line 11, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+    [
+      'a list as the document',
+      { 'config/deploy.yml': '- a\n' },
+      undefined,
+      'config/deploy.yml: the configuration must be a YAML mapping of keys to values, not a list',
+    ],
   ])('refuses %s', async (_n, files, destination, message) => {
     const cwd = project(files);
     expect((await configErrorAsync(() => loadConfig({ cwd, env: {}, destination, localArch: 'amd64' }))).message).toBe(message);

@@ -4,14 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  destinationConfigFile,
-  kamalEnv,
-  loadConfigFile,
-  loadRawConfig,
-  MAX_CONFIG_FILE_BYTES,
-  parseConfigText,
-} from '../../../src/config/load.js';
+import { destinationConfigFile, kamalEnv, loadConfigFile, loadRawConfig, MAX_CONFIG_FILE_BYTES, parseConfigText } from '../../../src/config/load.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { YamlTimestamp } from '../../../src/config/yaml.js';
 import { configError, project, removeProjects } from './helpers.js';
@@ -31,7 +24,7 @@ describe('parseConfigText: YAML', () => {
     ['hex integers', 'port: 0x1F', { port: 31 }],
     ['underscored integers', 'n: 1_000', { n: 1000 }],
     ['sexagesimal integers', 'v: 12:30', { v: 45000 }],
-    ['floats keep Ruby\'s to_s', 'v: 1.0', { v: '1.0' }],
+    ["floats keep Ruby's to_s", 'v: 1.0', { v: '1.0' }],
     ['.inf', 'v: .inf', { v: 'Infinity' }],
     ['integers beyond 2^53 keep every digit', 'v: 9007199254740993', { v: '9007199254740993' }],
     ['symbols become strings', 'v: :verbose', { v: 'verbose' }],
@@ -60,7 +53,11 @@ describe('parseConfigText: YAML', () => {
     ['a number', '42', `${MAPPING} a number`],
     ['a date', '2024-01-01', `${MAPPING} a date`],
     ['null', '~', `${MAPPING} null`],
-    ['an unclosed flow sequence', 'a: [1, 2', 'config/deploy.yml: invalid YAML at line 1, column 9: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    [
+      'an unclosed flow sequence',
+      'a: [1, 2',
+      'config/deploy.yml: invalid YAML at line 1, column 9: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
     ['a tab as indentation', 'a:\n\tb: 1', 'config/deploy.yml: invalid YAML at line 2, column 1: Tabs are not allowed as indentation'],
     ['an unknown alias', 'a: *nope', 'config/deploy.yml:1: unknown YAML alias *nope'],
     ['a recursive alias', 'a: &x [*x]', 'config/deploy.yml:1: recursive YAML alias'],
@@ -92,7 +89,7 @@ describe('parseConfigText: YAML', () => {
 
 describe('loadConfigFile', () => {
   it.each<[string, Record<string, string | Buffer>, string]>([
-    ['a missing file (Kamal\'s RuntimeError text)', {}, 'Configuration file not found in config/deploy.yml'],
+    ["a missing file (Kamal's RuntimeError text)", {}, 'Configuration file not found in config/deploy.yml'],
     ['a binary file', { 'config/deploy.yml': Buffer.from([0x61, 0x3a, 0x00, 0x31]) }, 'config/deploy.yml: is a binary file, not YAML text'],
     ['invalid UTF-8', { 'config/deploy.yml': Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe]) }, 'config/deploy.yml: is not valid UTF-8 text'],
     [
@@ -255,7 +252,10 @@ describe('loadRawConfig: destinations', () => {
       'config/deploy.world.yml': DEST_FILES['config/deploy.world.yml'],
     });
     const without = loadRawConfig({ cwd, env: {} });
-    expect(validateConfig(without, { destination: null }).map((i) => i.message)).toEqual(['You must specify a destination', 'No servers or accessories specified']);
+    expect(validateConfig(without, { destination: null }).map((i) => i.message)).toEqual([
+      'You must specify a destination',
+      'No servers or accessories specified',
+    ]);
     const withDest = loadRawConfig({ cwd, env: {}, destination: 'world' });
     expect(validateConfig(withDest, { destination: 'world' })).toEqual([]);
   });

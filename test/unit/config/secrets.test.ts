@@ -7,14 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import {
-  FileSecretStore,
-  parseDotenv,
-  plainWords,
-  type CommandRunner,
-  type KamalCommand,
-  type LoadSecretsOptions,
-} from '../../../src/config/secrets.js';
+import { FileSecretStore, parseDotenv, plainWords, type CommandRunner, type KamalCommand, type LoadSecretsOptions } from '../../../src/config/secrets.js';
 import type { VendorRunner } from '../../../src/secrets/adapters/index.js';
 import { configError, project, removeProjects } from './helpers.js';
 
@@ -156,7 +149,7 @@ describe('FileSecretStore', () => {
     expect(secret.name).toBe('TOKEN');
   });
 
-  it('parses each file on its own: $VAR does not see an earlier file\'s keys (Dotenv.parse per file)', () => {
+  it("parses each file on its own: $VAR does not see an earlier file's keys (Dotenv.parse per file)", () => {
     const cwd = withTestSecrets({ 'secrets-common': 'A=common', secrets: 'B=[$A]' });
     expect(fetch(store(cwd), 'B')).toBe('[]');
     expect(fetch(store(cwd, { env: { A: 'env' } }), 'B')).toBe('[env]');
@@ -188,7 +181,7 @@ describe('FileSecretStore', () => {
     });
   });
 
-  it('load() surfaces an inline command\'s failure as a ConfigError: file, line and Kamal\'s message', () => {
+  it("load() surfaces an inline command's failure as a ConfigError: file, line and Kamal's message", () => {
     const cwd = withTestSecrets({ secrets: 'A=1\nB=$(kamal secrets extract B \'{"A":"x"}\')' });
     expect(configError(() => store(cwd).load()).message).toBe('.kamal/secrets: line 2: Could not find secret B');
   });
@@ -242,7 +235,9 @@ describe('parseDotenv: syntax (dotenv 3)', () => {
   });
 
   it('refuses an export of an unset key', () => {
-    expect(configError(() => parseDotenv('A=1\n\nexport B', { env: {} })).message).toBe('.kamal/secrets: line 3 exports B without a value and it is not set above');
+    expect(configError(() => parseDotenv('A=1\n\nexport B', { env: {} })).message).toBe(
+      '.kamal/secrets: line 3 exports B without a value and it is not set above',
+    );
   });
 });
 
@@ -326,7 +321,10 @@ describe('parseDotenv: command substitution', () => {
     });
 
     it('with the given environment only', () => {
-      expect(parseDotenv('A=$(printenv ONLY_HERE)\nB=[$(printenv HOME || true)]', { env: { ONLY_HERE: 'yes', PATH: process.env.PATH } })).toEqual({ A: 'yes', B: '[]' });
+      expect(parseDotenv('A=$(printenv ONLY_HERE)\nB=[$(printenv HOME || true)]', { env: { ONLY_HERE: 'yes', PATH: process.env.PATH } })).toEqual({
+        A: 'yes',
+        B: '[]',
+      });
     });
 
     it('reports a failing command with its exit code and stderr', () => {
@@ -340,9 +338,13 @@ describe('parseDotenv: command substitution', () => {
 
 describe('kamal secrets extract (inline)', () => {
   it.each<[string, string, Record<string, string>]>([
-    ['a JSON literal', "DB=$(kamal secrets extract DB '{\"DB\":\"pw\"}')", { DB: 'pw' }],
-    ['a key ending in /NAME', "DB=$(kamal secrets extract DB '{\"vault/item/DB\":\"pw2\"}')", { DB: 'pw2' }],
-    ['from an earlier key holding shell-escaped JSON', 'SECRETS=\'\\{\\"DB\\":\\"pw3\\"\\}\'\nDB=$(kamal secrets extract DB ${SECRETS})', { SECRETS: '\\{\\"DB\\":\\"pw3\\"\\}', DB: 'pw3' }],
+    ['a JSON literal', 'DB=$(kamal secrets extract DB \'{"DB":"pw"}\')', { DB: 'pw' }],
+    ['a key ending in /NAME', 'DB=$(kamal secrets extract DB \'{"vault/item/DB":"pw2"}\')', { DB: 'pw2' }],
+    [
+      'from an earlier key holding shell-escaped JSON',
+      'SECRETS=\'\\{\\"DB\\":\\"pw3\\"\\}\'\nDB=$(kamal secrets extract DB ${SECRETS})',
+      { SECRETS: '\\{\\"DB\\":\\"pw3\\"\\}', DB: 'pw3' },
+    ],
     ['in double quotes', 'DB="$(kamal secrets extract DB \'{"DB":"x y"}\')"', { DB: 'x y' }],
   ])('%s', (_n, text, expected) => {
     const run = vi.fn<CommandRunner>(() => 'should not run');
@@ -351,9 +353,9 @@ describe('kamal secrets extract (inline)', () => {
   });
 
   it.each<[string, string, string]>([
-    ['a missing name', "A=$(kamal secrets extract NOPE '{\"DB\":\"pw\"}')", 'Could not find secret NOPE'],
+    ['a missing name', 'A=$(kamal secrets extract NOPE \'{"DB":"pw"}\')', 'Could not find secret NOPE'],
     ['an inherited name', "A=$(kamal secrets extract constructor '{}')", 'Could not find secret constructor'],
-    ['a false value', "A=$(kamal secrets extract A '{\"A\":false}')", 'Could not find secret A'],
+    ['a false value', 'A=$(kamal secrets extract A \'{"A":false}\')', 'Could not find secret A'],
     ['JSON that lost its quotes to shellsplit', 'A=$(kamal secrets extract DB {"DB":"pw"})', "expected object key, got 'DB:pw}' at line 1 column 2"],
     ['no JSON', 'A=$(kamal secrets extract DB)', 'ERROR: "kamal secrets extract" was called with arguments ["DB"]\nUsage: "kamal secrets extract"'],
   ])('refuses %s', (_n, text, message) => {
@@ -365,11 +367,11 @@ describe('kamal secrets extract (inline)', () => {
   });
 });
 
-describe('plainWords: which `kamal secrets ...` lines are Kamal\'s inline command, which go through sh', () => {
+describe("plainWords: which `kamal secrets ...` lines are Kamal's inline command, which go through sh", () => {
   it.each<[string, string[] | undefined]>([
     ['kamal secrets fetch -a op --from vault A B', ['kamal', 'secrets', 'fetch', '-a', 'op', '--from', 'vault', 'A', 'B']],
     ['kamal secrets extract A \\{\\"a\\":\\"x\\|y\\;z\\"\\}', ['kamal', 'secrets', 'extract', 'A', '{"a":"x|y;z"}']],
-    ["kamal secrets fetch -a op 'a|b' \"c;d\" \"e(f)\"", ['kamal', 'secrets', 'fetch', '-a', 'op', 'a|b', 'c;d', 'e(f)']],
+    ['kamal secrets fetch -a op \'a|b\' "c;d" "e(f)"', ['kamal', 'secrets', 'fetch', '-a', 'op', 'a|b', 'c;d', 'e(f)']],
     ['kamal secrets fetch -a op A | jq -r .A', undefined],
     ['kamal secrets fetch -a op A && echo', undefined],
     ['kamal secrets fetch -a op A; echo', undefined],
@@ -422,21 +424,29 @@ esac
       'SECRETS=$(kamal secrets fetch -a test --account acme --from vault DB API)\nDB=$(kamal secrets extract DB $SECRETS)\nAPI=$(kamal secrets extract API ${SECRETS})',
       { SECRETS: '\\{\\"vault/DB\\":\\"BD/tluav\\",\\"vault/API\\":\\"IPA/tluav\\"\\}', DB: 'BD/tluav', API: 'IPA/tluav' },
     ],
-    ['a pipe after kamal secrets fetch runs through sh', `DB=$(kamal secrets fetch -a op --account acme DB | sed -e 's/.*"vault.DB":"//' -e 's/".*//')`, { DB: 'p w$x' }],
+    [
+      'a pipe after kamal secrets fetch runs through sh',
+      `DB=$(kamal secrets fetch -a op --account acme DB | sed -e 's/.*"vault.DB":"//' -e 's/".*//')`,
+      { DB: 'p w$x' },
+    ],
     ['nested $(...)', 'A=$(echo $(echo inner))', { A: 'inner' }],
     ['parentheses inside quotes', `A=$(printf '%s' "(a) (b)")`, { A: '(a) (b)' }],
     ['quoting inside the command', `A=$(printf '%s|' "a b" 'c  d')`, { A: 'a b|c  d|' }],
     ['an escaped \\$( is not run', 'A=\\$(echo no)\nB="\\$(echo no)"', { A: '$(echo no)', B: '$(echo no)' }],
     ['single quotes: neither run nor expanded', "A='$(echo no) $E1'", { A: '$(echo no) $E1' }],
     ['earlier keys of the same file in the command', 'A=one\nB=$(echo $A-${E1})', { A: 'one', B: 'one-env1' }],
-    ['the shell sees the run\'s environment, KAMAL_DESTINATION included', 'D=$(printenv KAMAL_DESTINATION)\nV=[$KAMAL_DESTINATION]', { D: 'staging', V: '[staging]' }],
-    ['$VAR in a command is dotenv\'s, quotes or not', "A=$(echo 'pa$E1')", { A: 'paenv1' }],
-    ['$ in a command\'s output stays as it is (dotenv would expand it)', "A=$(printf 'pa%sE1' '$')", { A: 'pa$E1' }],
+    [
+      "the shell sees the run's environment, KAMAL_DESTINATION included",
+      'D=$(printenv KAMAL_DESTINATION)\nV=[$KAMAL_DESTINATION]',
+      { D: 'staging', V: '[staging]' },
+    ],
+    ["$VAR in a command is dotenv's, quotes or not", "A=$(echo 'pa$E1')", { A: 'paenv1' }],
+    ["$ in a command's output stays as it is (dotenv would expand it)", "A=$(printf 'pa%sE1' '$')", { A: 'pa$E1' }],
   ])('%s', (_n, text, expected) => {
     expect(parse(text)).toEqual(expected);
   });
 
-  it('an earlier file\'s keys are not seen by $VAR or the shell (Dotenv.parse per file)', () => {
+  it("an earlier file's keys are not seen by $VAR or the shell (Dotenv.parse per file)", () => {
     const cwd = withTestSecrets({ 'secrets-common': 'C=common', secrets: 'A=[$C]\nB=[$(printenv C || true)]' });
     const s = store(cwd, { env, kamal });
     expect([fetch(s, 'A'), fetch(s, 'B'), fetch(s, 'C')]).toEqual(['[]', '[]', 'common']);
@@ -444,8 +454,12 @@ esac
 
   it.each<[string, string, string]>([
     ['a failing command', 'OK=1\nF=$(echo bad >&2; exit 4)', '.kamal/secrets: line 2: the command substitution failed: exit code 4 (bad)'],
-    ['a command that is not installed', 'F=$(no-such-tool-here get x)', '.kamal/secrets: line 1: the command substitution failed: exit code 127 (sh: 1: no-such-tool-here: not found)'],
-    ['a failing inline fetch, with Kamal\'s message', 'S=$(kamal secrets fetch -a broken x)', '.kamal/secrets: line 1: Unknown secrets adapter: broken'],
+    [
+      'a command that is not installed',
+      'F=$(no-such-tool-here get x)',
+      '.kamal/secrets: line 1: the command substitution failed: exit code 127 (sh: 1: no-such-tool-here: not found)',
+    ],
+    ["a failing inline fetch, with Kamal's message", 'S=$(kamal secrets fetch -a broken x)', '.kamal/secrets: line 1: Unknown secrets adapter: broken'],
   ])('stops at %s', (_n, text, message) => {
     expect(configError(() => parse(text)).message).toBe(message);
   });

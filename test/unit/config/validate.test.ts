@@ -103,7 +103,11 @@ const cases: BadCase[] = [
     merge: { servers: { web: { logging: { driver: [] } } } },
     issues: ['servers/web/logging/driver: should be a string', NOT_ROLE_HOSTS],
   },
-  { name: 'reserved role label', merge: { servers: { web: { labels: { service: 'foo' } } } }, issues: [`servers/web/labels/service: ${RESERVED}`, NOT_ROLE_HOSTS] },
+  {
+    name: 'reserved role label',
+    merge: { servers: { web: { labels: { service: 'foo' } } } },
+    issues: [`servers/web/labels/service: ${RESERVED}`, NOT_ROLE_HOSTS],
+  },
   { name: 'role labels given an array', merge: { servers: { web: { labels: [] } } }, issues: ['servers/web/labels: should be a hash', NOT_ROLE_HOSTS] },
   { name: 'role env given an array', merge: { servers: { web: { env: [] } } }, issues: ['servers/web/env: should be a hash', NOT_ROLE_HOSTS] },
   {
@@ -136,7 +140,11 @@ const cases: BadCase[] = [
     merge: { registry: { username: 'foo', password: ['SECRET1', 'SECRET2'] } },
     issues: ['registry/password: should be a string or an array with one string (for secret lookup)'],
   },
-  { name: 'registry server given an array', merge: { registry: { username: 'foo', password: 'bar', server: [] } }, issues: ['registry/server: should be a string'] },
+  {
+    name: 'registry server given an array',
+    merge: { registry: { username: 'foo', password: 'bar', server: [] } },
+    issues: ['registry/server: should be a string'],
+  },
   { name: 'unknown registry key', merge: { registry: { username: 'foo', password: 'bar', port: 5000 } }, issues: ['registry: unknown key: port'] },
 
   // --- "accessories"
@@ -200,7 +208,11 @@ const cases: BadCase[] = [
   { name: 'env tags given an array', merge: { env: { tags: [] } }, issues: ['env/tags: should be a hash'] },
   { name: 'env tag given a string', merge: { env: { tags: { tag1: 'foo' } } }, issues: ['env/tags/tag1: should be a hash'] },
   { name: 'env tag value given an array', merge: { env: { tags: { tag1: { FOO: [] } } } }, issues: ['env/tags/tag1/FOO: should be a string'] },
-  { name: 'env tag clear value given an array', merge: { env: { tags: { tag1: { clear: { FOO: [] } } } } }, issues: ['env/tags/tag1/clear/FOO: should be a string'] },
+  {
+    name: 'env tag clear value given an array',
+    merge: { env: { tags: { tag1: { clear: { FOO: [] } } } } },
+    issues: ['env/tags/tag1/clear/FOO: should be a string'],
+  },
   { name: 'env tag secret given a hash', merge: { env: { tags: { tag1: { secret: {} } } } }, issues: ['env/tags/tag1/secret: should be an array'] },
   { name: 'env tag secret entry given an array', merge: { env: { tags: { tag1: { secret: [[]] } } } }, issues: ['env/tags/tag1/secret/0: should be a string'] },
   { name: 'tags inside an env tag', merge: { env: { tags: { tag1: { tags: {} } } } }, issues: ['env/tags/tag1: tags are only allowed in the root env'] },
@@ -215,22 +227,46 @@ const cases: BadCase[] = [
 
   // --- "sshkit"
   { name: 'unknown sshkit key', merge: { sshkit: { foo: 'bar' } }, issues: ['sshkit: unknown key: foo'] },
-  { name: 'sshkit max_concurrent_starts given a string', merge: { sshkit: { max_concurrent_starts: 'foo' } }, issues: ['sshkit/max_concurrent_starts: should be an integer'] },
+  {
+    name: 'sshkit max_concurrent_starts given a string',
+    merge: { sshkit: { max_concurrent_starts: 'foo' } },
+    issues: ['sshkit/max_concurrent_starts: should be an integer'],
+  },
   { name: 'sshkit dns_retries given a string', merge: { sshkit: { dns_retries: 'foo' } }, issues: ['sshkit/dns_retries: should be an integer'] },
 
   // --- "builder"
   { name: 'unknown builder key', merge: { builder: { foo: 'bar' } }, issues: ['builder: unknown key: foo', 'builder: Builder arch not set'] },
-  { name: 'builder remote given a hash', merge: { builder: { remote: { foo: 'bar' } } }, issues: ['builder/remote: should be a string', 'builder: Builder arch not set'] },
-  { name: 'builder arch given a hash', merge: { builder: { arch: {} } }, issues: ['builder/arch: should be an array or a string', 'builder: Builder arch not set'] },
+  {
+    name: 'builder remote given a hash',
+    merge: { builder: { remote: { foo: 'bar' } } },
+    issues: ['builder/remote: should be a string', 'builder: Builder arch not set'],
+  },
+  {
+    name: 'builder arch given a hash',
+    merge: { builder: { arch: {} } },
+    issues: ['builder/arch: should be an array or a string', 'builder: Builder arch not set'],
+  },
   { name: 'builder args given an array', merge: { builder: { args: ['foo'] } }, issues: ['builder/args: should be a hash', 'builder: Builder arch not set'] },
-  { name: 'builder cache options given an array', merge: { builder: { cache: { options: [] } } }, issues: ['builder/cache/options: should be a string', 'builder: Builder arch not set'] },
+  {
+    name: 'builder cache options given an array',
+    merge: { builder: { cache: { options: [] } } },
+    issues: ['builder/cache/options: should be a string', 'builder: Builder arch not set'],
+  },
   {
     name: 'buildpacks for two arches',
     merge: { builder: { arch: ['amd64', 'arm64'], pack: { builder: 'heroku/builder:24' } } },
     issues: ['builder: buildpacks only support building for one arch'],
   },
-  { name: 'invalid cache type (builder_test.rb)', merge: { builder: { arch: 'amd64', cache: { type: 'invalid' } } }, issues: ['builder: Invalid cache type: invalid'] },
-  { name: 'local disabled without a remote (builder_test.rb)', merge: { builder: { arch: 'amd64', local: false } }, issues: ['builder: Cannot disable local builds, no remote is set'] },
+  {
+    name: 'invalid cache type (builder_test.rb)',
+    merge: { builder: { arch: 'amd64', cache: { type: 'invalid' } } },
+    issues: ['builder: Invalid cache type: invalid'],
+  },
+  {
+    name: 'local disabled without a remote (builder_test.rb)',
+    merge: { builder: { arch: 'amd64', local: false } },
+    issues: ['builder: Cannot disable local builds, no remote is set'],
+  },
   { name: 'builder without arch', merge: { builder: {} }, issues: ['builder: Builder arch not set'] },
   { name: 'no builder at all', config: without('builder'), issues: ['builder: Builder arch not set'] },
   {
@@ -258,11 +294,19 @@ const cases: BadCase[] = [
     merge: { proxy: { host: 'example.com', ssl: { private_key_pem: 'KEY_PEM' } } },
     issues: ['proxy: Missing certificate_pem setting (required when private_key_pem is present)'],
   },
-  { name: 'proxy ssl given a string', merge: { proxy: { ssl: 'yes' } }, issues: ['proxy/ssl: should be a boolean or a hash', 'proxy: Must set a host to enable automatic SSL'] },
+  {
+    name: 'proxy ssl given a string',
+    merge: { proxy: { ssl: 'yes' } },
+    issues: ['proxy/ssl: should be a boolean or a hash', 'proxy: Must set a host to enable automatic SSL'],
+  },
   { name: 'proxy app_port given a string', merge: { proxy: { app_port: '3000' } }, issues: ['proxy/app_port: should be an integer'] },
   { name: 'unknown proxy key', merge: { proxy: { foo: 1 } }, issues: ['proxy: unknown key: foo'] },
   { name: 'proxy hosts given a string', merge: { proxy: { hosts: 'a.example.com' } }, issues: ['proxy/hosts: should be an array'] },
-  { name: 'proxy healthcheck interval given a string', merge: { proxy: { healthcheck: { interval: '3s' } } }, issues: ['proxy/healthcheck/interval: should be an integer'] },
+  {
+    name: 'proxy healthcheck interval given a string',
+    merge: { proxy: { healthcheck: { interval: '3s' } } },
+    issues: ['proxy/healthcheck/interval: should be an integer'],
+  },
   { name: 'unknown proxy run key', merge: { proxy: { run: { bogus: 1 } } }, issues: ['proxy/run: unknown key: bogus'] },
   {
     name: 'proxy ports without publishing',
@@ -329,7 +373,11 @@ const cases: BadCase[] = [
     merge: { aliases: { Bad: 'deploy' } },
     issues: ["aliases/Bad: Invalid alias name: 'Bad'. Must only contain lowercase letters, alphanumeric, hyphens and underscores."],
   },
-  { name: 'alias named after a command', merge: { aliases: { deploy: 'deploy -d x' } }, issues: ["aliases/deploy: Alias 'deploy' conflicts with a built-in command."] },
+  {
+    name: 'alias named after a command',
+    merge: { aliases: { deploy: 'deploy -d x' } },
+    issues: ["aliases/deploy: Alias 'deploy' conflicts with a built-in command."],
+  },
   { name: 'aliases given an array', merge: { aliases: [] }, issues: ['aliases: should be a hash'] },
   { name: 'otel output without endpoint (output_test.rb)', merge: { output: { otel: {} } }, issues: ['OTel endpoint is required'] },
   { name: 'file output without path (output_test.rb)', merge: { output: { file: {} } }, issues: ['file path is required'] },
@@ -344,7 +392,11 @@ const cases: BadCase[] = [
   // --- configuration.rb: required keys and ensure_* checks
   { name: 'service required', config: without('service'), issues: ['Missing required configuration for service'] },
   { name: 'image required', config: without('image'), issues: ['Missing required configuration for image'] },
-  { name: 'registry required', config: without('registry'), issues: ['registry/username: is required', 'registry/password: is required', 'Missing required configuration for registry'] },
+  {
+    name: 'registry required',
+    config: without('registry'),
+    issues: ['registry/username: is required', 'registry/password: is required', 'Missing required configuration for registry'],
+  },
   { name: 'servers required', config: without('servers'), issues: ['No servers or accessories specified'] },
   { name: 'empty server list', merge: { servers: [] }, issues: [NOT_ROLE_HOSTS] },
   { name: 'empty web role', merge: { servers: { web: [] } }, issues: [NOT_ROLE_HOSTS] },
@@ -364,14 +416,23 @@ const cases: BadCase[] = [
   { name: 'primary role missing', merge: { primary_role: 'bar' }, issues: ["The primary_role bar isn't defined"] },
   { name: 'min version is higher', merge: { minimum_version: '10000.0.0' }, issues: [`Current version is ${KAMAL_VERSION}, minimum required is 10000.0.0`] },
   { name: 'retain_containers below one', merge: { retain_containers: 0 }, issues: ['Must retain at least 1 container'] },
-  { name: 'service name with a dot', merge: { service: 'app.com' }, issues: ['Service name can only include alphanumeric characters, hyphens, and underscores'] },
+  {
+    name: 'service name with a dot',
+    merge: { service: 'app.com' },
+    issues: ['Service name can only include alphanumeric characters, hyphens, and underscores'],
+  },
   {
     name: 'traefik hooks (configuration_test.rb)',
     config: validConfig(),
     opts: { fileExists: (p) => p === '.kamal/hooks/pre-traefik-reboot' || p === '.kamal/hooks/post-traefik-reboot' },
     issues: ['Found pre-traefik-reboot, post-traefik-reboot, these should be renamed to (pre|post)-proxy-reboot'],
   },
-  { name: 'require_destination without a destination', merge: { require_destination: true }, opts: { destination: null }, issues: ['You must specify a destination'] },
+  {
+    name: 'require_destination without a destination',
+    merge: { require_destination: true },
+    opts: { destination: null },
+    issues: ['You must specify a destination'],
+  },
 
   // --- everything at once, in Kamal's order
   {
@@ -470,13 +531,19 @@ describe('validateConfig: valid configurations', () => {
     ['numbers and booleans where strings are expected', { ...validConfig(), service: 'app', env: { PORT: 3000, DEBUG: true }, labels: { n: 1 } }],
     ['tagged hosts', { ...validConfig(), servers: ['1.1.1.1', { '1.1.1.2': 'tag' }, { '1.1.1.3': ['a', 'b'] }] }],
     ['a local registry without credentials and no image', { ...validConfig(), registry: { server: 'localhost:5000' }, image: undefined }],
-    ['a local registry with an ssh remote builder', { ...validConfig(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'ssh://user@host' } }],
+    [
+      'a local registry with an ssh remote builder',
+      { ...validConfig(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'ssh://user@host' } },
+    ],
     ['accessories instead of servers', { ...validConfig(), servers: undefined, accessories: { db: { image: 'mysql', host: '1.1.1.5' } } }],
     ['allow_empty_roles with an empty workers role', { ...validConfig(), servers: { web: ['web'], workers: { hosts: [] } }, allow_empty_roles: true }],
     ['min version lower', { ...validConfig(), minimum_version: '0.0.1' }],
     ['min version equal', { ...validConfig(), minimum_version: KAMAL_VERSION }],
     ['hooks_output levels', { ...validConfig(), hooks_output: { 'pre-deploy': 'verbose', 'post-deploy': 'quiet' } }],
-    ['ssl with a custom certificate on two servers', { ...validConfig(), servers: ['1.1.1.1', '1.1.1.2'], proxy: { host: 'a.example.com', ssl: { certificate_pem: 'C', private_key_pem: 'K' } } }],
+    [
+      'ssl with a custom certificate on two servers',
+      { ...validConfig(), servers: ['1.1.1.1', '1.1.1.2'], proxy: { host: 'a.example.com', ssl: { certificate_pem: 'C', private_key_pem: 'K' } } },
+    ],
     ['proxy: false on a non-primary role', { ...deployWithRoles(), servers: { web: ['1.1.1.1'], workers: { hosts: ['1.1.1.3'], proxy: false } } }],
     ['the restart policy on-failure:5', { ...validConfig(), servers: { web: { hosts: ['1.1.1.1'], options: { restart: 'on-failure:5' } } } }],
     ['ssh config as a string', { ...validConfig(), ssh: { config: '~/.ssh/config' } }],

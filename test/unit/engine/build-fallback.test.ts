@@ -39,7 +39,14 @@ async function buildPush(builder: string, respond: (command: string) => Scripted
     reporter,
   });
   const local = runner.transcript.filter((c) => c.host === 'local');
-  return { result, out, err, log: reporter.messages.map((m) => m.message).join('\n') + reporter.text, commands: local.map((c) => c.command), envs: local.map((c) => c.env ?? {}) };
+  return {
+    result,
+    out,
+    err,
+    log: reporter.messages.map((m) => m.message).join('\n') + reporter.text,
+    commands: local.map((c) => c.command),
+    envs: local.map((c) => c.env ?? {}),
+  };
 }
 
 const IMAGE = 'registry.example.com/acme/app';
@@ -72,11 +79,17 @@ describe('build push without buildx', () => {
   it('explains a docker client that cannot use BuildKit for build secrets', async () => {
     const r = await buildPush('  arch: amd64\n  secrets:\n    - RAILS_MASTER_KEY\n', (c) =>
       c.startsWith('docker build ')
-        ? { exitCode: 1, stderr: 'ERROR: BuildKit is enabled but the buildx component is missing or broken.\n       Install the buildx component to build images with BuildKit:\n' }
+        ? {
+            exitCode: 1,
+            stderr:
+              'ERROR: BuildKit is enabled but the buildx component is missing or broken.\n       Install the buildx component to build images with BuildKit:\n',
+          }
         : undefined,
     );
     expect(r.result.exitCode).toBe(1);
-    expect(r.err).toContain('builder/secrets: passing build secrets into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)');
+    expect(r.err).toContain(
+      'builder/secrets: passing build secrets into the build needs BuildKit; this docker client has neither the buildx plugin nor BuildKit built in (install docker buildx)',
+    );
     expect(r.err).not.toMatch(STACK_FRAME);
     for (const secret of FIXTURE_SECRETS) expect(r.out + r.err + r.log).not.toContain(secret);
   });
@@ -110,9 +123,21 @@ describe('build push without buildx', () => {
   });
 
   for (const [name, builder, message] of [
-    ['two platforms', '  arch:\n    - amd64\n    - arm64\n', 'builder/arch: building for linux/amd64 and linux/arm64 needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)'],
-    ['another platform', '  arch: arm64\n', 'builder/arch: building for linux/arm64 on this linux/amd64 machine needs docker buildx, which is not installed here (or use builder.remote on a linux/arm64 host)'],
-    ['a hybrid build', '  arch:\n    - amd64\n    - arm64\n  remote: ssh://deploy@10.0.0.9\n', 'builder/remote: building linux/amd64 here and linux/arm64 on ssh://deploy@10.0.0.9 into one image needs docker buildx'],
+    [
+      'two platforms',
+      '  arch:\n    - amd64\n    - arm64\n',
+      'builder/arch: building for linux/amd64 and linux/arm64 needs docker buildx, which is not installed here (build one platform, or install the buildx plugin)',
+    ],
+    [
+      'another platform',
+      '  arch: arm64\n',
+      'builder/arch: building for linux/arm64 on this linux/amd64 machine needs docker buildx, which is not installed here (or use builder.remote on a linux/arm64 host)',
+    ],
+    [
+      'a hybrid build',
+      '  arch:\n    - amd64\n    - arm64\n  remote: ssh://deploy@10.0.0.9\n',
+      'builder/remote: building linux/amd64 here and linux/arm64 on ssh://deploy@10.0.0.9 into one image needs docker buildx',
+    ],
   ] as const) {
     it(`refuses ${name} before logging in or building`, async () => {
       const r = await buildPush(builder);

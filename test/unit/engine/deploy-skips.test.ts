@@ -58,7 +58,12 @@ function host(containers: Map<string, boolean>, opts: { quietRun?: boolean } = {
       return { stdout: running.length ? `${running.at(-1)!.replace(/^app-web-/, '')}\n` : '' };
     }
     if (command.startsWith('docker ps --filter label=service=app')) {
-      return { stdout: [...containers].filter(([, up]) => up).map(([name]) => `${name.replace(/^app-web-/, '')}\n`).join('') };
+      return {
+        stdout: [...containers]
+          .filter(([, up]) => up)
+          .map(([name]) => `${name.replace(/^app-web-/, '')}\n`)
+          .join(''),
+      };
     }
     return undefined;
   };
@@ -75,11 +80,10 @@ function setup(containers: Map<string, boolean>, opts: { quietRun?: boolean } = 
 
 const LOGIN = 'docker login registry.test -u "user" --password-stdin';
 const CURRENT = /^sh -c 'docker ps --latest /;
-const count = (commands: string[], match: string | RegExp) =>
-  commands.filter((c) => (typeof match === 'string' ? c === match : match.test(c))).length;
+const count = (commands: string[], match: string | RegExp) => commands.filter((c) => (typeof match === 'string' ? c === match : match.test(c))).length;
 
 describe('commands a deploy does not send', () => {
-  it('logs in once per host: the proxy boot reuses the pull\'s login', async () => {
+  it("logs in once per host: the proxy boot reuses the pull's login", async () => {
     const { k, commands } = setup(new Map([['app-web-v1', true]]));
     await deploy(k, { skipPush: true });
     expect(count(commands(), LOGIN)).toBe(1);

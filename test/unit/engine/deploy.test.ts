@@ -50,7 +50,9 @@ function responder(fleet: Fleet) {
       return {};
     }
     if (command.startsWith('stat .kamal/lock-app')) {
-      return fleet.lockHeld ? { stdout: 'Locked by: Someone at 2026-12-01T10:00:00Z\nVersion: x\nMessage: manual' } : { exitCode: 1, stderr: 'No such file or directory' };
+      return fleet.lockHeld
+        ? { stdout: 'Locked by: Someone at 2026-12-01T10:00:00Z\nVersion: x\nMessage: manual' }
+        : { exitCode: 1, stderr: 'No such file or directory' };
     }
     const ps = /--filter label=role=(\w+) --filter status=running/.exec(command);
     if (ps && command.includes('while read line')) {
@@ -99,12 +101,17 @@ function setup(opts: { fleet?: Fleet; options?: GlobalOptions; hooks?: Record<st
   return { k, runner, fleet, cwd, reporter };
 }
 
-const idx = (t: { host: string; command: string }[], host: string, re: RegExp): number =>
-  t.findIndex((c) => c.host === host && re.test(c.command));
+const idx = (t: { host: string; command: string }[], host: string, re: RegExp): number => t.findIndex((c) => c.host === host && re.test(c.command));
 
 describe('deploy transcript', () => {
-  it('runs Kamal\'s step order: lock, proxy boot, stale containers, primary role first, switch then stop old, prune, unlock', async () => {
-    const fleet: Fleet = { running: new Map([['1.1.1.1', new Map([['web', 'v1']])], ['1.1.1.2', new Map([['web', 'v1']])], ['1.1.1.3', new Map([['job', 'v1']])]]) };
+  it("runs Kamal's step order: lock, proxy boot, stale containers, primary role first, switch then stop old, prune, unlock", async () => {
+    const fleet: Fleet = {
+      running: new Map([
+        ['1.1.1.1', new Map([['web', 'v1']])],
+        ['1.1.1.2', new Map([['web', 'v1']])],
+        ['1.1.1.3', new Map([['job', 'v1']])],
+      ]),
+    };
     const { k, runner } = setup({ fleet, options: {} });
     await deploy(k, { skipPush: true });
     const t = runner.transcript;
@@ -139,7 +146,11 @@ describe('deploy transcript', () => {
 
   it('a failed health check stops the new container, keeps the old one, skips other roles and releases the lock', async () => {
     const fleet: Fleet = {
-      running: new Map([['1.1.1.1', new Map([['web', 'v1']])], ['1.1.1.2', new Map([['web', 'v1']])], ['1.1.1.3', new Map([['job', 'v1']])]]),
+      running: new Map([
+        ['1.1.1.1', new Map([['web', 'v1']])],
+        ['1.1.1.2', new Map([['web', 'v1']])],
+        ['1.1.1.3', new Map([['job', 'v1']])],
+      ]),
       failDeployOn: '1.1.1.1',
     };
     const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1,1.1.1.3' } });
@@ -171,7 +182,15 @@ describe('deploy transcript', () => {
 
   it('rollback boots an existing container and fails when the version is gone', async () => {
     const fleet: Fleet = {
-      running: new Map([['1.1.1.1', new Map([['web', 'v2'], ['web:v1', 'exited']])]]),
+      running: new Map([
+        [
+          '1.1.1.1',
+          new Map([
+            ['web', 'v2'],
+            ['web:v1', 'exited'],
+          ]),
+        ],
+      ]),
     };
     const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1' } });
     await rollback(k, 'v1');
@@ -209,7 +228,22 @@ describe('deploy transcript', () => {
 
   it('all-or-nothing: a failing host puts the previous version back on the hosts already switched', async () => {
     const fleet: Fleet = {
-      running: new Map([['1.1.1.1', new Map([['web', 'v1'], ['web:v1', 'running']])], ['1.1.1.2', new Map([['web', 'v1'], ['web:v1', 'running']])]]),
+      running: new Map([
+        [
+          '1.1.1.1',
+          new Map([
+            ['web', 'v1'],
+            ['web:v1', 'running'],
+          ]),
+        ],
+        [
+          '1.1.1.2',
+          new Map([
+            ['web', 'v1'],
+            ['web:v1', 'running'],
+          ]),
+        ],
+      ]),
       failDeployOn: '1.1.1.2',
     };
     const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1,1.1.1.2', allOrNothing: true } });
@@ -227,7 +261,17 @@ describe('deploy transcript', () => {
   });
 
   it('a cancel during the rollout reverts what this run started and releases the lock', async () => {
-    const fleet: Fleet = { running: new Map([['1.1.1.1', new Map([['web', 'v1'], ['web:v1', 'running']])]]) };
+    const fleet: Fleet = {
+      running: new Map([
+        [
+          '1.1.1.1',
+          new Map([
+            ['web', 'v1'],
+            ['web:v1', 'running'],
+          ]),
+        ],
+      ]),
+    };
     const controller = new AbortController();
     const { k, runner } = setup({ fleet, options: { hosts: '1.1.1.1' } });
     k.signal = controller.signal;

@@ -18,7 +18,10 @@ afterAll(() => removeDirs(dirs));
 async function deliver(failForwardOn?: string) {
   const dir = copyApp(dirs);
   const file = join(dir, 'config/deploy.yml');
-  const yaml = readFileSync(file, 'utf8').replace(/registry:\n {2}server: registry.example.com\n {2}username: deployer\n {2}password:\n {4}- KAMAL_REGISTRY_PASSWORD\n/, 'registry:\n  server: localhost:5000\n');
+  const yaml = readFileSync(file, 'utf8').replace(
+    /registry:\n {2}server: registry.example.com\n {2}username: deployer\n {2}password:\n {4}- KAMAL_REGISTRY_PASSWORD\n/,
+    'registry:\n  server: localhost:5000\n',
+  );
   expect(yaml).toContain('server: localhost:5000');
   writeFileSync(file, yaml);
   const runner = new RecordingRunner((host, command) =>
@@ -26,7 +29,15 @@ async function deliver(failForwardOn?: string) {
   );
   let err = '';
   const reporter = new MemoryReporter();
-  const result = await runCli(['build', 'deliver', '--version', 'v9'], { cwd: dir, env: testEnv(), out: () => undefined, err: (s) => (err += s), runner, local: runner, reporter });
+  const result = await runCli(['build', 'deliver', '--version', 'v9'], {
+    cwd: dir,
+    env: testEnv(),
+    out: () => undefined,
+    err: (s) => (err += s),
+    runner,
+    local: runner,
+    reporter,
+  });
   return { result, err, lines: runner.lines(), reporter };
 }
 

@@ -41,9 +41,7 @@ describe('LocalRunner', () => {
 
   it('throws CommandFailedError with host, redacted command, exit code and stderr tail', async () => {
     const secret = new Secret('hunter2-hunter2');
-    const err = await runner
-      .run(LOCAL, chain(cmd('echo', 'bad', secret, raw('>&2')), cmd('exit', '4')))
-      .catch((e: unknown) => e);
+    const err = await runner.run(LOCAL, chain(cmd('echo', 'bad', secret, raw('>&2')), cmd('exit', '4'))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandFailedError);
     const e = err as CommandFailedError;
     expect(e.exitCode).toBe(4);
@@ -89,9 +87,7 @@ describe('LocalRunner', () => {
   });
 
   it('stops a command at timeoutMs, including the processes it started', async () => {
-    const err = await runner
-      .run(LOCAL, pipe(cmd('sleep', '30'), cmd('cat')), { timeoutMs: 200 })
-      .catch((e: unknown) => e);
+    const err = await runner.run(LOCAL, pipe(cmd('sleep', '30'), cmd('cat')), { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandTimeoutError);
     expect((err as CommandTimeoutError).exitCode).toBe(124);
     expect((err as Error).message).toContain('timed out after 200 ms on local: sleep 30 | cat');

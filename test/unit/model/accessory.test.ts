@@ -120,13 +120,21 @@ const cases: ModelCase[] = [
   },
   {
     name: 'volume args with docker named volume',
-    run: () => args(cfg((d) => (d.accessories.redis.volumes = ['redis_data:/data'])).accessory('redis')!.volumeArgs()),
+    run: () =>
+      args(
+        cfg((d) => (d.accessories.redis.volumes = ['redis_data:/data']))
+          .accessory('redis')!
+          .volumeArgs(),
+      ),
     expected: '--volume redis_data:/data',
   },
   {
     name: 'dynamic files are flagged (ERB rendered by the loader)',
     run: () =>
-      mysql((d) => d.accessories.mysql.files.push('test/fixtures/files/structure.sql.erb:/docker-entrypoint-initdb.d/structure.sql')).files.map((f) => [f.local, f.dynamic]),
+      mysql((d) => d.accessories.mysql.files.push('test/fixtures/files/structure.sql.erb:/docker-entrypoint-initdb.d/structure.sql')).files.map((f) => [
+        f.local,
+        f.dynamic,
+      ]),
     expected: [
       [resolve('/project', 'config/mysql/my.cnf'), false],
       [resolve('/project', 'db/structure.sql'), false],
@@ -136,12 +144,16 @@ const cases: ModelCase[] = [
   {
     name: 'directory with a relative path',
     run: () => mysql((d) => (d.accessories.mysql.directories = ['data:/var/lib/mysql'])).directories,
-    expected: [{ path: '$PWD/app-mysql/data', hostPath: 'app-mysql/data', containerPath: '/var/lib/mysql', options: undefined, mode: undefined, owner: undefined }],
+    expected: [
+      { path: '$PWD/app-mysql/data', hostPath: 'app-mysql/data', containerPath: '/var/lib/mysql', options: undefined, mode: undefined, owner: undefined },
+    ],
   },
   {
     name: 'directory with an absolute path',
     run: () => mysql((d) => (d.accessories.mysql.directories = ['/var/data/mysql:/var/lib/mysql'])).directories,
-    expected: [{ path: '/var/data/mysql', hostPath: '/var/data/mysql', containerPath: '/var/lib/mysql', options: undefined, mode: undefined, owner: undefined }],
+    expected: [
+      { path: '/var/data/mysql', hostPath: '/var/data/mysql', containerPath: '/var/lib/mysql', options: undefined, mode: undefined, owner: undefined },
+    ],
   },
   {
     name: 'directory with mount options',
@@ -206,7 +218,9 @@ const cases: ModelCase[] = [
   },
   {
     name: 'file with hash format erb expansion (flagged dynamic)',
-    run: () => mysql((d) => (d.accessories.mysql.files = [{ local: 'test/fixtures/files/structure.sql.erb', remote: '/docker-entrypoint-initdb.d/structure.sql' }])).files[0]!.dynamic,
+    run: () =>
+      mysql((d) => (d.accessories.mysql.files = [{ local: 'test/fixtures/files/structure.sql.erb', remote: '/docker-entrypoint-initdb.d/structure.sql' }]))
+        .files[0]!.dynamic,
     expected: true,
   },
   {
@@ -248,14 +262,22 @@ const cases: ModelCase[] = [
   },
   { name: 'default restart policy', run: () => cfg().accessory('redis')!.restartPolicy, expected: 'unless-stopped' },
   { name: 'network_args default', run: () => args(cfg().accessory('mysql')!.networkArgs()), expected: '--network kamal' },
-  { name: 'network_args with configured options', run: () => args(mysql((d) => (d.accessories.mysql.network = 'database')).networkArgs()), expected: '--network database' },
+  {
+    name: 'network_args with configured options',
+    run: () => args(mysql((d) => (d.accessories.mysql.network = 'database')).networkArgs()),
+    expected: '--network database',
+  },
   {
     name: 'proxy',
     run: () => [cfg().accessory('monitoring')!.runningProxy, cfg().accessory('monitoring')!.proxy!.hosts],
     expected: [true, ['monitoring.example.com']],
   },
   // beyond Kamal's tests
-  { name: 'no proxy without proxy settings', run: () => [cfg().accessory('mysql')!.runningProxy, cfg().accessory('mysql')!.proxy], expected: [false, undefined] },
+  {
+    name: 'no proxy without proxy settings',
+    run: () => [cfg().accessory('mysql')!.runningProxy, cfg().accessory('mysql')!.proxy],
+    expected: [false, undefined],
+  },
   {
     name: 'accessory on roles',
     run: () => cfg((d) => (d.accessories.logger = { image: 'logger:latest', roles: ['workers', 'web'] })).accessory('logger')!.hosts,
@@ -263,13 +285,20 @@ const cases: ModelCase[] = [
   },
   {
     name: 'file remote paths live under the service directory',
-    run: () => cfg().accessory('mysql')!.files.map((f) => [f.hostPath, f.containerPath]),
+    run: () =>
+      cfg()
+        .accessory('mysql')!
+        .files.map((f) => [f.hostPath, f.containerPath]),
     expected: [
       ['app-mysql/etc/mysql/my.cnf', '/etc/mysql/my.cnf'],
       ['app-mysql/docker-entrypoint-initdb.d/structure.sql', '/docker-entrypoint-initdb.d/structure.sql'],
     ],
   },
-  { name: 'secrets path with destination', run: () => config(deploy(), { destination: 'beta' }).accessory('redis')!.secretsPath, expected: '.kamal/apps/app-beta/env/accessories/redis.env' },
+  {
+    name: 'secrets path with destination',
+    run: () => config(deploy(), { destination: 'beta' }).accessory('redis')!.secretsPath,
+    expected: '.kamal/apps/app-beta/env/accessories/redis.env',
+  },
   {
     name: 'missing secret is a configuration error when the env file is built',
     run: () => config(deploy()).accessory('mysql')!.secretsIo(),

@@ -40,7 +40,11 @@ const cases: ModelCase[] = [
     expected: 'app',
   },
   { name: 'image uses image if registry is local', run: () => config({ ...deploy(), registry: { server: 'localhost:5000' } }).image, expected: 'dhh/app' },
-  { name: 'service name valid (hyphens, digits, underscores)', run: () => config({ ...deploy(), service: 'hey-app1_primary' }).service, expected: 'hey-app1_primary' },
+  {
+    name: 'service name valid (hyphens, digits, underscores)',
+    run: () => config({ ...deploy(), service: 'hey-app1_primary' }).service,
+    expected: 'hey-app1_primary',
+  },
   { name: 'service name valid (mixed case)', run: () => config({ ...deploy(), service: 'MyApp' }).service, expected: 'MyApp' },
   {
     name: 'service name invalid',
@@ -83,7 +87,11 @@ const cases: ModelCase[] = [
     expected: 'arg-version',
   },
   { name: 'repository', run: () => config(deploy()).repository, expected: 'dhh/app' },
-  { name: 'repository with server', run: () => config({ ...deploy(), registry: { username: 'dhh', password: 'secret', server: 'ghcr.io' } }).repository, expected: 'ghcr.io/dhh/app' },
+  {
+    name: 'repository with server',
+    run: () => config({ ...deploy(), registry: { username: 'dhh', password: 'secret', server: 'ghcr.io' } }).repository,
+    expected: 'ghcr.io/dhh/app',
+  },
   { name: 'absolute image', run: () => config(deploy()).absoluteImage, expected: 'dhh/app:missing' },
   {
     name: 'absolute image with server',
@@ -92,9 +100,21 @@ const cases: ModelCase[] = [
   },
   { name: 'service with version', run: () => config(deploy()).serviceWithVersion, expected: 'app-missing' },
   { name: 'hosts required: empty implied web role', run: () => config({ ...deploy(), servers: [] }), error: 'No servers specified for the web primary_role' },
-  { name: 'hosts required: empty server list', run: () => config({ ...deploy(), servers: { web: [] } }), error: 'No servers specified for the web primary_role' },
-  { name: 'hosts required: missing hosts key', run: () => config({ ...deploy(), servers: { web: {} } }), error: 'No servers specified for the web primary_role' },
-  { name: 'hosts required: empty hosts list', run: () => config({ ...deploy(), servers: { web: { hosts: [] } } }), error: 'No servers specified for the web primary_role' },
+  {
+    name: 'hosts required: empty server list',
+    run: () => config({ ...deploy(), servers: { web: [] } }),
+    error: 'No servers specified for the web primary_role',
+  },
+  {
+    name: 'hosts required: missing hosts key',
+    run: () => config({ ...deploy(), servers: { web: {} } }),
+    error: 'No servers specified for the web primary_role',
+  },
+  {
+    name: 'hosts required: empty hosts list',
+    run: () => config({ ...deploy(), servers: { web: { hosts: [] } } }),
+    error: 'No servers specified for the web primary_role',
+  },
   {
     name: 'hosts required: nil hosts',
     run: () => config({ ...deploy(), servers: { web: { hosts: null } } }),
@@ -146,7 +166,11 @@ const cases: ModelCase[] = [
   },
   { name: 'min version is lower', run: () => config({ ...deploy(), minimum_version: '0.0.1' }).minimumVersion, expected: '0.0.1' },
   { name: 'min version is equal', run: () => config({ ...deploy(), minimum_version: KAMAL_VERSION }).minimumVersion, expected: KAMAL_VERSION },
-  { name: 'min version is higher', run: () => config({ ...deploy(), minimum_version: '10000.0.0' }), error: `Current version is ${KAMAL_VERSION}, minimum required is 10000.0.0` },
+  {
+    name: 'min version is higher',
+    run: () => config({ ...deploy(), minimum_version: '10000.0.0' }),
+    error: `Current version is ${KAMAL_VERSION}, minimum required is 10000.0.0`,
+  },
   { name: 'run directory', run: () => config(deploy()).runDirectory, expected: '.kamal' },
   { name: 'asset path (unset)', run: () => config(deploy()).assetPath, expected: undefined },
   { name: 'asset path', run: () => config({ ...deploy(), asset_path: 'foo' }).assetPath, expected: 'foo' },
@@ -168,7 +192,11 @@ const cases: ModelCase[] = [
   { name: 'primary role missing', run: () => config({ ...deploy(), primary_role: 'bar' }), error: /bar isn't defined/ },
   { name: 'retain_containers default', run: () => config(deploy()).retainContainers, expected: 5 },
   { name: 'retain_containers', run: () => config({ ...deployWithRoles(), retain_containers: 2 }).retainContainers, expected: 2 },
-  { name: 'retain_containers must be at least 1', run: () => config({ ...deployWithRoles(), retain_containers: 0 }), error: 'Must retain at least 1 container' },
+  {
+    name: 'retain_containers must be at least 1',
+    run: () => config({ ...deployWithRoles(), retain_containers: 0 }),
+    error: 'Must retain at least 1 container',
+  },
   {
     name: 'extensions (x- keys) with proxied roles',
     run: () => {
@@ -244,7 +272,11 @@ const cases: ModelCase[] = [
     },
     expected: ['verbose', undefined],
   },
-  { name: 'hooks_output invalid raises error', run: () => config({ ...deploy(), hooks_output: 'invalid' }), error: "Invalid hooks_output 'invalid', must be one of: quiet, verbose" },
+  {
+    name: 'hooks_output invalid raises error',
+    run: () => config({ ...deploy(), hooks_output: 'invalid' }),
+    error: "Invalid hooks_output 'invalid', must be one of: quiet, verbose",
+  },
   {
     name: 'hooks_output invalid per-hook raises error',
     run: () => config({ ...deploy(), hooks_output: { 'pre-deploy': 'invalid' } }),
@@ -253,12 +285,15 @@ const cases: ModelCase[] = [
   // from test/configuration/validation_test.rb: the one cross-field rule Kamal checks outside the schema
   {
     name: 'local registry with remote builder requires ssh url',
-    run: () => config({ ...deploy(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'tcp://1.1.1.5:2375' } }, { localArch: 'amd64' }),
+    run: () =>
+      config({ ...deploy(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'tcp://1.1.1.5:2375' } }, { localArch: 'amd64' }),
     error: 'Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)',
   },
   {
     name: 'local registry with remote builder and ssh url',
-    run: () => config({ ...deploy(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } }, { localArch: 'amd64' }).builder.remote,
+    run: () =>
+      config({ ...deploy(), registry: { server: 'localhost:5000' }, builder: { arch: 'arm64', remote: 'ssh://app@1.1.1.5' } }, { localArch: 'amd64' }).builder
+        .remote,
     expected: 'ssh://app@1.1.1.5',
   },
   {

@@ -21,7 +21,10 @@ function fleet(hosts: number, counter: { reads: number }): Record<string, unknow
   const web = Math.floor(hosts * 0.6);
   const workers = Math.floor(hosts * 0.3);
   const list = (from: number, to: number, tag?: string) =>
-    counted(Array.from({ length: to - from }, (_, i) => (tag ? { [ip(from + i)]: tag } : ip(from + i))), counter);
+    counted(
+      Array.from({ length: to - from }, (_, i) => (tag ? { [ip(from + i)]: tag } : ip(from + i))),
+      counter,
+    );
   return {
     service: 'app',
     image: 'org/app',

@@ -33,14 +33,32 @@ const cases: ModelCase[] = [
   { name: 'hosts (workers)', run: () => withRoles().role('workers')!.hosts, expected: ['1.1.1.3', '1.1.1.4'] },
   {
     name: 'missing env tag is ignored',
-    run: () => withRoles((d) => (d.servers.workers.hosts = [{ '1.1.1.3': ['job'] }])).role('workers')!.env('1.1.1.3').clear.REDIS_URL,
+    run: () =>
+      withRoles((d) => (d.servers.workers.hosts = [{ '1.1.1.3': ['job'] }]))
+        .role('workers')!
+        .env('1.1.1.3').clear.REDIS_URL,
     expected: 'redis://a/b',
   },
   { name: 'cmd', run: () => config(deploy()).role('web')!.cmd, expected: undefined },
   { name: 'cmd (workers)', run: () => withRoles().role('workers')!.cmd, expected: 'bin/jobs' },
-  { name: 'label args', run: () => args(withRoles().role('workers')!.labelArgs()), expected: '--label service="app" --label role="workers" --label destination' },
-  { name: 'special label args for web', run: () => args(config(deploy()).role('web')!.labelArgs()), expected: '--label service="app" --label role="web" --label destination' },
-  { name: 'custom labels', run: () => config({ ...deploy(), labels: { 'my.custom.label': '50' } }).role('web')!.labels.get('my.custom.label'), expected: '50' },
+  {
+    name: 'label args',
+    run: () => args(withRoles().role('workers')!.labelArgs()),
+    expected: '--label service="app" --label role="workers" --label destination',
+  },
+  {
+    name: 'special label args for web',
+    run: () => args(config(deploy()).role('web')!.labelArgs()),
+    expected: '--label service="app" --label role="web" --label destination',
+  },
+  {
+    name: 'custom labels',
+    run: () =>
+      config({ ...deploy(), labels: { 'my.custom.label': '50' } })
+        .role('web')!
+        .labels.get('my.custom.label'),
+    expected: '50',
+  },
   {
     name: 'custom labels via role specialization',
     run: () =>
@@ -54,7 +72,12 @@ const cases: ModelCase[] = [
   },
   {
     name: 'default proxy label on non-web role',
-    run: () => args(withRoles((d) => (d.servers.beta = { proxy: true, hosts: ['1.1.1.5'] })).role('beta')!.labelArgs()),
+    run: () =>
+      args(
+        withRoles((d) => (d.servers.beta = { proxy: true, hosts: ['1.1.1.5'] }))
+          .role('beta')!
+          .labelArgs(),
+      ),
     expected: '--label service="app" --label role="beta" --label destination',
   },
   { name: 'env overwritten by role', run: () => withRoles().role('workers')!.env('1.1.1.3').clear.REDIS_URL, expected: 'redis://a/b' },
@@ -74,12 +97,18 @@ const cases: ModelCase[] = [
       );
     return [
       { name: 'env secret overwritten by role: args', run: () => args(c().role('workers')!.envArgs('1.1.1.3')), expected: WORKERS_ENV_ARGS },
-      { name: 'env secret overwritten by role: secrets file', run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(), expected: 'REDIS_PASSWORD=secret456\nDB_PASSWORD=secret&"123\n' },
+      {
+        name: 'env secret overwritten by role: secrets file',
+        run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(),
+        expected: 'REDIS_PASSWORD=secret456\nDB_PASSWORD=secret&"123\n',
+      },
     ];
   })(),
   ...(() => {
     const c = () =>
-      withRoles((d) => (d.servers.workers.env = { clear: { REDIS_URL: 'redis://a/b', WEB_CONCURRENCY: '4' }, secret: ['DB_PASSWORD'] }), { DB_PASSWORD: 'secret123' });
+      withRoles((d) => (d.servers.workers.env = { clear: { REDIS_URL: 'redis://a/b', WEB_CONCURRENCY: '4' }, secret: ['DB_PASSWORD'] }), {
+        DB_PASSWORD: 'secret123',
+      });
     return [
       { name: 'env secrets only in role: args', run: () => args(c().role('workers')!.envArgs('1.1.1.3')), expected: WORKERS_ENV_ARGS },
       { name: 'env secrets only in role: secrets file', run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(), expected: 'DB_PASSWORD=secret123\n' },
@@ -89,7 +118,11 @@ const cases: ModelCase[] = [
     const c = () => withRoles((d) => (d.env = { clear: { REDIS_URL: 'redis://a/b' }, secret: ['REDIS_PASSWORD'] }), { REDIS_PASSWORD: 'secret456' });
     return [
       { name: 'env secrets only at top level: args', run: () => args(c().role('workers')!.envArgs('1.1.1.3')), expected: WORKERS_ENV_ARGS },
-      { name: 'env secrets only at top level: secrets file', run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(), expected: 'REDIS_PASSWORD=secret456\n' },
+      {
+        name: 'env secrets only at top level: secrets file',
+        run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(),
+        expected: 'REDIS_PASSWORD=secret456\n',
+      },
     ];
   })(),
   ...(() => {
@@ -107,14 +140,25 @@ const cases: ModelCase[] = [
         run: () => args(c().role('workers')!.envArgs('1.1.1.3')),
         expected: '--env REDIS_URL="redis://c/d" --env-file .kamal/apps/app/env/roles/workers.env',
       },
-      { name: 'env overwritten by role with secrets: secrets file', run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(), expected: 'REDIS_PASSWORD=secret456\n' },
+      {
+        name: 'env overwritten by role with secrets: secrets file',
+        run: () => c().role('workers')!.secretsIo('1.1.1.3').reveal(),
+        expected: 'REDIS_PASSWORD=secret456\n',
+      },
     ];
   })(),
   {
     name: 'asset path and volume args: none',
     run: () => {
       const c = withRoles();
-      return [c.role('web')!.assetVolumeArgs(), c.role('workers')!.assetVolumeArgs(), c.role('web')!.assetPath, c.role('workers')!.assetPath, c.role('web')!.assets, c.role('workers')!.assets];
+      return [
+        c.role('web')!.assetVolumeArgs(),
+        c.role('workers')!.assetVolumeArgs(),
+        c.role('web')!.assetPath,
+        c.role('workers')!.assetPath,
+        c.role('web')!.assets,
+        c.role('workers')!.assets,
+      ];
     },
     expected: [undefined, undefined, undefined, undefined, false, false],
   },
@@ -122,7 +166,14 @@ const cases: ModelCase[] = [
     name: 'asset path and volume args: root asset_path',
     run: () => {
       const c = withRoles((d) => (d.asset_path = 'foo'));
-      return [c.role('web')!.assetPath, c.role('workers')!.assetPath, args(c.role('web')!.assetVolumeArgs()), c.role('workers')!.assetVolumeArgs(), c.role('web')!.assets, c.role('workers')!.assets];
+      return [
+        c.role('web')!.assetPath,
+        c.role('workers')!.assetPath,
+        args(c.role('web')!.assetVolumeArgs()),
+        c.role('workers')!.assetVolumeArgs(),
+        c.role('web')!.assets,
+        c.role('workers')!.assets,
+      ];
     },
     expected: ['foo', 'foo', '--volume $PWD/.kamal/apps/app/assets/volumes/web-12345:foo', undefined, true, false],
   },
@@ -130,7 +181,14 @@ const cases: ModelCase[] = [
     name: 'asset path and volume args: role asset_path',
     run: () => {
       const c = withRoles((d) => (d.servers.web = { hosts: ['1.1.1.1', '1.1.1.2'], asset_path: 'bar' }));
-      return [c.role('web')!.assetPath, c.role('workers')!.assetPath, args(c.role('web')!.assetVolumeArgs()), c.role('workers')!.assetVolumeArgs(), c.role('web')!.assets, c.role('workers')!.assets];
+      return [
+        c.role('web')!.assetPath,
+        c.role('workers')!.assetPath,
+        args(c.role('web')!.assetVolumeArgs()),
+        c.role('workers')!.assetVolumeArgs(),
+        c.role('web')!.assets,
+        c.role('workers')!.assets,
+      ];
     },
     expected: ['bar', undefined, '--volume $PWD/.kamal/apps/app/assets/volumes/web-12345:bar', undefined, true, false],
   },
@@ -173,12 +231,22 @@ const cases: ModelCase[] = [
   { name: 'default restart policy', run: () => withRoles().role('workers')!.restartPolicy, expected: 'unless-stopped' },
   {
     name: 'stop args with proxy and stop_timeout',
-    run: () => args(withRoles((d) => (d.servers.web = { hosts: ['1.1.1.1', '1.1.1.2'], stop_timeout: 60 })).role('web')!.stopArgs()),
+    run: () =>
+      args(
+        withRoles((d) => (d.servers.web = { hosts: ['1.1.1.1', '1.1.1.2'], stop_timeout: 60 }))
+          .role('web')!
+          .stopArgs(),
+      ),
     expected: '-t 60',
   },
   {
     name: 'stop args with no proxy and stop_timeout',
-    run: () => args(withRoles((d) => (d.servers.workers = { hosts: ['1.1.1.3', '1.1.1.4'], cmd: 'bin/jobs', stop_timeout: 60 })).role('workers')!.stopArgs()),
+    run: () =>
+      args(
+        withRoles((d) => (d.servers.workers = { hosts: ['1.1.1.3', '1.1.1.4'], cmd: 'bin/jobs', stop_timeout: 60 }))
+          .role('workers')!
+          .stopArgs(),
+      ),
     expected: '-t 60',
   },
   {
@@ -222,7 +290,11 @@ const cases: ModelCase[] = [
     run: () => config(deploy(), { destination: 'staging' }).role('web')!.secretsPath,
     expected: '.kamal/apps/app-staging/env/roles/web.env',
   },
-  { name: 'container prefix with destination', run: () => config(deploy(), { destination: 'staging' }).role('web')!.containerPrefix, expected: 'app-web-staging' },
+  {
+    name: 'container prefix with destination',
+    run: () => config(deploy(), { destination: 'staging' }).role('web')!.containerPrefix,
+    expected: 'app-web-staging',
+  },
   { name: 'container name for a version', run: () => config(deploy()).role('web')!.containerName('abc'), expected: 'app-web-abc' },
   {
     name: 'primary role proxy: false turns it off',

@@ -20,13 +20,18 @@ const withBoot = (boot?: Raw) =>
 const bootCases: ModelCase[] = [
   { name: 'no boot config', run: () => [withBoot().limit, withBoot().wait, withBoot().parallelRoles], expected: [undefined, undefined, undefined] },
   { name: 'specific limit group strategy', run: () => [withBoot({ limit: 3, wait: 2 }).limit, withBoot({ limit: 3, wait: 2 }).wait], expected: [3, 2] },
-  { name: 'percentage-based group strategy', run: () => [withBoot({ limit: '50%', wait: 2 }).limit, withBoot({ limit: '50%', wait: 2 }).wait], expected: [2, 2] },
+  {
+    name: 'percentage-based group strategy',
+    run: () => [withBoot({ limit: '50%', wait: 2 }).limit, withBoot({ limit: '50%', wait: 2 }).wait],
+    expected: [2, 2],
+  },
   { name: 'percentage-based group strategy limit is at least 1', run: () => withBoot({ limit: '1%', wait: 2 }).limit, expected: 1 },
   { name: 'parallel_roles', run: () => withBoot({ parallel_roles: true }).parallelRoles, expected: true },
 ];
 
 // --- builder ---
-const builder = (b: Raw, extra: Raw = {}, secretValues?: Record<string, string>) => config({ ...base(), ...extra, builder: b }, { secretValues, localArch: 'amd64' }).builder;
+const builder = (b: Raw, extra: Raw = {}, secretValues?: Record<string, string>) =>
+  config({ ...base(), ...extra, builder: b }, { secretValues, localArch: 'amd64' }).builder;
 
 const builderCases: ModelCase[] = [
   { name: 'local?', run: () => builder({ arch: 'amd64' }).isLocal, expected: true },
@@ -133,7 +138,12 @@ const builderCases: ModelCase[] = [
     run: () => {
       const b = builder({ arch: 'amd64' });
       const opts = { tmpdir: '/tmp', pwd: '/home/me/repo/app', gitUsed: true, gitRoot: '/home/me/repo' };
-      return [b.isGitClone(true), b.cloneDirectory(opts).startsWith('/tmp/kamal-clones/app-'), b.cloneDirectory(opts).length, b.buildDirectory(opts).endsWith('/repo/app')];
+      return [
+        b.isGitClone(true),
+        b.cloneDirectory(opts).startsWith('/tmp/kamal-clones/app-'),
+        b.cloneDirectory(opts).length,
+        b.buildDirectory(opts).endsWith('/repo/app'),
+      ];
     },
     expected: [true, true, '/tmp/kamal-clones/app-'.length + 13, true],
   },
@@ -144,13 +154,31 @@ const builderCases: ModelCase[] = [
 const envOf = (cfg: Raw, secretValues: Record<string, string> = {}) => new Env({ config: cfg, secrets: new MapSecretStore(secretValues) });
 
 const envCases: ModelCase[] = [
-  { name: 'simple', run: () => [args(envOf({ foo: 'bar', baz: 'haz' }).clearArgs()), envOf({ foo: 'bar', baz: 'haz' }).secretsIo().reveal()], expected: ['--env foo="bar" --env baz="haz"', '\n'] },
   {
-    name: 'clear',
-    run: () => [args(envOf({ clear: { foo: 'bar', baz: 'haz' } }).clearArgs()), envOf({ clear: { foo: 'bar', baz: 'haz' } }).secretsIo().reveal()],
+    name: 'simple',
+    run: () => [args(envOf({ foo: 'bar', baz: 'haz' }).clearArgs()), envOf({ foo: 'bar', baz: 'haz' }).secretsIo().reveal()],
     expected: ['--env foo="bar" --env baz="haz"', '\n'],
   },
-  { name: 'secret', run: () => [args(envOf({ secret: ['PASSWORD'] }, { PASSWORD: 'hello' }).clearArgs()), envOf({ secret: ['PASSWORD'] }, { PASSWORD: 'hello' }).secretsIo().reveal()], expected: ['', 'PASSWORD=hello\n'] },
+  {
+    name: 'clear',
+    run: () => [
+      args(envOf({ clear: { foo: 'bar', baz: 'haz' } }).clearArgs()),
+      envOf({ clear: { foo: 'bar', baz: 'haz' } })
+        .secretsIo()
+        .reveal(),
+    ],
+    expected: ['--env foo="bar" --env baz="haz"', '\n'],
+  },
+  {
+    name: 'secret',
+    run: () => [
+      args(envOf({ secret: ['PASSWORD'] }, { PASSWORD: 'hello' }).clearArgs()),
+      envOf({ secret: ['PASSWORD'] }, { PASSWORD: 'hello' })
+        .secretsIo()
+        .reveal(),
+    ],
+    expected: ['', 'PASSWORD=hello\n'],
+  },
   { name: 'missing secret', run: () => envOf({ secret: ['PASSWORD'] }).secretsIo(), error: "Secret 'PASSWORD' not found" },
   {
     name: 'secret and clear',
@@ -213,25 +241,42 @@ const tagCases: ModelCase[] = [
   },
   {
     name: 'later tag wins',
-    run: () => config(singleHost({ first: { TYPE: 'first' }, second: { TYPE: 'second' } }, ['first', 'second'])).role('web')!.env('1.1.1.1').clear.TYPE,
+    run: () =>
+      config(singleHost({ first: { TYPE: 'first' }, second: { TYPE: 'second' } }, ['first', 'second']))
+        .role('web')!
+        .env('1.1.1.1').clear.TYPE,
     expected: 'second',
   },
   {
     name: 'tag secret env',
-    run: () => config(singleHost({ secrets: { secret: ['PASSWORD'] } }, 'secrets'), { secretValues: { PASSWORD: 'hello' } }).role('web')!.env('1.1.1.1').secretsIo().reveal(),
+    run: () =>
+      config(singleHost({ secrets: { secret: ['PASSWORD'] } }, 'secrets'), { secretValues: { PASSWORD: 'hello' } })
+        .role('web')!
+        .env('1.1.1.1')
+        .secretsIo()
+        .reveal(),
     expected: 'PASSWORD=hello\n',
   },
   {
     name: 'aliased tag secret env',
     run: () =>
-      config(singleHost({ secrets: { secret: ['PASSWORD:ALIASED_PASSWORD'] } }, 'secrets'), { secretValues: { PASSWORD: 'hello', ALIASED_PASSWORD: 'aliased_hello' } })
+      config(singleHost({ secrets: { secret: ['PASSWORD:ALIASED_PASSWORD'] } }, 'secrets'), {
+        secretValues: { PASSWORD: 'hello', ALIASED_PASSWORD: 'aliased_hello' },
+      })
         .role('web')!
         .env('1.1.1.1')
         .secretsIo()
         .reveal(),
     expected: 'PASSWORD=aliased_hello\n',
   },
-  { name: 'tag clear env', run: () => config(singleHost({ clearly: { clear: { FOO: 'bar' } } }, 'clearly')).role('web')!.env('1.1.1.1').clear.FOO, expected: 'bar' },
+  {
+    name: 'tag clear env',
+    run: () =>
+      config(singleHost({ clearly: { clear: { FOO: 'bar' } } }, 'clearly'))
+        .role('web')!
+        .env('1.1.1.1').clear.FOO,
+    expected: 'bar',
+  },
   // tagged env in docker run args
   {
     name: 'tagged env args per host',
@@ -249,7 +294,11 @@ const CERTS = { ssl: { certificate_pem: 'CERT_PEM', private_key_pem: 'KEY_PEM' }
 
 const proxyCases: ModelCase[] = [
   { name: 'ssl with host', run: () => proxyOf({ ssl: true, host: 'example.com' }).ssl, expected: true },
-  { name: 'ssl with multiple hosts passed via host', run: () => [proxyOf({ ssl: true, host: 'example.com,anotherexample.com' }).ssl, proxyOf({ ssl: true, host: 'example.com,anotherexample.com' }).hosts], expected: [true, ['example.com', 'anotherexample.com']] },
+  {
+    name: 'ssl with multiple hosts passed via host',
+    run: () => [proxyOf({ ssl: true, host: 'example.com,anotherexample.com' }).ssl, proxyOf({ ssl: true, host: 'example.com,anotherexample.com' }).hosts],
+    expected: [true, ['example.com', 'anotherexample.com']],
+  },
   { name: 'ssl with multiple hosts passed via hosts', run: () => proxyOf({ ssl: true, hosts: ['example.com', 'anotherexample.com'] }).ssl, expected: true },
   { name: 'ssl false', run: () => proxyOf({ ssl: false }).ssl, expected: false },
   {
@@ -319,7 +368,16 @@ const proxyCases: ModelCase[] = [
     name: 'proxy directories',
     run: () => {
       const b = config({ ...base(), servers: ['1.1.1.1', '1.1.1.2'] }).proxyBoot;
-      return [b.appsDirectory, b.appsContainerDirectory, b.appDirectory, b.appContainerDirectory, b.errorPagesDirectory, b.errorPagesContainerDirectory, b.tlsDirectory, b.tlsContainerDirectory];
+      return [
+        b.appsDirectory,
+        b.appsContainerDirectory,
+        b.appDirectory,
+        b.appContainerDirectory,
+        b.errorPagesDirectory,
+        b.errorPagesContainerDirectory,
+        b.tlsDirectory,
+        b.tlsContainerDirectory,
+      ];
     },
     expected: [
       '.kamal/proxy/apps-config',
@@ -345,7 +403,11 @@ const proxyCases: ModelCase[] = [
       '.kamal/proxy/options',
     ],
   },
-  { name: 'boot_config rejects invalid bind ips', run: () => config(base()).proxyBoot.publishArgs(80, 443, ['not-an-ip']), error: 'Invalid publish IP address: not-an-ip' },
+  {
+    name: 'boot_config rejects invalid bind ips',
+    run: () => config(base()).proxyBoot.publishArgs(80, 443, ['not-an-ip']),
+    error: 'Invalid publish IP address: not-an-ip',
+  },
   {
     name: 'run objects with identical config are equal',
     run: () => {
@@ -386,13 +448,25 @@ const sshCases: ModelCase[] = [
   { name: 'ssh options: config true', run: () => sshOf({ config: true }).options().config, expected: true },
   { name: 'ssh options: config false', run: () => sshOf({ config: false }).options().config, expected: false },
   { name: 'ssh options: config file', run: () => sshOf({ config: '~/config.mine' }).options().config, expected: '~/config.mine' },
-  { name: 'ssh options: config files', run: () => sshOf({ config: ['~/config.mine.1', '~/config.mine.2'] }).options().config, expected: ['~/config.mine.1', '~/config.mine.2'] },
+  {
+    name: 'ssh options: config files',
+    run: () => sshOf({ config: ['~/config.mine.1', '~/config.mine.2'] }).options().config,
+    expected: ['~/config.mine.1', '~/config.mine.2'],
+  },
   { name: 'ssh options: forward_agent unset', run: () => sshOf().options().forwardAgent, expected: undefined },
   { name: 'ssh options: forward_agent false', run: () => sshOf({ forward_agent: false }).options().forwardAgent, expected: false },
   { name: 'ssh options: forward_agent true', run: () => sshOf({ forward_agent: true }).options().forwardAgent, expected: true },
   { name: 'ssh options with proxy host', run: () => sshOf({ proxy: '1.2.3.4' }).options().proxy, expected: { type: 'jump', jumpProxies: 'root@1.2.3.4' } },
-  { name: 'ssh options with proxy host and user', run: () => sshOf({ proxy: 'app@1.2.3.4' }).options().proxy, expected: { type: 'jump', jumpProxies: 'app@1.2.3.4' } },
-  { name: 'ssh options with proxy command', run: () => sshOf({ proxy_command: 'ssh -W %h:%p bastion' }).proxy, expected: { type: 'command', commandLineTemplate: 'ssh -W %h:%p bastion' } },
+  {
+    name: 'ssh options with proxy host and user',
+    run: () => sshOf({ proxy: 'app@1.2.3.4' }).options().proxy,
+    expected: { type: 'jump', jumpProxies: 'app@1.2.3.4' },
+  },
+  {
+    name: 'ssh options with proxy command',
+    run: () => sshOf({ proxy_command: 'ssh -W %h:%p bastion' }).proxy,
+    expected: { type: 'command', commandLineTemplate: 'ssh -W %h:%p bastion' },
+  },
   {
     name: 'ssh key_data with plain value array',
     run: () => {
@@ -403,12 +477,18 @@ const sshCases: ModelCase[] = [
   },
   {
     name: 'ssh key_data with array containing one secret string',
-    run: () => sshOf({ key_data: ['SSH_PRIVATE_KEY'] }, { SSH_PRIVATE_KEY: 'secret_ssh_key' }).options().keyData?.map((k) => k.reveal()),
+    run: () =>
+      sshOf({ key_data: ['SSH_PRIVATE_KEY'] }, { SSH_PRIVATE_KEY: 'secret_ssh_key' })
+        .options()
+        .keyData?.map((k) => k.reveal()),
     expected: ['secret_ssh_key'],
   },
   {
     name: 'ssh key_data with array containing multiple secret strings',
-    run: () => sshOf({ key_data: ['SSH_PRIVATE_KEY', 'SECOND_KEY'] }, { SSH_PRIVATE_KEY: 'secret_ssh_key', SECOND_KEY: 'second_secret_ssh_key' }).options().keyData?.map((k) => k.reveal()),
+    run: () =>
+      sshOf({ key_data: ['SSH_PRIVATE_KEY', 'SECOND_KEY'] }, { SSH_PRIVATE_KEY: 'secret_ssh_key', SECOND_KEY: 'second_secret_ssh_key' })
+        .options()
+        .keyData?.map((k) => k.reveal()),
     expected: ['secret_ssh_key', 'second_secret_ssh_key'],
   },
   {
@@ -431,12 +511,36 @@ const sshCases: ModelCase[] = [
 
 // --- volume ---
 const volumeCases: ModelCase[] = [
-  { name: 'docker args absolute', run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets' }).dockerArgs()), expected: '--volume /root/foo/bar:/assets' },
-  { name: 'docker args relative', run: () => args(new Volume({ hostPath: 'foo/bar', containerPath: '/assets' }).dockerArgs()), expected: '--volume $PWD/foo/bar:/assets' },
-  { name: 'docker args with options', run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets', options: 'ro' }).dockerArgs()), expected: '--volume /root/foo/bar:/assets:ro' },
-  { name: 'docker args with multiple options', run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets', options: 'ro,z' }).dockerArgs()), expected: '--volume /root/foo/bar:/assets:ro,z' },
-  { name: 'docker args with selinux z option', run: () => args(new Volume({ hostPath: '/data', containerPath: '/data', options: 'z' }).dockerArgs()), expected: '--volume /data:/data:z' },
-  { name: 'docker args with selinux Z option', run: () => args(new Volume({ hostPath: '/data', containerPath: '/data', options: 'Z' }).dockerArgs()), expected: '--volume /data:/data:Z' },
+  {
+    name: 'docker args absolute',
+    run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets' }).dockerArgs()),
+    expected: '--volume /root/foo/bar:/assets',
+  },
+  {
+    name: 'docker args relative',
+    run: () => args(new Volume({ hostPath: 'foo/bar', containerPath: '/assets' }).dockerArgs()),
+    expected: '--volume $PWD/foo/bar:/assets',
+  },
+  {
+    name: 'docker args with options',
+    run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets', options: 'ro' }).dockerArgs()),
+    expected: '--volume /root/foo/bar:/assets:ro',
+  },
+  {
+    name: 'docker args with multiple options',
+    run: () => args(new Volume({ hostPath: '/root/foo/bar', containerPath: '/assets', options: 'ro,z' }).dockerArgs()),
+    expected: '--volume /root/foo/bar:/assets:ro,z',
+  },
+  {
+    name: 'docker args with selinux z option',
+    run: () => args(new Volume({ hostPath: '/data', containerPath: '/data', options: 'z' }).dockerArgs()),
+    expected: '--volume /data:/data:z',
+  },
+  {
+    name: 'docker args with selinux Z option',
+    run: () => args(new Volume({ hostPath: '/data', containerPath: '/data', options: 'Z' }).dockerArgs()),
+    expected: '--volume /data:/data:Z',
+  },
 ];
 
 // --- env file format (lib/kamal/env_file.rb) ---

@@ -20,7 +20,10 @@ async function log(env: Record<string, string>, command = 'deploy'): Promise<str
   };
   const workspace = mkdtempSync(join(tmpdir(), 'action-verbose-'));
   await runMain({ core, env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: workspace, ...env }, runCli });
-  return core.of('info').map((e) => e.value!).filter((l) => l.includes('[a1b2c3d4]'));
+  return core
+    .of('info')
+    .map((e) => e.value!)
+    .filter((l) => l.includes('[a1b2c3d4]'));
 }
 
 describe('action log verbosity', () => {

@@ -8,15 +8,7 @@ import { RecordingRunner } from '../../../test/support/recording.js';
 import { Kamal } from '../../../src/engine/kamal.js';
 import { MapSecretStore } from '../../../src/secret.js';
 import { cmd } from '../../../src/shell.js';
-import {
-  commandDataMessage,
-  commandExitMessage,
-  commandStartMessage,
-  formatMessage,
-  plain,
-  sshkitPaint,
-  wantsColour,
-} from '../../../src/output/format.js';
+import { commandDataMessage, commandExitMessage, commandStartMessage, formatMessage, plain, sshkitPaint, wantsColour } from '../../../src/output/format.js';
 import { TerminalReporter, terminalReporter, verbosityOf, type Verbosity } from '../../../src/output/console.js';
 
 const ESC = '\x1b';
@@ -24,9 +16,21 @@ const ESC = '\x1b';
 describe("SSHKit's pretty format", () => {
   const cases: [string, string, string][] = [
     ['start on a host', formatMessage('info', commandStartMessage('docker ps', 'vm1'), 'a1b2c3d4'), '  INFO [a1b2c3d4] Running docker ps on vm1'],
-    ['start with a user', formatMessage('info', commandStartMessage('docker login', 'localhost', 'runner'), 'a1b2c3d4'), '  INFO [a1b2c3d4] Running docker login as runner@localhost'],
-    ['success', formatMessage('info', commandExitMessage(0.1234, 0), 'a1b2c3d4'), '  INFO [a1b2c3d4] Finished in 0.123 seconds with exit status 0 (successful).'],
-    ['failure', formatMessage('info', commandExitMessage(12.5, 125), 'a1b2c3d4'), '  INFO [a1b2c3d4] Finished in 12.500 seconds with exit status 125 (failed).'],
+    [
+      'start with a user',
+      formatMessage('info', commandStartMessage('docker login', 'localhost', 'runner'), 'a1b2c3d4'),
+      '  INFO [a1b2c3d4] Running docker login as runner@localhost',
+    ],
+    [
+      'success',
+      formatMessage('info', commandExitMessage(0.1234, 0), 'a1b2c3d4'),
+      '  INFO [a1b2c3d4] Finished in 0.123 seconds with exit status 0 (successful).',
+    ],
+    [
+      'failure',
+      formatMessage('info', commandExitMessage(12.5, 125), 'a1b2c3d4'),
+      '  INFO [a1b2c3d4] Finished in 12.500 seconds with exit status 125 (failed).',
+    ],
     ['output', formatMessage('debug', commandDataMessage('hello\n'), 'a1b2c3d4'), ' DEBUG [a1b2c3d4] \thello'],
     ['no id', formatMessage('warn', 'careful'), '  WARN careful'],
     [
@@ -34,11 +38,7 @@ describe("SSHKit's pretty format", () => {
       formatMessage('info', commandStartMessage('docker ps', 'vm1', undefined, sshkitPaint), 'a1b2c3d4', sshkitPaint),
       `${ESC}[0;34;49m  INFO${ESC}[0m [${ESC}[0;32;49ma1b2c3d4${ESC}[0m] Running ${ESC}[1;33;49mdocker ps${ESC}[0m on ${ESC}[0;34;49mvm1${ESC}[0m`,
     ],
-    [
-      'painted failure',
-      commandExitMessage(1, 1, sshkitPaint),
-      `Finished in 1.000 seconds with exit status 1 (${ESC}[1;31;49mfailed${ESC}[0m).`,
-    ],
+    ['painted failure', commandExitMessage(1, 1, sshkitPaint), `Finished in 1.000 seconds with exit status 1 (${ESC}[1;31;49mfailed${ESC}[0m).`],
     ['painted stderr', commandDataMessage('oops', sshkitPaint, 'stderr'), `${ESC}[0;31;49m\toops${ESC}[0m`],
   ];
   for (const [name, got, want] of cases) it(name, () => expect(got).toBe(want));
@@ -168,7 +168,11 @@ describe('verbosity, as Kamal: -v debug, -q error', () => {
               ' DEBUG [a1b2c3d4] Finished in 0.100 seconds with exit status 0 (successful).',
             ]
           : [];
-      const ps = ['  INFO [ffff0000] Running docker ps on vm1', ...(verbosity === 'debug' ? [' DEBUG [ffff0000] Command: docker ps'] : []), '  INFO [ffff0000] Finished in 0.100 seconds with exit status 0 (successful).'];
+      const ps = [
+        '  INFO [ffff0000] Running docker ps on vm1',
+        ...(verbosity === 'debug' ? [' DEBUG [ffff0000] Command: docker ps'] : []),
+        '  INFO [ffff0000] Finished in 0.100 seconds with exit status 0 (successful).',
+      ];
       expect(lines.out, verbosity).toBe(`${[...audit, ...ps].join('\n')}\n`);
     }
   });
@@ -180,7 +184,9 @@ describe('verbosity, as Kamal: -v debug, -q error', () => {
       r.log('Failed to boot web on vm2', 'error', 'vm2');
       r.log('details', 'debug', 'vm2');
       expect(lines.out, verbosity).toBe(
-        verbosity === 'info' ? '  INFO First web container is healthy on vm1, booting any other roles\n ERROR Failed to boot web on vm2\n' : ' ERROR Failed to boot web on vm2\n',
+        verbosity === 'info'
+          ? '  INFO First web container is healthy on vm1, booting any other roles\n ERROR Failed to boot web on vm2\n'
+          : ' ERROR Failed to boot web on vm2\n',
       );
     }
   });
@@ -207,28 +213,26 @@ describe('the engine reports each command with an id, its exit status and its ru
     await k.exec('1.1.1.1', cmd('false'), { allowFailure: true });
     await expect(k.exec('1.1.1.1', cmd('false'))).rejects.toThrow(/exit 3/);
     const shown = lines.out.replace(/\[[0-9a-f]{8}\]/g, '[id]').replace(/\d+\.\d{3} seconds/g, 'N seconds');
-    expect(shown.split('\n')).toEqual(
-      [
-        // the audit line: at DEBUG, as Kamal runs it
-        expect.stringMatching(/^ DEBUG \[id\] Running mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log on 1\.1\.1\.1$/),
-        expect.stringMatching(/^ DEBUG \[id\] Command: mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log$/),
-        ' DEBUG [id] \ttoken [REDACTED]',
-        ' DEBUG [id] Finished in N seconds with exit status 0 (successful).',
-        '  INFO [id] Running echo hi on 1.1.1.1',
-        ' DEBUG [id] Command: echo hi',
-        ' DEBUG [id] \ttoken [REDACTED]',
-        '  INFO [id] Finished in N seconds with exit status 0 (successful).',
-        '  INFO [id] Running false on 1.1.1.1',
-        ' DEBUG [id] Command: false',
-        ' DEBUG [id] \tno',
-        '  INFO [id] Finished in N seconds with exit status 3 (failed).',
-        '  INFO [id] Running false on 1.1.1.1',
-        ' DEBUG [id] Command: false',
-        ' DEBUG [id] \tno',
-        '  INFO [id] Finished in N seconds with exit status 3 (failed).',
-        '',
-      ],
-    );
+    expect(shown.split('\n')).toEqual([
+      // the audit line: at DEBUG, as Kamal runs it
+      expect.stringMatching(/^ DEBUG \[id\] Running mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log on 1\.1\.1\.1$/),
+      expect.stringMatching(/^ DEBUG \[id\] Command: mkdir -p \.kamal && echo ".*Booted app version v1" >> \.kamal\/app-audit\.log$/),
+      ' DEBUG [id] \ttoken [REDACTED]',
+      ' DEBUG [id] Finished in N seconds with exit status 0 (successful).',
+      '  INFO [id] Running echo hi on 1.1.1.1',
+      ' DEBUG [id] Command: echo hi',
+      ' DEBUG [id] \ttoken [REDACTED]',
+      '  INFO [id] Finished in N seconds with exit status 0 (successful).',
+      '  INFO [id] Running false on 1.1.1.1',
+      ' DEBUG [id] Command: false',
+      ' DEBUG [id] \tno',
+      '  INFO [id] Finished in N seconds with exit status 3 (failed).',
+      '  INFO [id] Running false on 1.1.1.1',
+      ' DEBUG [id] Command: false',
+      ' DEBUG [id] \tno',
+      '  INFO [id] Finished in N seconds with exit status 3 (failed).',
+      '',
+    ]);
     const ids = [...lines.out.matchAll(/\[([0-9a-f]{8})\]/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(4);
   });

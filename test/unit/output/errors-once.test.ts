@@ -26,7 +26,12 @@ describe('an error is printed once', () => {
   it('CLI: on stderr, once', async () => {
     let out = '';
     let err = '';
-    const r = await runCli(['app', 'version', '--version', 'v1'], { cwd: app(), env: { PATH: process.env.PATH }, out: (s) => (out += s), err: (s) => (err += s) });
+    const r = await runCli(['app', 'version', '--version', 'v1'], {
+      cwd: app(),
+      env: { PATH: process.env.PATH },
+      out: (s) => (out += s),
+      err: (s) => (err += s),
+    });
     expect(r.exitCode).toBe(1);
     expect(err).toBe('Configuration error: unknown key: bogus\n');
     expect(out).toBe('');

@@ -12,7 +12,10 @@ describe('log file names (Kamal: <time>[_<destination>]_<command>[_<subcommand>]
     [{ command: 'deploy', destination: 'staging' }, '2026-12-06T09-05-07_staging_deploy.log'],
     [{ command: 'app', subcommand: 'boot' }, '2026-12-06T09-05-07_app_boot.log'],
     [{ command: 'app', subcommand: 'boot', destination: 'staging' }, '2026-12-06T09-05-07_staging_app_boot.log'],
-    [{ command: 'accessory', subcommand: 'remove_service_directory', destination: 'production' }, '2026-12-06T09-05-07_production_accessory_remove_service_directory.log'],
+    [
+      { command: 'accessory', subcommand: 'remove_service_directory', destination: 'production' },
+      '2026-12-06T09-05-07_production_accessory_remove_service_directory.log',
+    ],
     [{ command: 'rollback' }, '2026-12-06T09-05-07_rollback.log'],
   ])('%j → %s', (payload, name) => {
     expect(logFileName(payload, AT)).toBe(name);

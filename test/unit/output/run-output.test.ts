@@ -233,7 +233,9 @@ describe('through the CLI', () => {
   it('a failed modifying command ends its file with the error; the events say failed', async () => {
     const dir = app();
     const r = await kamal(dir, ['app', 'stop', '--version', 'v1'], (_h, command) =>
-      command.startsWith('mkdir') && command.includes('lock-app') ? ({ exitCode: 1, stderr: "mkdir: cannot create directory '.kamal/lock-app': File exists" } as never) : undefined,
+      command.startsWith('mkdir') && command.includes('lock-app')
+        ? ({ exitCode: 1, stderr: "mkdir: cannot create directory '.kamal/lock-app': File exists" } as never)
+        : undefined,
     );
     expect(r.result.exitCode).toBe(1);
     const content = readFileSync(join(dir, 'log/kamal', r.logs[0]!), 'utf8');
@@ -251,7 +253,10 @@ describe('through the CLI', () => {
     expect(r.result.exitCode, r.err).toBe(0);
     expect(r.logs).toEqual([]);
     expect(receiver.records.some((x) => x.eventName)).toBe(false);
-    expect(receiver.bodies.some((b) => /^ {2}INFO \[[0-9a-f]{8}\] Running docker .* on 10\.0\.0\.1$/.test(b)), receiver.bodies.join('\n')).toBe(true);
+    expect(
+      receiver.bodies.some((b) => /^ {2}INFO \[[0-9a-f]{8}\] Running docker .* on 10\.0\.0\.1$/.test(b)),
+      receiver.bodies.join('\n'),
+    ).toBe(true);
     expect(r.reporter.text).not.toContain('Logs written to');
   });
 });

@@ -118,8 +118,7 @@ export class Fleet {
     }
 
     const role = /--filter label=role=(\S+)/.exec(command)?.[1];
-    const running = (r: string): Container[] =>
-      [...h.containers.values()].filter((c) => c.role === r && c.running).sort((a, b) => b.startedSeq - a.startedSeq);
+    const running = (r: string): Container[] => [...h.containers.values()].filter((c) => c.role === r && c.running).sort((a, b) => b.startedSeq - a.startedSeq);
     if (role && command.includes('while read line; do echo ${line#')) {
       // current_running_version (`docker ps --latest ...`) or list_versions (`docker ps ...`)
       const list = running(role).map((c) => c.name.slice(`${this.service}-${role}-`.length));
@@ -149,7 +148,8 @@ export class Fleet {
       return {};
     }
     if ((m = /^docker run --detach .*--name (\S+) .*--env KAMAL_VERSION="([^"]+)".* --label role="([^"]+)"/.exec(command))) {
-      if (h.containers.has(m[1]!)) return { exitCode: 125, stderr: `docker: Error response from daemon: Conflict. The container name "/${m[1]}" is already in use.` };
+      if (h.containers.has(m[1]!))
+        return { exitCode: 125, stderr: `docker: Error response from daemon: Conflict. The container name "/${m[1]}" is already in use.` };
       this.#create(host, m[3]!, m[2]!, m[1]!);
       return {};
     }

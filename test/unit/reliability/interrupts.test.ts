@@ -95,7 +95,10 @@ const stopOf = (version: string): string => `docker container ls --all --filter 
 /** The stop of a container started by a cancelled run: 2 s before SIGKILL (cancel.ts CANCEL_STOP_TIMEOUT). */
 const cancelStopOf = (version: string): string => `${stopOf(version)} -t 2`;
 const startOf = (version: string): string => `docker container ls --all --filter 'name=^app-web-${version}$' --quiet | xargs docker start`;
-const runOf = (version: string) => (c: string): boolean => c.startsWith(`docker run --detach --restart unless-stopped --name app-web-${version} `);
+const runOf =
+  (version: string) =>
+  (c: string): boolean =>
+    c.startsWith(`docker run --detach --restart unless-stopped --name app-web-${version} `);
 
 /** The uninterrupted deploy: its transcript, and the 1-based index of the last command of the rollout (old version stopped). */
 async function reference(previous: string | undefined) {
@@ -339,11 +342,7 @@ class HangingRunner extends RecordingRunner {
 }
 
 /** A deploy of v2 over v1 on both web hosts, cancelled (SIGINT) once `when` holds after a command. */
-async function deployUntil(
-  hang: string[],
-  when: (t: readonly RecordedCommand[], proxy: PendingProxy) => boolean,
-  wrap?: (respond: Responder) => Responder,
-) {
+async function deployUntil(hang: string[], when: (t: readonly RecordedCommand[], proxy: PendingProxy) => boolean, wrap?: (respond: Responder) => Responder) {
   const fleet = fleetWith('v1');
   const proxy = new PendingProxy(fleet);
   const controller = new AbortController();
@@ -439,7 +438,10 @@ describe('undo per phase, with proxy deploys pending', () => {
     expect(r.cut).toBeGreaterThan(0);
     expect(r.pendingAtEnd).toBe(0);
     for (const host of HOSTS) {
-      expect(commandsOn(r.after, host).filter((c) => c !== LOCK_RELEASE), `undo on ${host}`).toEqual(await undoOf('deploying', host, r.fleet));
+      expect(
+        commandsOn(r.after, host).filter((c) => c !== LOCK_RELEASE),
+        `undo on ${host}`,
+      ).toEqual(await undoOf('deploying', host, r.fleet));
       expect(r.reporter.messages.map((m) => m.message)).toContain(`Reverted web on ${host} to v1`);
     }
     // no failure is reported for the boots the cancel cut short
@@ -484,14 +486,18 @@ const boots = JSON.stringify([
 describe('a cancel that cannot undo everything', () => {
   it('names the boots left and the command that finishes the undo; that command does', async () => {
     let failed = false;
-    const r = await deployUntil(HOSTS, (_t, proxy) => proxy.pending.size === 2, (inner) => (host, command) => {
-      // the proxy on WEB2 refuses the deploy back to v1 once
-      if (!failed && host === WEB2 && /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv1:/.test(command)) {
-        failed = true;
-        return { exitCode: 1, stderr: 'Error: target failed to become healthy within configured timeout (30s)' };
-      }
-      return inner(host, command);
-    });
+    const r = await deployUntil(
+      HOSTS,
+      (_t, proxy) => proxy.pending.size === 2,
+      (inner) => (host, command) => {
+        // the proxy on WEB2 refuses the deploy back to v1 once
+        if (!failed && host === WEB2 && /^docker exec kamal-proxy kamal-proxy deploy app-web --target="c\d+webv1:/.test(command)) {
+          failed = true;
+          return { exitCode: 1, stderr: 'Error: target failed to become healthy within configured timeout (30s)' };
+        }
+        return inner(host, command);
+      },
+    );
     expect(r.result.exitCode).toBe(130);
     const left = [{ host: WEB2, role: 'web', version: 'v2', previousVersion: 'v1', phase: 'deploying' }];
     expect(r.err).toBe(
@@ -507,7 +513,13 @@ describe('a cancel that cannot undo everything', () => {
     const runner = new RecordingRunner({ respond: r.proxy.respond });
     let err = '';
     const again = await runCli(['app', 'undo_boot', JSON.stringify(left), '--version', 'v2'], {
-      cwd: dir, env: testEnv(), out: () => undefined, err: (x) => (err += x), runner, local: runner, reporter: new MemoryReporter(),
+      cwd: dir,
+      env: testEnv(),
+      out: () => undefined,
+      err: (x) => (err += x),
+      runner,
+      local: runner,
+      reporter: new MemoryReporter(),
     });
     expect(err).toBe('');
     expect(again.exitCode).toBe(0);
@@ -524,7 +536,15 @@ describe('app undo_boot (the post step finishing an undo)', () => {
     const { fleet, proxy } = halfway();
     const runner = new RecordingRunner({ respond: proxy.respond });
     let err = '';
-    const result = await runCli(argv, { cwd: dir, env: { ...testEnv(), ...env }, out: () => undefined, err: (s) => (err += s), runner, local: runner, reporter: new MemoryReporter() });
+    const result = await runCli(argv, {
+      cwd: dir,
+      env: { ...testEnv(), ...env },
+      out: () => undefined,
+      err: (s) => (err += s),
+      runner,
+      local: runner,
+      reporter: new MemoryReporter(),
+    });
     proxy.settle();
     return { fleet, result, err, t: runner.transcript };
   }
@@ -562,7 +582,11 @@ describe('app undo_boot (the post step finishing an undo)', () => {
     ['a host of no role', JSON.stringify([{ host: '10.9.9.9', role: 'web', version: 'v2', phase: 'started' }]), /10\.9\.9\.9 is not a host of role web/],
     ['an unknown role', JSON.stringify([{ host: WEB1, role: 'nope', version: 'v2', phase: 'started' }]), /No role nope in the configuration/],
     ['a version that is no tag', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2; rm -rf /', phase: 'started' }]), /version must be an image tag/],
-    ['an unknown phase', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2', phase: 'halfway' }]), /phase must be one of started, deploying, switched, done/],
+    [
+      'an unknown phase',
+      JSON.stringify([{ host: WEB1, role: 'web', version: 'v2', phase: 'halfway' }]),
+      /phase must be one of started, deploying, switched, done/,
+    ],
     ['an extra field', JSON.stringify([{ host: WEB1, role: 'web', version: 'v2', phase: 'started', cmd: 'x' }]), /unknown fields: cmd/],
   ])('refuses %s before any remote command', async (_name, arg, message) => {
     const { result, err, t } = await undo(['app', 'undo_boot', arg, '--version', 'v2']);
@@ -572,7 +596,7 @@ describe('app undo_boot (the post step finishing an undo)', () => {
   });
 });
 
-describe('the action\'s post step after a main step killed mid-rollout', () => {
+describe("the action's post step after a main step killed mid-rollout", () => {
   const base = (): string => {
     const d = mkdtempSync(join(tmpdir(), 'post-state-'));
     dirs.push(d);
@@ -610,7 +634,12 @@ describe('the action\'s post step after a main step killed mid-rollout', () => {
     expect(calls[0]).toEqual(['app', 'undo_boot', boots, '--config-file', 'config/deploy.yml', '--version', 'v2']);
     // the undo does not take the lock: this run holds it; the release comes last
     expect(t.filter((c) => isLockAcquire(c.command))).toEqual([]);
-    expect(commandsOn(t, WEB1).slice(0, 4)).toEqual([cancelStopOf('v2'), startOf('v1'), `docker container ls --filter 'name=^app-web-v1$' --quiet`, expect.stringContaining('kamal-proxy deploy app-web --target="c1webv1:3000"')]);
+    expect(commandsOn(t, WEB1).slice(0, 4)).toEqual([
+      cancelStopOf('v2'),
+      startOf('v1'),
+      `docker container ls --filter 'name=^app-web-v1$' --quiet`,
+      expect.stringContaining('kamal-proxy deploy app-web --target="c1webv1:3000"'),
+    ]);
     expect(t.at(-1)).toEqual({ host: WEB1, command: LOCK_RELEASE });
     for (const h of HOSTS) {
       expect(fleet.routedVersion(h, 'web')).toBe('v1');
@@ -633,6 +662,8 @@ describe('the action\'s post step after a main step killed mid-rollout', () => {
   it('a signed but malformed list is reported and never run', async () => {
     const { core, calls } = await post((c, temp) => c.signState({ 'lock-held': 'true', 'pending-undo': '[{"host":"10.0.0.1"}]' }, temp));
     expect(calls.map((a) => a.slice(0, 2).join(' '))).toEqual(['lock release']);
-    expect(core.of('warning').map((w) => w.value)).toEqual([expect.stringMatching(/^Post step: the boots to undo in the saved state are ignored: boot 1: role must be a role name$/)]);
+    expect(core.of('warning').map((w) => w.value)).toEqual([
+      expect.stringMatching(/^Post step: the boots to undo in the saved state are ignored: boot 1: role must be a role name$/),
+    ]);
   });
 });

@@ -161,7 +161,9 @@ describe('host key trust through the CLI', () => {
     // the action sets the mode through the environment
     const refused = await lockStatus(dir, ['--known-hosts', file], { KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new' });
     expect(refused.exitCode).toBe(1);
-    expect(refused.err).toContain(`HOST KEY CHANGED for [127.0.0.1]:${port}: the server presented ssh-ed25519 key ${fingerprint(blobOf(rebuilt.hostKey.public))}`);
+    expect(refused.err).toContain(
+      `HOST KEY CHANGED for [127.0.0.1]:${port}: the server presented ssh-ed25519 key ${fingerprint(blobOf(rebuilt.hostKey.public))}`,
+    );
     expect(refused.err).toContain(`${file} line 1 records a different ssh-ed25519 key (${fingerprint(blobOf(first.hostKey.public))})`);
     expect(rebuilt.commands).toEqual([]);
     // and the file is left as it was
@@ -171,7 +173,11 @@ describe('host key trust through the CLI', () => {
   it('hashed known_hosts entries (ssh-keygen -H) are matched, for a known key and a changed one', async () => {
     const server = await sshServer();
     const name = `[127.0.0.1]:${server.port}`;
-    const good = writeKnownHosts(project, [`${hashHostName('10.9.9.9')} ${keyPair().public}`, `${hashHostName(name)} ${server.hostKey.public}`], `known_hosts_hashed_${server.port}`);
+    const good = writeKnownHosts(
+      project,
+      [`${hashHostName('10.9.9.9')} ${keyPair().public}`, `${hashHostName(name)} ${server.hostKey.public}`],
+      `known_hosts_hashed_${server.port}`,
+    );
     const ok = await lockStatus(app(server.port), [], { KAMAL_ACTION_KNOWN_HOSTS: good });
     expect(ok.err).toBe('');
     expect(ok.exitCode).toBe(0);

@@ -35,7 +35,13 @@ function app(files: Record<string, string>): string {
 async function print(dir: string, ...args: string[]) {
   const reporter = new MemoryReporter();
   let out = '';
-  const result = await runCli(['secrets', 'print', ...args], { cwd: dir, env: { PATH: process.env.PATH }, reporter, out: (s) => (out += s), err: () => undefined });
+  const result = await runCli(['secrets', 'print', ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH },
+    reporter,
+    out: (s) => (out += s),
+    err: () => undefined,
+  });
   return { result, text: reporter.text + out };
 }
 
@@ -103,7 +109,7 @@ describe('secrets fetch around the adapters', () => {
     expect(camelize('ONE_password')).toBe('ONEPassword');
   });
 
-  it('an unknown adapter fails with Kamal\'s message, before any vendor command', async () => {
+  it("an unknown adapter fails with Kamal's message, before any vendor command", async () => {
     for (const name of ['keepass', 'aws-secrets-manager', 'DOPPLER', 'vault']) {
       const r = await secrets(undefined, ['fetch', '--adapter', name, 'X']);
       expect([r.errorClass, r.error, r.result.exitCode]).toEqual(['RuntimeError', `Unknown secrets adapter: ${name}`, 1]);
@@ -131,10 +137,13 @@ describe('secrets fetch around the adapters', () => {
   });
 
   it('--from prefixes every name with FROM/', () => {
-    expect(fetchSecrets({ adapter: 'test', account: 'a', from: 'vault', names: ['one', 'two'], env: {} })).toEqual({ 'vault/one': 'eno/tluav', 'vault/two': 'owt/tluav' });
+    expect(fetchSecrets({ adapter: 'test', account: 'a', from: 'vault', names: ['one', 'two'], env: {} })).toEqual({
+      'vault/one': 'eno/tluav',
+      'vault/two': 'owt/tluav',
+    });
   });
 
-  it('vendor output that is not JSON fails with the json gem\'s message and exit code 1', async () => {
+  it("vendor output that is not JSON fails with the json gem's message and exit code 1", async () => {
     const vendor = new StubVendor().stub('bws --version 2> /dev/null').stub('bws project list').stub('bws secret get u', 'Error: not found');
     const r = await secrets(vendor, ['fetch', '--adapter', 'bitwarden-sm', 'u']);
     expect([r.errorClass, r.error, r.result.exitCode]).toEqual(['JSON::ParserError', "unexpected character: 'Error:' at line 1 column 1", 1]);
@@ -152,7 +161,7 @@ describe('secrets extract', () => {
     expect(secretsExtract('k', '{"k":"v"}', true)).toBe('v');
   });
 
-  it("fails as Kamal does: a missing secret, text that is not JSON", async () => {
+  it('fails as Kamal does: a missing secret, text that is not JSON', async () => {
     const missing = await secrets(undefined, ['extract', 'qux', '{"foo":"oof"}']);
     expect([missing.errorClass, missing.error, missing.result.exitCode]).toEqual(['RuntimeError', 'Could not find secret qux', 1]);
     expect(() => secretsExtract('b', '{"b":null}')).toThrow('Could not find secret b');

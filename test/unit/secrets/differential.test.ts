@@ -48,7 +48,14 @@ export function ruby34(message: string): string {
   const m = /^undefined method `([^']+)' for (.+?)(?:\n\n[\s\S]*)?$/.exec(message);
   if (!m) return message;
   const [, method, receiver] = m;
-  const who = receiver === 'nil:NilClass' ? 'nil' : receiver === 'true:TrueClass' ? 'true' : receiver === 'false:FalseClass' ? 'false' : `an instance of ${receiver!.replace(/^.*:/, '')}`;
+  const who =
+    receiver === 'nil:NilClass'
+      ? 'nil'
+      : receiver === 'true:TrueClass'
+        ? 'true'
+        : receiver === 'false:FalseClass'
+          ? 'false'
+          : `an instance of ${receiver!.replace(/^.*:/, '')}`;
   return `undefined method '${method}' for ${who}`;
 }
 
@@ -102,7 +109,9 @@ function ourOutcome(r: { status: number; stdout: string; stderr: string; calls: 
  * Cases where we differ from Kamal on purpose (DIFFERENCES.md, "Secrets files"), with the
  * difference as a function of Kamal's outcome.
  */
-const failed = (error: string) => (kamal: Outcome): Outcome => ({ ...kamal, status: 1, stdout: '', stderr: '', error });
+const failed =
+  (error: string) =>
+  (kamal: Outcome): Outcome => ({ ...kamal, status: 1, stdout: '', stderr: '', error });
 const DELIBERATE: Record<string, { why: string; expect: (kamal: Outcome) => Outcome }> = {
   'command-fails': {
     why: 'a command that exits non-zero stops the run, naming file, line and exit code; Kamal takes its output and goes on',
@@ -125,7 +134,7 @@ const DELIBERATE: Record<string, { why: string; expect: (kamal: Outcome) => Outc
     expect: (kamal) => ({ ...kamal, stdout: `A=${KAMAL_ACTION_VERSION} (compatible with Kamal ${KAMAL_COMPAT_VERSION})\n` }),
   },
   'dotenv-export-unset': {
-    why: 'Kamal crashes with dotenv\'s FormatError and a Ruby backtrace; ours is a configuration error naming the file and line',
+    why: "Kamal crashes with dotenv's FormatError and a Ruby backtrace; ours is a configuration error naming the file and line",
     expect: failed('.kamal/secrets: line 1 exports NOT_SET without a value and it is not set above'),
   },
 };

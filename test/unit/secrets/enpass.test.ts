@@ -48,10 +48,7 @@ describe('Kamal EnpassAdapterTest', () => {
 
 describe('Enpass beyond Kamal tests', () => {
   it('titles are asked once each; a label twice is an error', async () => {
-    const vendor = installed().stub(
-      'enpass-cli -json -vault vault-path show FooBar Other',
-      JSON.stringify([e('A', 'x', 'FooBar'), e('A', 'y', 'FooBar')]),
-    );
+    const vendor = installed().stub('enpass-cli -json -vault vault-path show FooBar Other', JSON.stringify([e('A', 'x', 'FooBar'), e('A', 'y', 'FooBar')]));
     const r = await run(vendor, 'fetch', 'FooBar/A', 'FooBar/B', 'Other');
     expect(r.error).toBe('FooBar/A is present more than once');
   });

@@ -17,11 +17,7 @@ const PAYLOADS: [string, number][] = [
 const authenticated = (succeedVersion = true) =>
   new StubVendor().stubWith('gcloud --version 2> /dev/null', { succeed: succeedVersion }).stub('gcloud auth list --format=json', AUTHENTICATED);
 
-function stubItem(
-  vendor: StubVendor,
-  n: number,
-  o: { project?: string; account?: string; version?: string; impersonate?: string } = {},
-): string {
+function stubItem(vendor: StubVendor, n: number, o: { project?: string; account?: string; version?: string; impersonate?: string } = {}): string {
   const line =
     `gcloud secrets versions access ${o.version ?? 'latest'} --secret=item${n + 1}` +
     (o.project ? ` --project=${o.project}` : '') +

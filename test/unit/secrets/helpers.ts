@@ -67,10 +67,11 @@ export class StubVendor {
   }
 }
 
-export const calls = (...lines: string[]): VendorCall[] => lines.map((l) => {
-  const c = kamalCall(l);
-  return { argv: c.argv, ...(c.env ? { env: c.env } : {}), ...(c.quiet ? { quiet: true } : {}) };
-});
+export const calls = (...lines: string[]): VendorCall[] =>
+  lines.map((l) => {
+    const c = kamalCall(l);
+    return { argv: c.argv, ...(c.env ? { env: c.env } : {}), ...(c.quiet ? { quiet: true } : {}) };
+  });
 
 export interface SecretsRun {
   result: CliResult;
@@ -94,9 +95,11 @@ export async function secrets(vendor: StubVendor | undefined, args: string[], en
     reporter: new MemoryReporter(),
     out: (s: string) => (out += s),
     err: (s: string) => (err += s),
-    vendorRunner: vendor?.run ?? (() => {
-      throw new Error('no vendor command expected');
-    }),
+    vendorRunner:
+      vendor?.run ??
+      (() => {
+        throw new Error('no vendor command expected');
+      }),
   };
   const result = await runCli(['secrets', ...args], deps);
   const e = result.error as { message?: string; rubyClass?: string } | undefined;

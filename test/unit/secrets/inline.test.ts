@@ -42,14 +42,17 @@ describe('inline secrets commands', () => {
     expect(['echo kamal secrets', 'kamal secrets', 'bin/kamal secrets fetch'].map(isInlineSecretsCommand)).toEqual([false, false, false]);
   });
 
-  it("fails where Kamal fails: adapter errors, a missing --account (nil chomped), a number extracted", () => {
+  it('fails where Kamal fails: adapter errors, a missing --account (nil chomped), a number extracted', () => {
     expect(() => inlineSecretsCommand('kamal secrets fetch --adapter nope X', deps)).toThrow('Unknown secrets adapter: nope');
     expect(() => inlineSecretsCommand('kamal secrets fetch --adapter test X', deps)).toThrow("undefined method 'chomp' for nil");
     expect(() => inlineSecretsCommand('kamal secrets fetch X', deps)).toThrow("No value provided for required options '--adapter'");
     expect(() => inlineSecretsCommand(`kamal secrets extract N '{"N":5432}'`, deps)).toThrow("undefined method 'chomp' for an instance of Integer");
     expect(() => inlineSecretsCommand(`kamal secrets extract N '{}'`, deps)).toThrow('Could not find secret N');
-    expect(() => inlineSecretsCommand('kamal secrets fetch --adapter 1password --account a X', { env: {}, run: new StubVendor().stubWith('op --version 2> /dev/null', { succeed: false }).run })).toThrow(
-      '1Password CLI is not installed',
-    );
+    expect(() =>
+      inlineSecretsCommand('kamal secrets fetch --adapter 1password --account a X', {
+        env: {},
+        run: new StubVendor().stubWith('op --version 2> /dev/null', { succeed: false }).run,
+      }),
+    ).toThrow('1Password CLI is not installed');
   });
 });

@@ -21,8 +21,7 @@ const SECRET1 = entry('1234567891234567891', 'SECRET1', 'SECRET1', 'secret1');
 const FSECRET1 = entry('1234567891234567892', 'FSECRET1', 'FOLDER1/FSECRET1', 'fsecret1', 'Folder');
 const FSECRET2 = entry('1234567891234567893', 'FSECRET2', 'FOLDER1/FSECRET2', 'fsecret2', 'Folder');
 
-const loggedIn = () =>
-  new StubVendor().stub('lpass --version 2> /dev/null').stub('lpass status --color never', 'Logged in as email@example.com.');
+const loggedIn = () => new StubVendor().stub('lpass --version 2> /dev/null').stub('lpass status --color never', 'Logged in as email@example.com.');
 
 describe('Kamal LastPassAdapterTest', () => {
   it('fetch', async () => {

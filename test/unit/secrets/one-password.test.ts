@@ -127,10 +127,7 @@ describe('Kamal SecretsOnePasswordAdapterTest', () => {
       .stub('op --version 2> /dev/null')
       .stubWith('op account get --account myaccount 2> /dev/null', { succeed: false })
       .stubWith('op signin --account "myaccount" --force --raw', { succeed: true }, '1234567890')
-      .stub(
-        'op item get myitem --vault "myvault" --format "json" --account "myaccount" --session "1234567890" --fields "label=section.SECRET1"',
-        SINGLE_ITEM,
-      );
+      .stub('op item get myitem --vault "myvault" --format "json" --account "myaccount" --session "1234567890" --fields "label=section.SECRET1"', SINGLE_ITEM);
     const r = await run(vendor, 'fetch', '--from', 'op://myvault/myitem', 'section/SECRET1');
     expect(JSON.parse(r.stdout)).toEqual({ 'myvault/myitem/section/SECRET1': 'VALUE1' });
   });
@@ -184,7 +181,10 @@ describe('1Password beyond Kamal tests', () => {
       .stub('op --version 2> /dev/null')
       .stubWith('op account get --account myaccount 2> /dev/null', { succeed: false })
       .stub('op signin --account "myaccount" --force --raw', 'tok\n')
-      .stub('op item get i --vault "v" --format "json" --account "myaccount" --session "tok\\n" --fields "label=F"', JSON.stringify({ reference: 'op://v/i/F', value: 'x' }));
+      .stub(
+        'op item get i --vault "v" --format "json" --account "myaccount" --session "tok\\n" --fields "label=F"',
+        JSON.stringify({ reference: 'op://v/i/F', value: 'x' }),
+      );
     const r = await run(vendor, 'fetch', '--from', 'op://v/i', 'F');
     expect(r.out).toBe('{"v/i/F":"x"}\n');
     expect(vendor.calls.at(-1)!.argv).toContain('tok\\n');

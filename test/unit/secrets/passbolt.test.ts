@@ -74,14 +74,18 @@ describe('Kamal PassboltAdapterTest', () => {
   });
 
   it('fetch with --from', async () => {
-    const vendor = verified().stub(...MY_PROJECT_FOLDERS).stub(IN_MY_PROJECT, resources(MY_PROJECT));
+    const vendor = verified()
+      .stub(...MY_PROJECT_FOLDERS)
+      .stub(IN_MY_PROJECT, resources(MY_PROJECT));
     const r = await run(vendor, 'fetch', '--from', 'my-project', 'SECRET1', 'FSECRET1', 'FSECRET2');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
     expect(vendor.transcript).toEqual(calls('passbolt --version 2> /dev/null', 'passbolt verify', MY_PROJECT_FOLDERS[0], IN_MY_PROJECT));
   });
 
   it('fetch with folder in secret', async () => {
-    const vendor = verified().stub(...MY_PROJECT_FOLDERS).stub(IN_MY_PROJECT, resources(MY_PROJECT));
+    const vendor = verified()
+      .stub(...MY_PROJECT_FOLDERS)
+      .stub(IN_MY_PROJECT, resources(MY_PROJECT));
     const r = await run(vendor, 'fetch', 'my-project/SECRET1', 'my-project/FSECRET1', 'my-project/FSECRET2');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
   });
@@ -100,16 +104,20 @@ describe('Kamal PassboltAdapterTest', () => {
   });
 
   it('fetch from nested folder', async () => {
-    const vendor = verified().stub(...MY_PROJECT_FOLDERS).stub(...SUBFOLDER_FOLDERS).stub(IN_SUBFOLDER, resources(SUBFOLDER));
+    const vendor = verified()
+      .stub(...MY_PROJECT_FOLDERS)
+      .stub(...SUBFOLDER_FOLDERS)
+      .stub(IN_SUBFOLDER, resources(SUBFOLDER));
     const r = await run(vendor, 'fetch', '--from', 'my-project/subfolder', 'SECRET1', 'FSECRET1', 'FSECRET2');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-    expect(vendor.transcript).toEqual(
-      calls('passbolt --version 2> /dev/null', 'passbolt verify', MY_PROJECT_FOLDERS[0], SUBFOLDER_FOLDERS[0], IN_SUBFOLDER),
-    );
+    expect(vendor.transcript).toEqual(calls('passbolt --version 2> /dev/null', 'passbolt verify', MY_PROJECT_FOLDERS[0], SUBFOLDER_FOLDERS[0], IN_SUBFOLDER));
   });
 
   it('fetch from nested folder in secret', async () => {
-    const vendor = verified().stub(...MY_PROJECT_FOLDERS).stub(...SUBFOLDER_FOLDERS).stub(IN_SUBFOLDER, resources(SUBFOLDER));
+    const vendor = verified()
+      .stub(...MY_PROJECT_FOLDERS)
+      .stub(...SUBFOLDER_FOLDERS)
+      .stub(IN_SUBFOLDER, resources(SUBFOLDER));
     const r = await run(vendor, 'fetch', 'my-project/subfolder/SECRET1', 'my-project/subfolder/FSECRET1', 'my-project/subfolder/FSECRET2');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
   });
@@ -132,7 +140,12 @@ describe('Kamal PassboltAdapterTest', () => {
       );
     const r = await run(vendor, 'fetch', 'my-project/SECRET1');
     expect(JSON.parse(r.stdout)).toEqual({ SECRET1: 'secret1' });
-    expect(vendor.calls.at(-1)!.argv.slice(3, 7)).toEqual(['--filter', '(Name == "SECRET1" && FolderParentID == "abc\\\\ def-123")', '--folder', 'abc def-123']);
+    expect(vendor.calls.at(-1)!.argv.slice(3, 7)).toEqual([
+      '--filter',
+      '(Name == "SECRET1" && FolderParentID == "abc\\\\ def-123")',
+      '--folder',
+      'abc def-123',
+    ]);
   });
 });
 
@@ -147,7 +160,10 @@ describe('Passbolt beyond Kamal tests', () => {
     const noFolder = verified().stub(`passbolt list folders --filter 'Name == "nope"' --json`, '[]');
     expect((await run(noFolder, 'fetch', 'nope/A')).error).toBe('Could not find the following folders in Passbolt: nope');
 
-    const noSecret = verified().stub(`passbolt list resources --filter 'Name == "A" || Name == "B"'  --column name --column password --json`, '[{"name":"A","password":"a"}]');
+    const noSecret = verified().stub(
+      `passbolt list resources --filter 'Name == "A" || Name == "B"'  --column name --column password --json`,
+      '[{"name":"A","password":"a"}]',
+    );
     expect((await run(noSecret, 'fetch', 'A', 'B')).error).toBe('Could not find the following secrets in Passbolt: B');
   });
 });

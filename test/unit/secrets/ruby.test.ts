@@ -97,7 +97,7 @@ describe('Ruby string behaviours', () => {
   });
 });
 
-describe('the default runner\'s sh -c line', () => {
+describe("the default runner's sh -c line", () => {
   it('quotes every word; env and 2> /dev/null as Kamal writes them', () => {
     expect(renderVendorCall({ argv: ['op', '--version'], quiet: true })).toBe('op --version 2> /dev/null');
     expect(renderVendorCall({ argv: ['bw', 'status'], env: { BW_SESSION: 'abc==' } })).toBe('BW_SESSION=abc== bw status');

@@ -136,7 +136,7 @@ describe('secrets fetch with vendor CLIs on PATH', { timeout: 60_000 }, () => {
     expect(r.calls).toEqual(['aws [--version]', 'aws [secretsmanager] [batch-get-secret-value] [--secret-id-list] [app/prod] [--output] [json]']);
   });
 
-  it('a vendor CLI that is not installed: Kamal\'s message, exit 1', () => {
+  it("a vendor CLI that is not installed: Kamal's message, exit 1", () => {
     const r = kamal(['fetch', '--adapter', 'lastpass', '--account', 'me@example.com', 'X']);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/secret.js';
-import {
-  any, cat, chain, cmd, combine, display, dq, pipe, quote, raw, render, secretsOf, shell, splitShellWords, sub, xargs,
-} from '../../../src/shell.js';
+import { any, cat, chain, cmd, combine, display, dq, pipe, quote, raw, render, secretsOf, shell, splitShellWords, sub, xargs } from '../../../src/shell.js';
 
 const NASTY = [
   `it's`,
@@ -40,9 +38,7 @@ describe('quote', () => {
 
 describe('render', () => {
   it('renders simple commands and drops empty words', () => {
-    expect(render(cmd('docker', 'ps', null, false, undefined, ['--filter', 'label=service=app']))).toBe(
-      'docker ps --filter label=service=app',
-    );
+    expect(render(cmd('docker', 'ps', null, false, undefined, ['--filter', 'label=service=app']))).toBe('docker ps --filter label=service=app');
   });
 
   it('renders Kamal-style double quotes where safe and single quotes otherwise', () => {
@@ -53,9 +49,7 @@ describe('render', () => {
   it('renders operators flat, as Kamal joins them', () => {
     const c = combine(cmd('mkdir', '-p', 'a'), chain(cmd('true'), cmd('false')));
     expect(render(c)).toBe('mkdir -p a && true ; false');
-    expect(render(any(cmd('docker', 'start', 'x'), pipe(cmd('echo', 'a'), cmd('cat'))))).toBe(
-      'docker start x || echo a | cat',
-    );
+    expect(render(any(cmd('docker', 'start', 'x'), pipe(cmd('echo', 'a'), cmd('cat'))))).toBe('docker start x || echo a | cat');
     expect(render(xargs(cmd('docker', 'ps', '-q'), cmd('docker', 'stop')))).toBe('docker ps -q | xargs docker stop');
   });
 

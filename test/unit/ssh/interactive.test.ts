@@ -58,7 +58,11 @@ afterAll(async () => {
 
 describe('LocalTerminal: what is asked of the remote side', () => {
   it.each([
-    ['a terminal on stdin: a pty of its type and of the size of stdout', { tty: true, out: [30, 100], err: [0, 0], term: 'screen' }, { term: 'screen', rows: 30, cols: 100 }],
+    [
+      'a terminal on stdin: a pty of its type and of the size of stdout',
+      { tty: true, out: [30, 100], err: [0, 0], term: 'screen' },
+      { term: 'screen', rows: 30, cols: 100 },
+    ],
     ['stdout redirected: the size of stderr', { tty: true, out: undefined, err: [50, 132], term: 'xterm' }, { term: 'xterm', rows: 50, cols: 132 }],
     ['no size known: 24x80', { tty: true, out: undefined, err: undefined, term: 'vt100' }, { term: 'vt100', rows: 24, cols: 80 }],
     ['no TERM: xterm', { tty: true, out: [10, 20], err: undefined, term: undefined }, { term: 'xterm', rows: 10, cols: 20 }],
@@ -100,11 +104,10 @@ describe('SshPool: interactive commands', () => {
     const opost: boolean[] = [];
     const terminal = new LocalTerminal(io, { exitHook, outputProcessing: (on) => opost.push(on) });
     // reads one line, reports it, then exits with the number of bytes of a second line
-    const running = pool().run(
-      server.address,
-      cmd('sh', '-c', raw(`'read a; echo "got:$a"; read b; exit \${#b}'`)),
-      { interactive: terminal, allowFailure: true },
-    );
+    const running = pool().run(server.address, cmd('sh', '-c', raw(`'read a; echo "got:$a"; read b; exit \${#b}'`)), {
+      interactive: terminal,
+      allowFailure: true,
+    });
     io.stdin.write('first\n');
     await io.stdout.until('got:first');
     expect(io.stdin.modes).toEqual([true]);

@@ -3,15 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
-import {
-  fingerprint,
-  hashHostName,
-  hostFieldMatches,
-  keyTypeOf,
-  KnownHosts,
-  knownHostName,
-  parseKnownHosts,
-} from '../../../src/ssh/known-hosts.js';
+import { fingerprint, hashHostName, hostFieldMatches, keyTypeOf, KnownHosts, knownHostName, parseKnownHosts } from '../../../src/ssh/known-hosts.js';
 import { tempDir } from './test-server.js';
 
 function pub(type: 'ed25519' | 'rsa' | 'ecdsa'): { line: string; blob: Buffer } {
@@ -48,7 +40,15 @@ function checker(lines: string[], mode: 'strict' | 'accept-new' | 'off' = 'stric
 describe('known_hosts parsing and matching', () => {
   it('parses markers, skips comments, blanks and malformed lines', () => {
     const entries = parseKnownHosts(
-      ['# comment', '', `host1 ${ed.line} comment here`, `@revoked * ${rsa.line}`, `@cert-authority *.example ${ecdsa.line}`, 'garbage', `h ssh-ed25519 !!notbase64`].join('\n'),
+      [
+        '# comment',
+        '',
+        `host1 ${ed.line} comment here`,
+        `@revoked * ${rsa.line}`,
+        `@cert-authority *.example ${ecdsa.line}`,
+        'garbage',
+        `h ssh-ed25519 !!notbase64`,
+      ].join('\n'),
       'f',
     );
     expect(entries.map((e) => [e.line, e.marker, e.hosts])).toEqual([

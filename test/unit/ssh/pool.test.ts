@@ -58,7 +58,9 @@ describe('SshPool: commands', () => {
   it('throws CommandFailedError naming host, command, exit code and the stderr tail, never the secret', async () => {
     const secret = new Secret('s3cr3t-passw0rd', 'DB_PASSWORD');
     const c = chain(cmd('echo', 'boom', raw('>&2')), cmd('echo', secret, raw('>&2')), cmd('exit', '3'));
-    const err = await pool().run(server.address, c).catch((e: unknown) => e);
+    const err = await pool()
+      .run(server.address, c)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandFailedError);
     const e = err as CommandFailedError;
     expect(e.exitCode).toBe(3);
@@ -202,9 +204,7 @@ describe('SshPool: connections and channels', () => {
 
   it('bounds connection starts across hosts with maxConcurrentStarts', async () => {
     const logins = { inProgress: 0, max: 0 };
-    const servers = await Promise.all(
-      Array.from({ length: 5 }, () => TestSshServer.start({ authorizedKeys: [clientKey.public], logins })),
-    );
+    const servers = await Promise.all(Array.from({ length: 5 }, () => TestSshServer.start({ authorizedKeys: [clientKey.public], logins })));
     try {
       const p = pool({ hostKeyChecking: 'off', maxConcurrentStarts: 2 });
       const results = await Promise.all(servers.map((s) => p.run(s.address, cmd('echo', 'up'))));
@@ -296,7 +296,9 @@ describe('SshPool: authentication and connection errors', () => {
     const s = await TestSshServer.start({ authorizedKeys: [clientKey.public] });
     const addr = s.address;
     await s.close();
-    const err = await pool().run(addr, cmd('true')).catch((e: unknown) => e);
+    const err = await pool()
+      .run(addr, cmd('true'))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain(addr);
     expect((err as Error).message).toMatch(/connection refused/);
@@ -317,7 +319,9 @@ describe('SshPool: authentication and connection errors', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const addr = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const err = await pool({ connectTimeoutMs: 300 }).run(addr, cmd('true')).catch((e: unknown) => e);
+      const err = await pool({ connectTimeoutMs: 300 })
+        .run(addr, cmd('true'))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectionError);
       expect((err as Error).message).toContain(addr);
       expect((err as Error).message).toMatch(/timed out/);
@@ -338,17 +342,16 @@ describe('SshPool: host key checking', () => {
   });
 
   it('accepts a hashed entry', async () => {
-    const file = writeKnownHosts(dir, [
-      `# hashed`,
-      `${hashHostName(`[127.0.0.1]:${server.port}`)} ${server.hostKey.public}`,
-    ], 'hashed_known_hosts');
+    const file = writeKnownHosts(dir, [`# hashed`, `${hashHostName(`[127.0.0.1]:${server.port}`)} ${server.hostKey.public}`], 'hashed_known_hosts');
     const r = await pool({ knownHostsFiles: [file] }).run(server.address, cmd('echo', 'ok'));
     expect(r.stdout).toBe('ok\n');
   });
 
   it('refuses an unknown host in strict mode, saying how to add it', async () => {
     const file = writeKnownHosts(dir, [], 'empty_known_hosts');
-    const err = await pool({ knownHostsFiles: [file] }).run(server.address, cmd('true')).catch((e: unknown) => e);
+    const err = await pool({ knownHostsFiles: [file] })
+      .run(server.address, cmd('true'))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     const m = (err as Error).message;
     expect(m).toContain('unknown host [127.0.0.1]:' + server.port);
@@ -440,7 +443,9 @@ describe('SshPool: proxies', () => {
     const jump = await TestSshServer.start({ authorizedKeys: [clientKey.public], allowForwarding: true });
     const addr = jump.address;
     await jump.close();
-    const err = await pool({ proxy: `deploy@${addr}` }).run(server.address, cmd('true')).catch((e: unknown) => e);
+    const err = await pool({ proxy: `deploy@${addr}` })
+      .run(server.address, cmd('true'))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain('jump host');
     expect((err as Error).message).toContain(addr);
@@ -478,8 +483,6 @@ describe('SshPool: upload', () => {
   });
 
   it('fails with CommandFailedError when the directory is missing', async () => {
-    await expect(pool().upload(server.address, 'x', join(dir, 'missing', 'f'), { mode: '600' })).rejects.toBeInstanceOf(
-      CommandFailedError,
-    );
+    await expect(pool().upload(server.address, 'x', join(dir, 'missing', 'f'), { mode: '600' })).rejects.toBeInstanceOf(CommandFailedError);
   });
 });

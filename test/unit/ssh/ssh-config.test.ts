@@ -31,7 +31,12 @@ function memFs(files: Record<string, string>): ConfigFs & { reads: string[] } {
     },
     glob(pattern) {
       if (!/[*?]/.test(pattern)) return files[pattern] !== undefined ? [pattern] : [];
-      const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+      const re = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')}$`,
+      );
       return Object.keys(files).filter((f) => re.test(f));
     },
   };
@@ -46,7 +51,10 @@ describe('ssh.config: which files', () => {
     [true, ['~/.ssh/config', '/etc/ssh_config', '/etc/ssh/ssh_config']],
     [false, []],
     ['~/config.mine', ['~/config.mine']],
-    [['~/config.mine.1', 'config/ssh'], ['~/config.mine.1', 'config/ssh']],
+    [
+      ['~/config.mine.1', 'config/ssh'],
+      ['~/config.mine.1', 'config/ssh'],
+    ],
   ])('%j reads %j', (setting, files) => {
     expect(sshConfigFiles(setting as never)).toEqual(files);
   });
@@ -128,7 +136,10 @@ describe('ssh.config: what a host gets', () => {
     [
       'IdentityFile accumulates: globals first, then every matching block in order',
       'web',
-      { [USER_CONFIG]: 'IdentityFile ~/.ssh/global\nHost web\n  IdentityFile ~/.ssh/web\nHost other\n  IdentityFile ~/.ssh/other\nHost *\n  IdentityFile /keys/all\n  IdentityFile keys/relative\n' },
+      {
+        [USER_CONFIG]:
+          'IdentityFile ~/.ssh/global\nHost web\n  IdentityFile ~/.ssh/web\nHost other\n  IdentityFile ~/.ssh/other\nHost *\n  IdentityFile /keys/all\n  IdentityFile keys/relative\n',
+      },
       { identityFiles: ['/home/me/.ssh/global', '/home/me/.ssh/web', '/keys/all', '/work/app/keys/relative'] },
     ],
     [
@@ -177,12 +188,7 @@ describe('ssh.config: what a host gets', () => {
       },
       { hostName: '10.2.2.2', port: 2200, user: 'included' },
     ],
-    [
-      'nothing when no block matches',
-      'db',
-      { [USER_CONFIG]: 'Host web\n  HostName 10.0.0.1\n' },
-      {},
-    ],
+    ['nothing when no block matches', 'db', { [USER_CONFIG]: 'Host web\n  HostName 10.0.0.1\n' }, {}],
   ];
 
   it.each(table)('%s', (_name, host, files, expected) => {
@@ -263,7 +269,7 @@ describe('ssh.config: explicit options win (Net::SSH.start merges the config und
       { target: { host: '10.9.9.9', user: 'root', port: 22 }, jumps: [] },
     ],
     [
-      "ProxyJump: the jump host resolved through the files, its User, Port and IdentityFile apply",
+      'ProxyJump: the jump host resolved through the files, its User, Port and IdentityFile apply',
       'behind',
       kamal,
       {
@@ -272,7 +278,7 @@ describe('ssh.config: explicit options win (Net::SSH.start merges the config und
       },
     ],
     [
-      "ssh.proxy beats ProxyJump; its hosts still resolve through the files, root by default",
+      'ssh.proxy beats ProxyJump; its hosts still resolve through the files, root by default',
       'behind',
       { ...kamal, proxy: 'root@jump-alias,10.0.0.1' },
       {
@@ -289,12 +295,7 @@ describe('ssh.config: explicit options win (Net::SSH.start merges the config und
       { ...kamal, proxyCommand: 'ssh -W %h:%p gw' },
       { target: { host: 'vm2', user: 'root', port: 22 }, jumps: [], proxyCommand: 'ssh -W %h:%p gw' },
     ],
-    [
-      'ProxyCommand from the file',
-      'via-command',
-      kamal,
-      { target: { host: 'via-command', user: 'root', port: 22 }, jumps: [], proxyCommand: 'nc %h %p' },
-    ],
+    ['ProxyCommand from the file', 'via-command', kamal, { target: { host: 'via-command', user: 'root', port: 22 }, jumps: [], proxyCommand: 'nc %h %p' }],
   ];
 
   it.each(table)('%s', (_name, spec, explicit, expected) => {
@@ -322,7 +323,10 @@ describe('ssh.config through the configuration', () => {
     [true, ['/home/me/.ssh/config', '/etc/ssh_config', '/etc/ssh/ssh_config']],
     [false, []],
     ['config/ssh', ['/work/app/config/ssh']],
-    [['~/a', '/b'], ['/home/me/a', '/b']],
+    [
+      ['~/a', '/b'],
+      ['/home/me/a', '/b'],
+    ],
   ])('ssh.config %j reads %j', (setting, read) => {
     const ssh = setting === undefined ? {} : { config: setting };
     const config = new Configuration({ ...base, ssh }, { version: 'v' });
@@ -384,7 +388,13 @@ describe('SshPool with ssh.config (real SSH server on 127.0.0.1)', () => {
           '',
         ].join('\n'),
       });
-      const pool = new SshPool({ user: 'deploy', agent: false, knownHostsFiles: [known], connectTimeoutMs: 10_000, hostConfig: (h) => hostConfig(h, [USER_CONFIG], fs) });
+      const pool = new SshPool({
+        user: 'deploy',
+        agent: false,
+        knownHostsFiles: [known],
+        connectTimeoutMs: 10_000,
+        hostConfig: (h) => hostConfig(h, [USER_CONFIG], fs),
+      });
       try {
         const r = await pool.run('behind', cmd('echo', 'through-jump'));
         expect(r.stdout).toBe('through-jump\n');

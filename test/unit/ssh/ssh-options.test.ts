@@ -24,7 +24,11 @@ describe('sshPoolOptions', () => {
     const config = new Configuration(base, { version: 'v' });
     expect(sshPoolOptions(config, {}, {}).hostKeyChecking).toBe('strict');
     expect(sshPoolOptions(config, {}, { KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new' }).hostKeyChecking).toBe('accept-new');
-    const o = sshPoolOptions(config, { hostKeyChecking: 'strict', knownHostsFile: '/a' }, { KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new', KAMAL_ACTION_KNOWN_HOSTS: '/b' });
+    const o = sshPoolOptions(
+      config,
+      { hostKeyChecking: 'strict', knownHostsFile: '/a' },
+      { KAMAL_ACTION_HOST_KEY_CHECKING: 'accept-new', KAMAL_ACTION_KNOWN_HOSTS: '/b' },
+    );
     expect(o.hostKeyChecking).toBe('strict');
     expect(o.knownHostsFiles).toEqual(['/a']);
   });

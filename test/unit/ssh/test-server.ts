@@ -67,7 +67,10 @@ export class TestSshServer {
   readonly children = new Set<ChildProcess>();
   readonly #clients = new Set<Connection>();
 
-  private constructor(readonly options: TestServerOptions, hostKey: KeyPair) {
+  private constructor(
+    readonly options: TestServerOptions,
+    hostKey: KeyPair,
+  ) {
     this.hostKey = hostKey;
     const allowed: ParsedKey[] = options.authorizedKeys.map((k) => {
       const p = utils.parseKey(k);

@@ -159,15 +159,7 @@ describe('Kamal CliAccessoryTest', () => {
   it('boot all', async () => {
     const run = await accessory('boot', 'all');
     expect(run.exitCode).toBe(0);
-    expect(on(run.steps, '1.1.1.3')).toEqual([
-      ENSURE_RUN_DIRECTORY,
-      LOGIN,
-      NETWORK,
-      ...bootMysql,
-      LOGIN_OTHER,
-      NETWORK,
-      ...bootBusybox,
-    ]);
+    expect(on(run.steps, '1.1.1.3')).toEqual([ENSURE_RUN_DIRECTORY, LOGIN, NETWORK, ...bootMysql, LOGIN_OTHER, NETWORK, ...bootBusybox]);
     expect(on(run.steps, '1.1.1.1')).toEqual(locked([LOGIN, NETWORK, ...bootRedis('1.1.1.1')]));
     expect(on(run.steps, '1.1.1.2')).toEqual([ENSURE_RUN_DIRECTORY, LOGIN, NETWORK, ...bootRedis('1.1.1.2')]);
     expect(on(run.steps, '1.1.1.4')).toEqual([ENSURE_RUN_DIRECTORY]);
@@ -357,9 +349,7 @@ describe('Kamal CliAccessoryTest', () => {
 
   it('logs with follow and grep', async () => {
     const run = await accessory('logs', 'mysql', '--follow', '--grep', 'hey');
-    expect(run.steps.map((s) => [s.host, s.command])).toEqual([
-      ['1.1.1.3', 'docker logs app-mysql --timestamps --tail 10 --follow 2>&1 | grep "hey"'],
-    ]);
+    expect(run.steps.map((s) => [s.host, s.command])).toEqual([['1.1.1.3', 'docker logs app-mysql --timestamps --tail 10 --follow 2>&1 | grep "hey"']]);
   });
 
   it('logs with follow, grep, and grep options', async () => {
@@ -419,7 +409,11 @@ describe('Kamal CliAccessoryTest', () => {
   it('remove_image', async () => {
     const run = await accessory('remove_image', 'mysql');
     expect(run.exitCode).toBe(0);
-    expect(on(run.steps, '1.1.1.3')).toEqual([ENSURE_RUN_DIRECTORY, audit('Removed mysql accessory image'), 'docker image rm --force private.registry/mysql:5.7']);
+    expect(on(run.steps, '1.1.1.3')).toEqual([
+      ENSURE_RUN_DIRECTORY,
+      audit('Removed mysql accessory image'),
+      'docker image rm --force private.registry/mysql:5.7',
+    ]);
   });
 
   it('remove_service_directory', async () => {
@@ -463,9 +457,7 @@ describe('Kamal CliAccessoryTest', () => {
       ...rebootTail('busybox', 'custom-box', 'other.registry/busybox:latest'),
       ...bootBusybox,
     ]);
-    expect(on(run.steps, '1.1.1.1')).toEqual(
-      locked([LOGIN, NETWORK, ...rebootTail('redis', 'app-redis', 'redis:latest'), ...bootRedis('1.1.1.1')]),
-    );
+    expect(on(run.steps, '1.1.1.1')).toEqual(locked([LOGIN, NETWORK, ...rebootTail('redis', 'app-redis', 'redis:latest'), ...bootRedis('1.1.1.1')]));
     // one lock around the whole upgrade
     expect(run.steps.filter((s) => s.command.startsWith('mkdir .kamal/lock-'))).toHaveLength(1);
   });
@@ -514,4 +506,3 @@ describe('Kamal CliAccessoryTest', () => {
     expect(run.steps.map((s) => normalize(s.command))).toEqual([ENSURE_RUN_DIRECTORY, ENSURE_RUN_DIRECTORY, LOCK_ACQUIRE, LOCK_RELEASE]);
   });
 });
-

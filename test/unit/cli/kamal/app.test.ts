@@ -32,8 +32,6 @@ beforeEach(() => {
 
 // ---- configs equivalent to Kamal's test/fixtures ----
 
-
-
 /** deploy_with_proxy_roles.yml */
 const WITH_PROXY_ROLES = `service: app
 image: dhh/app
@@ -79,7 +77,6 @@ accessories:
 readiness_delay: 0
 deploy_timeout: 6
 `;
-
 
 /** deploy_with_boot_strategy.yml */
 const WITH_BOOT_STRATEGY = `service: app
@@ -334,8 +331,7 @@ const running: Responder = (_host, command) => ({ stdout: command.includes('xarg
 const ok = (run: Run) => expect(run.exitCode, `${run.err}\n${run.said.join('\n')}`).toBe(0);
 const on = (run: Run, host: string) => run.remote.filter((c) => c.host === host).map((c) => c.command);
 const everywhere = (run: Run) => run.remote.map((c) => c.command);
-const hooksRan = (run: Run) =>
-  run.local.filter((c) => c.command.startsWith('<app>/.kamal/hooks/')).map((c) => c.command.slice('<app>/.kamal/hooks/'.length));
+const hooksRan = (run: Run) => run.local.filter((c) => c.command.startsWith('<app>/.kamal/hooks/')).map((c) => c.command.slice('<app>/.kamal/hooks/'.length));
 
 /** The commands on `host` include these, in this order (strings exact, regexps matched). */
 function inOrder(commands: string[], expected: (string | RegExp)[]): void {
@@ -393,10 +389,7 @@ describe('kamal app boot (CliAppTest)', () => {
   it('boot', async () => {
     const run = await app(['boot'], { respond: running });
     ok(run);
-    inOrder(run.said, [
-      'Get most recent version available as an image...',
-      'Start container with version latest (or reboot if already running)...',
-    ]);
+    inOrder(run.said, ['Get most recent version available as an image...', 'Start container with version latest (or reboot if already running)...']);
     inOrder(on(run, '1.1.1.1'), [RUN_LATEST('1.1.1.1'), stopVersion('123'), TAG_LATEST]);
     expect(run.remote.every((c) => c.host === '1.1.1.1')).toBe(true);
   });
@@ -433,7 +426,12 @@ describe('kamal app boot (CliAppTest)', () => {
     const firstPost = index(run, 'local', '<app>/.kamal/hooks/post-app-boot');
     const secondPre = index(run, 'local', '<app>/.kamal/hooks/pre-app-boot', firstPost);
     // before: only the run directory (Kamal's ensure_run_and_locks_directory on every host)
-    expect(run.all.slice(0, firstPost).filter((c) => c.host === '1.1.1.4').map((c) => c.command)).toEqual(['mkdir -p .kamal']);
+    expect(
+      run.all
+        .slice(0, firstPost)
+        .filter((c) => c.host === '1.1.1.4')
+        .map((c) => c.command),
+    ).toEqual(['mkdir -p .kamal']);
     for (const host of ['1.1.1.1', '1.1.1.2', '1.1.1.3']) {
       expect(index(run, host, RUN_LATEST(host, host === '1.1.1.3' ? 'workers' : 'web'))).toBeLessThan(firstPost);
     }
@@ -652,18 +650,26 @@ describe('kamal app boot (CliAppTest)', () => {
     const hostname = 'this-hostname-is-really-unacceptably-long-to-be-honest.example.com';
     const run = await app(['boot'], { config: WITH_UNCOMMON_HOSTNAMES, host: hostname, respond: running });
     ok(run);
-    expect(on(run, hostname).some((c) =>
-      /^docker run --detach --restart unless-stopped --name app-web-latest --network kamal --hostname this-hostname-is-really-unacceptably-long-to-be-hon-<hex> /.test(c),
-    )).toBe(true);
+    expect(
+      on(run, hostname).some((c) =>
+        /^docker run --detach --restart unless-stopped --name app-web-latest --network kamal --hostname this-hostname-is-really-unacceptably-long-to-be-hon-<hex> /.test(
+          c,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('hostname is trimmed if will end with a period', async () => {
     const hostname = 'this-hostname-with-random-part-is-too-long.example.com';
     const run = await app(['boot'], { config: WITH_UNCOMMON_HOSTNAMES, host: hostname, respond: running });
     ok(run);
-    expect(on(run, hostname).some((c) =>
-      /^docker run --detach --restart unless-stopped --name app-web-latest --network kamal --hostname this-hostname-with-random-part-is-too-long\.example-<hex> /.test(c),
-    )).toBe(true);
+    expect(
+      on(run, hostname).some((c) =>
+        /^docker run --detach --restart unless-stopped --name app-web-latest --network kamal --hostname this-hostname-with-random-part-is-too-long\.example-<hex> /.test(
+          c,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('boot proxy', async () => {
@@ -718,9 +724,7 @@ describe('kamal app start/stop/details/stale_containers (CliAppTest)', () => {
     });
     ok(run);
     expect(on(run, '1.1.1.1')).toEqual([listVersions(), currentRunningVersion()]);
-    expect(run.outputs.map((o) => o.output)).toEqual([
-      expect.stringMatching(/^Detected stale container for role web with version 87654321/),
-    ]);
+    expect(run.outputs.map((o) => o.output)).toEqual([expect.stringMatching(/^Detected stale container for role web with version 87654321/)]);
   });
 
   it('stop stale_containers', async () => {
@@ -761,7 +765,10 @@ describe('kamal app remove (CliAppTest)', () => {
     const run = await app(['remove', '-r', 'workers'], { config: WITH_TWO_ROLES_ONE_HOST });
     ok(run);
     const commands = on(run, '1.1.1.1');
-    inOrder(commands, [/^sh -c 'docker ps --latest --quiet .*--filter label=role=workers .*' \| head -1 \| xargs docker stop -t 30$/, /^docker container prune --force --filter label=service=app /]);
+    inOrder(commands, [
+      /^sh -c 'docker ps --latest --quiet .*--filter label=role=workers .*' \| head -1 \| xargs docker stop -t 30$/,
+      /^docker container prune --force --filter label=service=app /,
+    ]);
     expect(commands.some((c) => c.startsWith('docker image prune --all --force --filter label=service=app'))).toBe(false);
     expect(commands.some((c) => c.startsWith('rm -r .kamal/apps/app'))).toBe(false);
     expect(commands.some((c) => c.startsWith('rm -r .kamal/proxy/apps-config/app'))).toBe(false);
@@ -788,7 +795,10 @@ describe('kamal app remove (CliAppTest)', () => {
   it('remove_containers', async () => {
     const run = await app(['remove_containers']);
     ok(run);
-    inOrder(on(run, '1.1.1.1'), ['docker container prune --force --filter label=service=app --filter label=destination= --filter label=role=web', LOCK_RELEASE]);
+    inOrder(on(run, '1.1.1.1'), [
+      'docker container prune --force --filter label=service=app --filter label=destination= --filter label=role=web',
+      LOCK_RELEASE,
+    ]);
   });
 
   it('remove_images', async () => {
@@ -867,7 +877,9 @@ describe('kamal app exec (CliAppTest)', () => {
   });
 
   it('exec raw prints only the output, unmodified', async () => {
-    const run = await app(['exec', '--raw', '--reuse', 'ruby -v'], { respond: (_h, c) => (c.startsWith('docker exec') ? { stdout: '  ruby 3.4\n' } : undefined) });
+    const run = await app(['exec', '--raw', '--reuse', 'ruby -v'], {
+      respond: (_h, c) => (c.startsWith('docker exec') ? { stdout: '  ruby 3.4\n' } : undefined),
+    });
     ok(run);
     expect(run.said.filter((m) => m.startsWith('Launching') || m.startsWith('Get current'))).toEqual([]);
     expect(run.outputs).toEqual([]);
@@ -875,7 +887,10 @@ describe('kamal app exec (CliAppTest)', () => {
   });
 
   it('exec raw with interactive or detach', async () => {
-    for (const [flag, what] of [['--interactive', 'interactive'], ['--detach', 'detach']] as const) {
+    for (const [flag, what] of [
+      ['--interactive', 'interactive'],
+      ['--detach', 'detach'],
+    ] as const) {
       const run = await app(['exec', '--raw', flag, 'ruby -v']);
       expect(run.exitCode).toBe(1);
       expect(run.err).toContain(`Raw is not compatible with ${what}`);
@@ -964,10 +979,7 @@ describe('kamal app containers/images/logs/version (CliAppTest)', () => {
   };
 
   it('logs with follow', async () => {
-    expectFollow(
-      await app(['logs', '--follow']),
-      `ssh -t root@1.1.1.1 -p 22 '${followPs()} | xargs docker logs --timestamps --tail 10 --follow 2>&1'`,
-    );
+    expectFollow(await app(['logs', '--follow']), `ssh -t root@1.1.1.1 -p 22 '${followPs()} | xargs docker logs --timestamps --tail 10 --follow 2>&1'`);
   });
 
   it('logs with follow and container_id', async () => {

@@ -148,7 +148,10 @@ async function build(args: string[], o: Options = {}): Promise<Run> {
   }
   let revision = '';
   if (o.git) {
-    const g = (...a: string[]) => execFileSync('git', a, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const g = (...a: string[]) =>
+      execFileSync('git', a, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     g('init', '-q');
     g('add', '.');
     g('-c', 'user.email=dev@example.com', '-c', 'user.name=Dev', 'commit', '-qm', 'app');
@@ -200,7 +203,8 @@ const DOCKER_CHECK = ['docker version', 'docker buildx version'];
 const LOGIN = 'docker login -u "user" --password-stdin';
 const LOCAL_REGISTRY_SETUP = 'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3';
 const MIRROR = "docker info --format '{{index .RegistryConfig.Mirrors 0}}'";
-const VALIDATE = "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -x app || (echo \"Image dhh/app:999 is missing the 'service' label\" && exit 1)";
+const VALIDATE =
+  "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -x app || (echo \"Image dhh/app:999 is missing the 'service' label\" && exit 1)";
 const REMOTE = 'kamal-remote-ssh---app-1-1-1-5';
 
 function buildx(o: { output?: string; platform?: string; builder?: string; image?: string; dirty?: boolean; noCache?: boolean } = {}): string {
@@ -242,7 +246,13 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     const firstRemote = r.transcript.findIndex((c) => c.host !== 'local');
     expect(firstRemote).toBeGreaterThan(pushed);
     for (const host of ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4']) {
-      expect(commandsOn(r, host).filter((c) => !c.startsWith('mkdir -p .kamal &&'))).toEqual([LOGIN, MIRROR, 'docker image rm --force dhh/app:999', 'docker pull dhh/app:999', VALIDATE]);
+      expect(commandsOn(r, host).filter((c) => !c.startsWith('mkdir -p .kamal &&'))).toEqual([
+        LOGIN,
+        MIRROR,
+        'docker image rm --force dhh/app:999',
+        'docker pull dhh/app:999',
+        VALIDATE,
+      ]);
     }
   });
 
@@ -250,7 +260,17 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     const r = await build(['push', '--verbose'], { git: true, hooks: ['pre-connect', 'pre-build'] });
     expect(r.exitCode).toBe(0);
     const c = cloneCommands(r);
-    expect(r.local).toEqual([hook('pre-connect'), ...DOCKER_CHECK, LOGIN, hook('pre-build'), c.clone, c.status, c.revision, 'docker buildx inspect kamal-local-docker-container', buildx()]);
+    expect(r.local).toEqual([
+      hook('pre-connect'),
+      ...DOCKER_CHECK,
+      LOGIN,
+      hook('pre-build'),
+      c.clone,
+      c.status,
+      c.revision,
+      'docker buildx inspect kamal-local-docker-container',
+      buildx(),
+    ]);
     expect(said(r)).toContain(`Cloning repo into build directory \`${r.buildDirectory}\`...`);
     expect(r.transcript.every((t) => t.host === 'local')).toBe(true);
   });
@@ -298,7 +318,17 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     const r = await build(['push', '--output=docker', '--verbose'], { git: true, hooks: ['pre-connect', 'pre-build'] });
     expect(r.exitCode).toBe(0);
     const c = cloneCommands(r);
-    expect(r.local).toEqual([hook('pre-connect'), ...DOCKER_CHECK, LOGIN, hook('pre-build'), c.clone, c.status, c.revision, 'docker buildx inspect kamal-local-docker-container', buildx({ output: 'docker' })]);
+    expect(r.local).toEqual([
+      hook('pre-connect'),
+      ...DOCKER_CHECK,
+      LOGIN,
+      hook('pre-build'),
+      c.clone,
+      c.status,
+      c.revision,
+      'docker buildx inspect kamal-local-docker-container',
+      buildx({ output: 'docker' }),
+    ]);
     expect(said(r)).toContain(`Cloning repo into build directory \`${r.buildDirectory}\`...`);
   });
 
@@ -310,9 +340,21 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     });
     expect(r.exitCode).toBe(0);
     const c = cloneCommands(r);
-    expect(r.local).toEqual([...DOCKER_CHECK, LOGIN, c.clone, ...c.reset, c.status, c.revision, 'docker buildx inspect kamal-local-docker-container', buildx()]);
+    expect(r.local).toEqual([
+      ...DOCKER_CHECK,
+      LOGIN,
+      c.clone,
+      ...c.reset,
+      c.status,
+      c.revision,
+      'docker buildx inspect kamal-local-docker-container',
+      buildx(),
+    ]);
     expect(said(r)).toEqual(
-      expect.arrayContaining([`Cloning repo into build directory \`${r.buildDirectory}\`...`, `Resetting local clone as \`${r.buildDirectory}\` already exists...`]),
+      expect.arrayContaining([
+        `Cloning repo into build directory \`${r.buildDirectory}\`...`,
+        `Resetting local clone as \`${r.buildDirectory}\` already exists...`,
+      ]),
     );
   });
 
@@ -326,7 +368,14 @@ describe('kamal build (test/cli/build_test.rb)', () => {
   it('push with no-cache', async () => {
     const r = await build(['push', '--no-cache', '--verbose'], { git: true, fixture: 'without_clone', hooks: ['pre-connect', 'pre-build'] });
     expect(r.exitCode).toBe(0);
-    expect(r.local).toEqual([hook('pre-connect'), ...DOCKER_CHECK, LOGIN, hook('pre-build'), 'docker buildx inspect kamal-local-docker-container', buildx({ noCache: true })]);
+    expect(r.local).toEqual([
+      hook('pre-connect'),
+      ...DOCKER_CHECK,
+      LOGIN,
+      hook('pre-build'),
+      'docker buildx inspect kamal-local-docker-container',
+      buildx({ noCache: true }),
+    ]);
   });
 
   it('push with corrupt clone', async () => {
@@ -343,7 +392,17 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     expect(r.exitCode).toBe(0);
     const c = cloneCommands(r);
     // the clone is tried twice: after the failed reset, the clone directory is deleted and cloned again
-    expect(r.local).toEqual([...DOCKER_CHECK, LOGIN, c.clone, c.reset[0], c.clone, c.status, c.revision, 'docker buildx inspect kamal-local-docker-container', buildx()]);
+    expect(r.local).toEqual([
+      ...DOCKER_CHECK,
+      LOGIN,
+      c.clone,
+      c.reset[0],
+      c.clone,
+      c.status,
+      c.revision,
+      'docker buildx inspect kamal-local-docker-container',
+      buildx(),
+    ]);
     const cloning = `Cloning repo into build directory \`${r.buildDirectory}\`...`;
     expect(said(r).filter((m) => m === cloning)).toHaveLength(2);
     expect(said(r)).toContain(`Resetting local clone as \`${r.buildDirectory}\` already exists...`);
@@ -385,7 +444,9 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     const r = await build(['push'], {
       git: true,
       respond: (host, command) =>
-        command === 'docker buildx inspect kamal-local-docker-container' ? { exitCode: 1, stderr: 'ERROR: no builder "kamal-local-docker-container" found\n' } : undefined,
+        command === 'docker buildx inspect kamal-local-docker-container'
+          ? { exitCode: 1, stderr: 'ERROR: no builder "kamal-local-docker-container" found\n' }
+          : undefined,
     });
     expect(r.exitCode).toBe(0);
     const c = cloneCommands(r);
@@ -443,7 +504,13 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     expect(r.exitCode).toBe(0);
     expect(r.local).toEqual([]);
     for (const host of ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4']) {
-      expect(commandsOn(r, host).filter((c) => !c.startsWith('mkdir -p .kamal &&'))).toEqual([LOGIN, MIRROR, 'docker image rm --force dhh/app:999', 'docker pull dhh/app:999', VALIDATE]);
+      expect(commandsOn(r, host).filter((c) => !c.startsWith('mkdir -p .kamal &&'))).toEqual([
+        LOGIN,
+        MIRROR,
+        'docker image rm --force dhh/app:999',
+        'docker pull dhh/app:999',
+        VALIDATE,
+      ]);
       expect(commandsOn(r, host).filter((c) => c.startsWith('mkdir -p .kamal &&'))).toEqual([
         expect.stringMatching(/^mkdir -p \.kamal && echo "\[[^\]]+\] \[[^\]]+\] Pulled image with version 999" >> \.kamal\/app-audit\.log$/),
       ]);
@@ -474,7 +541,8 @@ describe('kamal build (test/cli/build_test.rb)', () => {
     // mocha's .returns(a, b): the first capture answers a, every later one b
     let calls = 0;
     const r = await build(['pull'], {
-      respond: (_host, command) => (command === MIRROR ? { stdout: calls++ === 0 ? 'registry-mirror.example.com\n' : 'registry-mirror2.example.com\n' } : undefined),
+      respond: (_host, command) =>
+        command === MIRROR ? { stdout: calls++ === 0 ? 'registry-mirror.example.com\n' : 'registry-mirror2.example.com\n' } : undefined,
     });
     expect(r.exitCode).toBe(0);
     expect(said(r).some((m) => /^Pulling image on 1\.1\.1\.\d, 1\.1\.1\.\d to seed the mirrors\.\.\.$/.test(m))).toBe(true);
@@ -531,7 +599,9 @@ describe('kamal build (test/cli/build_test.rb)', () => {
   });
 
   it('create with error', async () => {
-    const r = await build(['create'], { respond: (host, command) => (host === 'local' && command.startsWith('docker ') ? { exitCode: 1, stderr: 'error\n' } : undefined) });
+    const r = await build(['create'], {
+      respond: (host, command) => (host === 'local' && command.startsWith('docker ') ? { exitCode: 1, stderr: 'error\n' } : undefined),
+    });
     // Kamal says this and, with a real SSHKit failure (no `stderr=` in its message), raises: the run fails
     expect(r.exitCode).toBe(1);
     expect(r.local).toEqual(['docker buildx create --name kamal-local-docker-container --driver=docker-container']);
@@ -551,7 +621,9 @@ describe('kamal build (test/cli/build_test.rb)', () => {
   });
 
   it('details', async () => {
-    const r = await build(['details'], { respond: (_host, command) => (command === 'docker context ls && docker buildx ls' ? { stdout: 'docker builder info' } : undefined) });
+    const r = await build(['details'], {
+      respond: (_host, command) => (command === 'docker context ls && docker buildx ls' ? { stdout: 'docker builder info' } : undefined),
+    });
     expect(r.exitCode).toBe(0);
     expect(r.local).toEqual(['docker context ls && docker buildx ls']);
     expect(r.text).toMatch(/Builder: local\n/);
@@ -582,12 +654,19 @@ describe('kamal build (test/cli/build_test.rb)', () => {
   it('create with local registry', async () => {
     const r = await build(['create'], { fixture: 'with_local_registry' });
     expect(r.exitCode).toBe(0);
-    expect(r.transcript).toEqual([{ host: 'local', command: 'docker buildx create --name kamal-local-registry-docker-container --driver=docker-container --driver-opt network=host' }]);
+    expect(r.transcript).toEqual([
+      { host: 'local', command: 'docker buildx create --name kamal-local-registry-docker-container --driver=docker-container --driver-opt network=host' },
+    ]);
   });
 
   for (const [name, fixture, host, builder] of [
     ['create with local registry and remote builder', 'with_local_registry_and_remote_builder', 'app@1.1.1.5', `${REMOTE}-local-registry`],
-    ['create with local registry and remote builder with custom port', 'with_local_registry_and_remote_builder_with_port', 'app@1.1.1.5:2222', `${REMOTE}-2222-local-registry`],
+    [
+      'create with local registry and remote builder with custom port',
+      'with_local_registry_and_remote_builder_with_port',
+      'app@1.1.1.5:2222',
+      `${REMOTE}-2222-local-registry`,
+    ],
   ] as const) {
     it(name, async () => {
       const r = await build(['create'], { fixture });

@@ -48,7 +48,6 @@ builder:
   arch: amd64
 `;
 
-
 /** deploy_primary_web_role_override.yml */
 const PRIMARY_WEB_ROLE_OVERRIDE = `service: app
 image: dhh/app
@@ -114,7 +113,6 @@ env:
 builder:
   arch: amd64
 `;
-
 
 /** deploy_with_aliases.yml */
 const WITH_ALIASES = `service: app
@@ -218,7 +216,17 @@ interface Run {
   dir: string;
 }
 
-const ALL_HOOKS = ['pre-connect', 'pre-build', 'pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'pre-proxy-reboot', 'post-proxy-reboot', 'docker-setup'];
+const ALL_HOOKS = [
+  'pre-connect',
+  'pre-build',
+  'pre-deploy',
+  'post-deploy',
+  'pre-app-boot',
+  'post-app-boot',
+  'pre-proxy-reboot',
+  'post-proxy-reboot',
+  'docker-setup',
+];
 
 function appDir(o: Options): string {
   if (o.dir) return o.dir;
@@ -295,8 +303,7 @@ function dockerHosts(): Responder {
 const hook = (name: string) => `<app>/.kamal/hooks/${name}`;
 
 /** The hooks run, in order. */
-const hooksRan = (run: Run) =>
-  run.local.filter((c) => c.startsWith('<app>/.kamal/hooks/')).map((c) => c.slice('<app>/.kamal/hooks/'.length));
+const hooksRan = (run: Run) => run.local.filter((c) => c.startsWith('<app>/.kamal/hooks/')).map((c) => c.slice('<app>/.kamal/hooks/'.length));
 
 /** Index in `all` of the first command matching. */
 function at(run: Run, host: string, match: string | RegExp): number {
@@ -331,12 +338,16 @@ const RUN_DIRECTORY = 'mkdir -p .kamal';
 const DOCKER_INSTALLED = 'docker -v';
 const FIRST_MIRROR = "docker info --format '{{index .RegistryConfig.Mirrors 0}}'";
 const PULL = 'docker pull dhh/app:999';
-const BUILD = /^docker buildx build --output=type=registry --platform linux\/amd64 --builder kamal-local-docker-container -t dhh\/app:999 -t dhh\/app:latest --label service="app" --file Dockerfile \. 2>&1$/;
-const BUILD_NO_CACHE = /^docker buildx build --output=type=registry --platform linux\/amd64 --builder kamal-local-docker-container -t dhh\/app:999 -t dhh\/app:latest --label service="app" --file Dockerfile --no-cache \. 2>&1$/;
+const BUILD =
+  /^docker buildx build --output=type=registry --platform linux\/amd64 --builder kamal-local-docker-container -t dhh\/app:999 -t dhh\/app:latest --label service="app" --file Dockerfile \. 2>&1$/;
+const BUILD_NO_CACHE =
+  /^docker buildx build --output=type=registry --platform linux\/amd64 --builder kamal-local-docker-container -t dhh\/app:999 -t dhh\/app:latest --label service="app" --file Dockerfile --no-cache \. 2>&1$/;
 const PROXY_START = /^docker container start kamal-proxy \|\| echo /;
-const STALE = 'docker ps --filter label=service=app --filter label=destination= --filter label=role=web --format "{{.Names}}" | while read line; do echo ${line#app-web-}; done';
+const STALE =
+  'docker ps --filter label=service=app --filter label=destination= --filter label=role=web --format "{{.Names}}" | while read line; do echo ${line#app-web-}; done';
 const APP_RUN = /^docker run --detach --restart unless-stopped --name app-web-999 /;
-const PRUNE_CONTAINERS = 'docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +6 | while read container_id; do docker rm $container_id; done';
+const PRUNE_CONTAINERS =
+  'docker ps -q -a --filter label=service=app --filter status=created --filter status=exited --filter status=dead | tail -n +6 | while read container_id; do docker rm $container_id; done';
 const PRUNE_DANGLING = 'docker image prune --force --filter label=service=app';
 
 function currentRunningVersion(role: string, image = 'dhh/app'): string {
@@ -407,7 +418,11 @@ describe('CliMainTest', () => {
     saidInOrder(run, ['Build and push app image...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...']);
     expect(hooksRan(run)).toEqual(['pre-connect', 'pre-build', 'pre-deploy', 'pre-app-boot', 'post-app-boot', 'post-deploy']);
     // build:push starts the local registry instead of logging in, and tags for localhost:5000
-    const registry = at(run, 'local', 'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3');
+    const registry = at(
+      run,
+      'local',
+      'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3',
+    );
     const build = at(run, 'local', /^docker buildx build --output=type=registry .* -t localhost:5000\/dhh\/app:999 -t localhost:5000\/dhh\/app:latest /);
     expect(registry).toBeLessThan(build);
     expect(run.all.some((c) => /^docker login/.test(c.command))).toBe(false);
@@ -424,7 +439,13 @@ describe('CliMainTest', () => {
   it('setup with no_cache', async () => {
     const run = await kamal(['setup', '--no-cache']);
     ok(run);
-    saidInOrder(run, ['Ensure Docker is installed...', 'Build and push app image...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...']);
+    saidInOrder(run, [
+      'Ensure Docker is installed...',
+      'Build and push app image...',
+      'Ensure kamal-proxy is running...',
+      'Detect stale containers...',
+      'Prune old containers and images...',
+    ]);
     expect(at(run, 'local', BUILD_NO_CACHE)).toBeGreaterThan(at(run, '1.1.1.2', DOCKER_INSTALLED));
     expectDeploySequence(run, { lock: false });
   });
@@ -432,7 +453,14 @@ describe('CliMainTest', () => {
   it('deploy', async () => {
     const run = await kamal(['deploy', '--verbose'], { hooks: ALL_HOOKS, files: { '.kamal/secrets': 'DB_PASSWORD=secret\n' } });
     ok(run);
-    saidInOrder(run, ['Build and push app image...', 'Acquiring the deploy lock...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...', 'Releasing the deploy lock...']);
+    saidInOrder(run, [
+      'Build and push app image...',
+      'Acquiring the deploy lock...',
+      'Ensure kamal-proxy is running...',
+      'Detect stale containers...',
+      'Prune old containers and images...',
+      'Releasing the deploy lock...',
+    ]);
     expect(hooksRan(run)).toEqual(['pre-connect', 'pre-build', 'pre-deploy', 'pre-app-boot', 'post-app-boot', 'post-deploy']);
     // pre-connect before anything, pre-build before the build, pre-deploy under the lock, post-deploy after its release
     expect(run.all[0]).toEqual({ host: 'local', command: hook('pre-connect') });
@@ -449,7 +477,14 @@ describe('CliMainTest', () => {
   it('deploy with skip_push', async () => {
     const run = await kamal(['deploy', '--skip_push']);
     ok(run);
-    saidInOrder(run, ['Pull app image...', 'Acquiring the deploy lock...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...', 'Releasing the deploy lock...']);
+    saidInOrder(run, [
+      'Pull app image...',
+      'Acquiring the deploy lock...',
+      'Ensure kamal-proxy is running...',
+      'Detect stale containers...',
+      'Prune old containers and images...',
+      'Releasing the deploy lock...',
+    ]);
     expect(run.local).toEqual([]);
     for (const host of ['1.1.1.1', '1.1.1.2']) expect(on(run, host)[0]).toBe('docker login -u "user" --password-stdin');
     expectDeploySequence(run);
@@ -499,7 +534,13 @@ describe('CliMainTest: the deploy lock', () => {
     const run = await kamal(['deploy', '--lock-wait', '--lock-wait-interval', '1', '--lock-wait-timeout', '60'], { respond });
     ok(run);
     expect(respond.attempts).toBe(3);
-    saidInOrder(run, ['Acquiring the deploy lock (waiting up to 60s)...', 'Deploy lock is held by:', /^Retrying in 1s/, /^Retrying in 1s/, 'Releasing the deploy lock...']);
+    saidInOrder(run, [
+      'Acquiring the deploy lock (waiting up to 60s)...',
+      'Deploy lock is held by:',
+      /^Retrying in 1s/,
+      /^Retrying in 1s/,
+      'Releasing the deploy lock...',
+    ]);
     // the details are read once, after the first refusal
     const primary = on(run, '1.1.1.1');
     const attempts = primary.flatMap((c, i) => (LOCK_ACQUIRE.test(c) ? [i] : []));
@@ -663,7 +704,12 @@ describe('CliMainTest: rollback', () => {
     });
     ok(run);
     expect(hooksRan(run)).toEqual(['pre-connect', 'pre-deploy', 'pre-app-boot', 'post-app-boot', 'post-deploy']);
-    for (const [host, role] of [['1.1.1.1', 'web'], ['1.1.1.2', 'web'], ['1.1.1.3', 'workers'], ['1.1.1.4', 'workers']] as const) {
+    for (const [host, role] of [
+      ['1.1.1.1', 'web'],
+      ['1.1.1.2', 'web'],
+      ['1.1.1.3', 'workers'],
+      ['1.1.1.4', 'workers'],
+    ] as const) {
       const cmds = on(run, host);
       const run123 = cmds.findIndex((c) => c.startsWith(`docker run --detach --restart unless-stopped --name app-${role}-123 `));
       expect(run123, host).toBeGreaterThan(cmds.indexOf(containerIdForVersion(role, '123')));
@@ -709,7 +755,10 @@ describe('CliMainTest: remove, details, audit', () => {
       ].map((c) => cmds.indexOf(c));
       expect(order, host).toEqual([...order].sort((a, b) => a - b));
       expect(order[0], host).toBeGreaterThan(0);
-      expect(cmds.filter((c) => c === 'docker logout'), host).toHaveLength(1);
+      expect(
+        cmds.filter((c) => c === 'docker logout'),
+        host,
+      ).toHaveLength(1);
     }
     expect(run.local).toEqual([]);
     expect(run.remote.filter((c) => LOCK_ACQUIRE.test(c.command))).toHaveLength(1);
@@ -728,7 +777,9 @@ describe('CliMainTest: remove, details, audit', () => {
   });
 
   it('audit', async () => {
-    const run = await kamal(['audit'], { respond: (host, c) => (c === 'tail -n 50 .kamal/app-audit.log' ? { stdout: `[${host}] Booted app version 999\n` } : undefined) });
+    const run = await kamal(['audit'], {
+      respond: (host, c) => (c === 'tail -n 50 .kamal/app-audit.log' ? { stdout: `[${host}] Booted app version 999\n` } : undefined),
+    });
     ok(run);
     expect(run.all).toEqual([
       { host: '1.1.1.1', command: 'tail -n 50 .kamal/app-audit.log' },
@@ -787,7 +838,9 @@ const unsymbolize = (v: unknown): unknown =>
     ? v.map(unsymbolize)
     : v && typeof v === 'object'
       ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/^:/, ''), unsymbolize(x)]))
-      : typeof v === 'string' ? v.replace(/^:(?=\w)/, '') : v;
+      : typeof v === 'string'
+        ? v.replace(/^:(?=\w)/, '')
+        : v;
 const printed = (run: Run) => unsymbolize(parseYaml(run.reporter.text)) as Record<string, unknown>;
 
 describe('CliMainTest: config', () => {
@@ -844,9 +897,12 @@ describe('CliMainTest: config', () => {
   it('config with blank line trimming', async () => {
     // Kamal's template wraps the second host in `<% if true -%>` / `<% end -%>`; we render no Ruby code
     // (src/config/erb.ts), so the same trim-mode lines are a comment tag and an empty code tag
-    const template = 'service: app\nimage: dhh/app\nservers:\n  - "1.1.1.1"\n<%# if true -%>\n  - "1.1.1.2"\n<% -%>\nregistry:\n  username: user\n  password: pw\nbuilder:\n  arch: amd64\n';
+    const template =
+      'service: app\nimage: dhh/app\nservers:\n  - "1.1.1.1"\n<%# if true -%>\n  - "1.1.1.2"\n<% -%>\nregistry:\n  username: user\n  password: pw\nbuilder:\n  arch: amd64\n';
     // what Kamal hands YAML.load: ERB with trim_mode "-", the tag lines gone
-    expect(renderErb(template, {})).toBe('service: app\nimage: dhh/app\nservers:\n  - "1.1.1.1"\n  - "1.1.1.2"\nregistry:\n  username: user\n  password: pw\nbuilder:\n  arch: amd64\n');
+    expect(renderErb(template, {})).toBe(
+      'service: app\nimage: dhh/app\nservers:\n  - "1.1.1.1"\n  - "1.1.1.2"\nregistry:\n  username: user\n  password: pw\nbuilder:\n  arch: amd64\n',
+    );
     const run = await kamal(['config'], { config: template });
     ok(run);
     expect(printed(run)).toMatchObject({ hosts: ['1.1.1.1', '1.1.1.2'] });
@@ -910,7 +966,13 @@ describe('CliMainTest: aliases', () => {
     const details = await kamal(['details'], { config: WITH_ALIASES });
     expect(run.all).toEqual(details.all);
     expect(run.all.filter((c) => c.command === "docker ps --filter 'name=^kamal-proxy$'").map((c) => c.host)).toEqual(['1.1.1.1', '1.1.1.2']);
-    for (const [host, role] of [['1.1.1.1', 'web'], ['1.1.1.2', 'web'], ['1.1.1.3', 'workers'], ['1.1.1.4', 'workers'], ['1.1.1.5', 'console']]) {
+    for (const [host, role] of [
+      ['1.1.1.1', 'web'],
+      ['1.1.1.2', 'web'],
+      ['1.1.1.3', 'workers'],
+      ['1.1.1.4', 'workers'],
+      ['1.1.1.5', 'console'],
+    ]) {
       expect(on(run, host)).toContain(`docker ps --filter label=service=app --filter label=destination= --filter label=role=${role}`);
     }
   });
@@ -967,7 +1029,14 @@ describe('CliMainTest: aliases', () => {
     });
     ok(run);
     expect(run.result.kamal!.config.destination).toBe('world');
-    saidInOrder(run, ['Build and push app image...', 'Acquiring the deploy lock...', 'Ensure kamal-proxy is running...', 'Detect stale containers...', 'Prune old containers and images...', 'Releasing the deploy lock...']);
+    saidInOrder(run, [
+      'Build and push app image...',
+      'Acquiring the deploy lock...',
+      'Ensure kamal-proxy is running...',
+      'Detect stale containers...',
+      'Prune old containers and images...',
+      'Releasing the deploy lock...',
+    ]);
     expect(at(run, 'local', /^docker buildx build .* -t registry\.digitalocean\.com\/dhh\/app:999 /)).toBeGreaterThan(-1);
     expect(at(run, '1.1.1.1', /^mkdir \.kamal\/lock-app-world && /)).toBeGreaterThan(at(run, '1.1.1.2', 'docker pull registry.digitalocean.com/dhh/app:999'));
     for (const host of ['1.1.1.1', '1.1.1.2']) {
@@ -988,19 +1057,34 @@ describe('CliMainTest: aliases', () => {
 });
 
 describe('CliMainTest: upgrade', () => {
-  const TRAEFIK = 'docker container stop traefik ; docker container prune --force --filter label=org.opencontainers.image.title=Traefik && docker image prune --all --force --filter label=org.opencontainers.image.title=Traefik';
+  const TRAEFIK =
+    'docker container stop traefik ; docker container prune --force --filter label=org.opencontainers.image.title=Traefik && docker image prune --all --force --filter label=org.opencontainers.image.title=Traefik';
   const files = { 'config/files/my.cnf': '[mysqld]\n', '.kamal/secrets': 'MYSQL_ROOT_PASSWORD=secret123\n' };
   const HOSTS = ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'];
 
   it('upgrade', async () => {
     const run = await kamal(['upgrade', '-y'], { config: WITH_ACCESSORIES, files });
     ok(run);
-    saidInOrder(run, ['Acquiring the deploy lock...', 'Upgrading all hosts...', 'Upgrading proxy on 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4...', /^Upgrading all accessories on /, 'Upgraded all hosts', 'Releasing the deploy lock...']);
+    saidInOrder(run, [
+      'Acquiring the deploy lock...',
+      'Upgrading all hosts...',
+      'Upgrading proxy on 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4...',
+      /^Upgrading all accessories on /,
+      'Upgraded all hosts',
+      'Releasing the deploy lock...',
+    ]);
     // proxy:upgrade once over every host, then accessory:upgrade all once
-    for (const host of HOSTS) expect(on(run, host).filter((c) => c === TRAEFIK), host).toHaveLength(1);
+    for (const host of HOSTS)
+      expect(
+        on(run, host).filter((c) => c === TRAEFIK),
+        host,
+      ).toHaveLength(1);
     const lastTraefik = run.all.findLastIndex((c) => c.command === TRAEFIK);
     expect(run.all.findIndex((c) => c.command === TRAEFIK)).toBeGreaterThan(at(run, '1.1.1.1', LOCK_ACQUIRE));
-    for (const [name, hosts] of [['mysql', ['1.1.1.3']], ['redis', ['1.1.1.1', '1.1.1.2']]] as const) {
+    for (const [name, hosts] of [
+      ['mysql', ['1.1.1.3']],
+      ['redis', ['1.1.1.1', '1.1.1.2']],
+    ] as const) {
       const stops = run.remote.filter((c) => c.command === `docker container stop app-${name}`);
       expect(stops.map((c) => c.host).sort()).toEqual([...hosts]);
       expect(at(run, hosts[0], `docker container stop app-${name}`)).toBeGreaterThan(lastTraefik);
@@ -1012,12 +1096,19 @@ describe('CliMainTest: upgrade', () => {
   it('upgrade rolling', async () => {
     const run = await kamal(['upgrade', '--rolling', '-y'], { config: WITH_ACCESSORIES, files });
     ok(run);
-    saidInOrder(run, HOSTS.flatMap((h) => [`Upgrading ${h}...`, `Upgraded ${h}`]));
+    saidInOrder(
+      run,
+      HOSTS.flatMap((h) => [`Upgrading ${h}...`, `Upgraded ${h}`]),
+    );
     // one host at a time: proxy:upgrade on each (all are app hosts), accessory:upgrade all on the accessory hosts
     const traefik = run.remote.filter((c) => c.command === TRAEFIK).map((c) => c.host);
     expect(traefik).toEqual(HOSTS);
     const accessoryUpgrades = run.said.filter((m) => /^Upgrading all accessories on /.test(m));
-    expect(accessoryUpgrades).toEqual(['Upgrading all accessories on 1.1.1.1...', 'Upgrading all accessories on 1.1.1.2...', 'Upgrading all accessories on 1.1.1.3...']);
+    expect(accessoryUpgrades).toEqual([
+      'Upgrading all accessories on 1.1.1.1...',
+      'Upgrading all accessories on 1.1.1.2...',
+      'Upgrading all accessories on 1.1.1.3...',
+    ]);
     // each host is done before the next one starts
     for (let i = 0; i + 1 < HOSTS.length; i++) {
       const lastOnHost = run.all.findLastIndex((c) => c.host === HOSTS[i] && c.command !== LOCK_RELEASE);

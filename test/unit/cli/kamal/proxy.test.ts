@@ -134,10 +134,7 @@ const APP_DIRECTORY_COUNT = 'ls .kamal/apps | wc -l';
 
 /** Kamal's with_lock: the run directory on every host, then the lock on the primary host. */
 function locked(lines: [string, string][], hosts = ALL): { inside: [string, string][] } {
-  expect(lines.slice(0, hosts.length + 1)).toEqual([
-    ...hosts.map((h): [string, string] => [h, ENSURE_RUN_DIRECTORY]),
-    [hosts[0]!, LOCK_ACQUIRE],
-  ]);
+  expect(lines.slice(0, hosts.length + 1)).toEqual([...hosts.map((h): [string, string] => [h, ENSURE_RUN_DIRECTORY]), [hosts[0]!, LOCK_ACQUIRE]]);
   expect(lines[lines.length - 1]).toEqual([hosts[0], LOCK_RELEASE]);
   return { inside: lines.slice(hosts.length + 1, -1) };
 }
@@ -395,7 +392,12 @@ describe('kamal proxy upgrade (proxy_test.rb)', () => {
       expect(web.indexOf(webRun(host))).toBeLessThan(web.indexOf(PROXY_DEPLOY));
     }
     for (const host of ALL) {
-      expect(of(prune!, host).slice(0, 4)).toEqual([audit('Pruned containers'), PRUNE_CONTAINERS, audit('Pruned images'), 'docker image prune --force --filter label=service=app']);
+      expect(of(prune!, host).slice(0, 4)).toEqual([
+        audit('Pruned containers'),
+        PRUNE_CONTAINERS,
+        audit('Pruned images'),
+        'docker image prune --force --filter label=service=app',
+      ]);
     }
   });
 
@@ -499,7 +501,20 @@ describe('kamal proxy boot_config (proxy_test.rb)', () => {
 
   it('boot_config set all', () =>
     bootConfigSet(
-      ['--docker_options', 'label=foo=bar', '--registry', 'myreg', '--repository', 'myrepo', '--image_version', '0.9.9', '--metrics_port', '9000', '--debug', 'true'],
+      [
+        '--docker_options',
+        'label=foo=bar',
+        '--registry',
+        'myreg',
+        '--repository',
+        'myrepo',
+        '--image_version',
+        '0.9.9',
+        '--metrics_port',
+        '9000',
+        '--debug',
+        'true',
+      ],
       {
         options: '--publish 80:80 --publish 443:443 --log-opt max-size=10m --expose=9000 --label=foo=bar',
         image: 'myreg/myrepo/kamal-proxy',

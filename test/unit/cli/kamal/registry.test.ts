@@ -107,10 +107,7 @@ describe('kamal registry setup/login (registry_test.rb)', () => {
     const run = await kamal(['setup'], { config: WITH_LOCAL_REGISTRY });
     expect(run.exitCode, run.err).toBe(0);
     expect(run.lines).toEqual(
-      local(
-        DOCKER_CHECK,
-        'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3',
-      ),
+      local(DOCKER_CHECK, 'docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:5000:5000 --name kamal-docker-registry registry:3'),
     );
   });
 

@@ -110,7 +110,7 @@ describe('Kamal CliServerTest', () => {
 
   const SUPERUSER = '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null';
   const ROOT = '[ "${EUID:-$(id -u)}" -eq 0 ]';
-  const INSTALL = "sh -c 'curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\"' | sh";
+  const INSTALL = 'sh -c \'curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo "exit 1"\' | sh';
   const IN_GROUP = 'id -nG "${USER:-$(id -un)}" | grep -qw docker';
   const ADD_TO_GROUP = 'sudo -n usermod -aG docker "${USER:-$(id -un)}"';
 
@@ -167,7 +167,7 @@ describe('Kamal CliPruneTest', () => {
   const PRUNE_DANGLING = 'docker image prune --force --filter label=service=app';
   const PRUNE_TAGGED =
     "docker image ls --filter label=service=app --format '{{.ID}} {{.Repository}}:{{.Tag}}' | " +
-    'grep -v -w "$(docker container ls -a --format \'{{.Image}}\\|\' --filter label=service=app | tr -d \'\\n\')dhh/app:latest\\|dhh/app:<none>" | ' +
+    "grep -v -w \"$(docker container ls -a --format '{{.Image}}\\|' --filter label=service=app | tr -d '\\n')dhh/app:latest\\|dhh/app:<none>\" | " +
     'while read image tag; do docker rmi $tag; done';
   // the tagged images line is compared word for word: we single-quote the image list after the $(...)
   const tagged = (c: string): string | string[] => (c.startsWith('docker image ls ') ? words(c) : c);
