@@ -270,16 +270,21 @@ export function globalFlags(inputs: Inputs): string[] {
   return flags;
 }
 
-/** The CLI argv for the run: the command words, then the flags the inputs add. */
-export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } = {}): string[] {
+/** The command input's words and the version of the run: a rollback without one gets the newest previous version. */
+function commandWords(inputs: Inputs, opts: { rollbackVersion?: string }): { words: string[]; version: string | undefined } {
   const words = [...inputs.command];
-  const name = words[0]!;
   let version = inputs.version;
-  if (name === 'rollback') {
+  if (words[0] === 'rollback') {
     const positional = words.slice(1).filter((w) => !w.startsWith('-'));
     version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
     if (positional.length === 0 && version) words.splice(1, 0, version);
   }
+  return { words, version };
+}
+
+/** The CLI argv for the run: the command words, then the flags the inputs add. */
+export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } = {}): string[] {
+  const { words, version } = commandWords(inputs, opts);
   const argv = [...words, ...globalFlags(inputs)];
   // A rollback names its version twice: the context then needs no git checkout to know one.
   if (version && !hasFlag(words, '--version')) argv.push('--version', version);
@@ -297,14 +302,7 @@ export function commandArgv(inputs: Inputs, opts: { rollbackVersion?: string } =
  * same run as one command line, for people (the deployment's payload, the report).
  */
 export function commandRun(inputs: Inputs, opts: { rollbackVersion?: string } = {}): { words: string[]; options: Partial<ContextOptions> } {
-  const words = [...inputs.command];
-  const name = words[0]!;
-  let version = inputs.version;
-  if (name === 'rollback') {
-    const positional = words.slice(1).filter((w) => !w.startsWith('-'));
-    version = positional[0] ?? opts.rollbackVersion ?? inputs.version;
-    if (positional.length === 0 && version) words.splice(1, 0, version);
-  }
+  const { words, version } = commandWords(inputs, opts);
   const given = [...words];
   const options: Partial<ContextOptions> = { configFile: inputs['config-file'] };
   if (inputs.destination) options.destination = inputs.destination;

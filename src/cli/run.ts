@@ -9,6 +9,7 @@ import { CancelledError, isCancellation, type PendingUndo } from '../engine/canc
 import { pendingUndo } from '../engine/app.js';
 import { loadRawConfig } from '../config/load.js';
 import { shellSplit } from '../shell.js';
+import { KAMAL_BUILTIN_COMMANDS } from '../config/constants.js';
 import { createContext, type ContextDeps, type ContextOptions } from './context.js';
 import { parse } from './program.js';
 import { formatError } from './errors.js';
@@ -38,31 +39,8 @@ export interface CliResult {
   plan?: PlannedStep[];
 }
 
-const KNOWN = new Set([
-  'setup',
-  'deploy',
-  'redeploy',
-  'rollback',
-  'details',
-  'audit',
-  'diff',
-  'remove',
-  'upgrade',
-  'config',
-  'init',
-  'version',
-  'app',
-  'proxy',
-  'accessory',
-  'build',
-  'registry',
-  'lock',
-  'prune',
-  'server',
-  'secrets',
-  'help',
-  'plan',
-]);
+/** Kamal's commands and this CLI's own: a first word that is none of these may be an alias. */
+const KNOWN = new Set([...KAMAL_BUILTIN_COMMANDS, 'diff', 'help', 'plan']);
 
 /** Replaces a leading alias (config `aliases:`) by its command line. */
 function expandAlias(argv: string[], cwd: string, env: Record<string, string | undefined>, deps: CliDeps): string[] {
