@@ -30,12 +30,9 @@ import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../errors.js';
 import { chomp, isBlank, isTruthy, rubyInspect } from './ruby.js';
 import { isExecutableFile } from '../exec/path-search.js';
-import { findRuby, renderWithRuby, searchPath } from './ruby-erb.js';
+import { type ErbEnv, findRuby, renderWithRuby, searchPath, type TrimMode } from './ruby-erb.js';
 
-export type ErbEnv = Readonly<Record<string, string | undefined>>;
-
-/** `"-"`: Kamal's configuration files. `null`: accessory files (`ERB.new(text)`). */
-export type TrimMode = '-' | null;
+export type { ErbEnv, TrimMode };
 
 /** Runs `command` with `sh -c` and returns its stdout (Ruby's backticks). */
 export type ShellCapture = (command: string, opts: { env: ErbEnv; cwd: string }) => string;

@@ -20,7 +20,12 @@
 import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../errors.js';
 import { findOnPath } from '../exec/path-search.js';
-import type { ErbEnv, TrimMode } from './erb.js';
+
+/** The environment a template sees (ENV), in both renderers. */
+export type ErbEnv = Readonly<Record<string, string | undefined>>;
+
+/** `"-"`: Kamal's configuration files. `null`: accessory files (`ERB.new(text)`). */
+export type TrimMode = '-' | null;
 
 /** The gems Kamal 2.12 depends on, so always loadable in Kamal's process. */
 const KAMAL_GEMS = ['activesupport', 'dotenv', 'sshkit', 'net-ssh', 'thor', 'zeitwerk', 'concurrent-ruby', 'base64'];
