@@ -1,10 +1,10 @@
 import { resolve as resolvePath } from 'node:path';
 import { hostsWithTag } from '../config/hosts.js';
-import type { Secret } from '../secret.js';
+import type { Secret, SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
-import type { Configuration } from './configuration.js';
+import type { Role } from './role.js';
 import { Env } from './env.js';
-import { Proxy } from './proxy.js';
+import { Proxy, type ProxyConfiguration } from './proxy.js';
 import { Registry } from './registry.js';
 import { argumentize, isPlainObject, isPresent, optionize, type RawObject } from './utils.js';
 import { Volume } from './volume.js';
@@ -37,9 +37,18 @@ export interface AccessoryDirectory {
   owner: string | undefined;
 }
 
+/** What an accessory reads from the configuration it belongs to. */
+export interface AccessoryConfiguration extends ProxyConfiguration {
+  readonly envDirectory: string;
+  readonly rawConfig: RawObject;
+  role(name: string): Role | undefined;
+  readonly secrets: SecretStore;
+  readonly service: string;
+}
+
 export class Accessory {
   readonly name: string;
-  readonly config: Configuration;
+  readonly config: AccessoryConfiguration;
   readonly accessoryConfig: RawObject;
   readonly env: Env;
   readonly proxy: Proxy | undefined;
@@ -47,7 +56,7 @@ export class Accessory {
   readonly #cwd: string;
   #hosts: string[] | undefined;
 
-  constructor(name: string, opts: { config: Configuration; cwd?: string }) {
+  constructor(name: string, opts: { config: AccessoryConfiguration; cwd?: string }) {
     this.name = name;
     this.config = opts.config;
     const raw = this.config.rawConfig.accessories?.[name];

@@ -1,17 +1,27 @@
 import { createHash } from 'node:crypto';
 import { basename, join as joinPath } from 'node:path';
-import type { Secret } from '../secret.js';
-import type { Configuration } from './configuration.js';
+import type { Secret, SecretStore } from '../secret.js';
+import type { Registry } from './registry.js';
 import { fetchSecret } from './env.js';
 import { isPlainObject, type RawObject } from './utils.js';
 
 /** Image build settings (`builder:`). */
+/** What the builder section reads from the configuration it belongs to. */
+export interface BuilderConfiguration {
+  readonly image: string | undefined;
+  readonly localArch: string;
+  readonly rawConfig: RawObject;
+  readonly registry: Registry;
+  readonly secrets: SecretStore;
+  readonly service: string;
+}
+
 export class Builder {
-  readonly config: Configuration;
+  readonly config: BuilderConfiguration;
   readonly builderConfig: RawObject;
   #localArches: string[] | undefined;
 
-  constructor(opts: { config: Configuration }) {
+  constructor(opts: { config: BuilderConfiguration }) {
     this.config = opts.config;
     this.builderConfig = isPlainObject(opts.config.rawConfig.builder) ? opts.config.rawConfig.builder : {};
   }

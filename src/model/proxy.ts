@@ -3,7 +3,6 @@ import { PROXY_MINIMUM_VERSION } from '../config/constants.js';
 import { ConfigError } from '../errors.js';
 import type { Secret, SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
-import type { Configuration } from './configuration.js';
 import { fetchSecret } from './env.js';
 import { argumentize, deepEqual, deepMerge, isPlainObject, isPresent, optionize, toS, type RawObject } from './utils.js';
 import { Volume } from './volume.js';
@@ -44,15 +43,26 @@ function publishArgsFor(httpPort: unknown, httpsPort: unknown, bindIps: readonly
 }
 
 /** kamal-proxy settings for an app role or accessory. */
+/** What the proxy sections read from the configuration they belong to. */
+export interface ProxyConfiguration {
+  readonly deployTimeout: number;
+  readonly drainTimeout: number;
+  readonly errorPagesPath: string | undefined;
+  readonly proxyBoot: ProxyBoot;
+  readonly runDirectory: string;
+  readonly serviceAndDestination: string;
+  readonly version: string;
+}
+
 export class Proxy {
-  readonly config: Configuration;
+  readonly config: ProxyConfiguration;
   readonly proxyConfig: RawObject;
   readonly roleName: string | undefined;
   readonly secrets: SecretStore;
   readonly context: string;
   readonly run: ProxyRun | undefined;
 
-  constructor(opts: { config: Configuration; proxyConfig: RawObject | null | undefined; roleName?: string; secrets: SecretStore; context?: string }) {
+  constructor(opts: { config: ProxyConfiguration; proxyConfig: RawObject | null | undefined; roleName?: string; secrets: SecretStore; context?: string }) {
     this.config = opts.config;
     this.proxyConfig = isPlainObject(opts.proxyConfig) ? opts.proxyConfig : {};
     this.roleName = opts.roleName;
@@ -203,9 +213,9 @@ function secondsDuration(value: unknown): string | undefined {
 
 /** The legacy proxy boot settings kept in files under `.kamal/proxy` (`kamal proxy boot_config`). */
 export class ProxyBoot {
-  readonly config: Configuration;
+  readonly config: ProxyConfiguration;
 
-  constructor(opts: { config: Configuration }) {
+  constructor(opts: { config: ProxyConfiguration }) {
     this.config = opts.config;
   }
 
@@ -284,11 +294,11 @@ export class ProxyBoot {
 
 /** `proxy/run`: how kamal-proxy itself is run on a host. */
 export class ProxyRun {
-  readonly config: Configuration;
+  readonly config: ProxyConfiguration;
   readonly runConfig: RawObject;
   readonly context: string;
 
-  constructor(config: Configuration, opts: { runConfig: RawObject; context?: string }) {
+  constructor(config: ProxyConfiguration, opts: { runConfig: RawObject; context?: string }) {
     this.config = config;
     this.runConfig = opts.runConfig ?? {};
     this.context = opts.context ?? 'proxy/run';

@@ -1,10 +1,9 @@
 import { roleHostList, taggedHosts } from '../config/hosts.js';
-import type { Secret } from '../secret.js';
+import type { Secret, SecretStore } from '../secret.js';
 import type { Word } from '../shell.js';
-import type { Configuration } from './configuration.js';
 import { Env, type EnvTag } from './env.js';
 import { Logging } from './logging.js';
-import { Proxy } from './proxy.js';
+import { Proxy, type ProxyConfiguration } from './proxy.js';
 import { argumentize, isPlainObject, isPresent, optionize, type RawObject } from './utils.js';
 import { Volume } from './volume.js';
 
@@ -13,9 +12,27 @@ function join(...parts: string[]): string {
 }
 
 /** A server role (`web`, `workers`, ...): its hosts and how its containers run. */
+/** What a role reads from the configuration it belongs to. */
+export interface RoleConfiguration extends ProxyConfiguration {
+  readonly assetPath: string | undefined;
+  readonly assetsDirectory: string;
+  readonly destination: string | undefined;
+  readonly env: Env;
+  readonly envDirectory: string;
+  envTag(name: string): EnvTag | undefined;
+  readonly labels: RawObject | undefined;
+  readonly logging: Logging;
+  readonly primaryRoleName: string;
+  readonly proxy: Proxy;
+  readonly rawConfig: RawObject;
+  readonly secrets: SecretStore;
+  readonly service: string;
+  readonly stopTimeout: number | undefined;
+}
+
 export class Role {
   readonly name: string;
-  readonly config: Configuration;
+  readonly config: RoleConfiguration;
   readonly specializedEnv: Env;
   readonly specializedLogging: Logging;
   readonly specializedProxy: Proxy | undefined;
@@ -26,7 +43,7 @@ export class Role {
   #tagged: Map<string, string[]> | undefined;
   #hosts: string[] | undefined;
 
-  constructor(name: string, opts: { config: Configuration }) {
+  constructor(name: string, opts: { config: RoleConfiguration }) {
     this.name = name;
     this.config = opts.config;
     this.specializedEnv = new Env({ config: this.specializations.env ?? {}, secrets: this.config.secrets, context: `servers/${name}/env` });
