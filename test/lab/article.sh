@@ -79,7 +79,8 @@ printf '{"userns-remap": "default"}\n' >"$LAB_DIR/hosts/vm9-daemon.json"
 key=$(cut -d' ' -f1,2 "$hd/ssh_host_ed25519_key.pub")
 { cat "$LAB_DIR/ssh/known_hosts"; printf '127.0.0.10 %s\nvm9 %s\n' "$key" "$key"; } >"$LAB_DIR/ssh/known_hosts_article.tmp"
 mv "$LAB_DIR/ssh/known_hosts_article.tmp" "$LAB_DIR/ssh/known_hosts_article"
-spec=$(printf '%s\n' "$HOST_IMAGE" userns-v1 | lab_sha)
+# the spec names the lab folder and the host key it mounts: another lab's vm9 is not this one
+spec=$(printf '%s\n' "$HOST_IMAGE" userns-v1 "$hd" "$key" | lab_sha)
 cur=$(docker inspect -f '{{ index .Config.Labels "kamal-lab.spec" }} {{.State.Status}}' lab-host-userns 2>/dev/null || true)
 # A running vm9 of this spec is kept; otherwise vm9 starts over on an empty /var/lib/docker:
 # its dockerd would restart whatever containers an earlier run left (a mariadb, a proxy, apps
