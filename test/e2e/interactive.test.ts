@@ -385,8 +385,9 @@ ${labProxyYaml(HOST)}accessories:
 
   it('app exec -i --reuse: docker exec -i without -t, no pty, the piped input reaches the command, its status is ours', async () => {
     const r = await piped(dir, ['app', 'exec', '-i', '--reuse', '-v', "sh -c 'tty; cat; echo done; exit 4'"], 'first line\nsecond line\n');
-    expect(r.stderr).toMatch(/docker exec -i app-web-v1 sh -c 'tty; cat; echo done; exit 4'/);
-    expect(r.stderr).not.toMatch(/docker exec -it/);
+    // SSHKit's Running line goes to standard output, as Kamal prints it
+    expect(r.stdout).toMatch(/Running docker exec -i app-web-v1 sh -c 'tty; cat; echo done; exit 4' on 127\.0\.0\.2/);
+    expect(r.stdout + r.stderr).not.toMatch(/docker exec -it/);
     expect(r.stdout).toContain('not a tty\nfirst line\nsecond line\ndone\n');
     expect(r.code).toBe(4);
   });
