@@ -43,6 +43,7 @@ export class MemoryReporter implements Reporter {
   readonly messages: { level: Level; message: string }[] = [];
   readonly outputs: { host: string; output: string; type: string }[] = [];
   readonly commands: { host: string; command: string }[] = [];
+  readonly notes: { host: string; message: string }[] = [];
   text = '';
 
   constructor(private readonly inner?: Reporter) {}
@@ -66,6 +67,7 @@ export class MemoryReporter implements Reporter {
     this.inner?.commandEnd?.(host, id, exitCode, seconds);
   }
   note(host: string, message: string): void {
+    this.notes.push({ host, message });
     this.inner?.note?.(host, message);
   }
   log(message: string, level: Level, host?: string): void {

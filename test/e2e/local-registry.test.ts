@@ -64,7 +64,7 @@ describe('local registry through SSH tunnels', () => {
         `local: docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:${PORT}:5000 --name kamal-docker-registry registry:3`,
       );
       for (const h of [h2, h3]) {
-        expect(commands).toContain(`${h.ip}: forward 127.0.0.1:${PORT} to localhost:${PORT}`);
+        expect(r.reporter.notes).toContainEqual({ host: h.ip, message: `Forwarding 127.0.0.1:${PORT} on ${h.ip} to localhost:${PORT}` });
         expect(commands).toContain(`${h.ip}: docker pull ${IMAGE}:${v}`);
         expect((await httpGet(h.ip, '/', HOST)).body).toBe(`${v}\n`);
         expect(listening(h), `tunnel on ${h.ip} still open after the deploy`).toBe(false);
