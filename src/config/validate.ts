@@ -338,7 +338,8 @@ class Checker {
     const root = this.root;
     const servers = root.servers;
     const names = roleNames(servers);
-    const primaryRole = str(root.primary_role) || 'web';
+    // Ruby's `primary_role || "web"`: only a missing value means web; an empty name is a name
+    const primaryRole = str(root.primary_role) ?? 'web';
     const registryServer = isPlainObject(root.registry) ? str(root.registry.server) : undefined;
     const localRegistry = registryServer !== undefined && /^localhost[:$]/m.test(registryServer);
 

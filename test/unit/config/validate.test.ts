@@ -414,6 +414,7 @@ const cases: BadCase[] = [
     issues: [NOT_ROLE_HOSTS],
   },
   { name: 'primary role missing', merge: { primary_role: 'bar' }, issues: ["The primary_role bar isn't defined"] },
+  { name: 'primary role empty (a name, as Ruby reads it, not web)', merge: { primary_role: '' }, issues: ["The primary_role  isn't defined"] },
   { name: 'min version is higher', merge: { minimum_version: '10000.0.0' }, issues: [`Current version is ${KAMAL_VERSION}, minimum required is 10000.0.0`] },
   { name: 'retain_containers below one', merge: { retain_containers: 0 }, issues: ['Must retain at least 1 container'] },
   {

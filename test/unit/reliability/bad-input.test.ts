@@ -690,7 +690,7 @@ describe('random deploy.yml through runCli', () => {
             expect(err).not.toMatch(/Cannot read properties|is not a function|is not iterable|undefined \(reading/);
           }
         }),
-        { numRuns: RUNS },
+        { numRuns: RUNS, timeout: 10_000 },
       );
       expect(sawFailure).toBe(true);
     },
