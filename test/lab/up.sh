@@ -273,6 +273,7 @@ reg_note=$(lab_ensure_container "$REGISTRY_NAME" -- \
   -p 127.0.0.1:5000:5000 \
   -v lab-registry-data:/var/lib/registry \
   -v "$LAB_DIR/registry/htpasswd:/auth/htpasswd:ro" \
+  --label "kamal-lab.auth=$(lab_sha <"$LAB_DIR/registry/htpasswd")" \
   "$REGISTRY_IMAGE")
 
 # ---------------------------------------------------------------- hosts (started now, checked later)
